@@ -1,0 +1,83 @@
+#include "app/application.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "base/log.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "jobs/sla_timer.hpp"
+#include "store/open.hpp"
+
+namespace caredesk::app {
+
+Result<std::unique_ptr<store::Store>> OpenMigratedStore(const Config& config) {
+  std::string url = config.DatabaseUrl();
+  if (url.starts_with("sqlite:")) {
+    std::filesystem::path file(url.substr(7));
+    std::error_code ec;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) return Unavailable("cannot create the data directory");
+  }
+  CD_TRY_ASSIGN(auto store, store::OpenStore(url));
+  CD_TRY(store->Migrate());
+  return store;
+}
+
+int Serve(const Config& config, std::unique_ptr<store::Store> store) {
+  SystemClock clock;
+  auto listen = ParseListen(config.listen);
+  if (!listen) {
+    std::fprintf(stderr, "caredesk: %s\n", listen.error().message.c_str());
+    return 2;
+  }
+  http::ApiOptions api_options;
+  api_options.session_idle_timeout = std::chrono::minutes(config.session_idle_minutes);
+  http::Api api(*store, clock, api_options);
+
+  boost::asio::io_context io(config.io_threads);
+  boost::asio::thread_pool blocking(static_cast<std::size_t>(config.handler_threads));
+  http::ServerOptions server_options;
+  server_options.host = listen->first;
+  server_options.port = listen->second;
+  server_options.max_body_bytes = config.max_body_bytes;
+  http::Server server(io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); });
+  auto port = server.Start();
+  if (!port) {
+    std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),
+                 port.error().message.c_str());
+    return 1;
+  }
+  jobs::SlaTimer sla_timer(*store, clock);
+  sla_timer.Start();
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log::Info("shutdown_requested");
+    server.Stop();
+    io.stop();
+  });
+  std::printf("listening on http://%s:%u\n", listen->first.c_str(), static_cast<unsigned>(*port));
+  std::fflush(stdout);
+  log::Info("server_started", {{"port", static_cast<int>(*port)}, {"io_threads", config.io_threads},
+                               {"handler_threads", config.handler_threads}});
+
+  std::vector<std::thread> io_threads;
+  for (int i = 1; i < config.io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : io_threads) t.join();
+  // Reverse order: timers, then in-flight handlers, then the store.
+  sla_timer.Stop();
+  blocking.join();
+  log::Info("server_stopped");
+  return 0;
+}
+
+}  // namespace caredesk::app

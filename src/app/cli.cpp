@@ -1,0 +1,189 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <iterator>
+
+#include "app/application.hpp"
+#include "app/demo.hpp"
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "core/inbox/patient.hpp"
+#include "core/tenancy/calendar.hpp"
+#include "security/password.hpp"
+#include "security/token.hpp"
+
+namespace caredesk::app {
+namespace {
+
+int Fail(const Error& e) {
+  std::cerr << "caredesk: " << e.message;
+  if (!e.field.empty()) std::cerr << " (" << e.field << ")";
+  std::cerr << "\n";
+  return e.kind == ErrorKind::kInvalid ? 2 : 1;
+}
+
+void AddStorageFlags(CLI::App* cmd, Overrides& o) {
+  cmd->add_option_function<std::string>("--config", [&o](const std::string& v) { o.config_file = v; },
+                                        "JSON config file");
+  cmd->add_option_function<std::string>("--data", [&o](const std::string& v) { o.data_dir = v; },
+                                        "data directory (env CAREDESK_DATA)");
+  cmd->add_option_function<std::string>("--database", [&o](const std::string& v) { o.database = v; },
+                                        "sqlite:PATH or postgresql://... (env CAREDESK_DATABASE)");
+}
+
+void AddListenFlag(CLI::App* cmd, Overrides& o) {
+  cmd->add_option_function<std::string>("--listen", [&o](const std::string& v) { o.listen = v; },
+                                        "HOST:PORT (env CAREDESK_LISTEN), default 127.0.0.1:8080");
+}
+
+Result<TenantId> TenantBySlug(store::Store& st, const std::string& slug) {
+  CD_TRY_ASSIGN(auto t, st.FindTenantBySlug(slug));
+  if (!t) return NotFound("no tenant with slug " + slug);
+  return t->id;
+}
+
+Result<void> CreateTenant(store::Store& st, const std::string& slug, const std::string& name,
+                          const std::string& tz, const std::string& hours) {
+  bool slug_ok = slug.size() >= 2 && slug.size() <= 40 &&
+                 std::all_of(slug.begin(), slug.end(), [](char c) {
+                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                 });
+  if (!slug_ok) return Invalid("slug must be 2 to 40 characters of a-z, 0-9 and '-'", "slug");
+  if (Trim(name).empty()) return Invalid("name must not be empty", "name");
+  CD_TRY_ASSIGN(auto weekly, core::ParseWeeklyHours(hours));
+  CD_TRY(core::BusinessCalendar::Create(tz, weekly, {}));
+  store::Tenant t;
+  t.slug = slug;
+  t.name = std::string(Trim(name));
+  t.time_zone = tz;
+  t.business_hours = core::FormatWeeklyHours(weekly);
+  t.created_at = SystemClock().Now();
+  CD_TRY_ASSIGN(t, st.CreateTenant(t));
+  std::cout << "created tenant " << t.slug << " (id " << t.id.value << ")\n";
+  return {};
+}
+
+Result<void> CreateUser(store::Store& st, const std::string& slug, const std::string& email_in,
+                        const std::string& role_name, const std::string& display_name) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in));
+  auto role = core::ParseRole(role_name);
+  if (!role) return Invalid("role must be agent, supervisor, counselor or admin", "role");
+  std::string password((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  CD_TRY(security::CheckPasswordPolicy(password));
+  CD_TRY_ASSIGN(std::string hash, security::HashPassword(password));
+  store::User u;
+  u.email = email;
+  u.display_name = display_name.empty() ? email.substr(0, email.find('@')) : display_name;
+  u.role = *role;
+  u.created_at = SystemClock().Now();
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, hash));
+    return {};
+  }));
+  std::cout << "created user " << email << " (id " << u.id.value << ")\n";
+  return {};
+}
+
+Result<void> CreateToken(store::Store& st, const std::string& slug, const std::string& email_in,
+                         const std::string& name, int expires_days) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in, "user"));
+  std::string token = security::NewSecret("cdk_");
+  Timestamp now = SystemClock().Now();
+  std::optional<Timestamp> expires;
+  if (expires_days > 0) expires = now + std::chrono::hours(24 * expires_days);
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto user, tx.FindUserByEmail(email));
+    if (!user) return NotFound("no such user in this tenant");
+    return tx.InsertApiToken(user->id, security::HashSecret(token), name, now, expires);
+  }));
+  std::cout << token << "\n";
+  return {};
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App cli{"CareDesk: the patient contact center"};
+  cli.require_subcommand(1);
+  Overrides o;
+
+  auto* serve = cli.add_subcommand("serve", "serve the API (migrates first)");
+  AddStorageFlags(serve, o);
+  AddListenFlag(serve, o);
+  auto* migrate = cli.add_subcommand("migrate", "apply database migrations and exit");
+  AddStorageFlags(migrate, o);
+  auto* demo = cli.add_subcommand("demo", "create the demo practice if absent, print how to sign in, serve");
+  AddStorageFlags(demo, o);
+  AddListenFlag(demo, o);
+
+  auto* tenant = cli.add_subcommand("tenant", "manage tenants");
+  tenant->require_subcommand(1);
+  auto* tenant_create = tenant->add_subcommand("create", "create a tenant (a practice or group)");
+  std::string slug, name, tz = "America/New_York", hours = "mon-fri 08:00-17:00";
+  tenant_create->add_option("--slug", slug, "short id, a-z 0-9 -")->required();
+  tenant_create->add_option("--name", name, "display name")->required();
+  tenant_create->add_option("--time-zone", tz, "IANA time zone (default America/New_York)");
+  tenant_create->add_option("--business-hours", hours, "e.g. 'mon-fri 08:00-17:00; sat 09:00-12:00'");
+  AddStorageFlags(tenant_create, o);
+
+  auto* user = cli.add_subcommand("user", "manage staff users");
+  user->require_subcommand(1);
+  auto* user_create = user->add_subcommand("create", "create a user; the password is read from standard input");
+  std::string email, role, display_name;
+  user_create->add_option("--tenant", slug, "tenant slug")->required();
+  user_create->add_option("--email", email, "sign-in email")->required();
+  user_create->add_option("--role", role, "agent | supervisor | counselor | admin")->required();
+  user_create->add_option("--name", display_name, "display name");
+  AddStorageFlags(user_create, o);
+
+  auto* token = cli.add_subcommand("token", "manage API tokens");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "create a bearer token; prints it alone on stdout");
+  std::string token_name = "cli";
+  int expires_days = 0;
+  token_create->add_option("--tenant", slug, "tenant slug")->required();
+  token_create->add_option("--user", email, "the user's email")->required();
+  token_create->add_option("--name", token_name, "label for the token");
+  token_create->add_option("--expires-days", expires_days, "0 (default) never expires");
+  AddStorageFlags(token_create, o);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (auto init = security::Init(); !init) return Fail(init.error());
+  auto config = LoadConfig(o);
+  if (!config) return Fail(config.error());
+  log::SetMinLevel(config->log_level == "debug"  ? log::Level::kDebug
+                   : config->log_level == "warn" ? log::Level::kWarn
+                   : config->log_level == "error" ? log::Level::kError
+                                                  : log::Level::kInfo);
+  auto store = OpenMigratedStore(*config);
+  if (!store) return Fail(store.error());
+
+  Result<void> done;
+  if (*serve) return Serve(*config, std::move(*store));
+  if (*migrate) {
+    std::cout << "migrations applied\n";
+    return 0;
+  }
+  if (*demo) {
+    auto credentials = EnsureDemo(**store, *config, SystemClock().Now());
+    if (!credentials) return Fail(credentials.error());
+    PrintSignIn(*credentials, *config);
+    return Serve(*config, std::move(*store));
+  }
+  if (*tenant_create) done = CreateTenant(**store, slug, name, tz, hours);
+  else if (*user_create) done = CreateUser(**store, slug, email, role, display_name);
+  else if (*token_create) done = CreateToken(**store, slug, email, token_name, expires_days);
+  return done ? 0 : Fail(done.error());
+}
+
+}  // namespace caredesk::app

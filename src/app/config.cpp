@@ -1,0 +1,89 @@
+#include "app/config.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace caredesk::app {
+
+namespace json = boost::json;
+
+std::string Config::DatabaseUrl() const {
+  return database.empty() ? "sqlite:" + data_dir + "/caredesk.db" : database;
+}
+
+Result<std::pair<std::string, unsigned short>> ParseListen(std::string_view listen) {
+  auto bad = [] { return Invalid("listen must be HOST:PORT, e.g. 127.0.0.1:8080", "listen"); };
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad();
+  std::string host(listen.substr(0, colon));
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string_view port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) return bad();
+  return std::pair{host, static_cast<unsigned short>(port)};
+}
+
+namespace {
+
+Result<void> ApplyFile(const std::string& path, Config& c) {
+  std::ifstream in(path);
+  if (!in) return NotFound("config file not found: " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(text.str(), ec);
+  if (ec || !v.is_object()) return Invalid("config file is not a JSON object", "config");
+  for (const auto& kv : v.as_object()) {
+    std::string key(kv.key());
+    const json::value& val = kv.value();
+    auto want_string = [&](std::string& out) -> Result<void> {
+      if (!val.is_string()) return Invalid("config key must be a string", key);
+      out = std::string(val.as_string());
+      return {};
+    };
+    auto want_int = [&](auto& out, long long lo, long long hi) -> Result<void> {
+      if (!val.is_int64() || val.as_int64() < lo || val.as_int64() > hi) {
+        return Invalid("config key must be an integer from " + std::to_string(lo) + " to " +
+                           std::to_string(hi), key);
+      }
+      out = static_cast<std::remove_reference_t<decltype(out)>>(val.as_int64());
+      return {};
+    };
+    if (key == "listen") CD_TRY(want_string(c.listen));
+    else if (key == "data") CD_TRY(want_string(c.data_dir));
+    else if (key == "database") CD_TRY(want_string(c.database));
+    else if (key == "io_threads") CD_TRY(want_int(c.io_threads, 1, 64));
+    else if (key == "handler_threads") CD_TRY(want_int(c.handler_threads, 1, 1024));
+    else if (key == "max_body_bytes") CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
+    else if (key == "session_idle_minutes") CD_TRY(want_int(c.session_idle_minutes, 1, 24 * 60));
+    else if (key == "log_level") CD_TRY(want_string(c.log_level));
+    else return Invalid("unknown config key (known: listen, data, database, io_threads, handler_threads, "
+                        "max_body_bytes, session_idle_minutes, log_level)", key);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const Overrides& o) {
+  Config c;
+  if (o.config_file) CD_TRY(ApplyFile(*o.config_file, c));
+  if (const char* v = std::getenv("CAREDESK_DATA"); v && *v) c.data_dir = v;
+  if (const char* v = std::getenv("CAREDESK_LISTEN"); v && *v) c.listen = v;
+  if (const char* v = std::getenv("CAREDESK_DATABASE"); v && *v) c.database = v;
+  if (o.data_dir) c.data_dir = *o.data_dir;
+  if (o.listen) c.listen = *o.listen;
+  if (o.database) c.database = *o.database;
+  CD_TRY(ParseListen(c.listen));
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
+    return Invalid("log_level must be debug, info, warn or error", "log_level");
+  }
+  return c;
+}
+
+}  // namespace caredesk::app

@@ -1,0 +1,42 @@
+// Configuration: defaults, then a JSON config file, then CAREDESK_* environment variables,
+// then command-line flags. Unknown keys in the file are rejected with a clear message.
+// Parsed once at start; read-only afterwards.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "base/error.hpp"
+
+namespace caredesk::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string data_dir = "caredesk-data";  // holds the SQLite file by default
+  std::string database;                   // "sqlite:PATH" or "postgresql://..."; default below
+  int io_threads = 2;                     // socket threads
+  int handler_threads = 64;               // blocking pool: handlers wait on group commit here
+  std::size_t max_body_bytes = 1 << 20;   // 1 MiB
+  int session_idle_minutes = 15;          // automatic logoff
+  std::string log_level = "info";         // debug | info | warn | error
+
+  // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
+  std::string DatabaseUrl() const;
+};
+
+// Flags given on the command line (unset when absent).
+struct Overrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> listen;
+  std::optional<std::string> database;
+};
+
+// Reads the file (if any), the environment, then the overrides. kInvalid naming the key on
+// any unknown key or wrong type; kNotFound when the config file does not exist.
+Result<Config> LoadConfig(const Overrides& overrides);
+// Parses "HOST:PORT" ("[::1]:8080" for IPv6). kInvalid (field "listen") when malformed.
+Result<std::pair<std::string, unsigned short>> ParseListen(std::string_view listen);
+
+}  // namespace caredesk::app

@@ -1,0 +1,81 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace caredesk::app {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
+    path_ = std::filesystem::temp_directory_path() / ("caredesk-config-" + std::to_string(::getpid()) + ".json");
+  }
+  void TearDown() override {
+    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
+    std::filesystem::remove(path_);
+  }
+  void WriteFile(const std::string& text) { std::ofstream(path_) << text; }
+  std::filesystem::path path_;
+};
+
+TEST_F(ConfigTest, DefaultsPutSqliteInTheDataDir) {
+  auto c = LoadConfig({});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->DatabaseUrl(), "sqlite:caredesk-data/caredesk.db");
+}
+
+TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {
+  WriteFile(R"({"listen":"127.0.0.1:9000","data":"/srv/a","session_idle_minutes":10})");
+  Overrides o;
+  o.config_file = path_.string();
+  auto from_file = LoadConfig(o);
+  ASSERT_TRUE(from_file);
+  EXPECT_EQ(from_file->listen, "127.0.0.1:9000");
+  EXPECT_EQ(from_file->session_idle_minutes, 10);
+  ::setenv("CAREDESK_DATA", "/srv/b", 1);
+  ::setenv("CAREDESK_DATABASE", "postgresql://db/caredesk", 1);
+  auto from_env = LoadConfig(o);
+  EXPECT_EQ(from_env->data_dir, "/srv/b");
+  EXPECT_EQ(from_env->DatabaseUrl(), "postgresql://db/caredesk");
+  o.data_dir = "/srv/c";
+  o.listen = "0.0.0.0:8443";
+  auto from_flags = LoadConfig(o);
+  EXPECT_EQ(from_flags->data_dir, "/srv/c");
+  EXPECT_EQ(from_flags->listen, "0.0.0.0:8443");
+}
+
+TEST_F(ConfigTest, UnknownKeysAndWrongTypesAreRejectedByName) {
+  Overrides o;
+  o.config_file = path_.string();
+  WriteFile(R"({"listen":"127.0.0.1:1","lisen":"x"})");
+  auto unknown = LoadConfig(o);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().field, "lisen");
+  WriteFile(R"({"io_threads":"two"})");
+  EXPECT_EQ(LoadConfig(o).error().field, "io_threads");
+  WriteFile(R"({"session_idle_minutes":0})");
+  EXPECT_EQ(LoadConfig(o).error().field, "session_idle_minutes");
+  WriteFile("not json");
+  EXPECT_EQ(LoadConfig(o).error().kind, ErrorKind::kInvalid);
+  o.config_file = "/nonexistent/caredesk.json";
+  EXPECT_EQ(LoadConfig(o).error().kind, ErrorKind::kNotFound);
+}
+
+TEST(ParseListen, AcceptsHostPortAndRejectsJunk) {
+  EXPECT_EQ(ParseListen("127.0.0.1:8080").value(), (std::pair<std::string, unsigned short>{"127.0.0.1", 8080}));
+  EXPECT_EQ(ParseListen("[::1]:0").value().first, "::1");
+  for (const char* bad : {"8080", ":8080", "host:", "host:99999", "host:80a"}) {
+    auto r = ParseListen(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "listen");
+  }
+}
+
+}  // namespace
+}  // namespace caredesk::app

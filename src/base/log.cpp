@@ -1,0 +1,63 @@
+#include "base/log.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "base/text.hpp"
+
+namespace caredesk::log {
+namespace {
+
+std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+std::mutex write_mutex;  // keeps lines whole when threads log at once
+
+std::string_view LevelName(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void SetMinLevel(Level level) { min_level = static_cast<int>(level); }
+
+void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) return;
+  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::string line;
+  line.reserve(160);
+  fmt::format_to(std::back_inserter(line), R"({{"ts":"{:%FT%T}Z","level":"{}","event":)", now, LevelName(level));
+  AppendJsonString(line, event);
+  for (const Field& f : fields) {
+    line.push_back(',');
+    AppendJsonString(line, f.key);
+    line.push_back(':');
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string_view>) {
+            AppendJsonString(line, v);
+          } else if constexpr (std::is_same_v<V, bool>) {
+            line += v ? "true" : "false";
+          } else {
+            fmt::format_to(std::back_inserter(line), "{}", v);
+          }
+        },
+        f.value);
+  }
+  line += "}\n";
+  std::lock_guard lock(write_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace caredesk::log

@@ -1,0 +1,36 @@
+// Structured JSON logs, one object per line on stderr. Only ids, counts, codes and durations
+// go in fields: never names, phones, emails, dates of birth or message text. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <variant>
+
+namespace caredesk::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+
+using Value = std::variant<std::int64_t, double, bool, std::string_view>;
+struct Field {
+  std::string_view key;
+  Value value;
+  Field(std::string_view k, std::int64_t v) : key(k), value(v) {}
+  Field(std::string_view k, int v) : key(k), value(std::int64_t{v}) {}
+  Field(std::string_view k, unsigned v) : key(k), value(std::int64_t{v}) {}
+  Field(std::string_view k, std::size_t v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  Field(std::string_view k, double v) : key(k), value(v) {}
+  Field(std::string_view k, bool v) : key(k), value(v) {}
+  Field(std::string_view k, std::string_view v) : key(k), value(v) {}
+  Field(std::string_view k, const char* v) : key(k), value(std::string_view(v)) {}
+};
+
+void SetMinLevel(Level level);
+// Writes {"ts":..., "level":..., "event":..., fields...}. `event` is a fixed snake_case name.
+void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+
+inline void Info(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kInfo, event, f); }
+inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kWarn, event, f); }
+inline void Error(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kError, event, f); }
+
+}  // namespace caredesk::log

@@ -1,0 +1,245 @@
+#include "http/api.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "http/handlers/context.hpp"
+#include "http/json_input.hpp"
+#include "http/status.hpp"
+#include "security/password.hpp"
+#include "security/token.hpp"
+
+namespace caredesk::http {
+
+namespace json = boost::json;
+
+constexpr std::string_view kSessionCookie = "caredesk_session";
+
+struct Route {
+  Method method;
+  std::string_view method_name;
+  std::string_view pattern;
+  bool authenticated;
+  HandlerFn fn;
+};
+
+Response JsonResponse(int status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = json::serialize(body);
+  return r;
+}
+
+namespace {
+
+Result<Response> Healthz(Context&) {
+  Response r;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = R"({"status":"ok"})";
+  return r;
+}
+
+Result<Response> Readyz(Context& ctx) {
+  if (auto ready = ctx.store.Ready(); !ready) return ready.error();
+  Response r;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = R"({"status":"ready"})";
+  return r;
+}
+
+Result<Response> OpenApi(Context&) {
+  Response r;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = OpenApiDocument();
+  return r;
+}
+
+std::optional<std::string_view> CookieValue(const Request& req, std::string_view name) {
+  auto header = req.headers.Get("cookie");
+  if (!header) return std::nullopt;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    auto semi = rest.find(';');
+    std::string_view pair = Trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+bool IsUnsafe(Method m) {
+  return m == Method::kPost || m == Method::kPut || m == Method::kPatch || m == Method::kDelete;
+}
+
+// Matches "/api/v1/conversations/{id}/replies" against a path, capturing numeric ids.
+// A non-numeric or non-positive id matches nothing, so it answers 404 like a missing one.
+bool Match(std::string_view pattern, std::string_view path, std::vector<std::int64_t>& ids) {
+  ids.clear();
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty()) return false;
+    auto ps = pattern.find('/', 1);
+    auto qs = path.find('/', 1);
+    std::string_view pseg = pattern.substr(0, ps);
+    std::string_view qseg = path.substr(0, qs);
+    if (pseg == "/{id}") {
+      std::string_view digits = qseg.substr(1);
+      std::int64_t v = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      if (ec != std::errc{} || end != digits.data() + digits.size() || v <= 0) return false;
+      ids.push_back(v);
+    } else if (pseg != qseg) {
+      return false;
+    }
+    pattern = ps == std::string_view::npos ? std::string_view{} : pattern.substr(ps);
+    path = qs == std::string_view::npos ? std::string_view{} : path.substr(qs);
+  }
+  return true;
+}
+
+}  // namespace
+
+// Login: POST /api/v1/session {"tenant", "email", "password"}. Sets the session cookie and
+// returns the CSRF token the console sends back in X-CSRF-Token on every unsafe request.
+static Result<Response> Login(Context& ctx, const ApiOptions& options) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tenant", "email", "password"}));
+  CD_TRY_ASSIGN(std::string tenant, RequireString(body, "tenant"));
+  CD_TRY_ASSIGN(std::string email, RequireString(body, "email"));
+  CD_TRY_ASSIGN(std::string password, RequireString(body, "password"));
+  CD_TRY_ASSIGN(auto login, ctx.store.FindLogin(tenant, AsciiLower(Trim(email))));
+  // Verify against a dummy hash when the user is unknown so timing does not reveal accounts.
+  static const std::string kDummy = security::HashPassword("not-a-real-password").value();
+  bool ok = security::VerifyPassword(password, login ? login->password_hash : kDummy) && login;
+  if (!ok) {
+    log::Warn("login_failed", {{"request_id", ctx.request.request_id}});
+    return MakeError(ErrorKind::kUnauthenticated, "email or password is incorrect");
+  }
+  std::string secret = security::NewSecret();
+  std::string csrf = security::NewSecret();
+  Timestamp expires = ctx.now + options.session_max_lifetime;
+  CD_TRY(ctx.store.Write(login->tenant, [&](store::TenantTx& tx) {
+    return tx.InsertSession(login->user, security::HashSecret(secret), csrf, ctx.now, expires);
+  }));
+  log::Info("login", {{"request_id", ctx.request.request_id},
+                      {"tenant_id", login->tenant.value},
+                      {"user_id", login->user.value}});
+  Response r = JsonResponse(201, json::object{{"user_id", login->user.value},
+                                               {"tenant_id", login->tenant.value},
+                                               {"csrf_token", csrf},
+                                               {"expires_at", FormatRfc3339(expires)}});
+  std::string cookie = std::string(kSessionCookie) + "=" + secret +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                          options.session_max_lifetime).count());
+  if (options.secure_cookies) cookie += "; Secure";
+  r.headers.Set("Set-Cookie", cookie);
+  return r;
+}
+
+Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
+    : store_(store), clock_(clock), options_(options) {
+  routes_ = {
+      {Method::kGet, "GET", "/healthz", false, &Healthz},
+      {Method::kGet, "GET", "/readyz", false, &Readyz},
+      {Method::kGet, "GET", "/api/openapi.json", false, &OpenApi},
+      {Method::kPost, "POST", "/api/v1/session", false, nullptr},  // Login, special-cased
+      {Method::kDelete, "DELETE", "/api/v1/session", true, &DeleteSession},
+      {Method::kGet, "GET", "/api/v1/me", true, &GetMe},
+      {Method::kPost, "POST", "/api/v1/messages", true, &PostMessage},
+      {Method::kGet, "GET", "/api/v1/conversations", true, &ListConversations},
+      {Method::kGet, "GET", "/api/v1/conversations/{id}", true, &GetConversation},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, &PostReply},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, &PostNote},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/assign", true, &PostAssign},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/status", true, &PostStatus},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/tags", true, &PostTags},
+      {Method::kGet, "GET", "/api/v1/patients", true, &ListPatients},
+      {Method::kPost, "POST", "/api/v1/patients", true, &CreatePatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}", true, &GetPatient},
+      {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, &PatchPatient},
+  };
+}
+
+Api::~Api() = default;
+
+std::vector<std::pair<std::string, std::string>> Api::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : routes_) out.emplace_back(r.method_name, r.pattern);
+  return out;
+}
+
+Response Api::Handle(Request& request) {
+  Timestamp now = clock_.Now();
+  Method method = request.method == Method::kHead ? Method::kGet : request.method;
+  const Route* route = nullptr;
+  bool path_known = false;
+  std::vector<std::int64_t> ids;
+  for (const Route& r : routes_) {
+    if (!Match(r.pattern, request.path, ids)) continue;
+    path_known = true;
+    if (r.method == method) {
+      route = &r;
+      break;
+    }
+  }
+  if (!route) {
+    if (path_known) return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
+    return ErrorResponse(NotFound("no such resource"));
+  }
+  if (IsUnsafe(method) && !request.body.empty()) {
+    auto type = request.headers.Get("content-type");
+    if (!type || !AsciiLower(*type).starts_with("application/json")) {
+      return ProtocolError(415, "unsupported_media_type", "request body must be application/json");
+    }
+  }
+
+  store::Principal who;
+  if (route->authenticated) {
+    auto auth = request.headers.Get("authorization");
+    if (auth && AsciiLower(auth->substr(0, 7)) == "bearer ") {
+      auto p = store_.AuthenticateToken(security::HashSecret(Trim(auth->substr(7))), now);
+      if (!p) return ErrorResponse(p.error());
+      if (!p->has_value()) {
+        return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "invalid or expired token"));
+      }
+      who = **p;
+    } else if (auto cookie = CookieValue(request, kSessionCookie)) {
+      auto p = store_.AuthenticateSession(security::HashSecret(*cookie), now,
+                                          options_.session_idle_timeout);
+      if (!p) return ErrorResponse(p.error());
+      if (!p->has_value()) {
+        return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "session expired; sign in again"));
+      }
+      who = **p;
+      if (IsUnsafe(method)) {
+        auto csrf = request.headers.Get("x-csrf-token");
+        if (!csrf || !security::ConstantTimeEquals(*csrf, who.csrf_token)) {
+          return ErrorResponse(MakeError(ErrorKind::kForbidden, "missing or wrong X-CSRF-Token header"));
+        }
+      }
+      if (now - who.session_last_seen > std::chrono::seconds(30)) {
+        (void)store_.Write(who.tenant, [&](store::TenantTx& tx) {
+          return tx.TouchSession(who.session_id_hash, now);
+        });
+      }
+    } else {
+      return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "authentication required"));
+    }
+  }
+
+  Context ctx{store_, options_, who, request, std::move(ids), now};
+  Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_);
+  if (!result) {
+    if (result.error().kind == ErrorKind::kInternal) {
+      log::Error("request_failed", {{"request_id", request.request_id}, {"path", route->pattern}});
+    }
+    return ErrorResponse(result.error());
+  }
+  return std::move(*result);
+}
+
+}  // namespace caredesk::http

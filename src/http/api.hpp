@@ -1,0 +1,46 @@
+// The JSON API: authenticates each request (bearer token or session cookie), resolves the
+// caller's tenant, routes to a handler and maps every error to one JSON shape. Handlers run
+// on the blocking pool and may block on the store. Thread-safe after construction.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/time.hpp"
+#include "http/message.hpp"
+#include "store/store.hpp"
+
+namespace caredesk::http {
+
+struct ApiOptions {
+  Millis session_idle_timeout = std::chrono::minutes(15);  // automatic logoff (HIPAA)
+  Millis session_max_lifetime = std::chrono::hours(12);
+  bool secure_cookies = true;  // "Secure" attribute; browsers accept it on http://127.0.0.1 too
+};
+
+struct Route;
+
+class Api {
+ public:
+  Api(store::Store& store, const Clock& clock, ApiOptions options);
+  ~Api();
+
+  // Answers any request; never throws for bad input.
+  Response Handle(Request& request);
+
+  // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  ApiOptions options_;
+  std::vector<Route> routes_;
+};
+
+// The OpenAPI 3 document served at /api/openapi.json.
+const std::string& OpenApiDocument();
+
+}  // namespace caredesk::http

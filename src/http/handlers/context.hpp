@@ -1,0 +1,49 @@
+// What a handler receives: the store, the clock, the caller and the request, plus the path
+// parameters captured by the router. Handlers return a Response or an Error; api.cpp maps
+// errors to statuses.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/time.hpp"
+#include "http/api.hpp"
+#include "http/message.hpp"
+#include "store/store.hpp"
+
+namespace caredesk::http {
+
+struct Context {
+  store::Store& store;
+  const ApiOptions& options;
+  const store::Principal& who;
+  Request& request;
+  std::vector<std::int64_t> ids;  // numeric path parameters, in order
+  Timestamp now;
+};
+
+using HandlerFn = Result<Response> (*)(Context&);
+
+Response JsonResponse(int status, const boost::json::value& body);
+
+// Handlers, grouped by file.
+Result<Response> PostMessage(Context& ctx);          // handlers/messages.cpp
+Result<Response> ListConversations(Context& ctx);    // handlers/conversations.cpp
+Result<Response> GetConversation(Context& ctx);
+Result<Response> PostReply(Context& ctx);
+Result<Response> PostNote(Context& ctx);
+Result<Response> PostAssign(Context& ctx);
+Result<Response> PostStatus(Context& ctx);
+Result<Response> PostTags(Context& ctx);
+Result<Response> ListPatients(Context& ctx);         // handlers/patients.cpp
+Result<Response> CreatePatient(Context& ctx);
+Result<Response> GetPatient(Context& ctx);
+Result<Response> PatchPatient(Context& ctx);
+Result<Response> GetMe(Context& ctx);                // handlers/session.cpp
+Result<Response> DeleteSession(Context& ctx);
+
+}  // namespace caredesk::http

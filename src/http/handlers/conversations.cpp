@@ -1,0 +1,270 @@
+// The inbox: list, read, and staff commands on one conversation (reply, note, assign,
+// status, tags). Each command loads, decides in core, and stores state + events in one
+// transaction.
+#include <boost/json/array.hpp>
+
+#include <charconv>
+
+#include "base/text.hpp"
+#include "http/handlers/context.hpp"
+#include "http/handlers/views.hpp"
+#include "http/json_input.hpp"
+
+namespace caredesk::http {
+
+namespace json = boost::json;
+
+namespace {
+
+Result<std::int64_t> ParsePositive(std::string_view text, const char* field) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || v <= 0) {
+    return Invalid("must be a positive integer", field);
+  }
+  return v;
+}
+
+Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
+  store::InboxFilter f;
+  for (const auto& [key, value] : ctx.request.query) {
+    if (key == "status") {
+      f.status = core::ParseStatus(value);
+      if (!f.status) return Invalid("status must be open, pending, resolved or closed", "status");
+    } else if (key == "queue") {
+      if (value.empty() || value.size() > 64) return Invalid("queue must have 1 to 64 characters", "queue");
+      f.queue = value;
+    } else if (key == "assignee") {
+      if (value == "none") {
+        f.assignee = UserId{0};
+      } else if (value == "me") {
+        f.assignee = ctx.who.user;
+      } else {
+        CD_TRY_ASSIGN(std::int64_t id, ParsePositive(value, "assignee"));
+        f.assignee = UserId{id};
+      }
+    } else if (key == "channel") {
+      f.channel = core::ParseChannel(value);
+      if (!f.channel) return Invalid("channel must be one of chat, sms, email, phone, web", "channel");
+    } else if (key == "category") {
+      f.category = core::ParseCategory(value);
+      if (!f.category) return Invalid("unknown category", "category");
+    } else if (key == "sla") {
+      if (value != "at_risk" && value != "breached" && value != "at_risk_or_breached") {
+        return Invalid("sla must be at_risk, breached or at_risk_or_breached", "sla");
+      }
+      f.sla = value;
+    } else if (key == "patient_id") {
+      CD_TRY_ASSIGN(std::int64_t id, ParsePositive(value, "patient_id"));
+      f.patient = PatientId{id};
+    } else if (key == "q") {
+      if (value.size() > 200 || !IsValidUtf8(value)) return Invalid("q must be at most 200 characters of text", "q");
+      f.search_tokens = SearchTokens(value);
+      if (f.search_tokens.empty()) return Invalid("q must contain a word of at least 2 characters", "q");
+      if (f.search_tokens.size() > 8) return Invalid("q may contain at most 8 words", "q");
+    } else if (key == "limit") {
+      CD_TRY_ASSIGN(std::int64_t limit, ParsePositive(value, "limit"));
+      if (limit > 200) return Invalid("limit must be between 1 and 200", "limit");
+      f.limit = static_cast<int>(limit);
+    } else if (key == "cursor") {
+      f.cursor = value;
+    } else if (key == "sort") {
+      if (value == "recent") f.sort = store::InboxFilter::Sort::kRecent;
+      else if (value == "time_left") f.sort = store::InboxFilter::Sort::kTimeLeft;
+      else return Invalid("sort must be recent or time_left", "sort");
+    } else {
+      return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
+    }
+  }
+  return f;
+}
+
+// Loads the conversation, runs `decide`, stores the new state and its events; answers with
+// the updated conversation. `make_message` optionally creates a message in the same commit.
+template <class Decide>
+Result<Response> Command(Context& ctx, int status, Decide decide,
+                         std::optional<core::Message> message = std::nullopt) {
+  ConversationId id{ctx.ids.at(0)};
+  json::object out;
+  auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
+    CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+    CD_TRY_ASSIGN(core::Decision d, decide(tx, c, cal));
+    if (d.events.empty()) {  // nothing changed
+      core::SlaView v = core::ViewSla(c, ctx.now, cal);
+      out = json::object{{"conversation", ConversationView(c, v.state, v.due_at, ctx.now)}};
+      return {};
+    }
+    CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
+    if (message) {
+      message->conversation_id = id;
+      message->channel = c.channel;
+      CD_TRY_ASSIGN(core::Message m, tx.InsertMessage(*message));
+      out["message_id"] = m.id.value;
+      for (core::Event& e : d.events) {
+        if (e.type == "reply_sent" || e.type == "note_added") {
+          e.data.emplace_back("message_id", std::to_string(m.id.value));
+        }
+      }
+    }
+    CD_TRY(tx.AppendEvents(d.events));
+    core::SlaView v = core::ViewSla(d.conversation, ctx.now, cal);
+    out["conversation"] = ConversationView(d.conversation, v.state, v.due_at, ctx.now);
+    return {};
+  });
+  if (!stored) return stored.error();
+  return JsonResponse(status, out);
+}
+
+core::Message StaffMessage(const Context& ctx, core::MessageKind kind, std::string text) {
+  core::Message m;
+  m.kind = kind;
+  m.author = ctx.who.user;
+  m.text = std::move(text);
+  // Outbound delivery belongs to the outbox (text messages and email issue); until a channel
+  // sends it, a reply waits as queued.
+  m.delivery = kind == core::MessageKind::kNote ? core::DeliveryStatus::kReceived
+                                                : core::DeliveryStatus::kQueued;
+  m.created_at = ctx.now;
+  return m;
+}
+
+}  // namespace
+
+Result<Response> ListConversations(Context& ctx) {
+  CD_TRY_ASSIGN(store::InboxFilter filter, ParseInboxQuery(ctx));
+  CD_TRY_ASSIGN(store::InboxPage page,
+                store::ReadValue<store::InboxPage>(ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
+                  return tx.ListConversations(filter);
+                }));
+  json::array items;
+  items.reserve(page.items.size());
+  for (const store::InboxItem& item : page.items) {
+    json::object view = ConversationView(item.conversation, item.sla_state, item.sla_due_at, ctx.now);
+    view["patient_name"] = item.patient_name;
+    items.emplace_back(std::move(view));
+  }
+  return JsonResponse(200, json::object{{"items", std::move(items)},
+                                        {"next_cursor", page.next_cursor ? json::value(json::string(*page.next_cursor))
+                                                                         : json::value(nullptr)}});
+}
+
+Result<Response> GetConversation(Context& ctx) {
+  ConversationId id{ctx.ids.at(0)};
+  json::object out;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
+    CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+    CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(c.patient_id));
+    CD_TRY_ASSIGN(auto messages, tx.ListMessages(id));
+    CD_TRY_ASSIGN(auto events, tx.ListEvents(id));
+    core::SlaView v = core::ViewSla(c, ctx.now, cal);
+    out = ConversationView(c, v.state, v.due_at, ctx.now);
+    out["patient"] = PatientView(p);
+    json::array ms, es;
+    for (const auto& m : messages) ms.emplace_back(MessageView(m));
+    for (const auto& e : events) es.emplace_back(EventView(e));
+    out["messages"] = std::move(ms);
+    out["events"] = std::move(es);
+    return {};
+  }));
+  return JsonResponse(200, out);
+}
+
+Result<Response> PostReply(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "status"}));
+  CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
+  CD_TRY(core::ValidateMessageText(text));
+  CD_TRY_ASSIGN(auto status_text, OptionalString(body, "status"));
+  std::optional<core::Status> then;
+  if (status_text) {
+    then = core::ParseStatus(*status_text);
+    if (!then || *then == core::Status::kClosed) {
+      return Invalid("status after a reply must be open, pending or resolved", "status");
+    }
+  }
+  return Command(
+      ctx, 201,
+      [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
+        return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
+      },
+      StaffMessage(ctx, core::MessageKind::kOutbound, std::move(text)));
+}
+
+Result<Response> PostNote(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text"}));
+  CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
+  CD_TRY(core::ValidateMessageText(text));
+  return Command(
+      ctx, 201,
+      [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar&) {
+        return core::AddNote(c, ctx.who.user, ctx.now);
+      },
+      StaffMessage(ctx, core::MessageKind::kNote, std::move(text)));
+}
+
+Result<Response> PostAssign(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body,
+                ParseObject(ctx.request.body, {"assignee_id", "queue", "priority", "category"}));
+  core::Routing routing;
+  if (IsExplicitNull(body, "assignee_id")) {
+    routing.assignee = UserId{0};
+  } else {
+    CD_TRY_ASSIGN(auto assignee, OptionalInt(body, "assignee_id"));
+    if (assignee) {
+      if (*assignee <= 0) return Invalid("assignee_id must be a user id or null", "assignee_id");
+      routing.assignee = UserId{*assignee};
+    }
+  }
+  CD_TRY_ASSIGN(auto queue, OptionalString(body, "queue"));
+  if (queue && (queue->empty() || queue->size() > 64)) {
+    return Invalid("queue must have 1 to 64 characters", "queue");
+  }
+  routing.queue = queue;
+  CD_TRY_ASSIGN(auto priority, OptionalString(body, "priority"));
+  if (priority) {
+    routing.priority = core::ParsePriority(*priority);
+    if (!routing.priority) return Invalid("priority must be low, normal, high or urgent", "priority");
+  }
+  CD_TRY_ASSIGN(auto category, OptionalString(body, "category"));
+  if (category) {
+    routing.category = core::ParseCategory(*category);
+    if (!routing.category) return Invalid("unknown category", "category");
+  }
+  if (!routing.assignee && !routing.queue && !routing.priority && !routing.category) {
+    return Invalid("give at least one of assignee_id, queue, priority, category");
+  }
+  return Command(ctx, 200,
+                 [&](store::TenantTx& tx, const core::Conversation& c,
+                     const core::BusinessCalendar& cal) -> Result<core::Decision> {
+                   if (routing.assignee && *routing.assignee) {
+                     auto user = tx.GetUser(*routing.assignee);
+                     if (!user) return Invalid("no such user in this practice", "assignee_id");
+                   }
+                   CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+                   return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
+                 });
+}
+
+Result<Response> PostStatus(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"status"}));
+  CD_TRY_ASSIGN(std::string text, RequireString(body, "status"));
+  auto status = core::ParseStatus(text);
+  if (!status) return Invalid("status must be open, pending, resolved or closed", "status");
+  return Command(ctx, 200,
+                 [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
+                   return core::ChangeStatus(c, *status, ctx.who.user, ctx.now, cal);
+                 });
+}
+
+Result<Response> PostTags(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tags"}));
+  CD_TRY_ASSIGN(auto tags, OptionalStringArray(body, "tags"));
+  if (!tags) return Invalid("field is required", "tags");
+  return Command(ctx, 200,
+                 [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar&) {
+                   return core::SetTags(c, *tags, ctx.who.user, ctx.now);
+                 });
+}
+
+}  // namespace caredesk::http

@@ -1,0 +1,29 @@
+// Parsing and validation of an inbound message body (POST /api/v1/messages), apart from
+// storage so it can be unit-tested and fuzzed. Pure; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "base/time.hpp"
+#include "core/inbox/patient.hpp"
+
+namespace caredesk::http {
+
+struct Inbound {
+  core::Channel channel = core::Channel::kChat;
+  std::string from;  // normalized
+  enum class FromKind { kPhone, kEmail, kVisitor } from_kind = FromKind::kVisitor;
+  std::string text;
+  std::optional<PatientId> patient_id;
+  std::optional<core::Patient> details;  // used only when a new patient is created
+  std::string queue = "front-desk";
+};
+
+// kInvalid / kTooLarge naming the field for anything malformed; `from` is normalized to E.164
+// or a lowercase email, or kept as an opaque visitor id for chat and web.
+Result<Inbound> ParseInbound(std::string_view body, Timestamp now);
+
+}  // namespace caredesk::http

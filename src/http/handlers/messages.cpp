@@ -1,0 +1,132 @@
+// POST /api/v1/messages: an inbound message from any channel. Finds or creates the patient
+// and the conversation (or reopens it) in one group-committed transaction.
+#include <boost/json/serialize.hpp>
+
+#include "base/text.hpp"
+#include "core/inbox/phone.hpp"
+#include "http/handlers/context.hpp"
+#include "http/handlers/inbound.hpp"
+#include "http/handlers/views.hpp"
+#include "http/json_input.hpp"
+#include "security/token.hpp"
+
+namespace caredesk::http {
+
+namespace json = boost::json;
+
+namespace {
+
+Result<core::Patient> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in, Timestamp now,
+                                          std::vector<core::Event>& events) {
+  if (in.patient_id) return tx.GetPatient(*in.patient_id);
+  std::optional<core::Patient> found;
+  if (in.from_kind == Inbound::FromKind::kPhone) {
+    CD_TRY_ASSIGN(found, tx.FindPatientByPhone(in.from));
+  } else if (in.from_kind == Inbound::FromKind::kEmail) {
+    CD_TRY_ASSIGN(found, tx.FindPatientByEmail(in.from));
+  }
+  if (found) return std::move(*found);
+  // Details sent with a message only ever fill a new record: an inbound message must not be
+  // able to rewrite an existing patient's identity.
+  core::Patient p = in.details.value_or(core::Patient{});
+  if (in.from_kind == Inbound::FromKind::kPhone) p.phone = in.from;
+  if (in.from_kind == Inbound::FromKind::kEmail) p.email = in.from;
+  if (in.channel == core::Channel::kSms) p.preferred_channel = core::Channel::kSms;
+  p.created_at = p.updated_at = now;
+  CD_TRY_ASSIGN(p, tx.InsertPatient(std::move(p)));
+  core::Event e;
+  e.type = "patient_created";
+  e.at = now;
+  e.patient_id = p.id;
+  e.data = {{"source", "inbound_message"}};
+  events.push_back(std::move(e));
+  return p;
+}
+
+}  // namespace
+
+Result<Response> PostMessage(Context& ctx) {
+  std::optional<std::string> key;
+  if (auto header = ctx.request.headers.Get("idempotency-key")) {
+    std::string_view k = Trim(*header);
+    bool sane = !k.empty() && k.size() <= 200 &&
+                std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (!sane) return Invalid("Idempotency-Key must be 1 to 200 printable ASCII characters", "Idempotency-Key");
+    key = std::string(k);
+  }
+  CD_TRY_ASSIGN(Inbound in, ParseInbound(ctx.request.body, ctx.now));
+  const std::string request_hash = security::HashSecret(ctx.request.body);
+
+  int status = 201;
+  std::string body;
+  auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    if (key) {
+      CD_TRY_ASSIGN(auto previous, tx.GetIdempotentReply(*key));
+      if (previous) {
+        if (previous->request_hash != request_hash) {
+          return Conflict("Idempotency-Key was already used for a different request", "Idempotency-Key");
+        }
+        status = 200;
+        body = previous->body;
+        return {};
+      }
+    }
+    std::vector<core::Event> events;
+    CD_TRY_ASSIGN(core::Patient patient, FindOrCreatePatient(tx, in, ctx.now, events));
+    CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+    CD_TRY_ASSIGN(auto latest, tx.LatestConversationOf(patient.id));
+    core::Conversation conversation;
+    bool created = false, reopened = false;
+    if (latest && core::AcceptsInbound(*latest, ctx.now)) {
+      reopened = latest->status == core::Status::kResolved;
+      CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(*latest, ctx.now, cal));
+      CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
+      conversation = std::move(d.conversation);
+      events.insert(events.end(), d.events.begin(), d.events.end());
+    } else {
+      CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+      core::SlaPolicy policy = core::SelectPolicy(policies, in.queue, in.channel, core::Priority::kNormal);
+      core::Decision opened = core::OpenConversation(patient.id, in.channel, in.queue,
+                                                     core::Priority::kNormal, policy, ctx.now, cal);
+      CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, ctx.now, cal));
+      CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, ctx.now));
+      conversation = std::move(d.conversation);
+      for (auto* list : {&opened.events, &d.events}) {
+        for (core::Event& e : *list) {
+          e.conversation_id = conversation.id;
+          events.push_back(std::move(e));
+        }
+      }
+      created = true;
+    }
+    core::Message m;
+    m.conversation_id = conversation.id;
+    m.kind = core::MessageKind::kInbound;
+    m.channel = in.channel;
+    m.sender = in.from;
+    m.text = in.text;
+    m.delivery = core::DeliveryStatus::kReceived;
+    m.created_at = ctx.now;
+    CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m)));
+    for (core::Event& e : events) {
+      if (e.type == "message_received") e.data.emplace_back("message_id", std::to_string(m.id.value));
+    }
+    CD_TRY(tx.AppendEvents(events));
+    body = json::serialize(json::object{{"message_id", m.id.value},
+                                        {"conversation_id", conversation.id.value},
+                                        {"patient_id", patient.id.value},
+                                        {"conversation_status", core::Name(conversation.status)},
+                                        {"created_conversation", created},
+                                        {"reopened", reopened}});
+    if (key) CD_TRY(tx.PutIdempotentReply(*key, {request_hash, 201, body}, ctx.now));
+    return {};
+  });
+  if (!stored) return stored.error();
+  Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace caredesk::http

@@ -1,0 +1,20 @@
+// JSON views of domain objects, as the API documents them. Timestamps are RFC 3339 UTC.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include "core/inbox/conversation.hpp"
+#include "core/inbox/patient.hpp"
+#include "store/store.hpp"
+
+namespace caredesk::http {
+
+boost::json::object PatientView(const core::Patient& p);
+boost::json::object MessageView(const core::Message& m);
+boost::json::object EventView(const core::Event& e);
+// `sla_state` and `due_at` as stored or computed; time_left_ms is due_at - now.
+boost::json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
+                                     std::optional<Timestamp> due_at, Timestamp now);
+boost::json::value TimeOrNull(std::optional<Timestamp> t);
+
+}  // namespace caredesk::http

@@ -1,0 +1,198 @@
+// The OpenAPI 3 description of the API. tests/api_test checks that it lists exactly the
+// routes the router serves and that responses carry the properties it marks required.
+#include "http/api.hpp"
+
+namespace caredesk::http {
+
+const std::string& OpenApiDocument() {
+  static const std::string kDoc = R"JSON({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "CareDesk API",
+    "version": "1.0.0",
+    "description": "Patient contact center: one inbox for every channel with response-time targets. Every request except /healthz, /readyz, this document and sign-in needs a bearer token (Authorization: Bearer cdk_...) or the session cookie; cookie-authenticated unsafe requests also need X-CSRF-Token. Errors answer {\"error\": {\"code\", \"message\", \"field\"}}."
+  },
+  "components": {
+    "securitySchemes": {
+      "bearer": {"type": "http", "scheme": "bearer"},
+      "session": {"type": "apiKey", "in": "cookie", "name": "caredesk_session"}
+    },
+    "schemas": {
+      "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
+          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type"]},
+                         "message": {"type": "string"}, "field": {"type": "string"}}}}
+      },
+      "Sla": {
+        "type": "object", "required": ["state", "policy_id", "due_at", "time_left_ms"],
+        "properties": {"state": {"type": "string", "enum": ["none", "ok", "at_risk", "breached", "paused"]},
+                       "policy_id": {"type": "integer"},
+                       "due_at": {"type": "string", "format": "date-time", "nullable": true},
+                       "time_left_ms": {"type": "integer", "nullable": true}}
+      },
+      "Conversation": {
+        "type": "object",
+        "required": ["id", "patient_id", "channel", "status", "priority", "queue", "assignee_id", "category", "tags", "created_at", "updated_at", "last_message_at", "first_response_at", "resolved_at", "reopen_count", "awaiting_agent", "sla"],
+        "properties": {
+          "id": {"type": "integer"}, "patient_id": {"type": "integer"},
+          "channel": {"type": "string", "enum": ["chat", "sms", "email", "phone", "web"]},
+          "status": {"type": "string", "enum": ["open", "pending", "resolved", "closed"]},
+          "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+          "queue": {"type": "string"},
+          "assignee_id": {"type": "integer", "nullable": true},
+          "category": {"type": "string", "enum": ["uncategorized", "appointment", "billing", "prescription", "referral", "records", "clinical_question", "other"]},
+          "tags": {"type": "array", "items": {"type": "string"}},
+          "created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"},
+          "last_message_at": {"type": "string", "format": "date-time"},
+          "first_response_at": {"type": "string", "format": "date-time", "nullable": true},
+          "resolved_at": {"type": "string", "format": "date-time", "nullable": true},
+          "reopen_count": {"type": "integer"}, "awaiting_agent": {"type": "boolean"},
+          "sla": {"$ref": "#/components/schemas/Sla"},
+          "patient_name": {"type": "string"}
+        }
+      },
+      "Message": {
+        "type": "object", "required": ["id", "conversation_id", "kind", "channel", "author_id", "from", "text", "delivery_status", "created_at"],
+        "properties": {"id": {"type": "integer"}, "conversation_id": {"type": "integer"},
+          "kind": {"type": "string", "enum": ["inbound", "outbound", "note"]},
+          "channel": {"type": "string"}, "author_id": {"type": "integer", "nullable": true},
+          "from": {"type": "string", "nullable": true}, "text": {"type": "string"},
+          "delivery_status": {"type": "string", "enum": ["received", "queued", "sent", "delivered", "undelivered", "failed", "read"]},
+          "created_at": {"type": "string", "format": "date-time"}}
+      },
+      "Event": {
+        "type": "object", "required": ["id", "type", "at", "actor_id", "data"],
+        "properties": {"id": {"type": "integer"}, "type": {"type": "string"},
+          "at": {"type": "string", "format": "date-time"}, "actor_id": {"type": "integer", "nullable": true},
+          "data": {"type": "object", "additionalProperties": {"type": "string"}}}
+      },
+      "Patient": {
+        "type": "object", "required": ["id", "name", "date_of_birth", "phone", "email", "language", "preferred_channel", "consent_sms", "consent_email", "created_at", "updated_at"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+          "date_of_birth": {"type": "string", "format": "date", "nullable": true},
+          "phone": {"type": "string", "description": "E.164", "nullable": true},
+          "email": {"type": "string", "nullable": true}, "language": {"type": "string"},
+          "preferred_channel": {"type": "string", "nullable": true},
+          "consent_sms": {"type": "boolean"}, "consent_email": {"type": "boolean"},
+          "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}
+      },
+      "PatientInput": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"name": {"type": "string", "maxLength": 200}, "date_of_birth": {"type": "string", "format": "date", "nullable": true},
+          "phone": {"type": "string", "nullable": true}, "email": {"type": "string", "nullable": true},
+          "language": {"type": "string"}, "preferred_channel": {"type": "string", "nullable": true},
+          "consent_sms": {"type": "boolean"}, "consent_email": {"type": "boolean"}}
+      },
+      "InboundMessage": {
+        "type": "object", "required": ["channel", "from", "text"], "additionalProperties": false,
+        "properties": {
+          "channel": {"type": "string", "enum": ["chat", "sms", "email", "phone", "web"]},
+          "from": {"type": "string", "description": "phone (any written form; E.164 stored), email, or chat visitor id"},
+          "text": {"type": "string", "maxLength": 65536},
+          "patient_id": {"type": "integer"},
+          "patient": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "date_of_birth": {"type": "string"}, "phone": {"type": "string"}, "email": {"type": "string"}, "language": {"type": "string"}}},
+          "queue": {"type": "string"}}
+      },
+      "InboundResult": {
+        "type": "object", "required": ["message_id", "conversation_id", "patient_id", "conversation_status", "created_conversation", "reopened"],
+        "properties": {"message_id": {"type": "integer"}, "conversation_id": {"type": "integer"}, "patient_id": {"type": "integer"},
+          "conversation_status": {"type": "string"}, "created_conversation": {"type": "boolean"}, "reopened": {"type": "boolean"}}
+      },
+      "CommandResult": {
+        "type": "object", "required": ["conversation"],
+        "properties": {"conversation": {"$ref": "#/components/schemas/Conversation"}, "message_id": {"type": "integer"}}
+      }
+    },
+    "responses": {
+      "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    },
+    "parameters": {
+      "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}
+    }
+  },
+  "security": [{"bearer": []}, {"session": []}],
+  "paths": {
+    "/healthz": {"get": {"summary": "The process is up", "security": [], "responses": {"200": {"description": "ok"}}}},
+    "/readyz": {"get": {"summary": "The database is reachable and migrated", "security": [], "responses": {"200": {"description": "ready"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+    "/api/v1/session": {
+      "post": {"summary": "Sign in; sets the session cookie and returns the CSRF token", "security": [],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["tenant", "email", "password"], "additionalProperties": false, "properties": {"tenant": {"type": "string"}, "email": {"type": "string"}, "password": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "tenant_id", "csrf_token", "expires_at"]}}}}, "401": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"summary": "Sign out (cookie session)", "responses": {"204": {"description": "signed out"}, "400": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant"}, "401": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/messages": {
+      "post": {"summary": "An inbound message from any channel", "description": "Finds or creates the patient (by patient_id, else by phone or email in from) and their open conversation, reopens one resolved within 7 days, or opens a new one. A repeated Idempotency-Key answers 200 with the first response's body; the same key with a different body answers 409.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InboundMessage"}}}},
+        "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InboundResult"}}}},
+                      "200": {"description": "idempotent repeat", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InboundResult"}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                      "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations": {
+      "get": {"summary": "The inbox", "parameters": [
+          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "pending", "resolved", "closed"]}},
+          {"name": "queue", "in": "query", "schema": {"type": "string"}},
+          {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "a user id, me, or none"},
+          {"name": "channel", "in": "query", "schema": {"type": "string"}},
+          {"name": "category", "in": "query", "schema": {"type": "string"}},
+          {"name": "sla", "in": "query", "schema": {"type": "string", "enum": ["at_risk", "breached", "at_risk_or_breached"]}},
+          {"name": "patient_id", "in": "query", "schema": {"type": "integer"}},
+          {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}, "description": "words that must all appear in the conversation's messages"},
+          {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["recent", "time_left"]}},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+          {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "a page", "content": {"application/json": {"schema": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}}, "next_cursor": {"type": "string", "nullable": true}}}}}}, "400": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}": {
+      "get": {"summary": "A conversation with its patient, messages and events", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"200": {"description": "the conversation", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Conversation"}, {"type": "object", "required": ["patient", "messages", "events"], "properties": {"patient": {"$ref": "#/components/schemas/Patient"}, "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}]}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/replies": {
+      "post": {"summary": "Reply to the patient; optionally set the status after it", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {"text": {"type": "string"}, "status": {"type": "string", "enum": ["open", "pending", "resolved"]}}}}}},
+        "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/notes": {
+      "post": {"summary": "An internal note", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {"text": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/assign": {
+      "post": {"summary": "Assign to a user (null to unassign), move to a queue, set priority or category", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"assignee_id": {"type": "integer", "nullable": true}, "queue": {"type": "string"}, "priority": {"type": "string"}, "category": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/status": {
+      "post": {"summary": "Change the status (closed is final)", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "additionalProperties": false, "properties": {"status": {"type": "string", "enum": ["open", "pending", "resolved", "closed"]}}}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/tags": {
+      "post": {"summary": "Replace the tags", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["tags"], "additionalProperties": false, "properties": {"tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "pattern": "^[a-z0-9_:-]{1,40}$"}}}}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/patients": {
+      "get": {"summary": "Search patients by name, phone (any written form) or email", "parameters": [
+          {"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}, {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "a page", "content": {"application/json": {"schema": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Patient"}}, "next_cursor": {"type": "string", "nullable": true}}}}}}}},
+      "post": {"summary": "Create a patient", "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/PatientInput"}, {"required": ["name"]}]}}}},
+        "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}, "400": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/patients/{id}": {
+      "get": {"summary": "A patient", "parameters": [{"$ref": "#/components/parameters/id"}], "responses": {"200": {"description": "the patient", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+      "patch": {"summary": "Update some fields; null clears an optional one", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PatientInput"}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    }
+  }
+})JSON";
+  return kDoc;
+}
+
+}  // namespace caredesk::http

@@ -1,0 +1,775 @@
+// The HTTP/1.1 server (see server.hpp). Each connection is one coroutine on its own strand that
+// reads a request with Beast's parser, hops once to the blocking pool to run the handler and
+// once back, and writes the response; a second coroutine per connection enforces the deadlines.
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <list>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "http/status.hpp"
+
+namespace caredesk::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+using Clock = std::chrono::steady_clock;
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<tcp, Strand>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Strand>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand>;
+using Parser = bhttp::request_parser<bhttp::string_body>;
+template <class T>
+using Task = asio::awaitable<T, Strand>;
+
+// Completion token for every wait: errors come back as values, never as exceptions.
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable_t<Strand>{});
+
+constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
+constexpr std::size_t kReadChunk = 16 << 10;
+// After an error response the connection is half-closed and the rest of the request is
+// discarded for a short while, so the client reads the response instead of a reset.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 1 << 20;
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+constexpr std::size_t kMaxRequestIdLength = 64;
+
+Response BodyTooLarge(std::size_t limit) {
+  return ErrorResponse(MakeError(ErrorKind::kTooLarge,
+                                 "request body exceeds " + std::to_string(limit) + " bytes"));
+}
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::patch: return Method::kPatch;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+bool IsRequestIdChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+bool IsSaneRequestId(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxRequestIdLength &&
+         std::all_of(id.begin(), id.end(), IsRequestIdChar);
+}
+
+// 16 lowercase hex digits from a per-thread generator seeded once from the OS. Ids correlate
+// log lines; they are not secrets.
+std::string NewRequestId() {
+  thread_local std::uint64_t state = [] {
+    std::random_device device;
+    return (std::uint64_t{device()} << 32) ^ device() ^
+           std::hash<std::thread::id>{}(std::this_thread::get_id());
+  }();
+  // splitmix64
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = kHex[z & 0xF];
+  return id;
+}
+
+// The IMF-fixdate for the current second, formatted once per second per thread.
+std::string_view HttpDate() {
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[32];
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    cached_second = now;
+  }
+  return text;
+}
+
+template <class Int>
+void AppendDecimal(std::string& out, Int value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+bool IsTokenChar(unsigned char c) {
+  static constexpr std::string_view kSeparators = "!#$%&'*+-.^_`|~";
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         kSeparators.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool IsValidHeaderName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return IsTokenChar(static_cast<unsigned char>(c));
+  });
+}
+
+bool IsValidHeaderValue(std::string_view value) {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7F);
+  });
+}
+
+// Framing and correlation headers belong to the server; a handler's copies are ignored.
+bool IsServerOwnedHeader(std::string_view lower_name) {
+  return lower_name == "content-length" || lower_name == "transfer-encoding" ||
+         lower_name == "connection" || lower_name == "keep-alive" || lower_name == "date" ||
+         lower_name == "x-request-id";
+}
+
+// Splits the request target into the decoded path and the raw query. Accepts origin-form
+// ("/a?b"), absolute-form ("http://host/a?b") and "*". False when the path is unusable.
+bool SplitTarget(std::string_view target, std::string& path, std::string_view& query) {
+  std::size_t question = target.find('?');
+  std::string_view raw_path = target.substr(0, question);
+  query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  if (raw_path.empty()) return false;
+  if (raw_path.front() != '/' && raw_path != "*") {
+    std::string lower = AsciiLower(raw_path.substr(0, 8));
+    std::size_t scheme = lower.starts_with("http://") ? 7 : lower.starts_with("https://") ? 8 : 0;
+    if (scheme == 0) return false;
+    std::size_t slash = raw_path.find('/', scheme);
+    raw_path = slash == std::string_view::npos ? std::string_view("/") : raw_path.substr(slash);
+  }
+  path = PercentDecode(raw_path, /*plus_is_space=*/false);
+  return path.find('\0') == std::string::npos && IsValidUtf8(path);
+}
+
+std::string PeerAddress(const Socket& socket) {
+  error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return {};
+  asio::ip::address address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
+class Session;
+
+// Everything the accept loop and the sessions share. Owned jointly by the Server and every
+// coroutine, so coroutines still unwinding after the Server is destroyed stay valid.
+struct State {
+  State(asio::io_context& io_context, asio::thread_pool& pool, ServerOptions opts, Handler h)
+      : io(io_context),
+        blocking(pool),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        acceptor(asio::make_strand(io_context)) {}
+
+  // Runs the handler on a blocking-pool thread. Never throws.
+  void Invoke(Request& request, Response& response) noexcept;
+
+  // Registers a live session so Stop() can close it; false once stopping.
+  bool Register(const std::shared_ptr<Session>& session,
+                std::list<std::weak_ptr<Session>>::iterator& it);
+  void Unregister(std::list<std::weak_ptr<Session>>::iterator it);
+
+  asio::io_context& io;
+  asio::thread_pool& blocking;
+  const ServerOptions options;
+  const Handler handler;
+  Acceptor acceptor;  // used on its strand only (after Start)
+
+  std::atomic<bool> stopping{false};
+  std::atomic<int> running_handlers{0};
+
+  std::mutex mutex;
+  std::condition_variable handlers_done;          // signalled under `mutex`
+  std::list<std::weak_ptr<Session>> sessions;     // guarded by `mutex`
+};
+
+void State::Invoke(Request& request, Response& response) noexcept {
+  // Paired with Stop(): either Stop sees this handler running and waits for it, or this call
+  // sees `stopping` and does not start the handler.
+  running_handlers.fetch_add(1);
+  if (stopping.load()) {
+    response = ErrorResponse(Unavailable("server is stopping"));
+  } else {
+    try {
+      response = handler(request);
+    } catch (const ErrorException& e) {
+      log::Error("http_handler_exception", {{"request_id", request.request_id},
+                                            {"path", request.path},
+                                            {"kind", ErrorKindName(e.error.kind)},
+                                            {"message", e.error.message}});
+      response = ErrorResponse(Internal("internal error"));
+    } catch (const std::exception& e) {
+      // what() of an arbitrary exception may quote input, so only its type is logged.
+      log::Error("http_handler_exception", {{"request_id", request.request_id},
+                                            {"path", request.path},
+                                            {"type", typeid(e).name()}});
+      response = ErrorResponse(Internal("internal error"));
+    } catch (...) {
+      log::Error("http_handler_exception",
+                 {{"request_id", request.request_id}, {"path", request.path}, {"type", "unknown"}});
+      response = ErrorResponse(Internal("internal error"));
+    }
+  }
+  if (running_handlers.fetch_sub(1) == 1 && stopping.load()) {
+    std::lock_guard lock(mutex);
+    handlers_done.notify_all();
+  }
+}
+
+bool State::Register(const std::shared_ptr<Session>& session,
+                     std::list<std::weak_ptr<Session>>::iterator& it) {
+  std::lock_guard lock(mutex);
+  if (stopping.load()) return false;
+  it = sessions.insert(sessions.end(), session);
+  return true;
+}
+
+void State::Unregister(std::list<std::weak_ptr<Session>>::iterator it) {
+  std::lock_guard lock(mutex);
+  sessions.erase(it);
+}
+
+// One connection. All members are used on the session's strand only, except that the handler
+// reads `request` and writes `response` on a pool thread while the coroutine is suspended.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<State> state, Socket socket)
+      : state_(std::move(state)),
+        socket_(std::move(socket)),
+        watchdog_(socket_.get_executor()),
+        remote_address_(PeerAddress(socket_)) {}
+
+  ~Session() {
+    if (registered_) state_->Unregister(registry_it_);
+  }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  bool Register() { return registered_ = state_->Register(shared_from_this(), registry_it_); }
+
+  void Start() {
+    auto on_done = [](std::exception_ptr e) {
+      if (e) log::Error("http_session_failed", {{"type", "unknown"}});
+    };
+    asio::co_spawn(socket_.get_executor(), Run(shared_from_this()), on_done);
+    asio::co_spawn(socket_.get_executor(), Watchdog(shared_from_this()), on_done);
+  }
+
+  // Closes the connection; pending reads and writes complete with an error. Strand only.
+  void Close() {
+    error_code ignored;
+    socket_.close(ignored);
+    watchdog_.cancel();
+  }
+
+  Strand executor() { return socket_.get_executor(); }
+
+ private:
+  // What reading one request produced.
+  enum class ReadOutcome { kRequest, kClosed, kRejected };
+
+  // `self` keeps the session alive while the coroutine runs.
+  Task<void> Run(std::shared_ptr<Session> self);
+  Task<void> Watchdog(std::shared_ptr<Session> self);
+  Task<void> Serve();
+  Task<ReadOutcome> ReadRequest(Parser& parser, Request& request, Response& response,
+                                std::size_t& bytes_in, Clock::time_point& start, bool first);
+  Task<bool> ReadBody(Parser& parser, Response& response, std::size_t& bytes_in);
+  Task<bool> WriteResponse(const Request& request, const Response& response, bool keep_alive,
+                           bool http10);
+  Task<void> LingeringClose();
+
+  // Runs the handler on the blocking pool and completes on this session's strand: exactly one
+  // post there and one back.
+  template <class Token>
+  auto AsyncInvoke(Request& request, Response& response, Token&& token) {
+    return asio::async_initiate<Token, void()>(
+        [state = state_.get(), &request, &response](auto completion) {
+          asio::post(state->blocking,
+                     [state, &request, &response, completion = std::move(completion)]() mutable {
+                       state->Invoke(request, response);
+                       asio::post(std::move(completion));  // to the completion's strand
+                     });
+        },
+        token);
+  }
+
+  void SetDeadline(std::chrono::seconds timeout) { deadline_ = Clock::now() + timeout; }
+  // For a timeout shorter than every option: wakes the watchdog to re-arm.
+  void ShortenDeadline(std::chrono::seconds timeout) {
+    SetDeadline(timeout);
+    watchdog_.cancel();
+  }
+  void ClearDeadline() { deadline_ = kNoDeadline; }
+  void BuildHead(const Request& request, const Response& response, bool keep_alive,
+                 bool http10, bool has_body);
+
+  std::shared_ptr<State> state_;
+  Socket socket_;
+  Timer watchdog_;
+  Clock::time_point deadline_ = kNoDeadline;
+  bool timed_out_ = false;
+  beast::flat_buffer buffer_;  // bytes read but not yet parsed; kept across requests
+  std::string head_;           // the response status line and headers; capacity reused
+  std::string remote_address_;
+  bool registered_ = false;
+  std::list<std::weak_ptr<Session>>::iterator registry_it_;
+};
+
+// Closes the socket once `deadline_` passes. Deadlines are plain time points, so setting one
+// per read or write costs no timer operation (beast::tcp_stream arms and cancels a timer for
+// every operation). The watchdog wakes at least once per shortest option timeout and re-checks;
+// a deadline set from the options is never earlier than that wake, so it is never enforced
+// late. ShortenDeadline() covers the one shorter deadline.
+Task<void> Session::Watchdog(std::shared_ptr<Session> /*self*/) {
+  const ServerOptions& o = state_->options;
+  auto period = std::max<Clock::duration>(
+      std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout}),
+      std::chrono::milliseconds(100));
+  while (socket_.is_open()) {
+    Clock::time_point now = Clock::now();
+    if (deadline_ <= now) {
+      timed_out_ = true;
+      error_code ignored;
+      socket_.close(ignored);
+      co_return;
+    }
+    watchdog_.expires_at(deadline_ - now < period ? deadline_ : now + period);
+    co_await watchdog_.async_wait(kTuple);  // cancelled by Close() or ShortenDeadline()
+  }
+}
+
+Task<void> Session::Run(std::shared_ptr<Session> /*self*/) {
+  try {
+    co_await Serve();
+  } catch (const std::exception& e) {  // "cannot happen", e.g. bad_alloc
+    log::Error("http_session_failed", {{"type", typeid(e).name()}});
+  }
+  Close();
+}
+
+// The keep-alive loop: one request at a time, answered in order.
+Task<void> Session::Serve() {
+  error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  // Responses are first written without waiting (see WriteResponse); async operations are
+  // unaffected by this flag.
+  socket_.non_blocking(true, ignored);
+  const ServerOptions& options = state_->options;
+  for (bool first = true;; first = false) {
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+    parser.body_limit(options.max_body_bytes);
+    Request request;
+    Response response;
+    std::size_t bytes_in = 0;
+    Clock::time_point start;
+    ReadOutcome outcome = co_await ReadRequest(parser, request, response, bytes_in, start, first);
+    if (outcome == ReadOutcome::kClosed) break;
+    bool keep_alive = false;
+    if (outcome == ReadOutcome::kRequest) {
+      ClearDeadline();
+      co_await AsyncInvoke(request, response, asio::use_awaitable_t<Strand>{});
+      keep_alive = parser.get().keep_alive() && !state_->stopping.load();
+      if (response.status < 200 || response.status > 599) {
+        log::Error("http_bad_status",
+                   {{"request_id", request.request_id}, {"status", response.status}});
+        response = ErrorResponse(Internal("internal error"));
+      }
+    }
+    // Logged before the write, so the line exists once the client has its answer; the
+    // duration runs from the request's first byte to its response being ready.
+    double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    log::Info("http_request", {{"request_id", request.request_id},
+                               {"method", parser.get().method_string()},
+                               {"path", request.path},
+                               {"status", response.status},
+                               {"duration_ms", duration_ms},
+                               {"bytes_in", bytes_in}});
+    // A request rejected before its request line was parsed is answered as HTTP/1.1.
+    bool http10 = parser.get().version() == 10;
+    if (!co_await WriteResponse(request, response, keep_alive, http10)) break;
+    if (outcome == ReadOutcome::kRejected) {
+      co_await LingeringClose();
+      break;
+    }
+    if (!keep_alive) {
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      break;
+    }
+  }
+}
+
+// Reads one request's header and body. On kRejected, `response` holds the error to send and
+// the connection must close after it. Beast's parser is fed from `buffer_` here rather than
+// through http::async_read_header/async_read: those post an extra completion when the header is
+// already buffered (pipelining), and the deadline must switch from idle to header at the first
+// byte of a request.
+Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request,
+                                                Response& response, std::size_t& bytes_in,
+                                                Clock::time_point& start, bool first) {
+  const ServerOptions& options = state_->options;
+  // The header clock runs from the accept for the first request and from the first byte for
+  // later ones; before that a keep-alive connection is idle.
+  bool header_clock = first || buffer_.size() > 0;
+  SetDeadline(header_clock ? options.header_timeout : options.idle_timeout);
+  if (buffer_.size() > 0) start = Clock::now();
+  error_code ec;
+  for (;;) {
+    if (buffer_.size() > 0) {
+      std::size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      bytes_in += used;
+      if (!ec && parser.is_header_done()) break;
+      if (ec && ec != bhttp::error::need_more) break;
+      ec = {};
+    }
+    auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
+    buffer_.commit(n);
+    if (read_ec) {
+      if (timed_out_ && parser.got_some()) log::Write(log::Level::kDebug, "http_header_timeout");
+      co_return ReadOutcome::kClosed;  // peer closed, timed out, or Stop()
+    }
+    if (!header_clock) {
+      header_clock = true;
+      SetDeadline(options.header_timeout);
+    }
+    if (start == Clock::time_point{}) start = Clock::now();
+  }
+
+  // Every request gets an id for the response and the log, even a rejected one. The parser
+  // reports body_limit (Content-Length too large) only after the whole header was parsed.
+  auto& message = parser.get();
+  std::string_view query;
+  bool path_ok = false;
+  if (!ec || ec == bhttp::error::body_limit) {
+    path_ok = SplitTarget(message.target(), request.path, query);
+  }
+  if (auto incoming = parser.get().find("x-request-id");
+      incoming != parser.get().end() && IsSaneRequestId(incoming->value())) {
+    request.request_id = std::string(incoming->value());
+  } else {
+    request.request_id = NewRequestId();
+  }
+
+  if (ec == bhttp::error::header_limit) {
+    // 431 is not an error kind: it exists only at the protocol level.
+    response = ProtocolError(431, ErrorKindName(ErrorKind::kTooLarge),
+                             "request header exceeds " +
+                                 std::to_string(options.max_header_bytes) + " bytes");
+    co_return ReadOutcome::kRejected;
+  }
+  if (ec == bhttp::error::body_limit) {
+    response = BodyTooLarge(options.max_body_bytes);
+    co_return ReadOutcome::kRejected;
+  }
+  if (ec) {
+    response = ErrorResponse(Invalid("malformed HTTP request"));
+    co_return ReadOutcome::kRejected;
+  }
+
+  if (!path_ok) {
+    response = ErrorResponse(Invalid("invalid request path"));
+    co_return ReadOutcome::kRejected;
+  }
+  request.method = ToMethod(message.method());
+  request.target = std::string(message.target());
+  request.query = ParseQuery(query);
+  for (const auto& field : message) {
+    request.headers.Add(field.name_string(), std::string(field.value()));
+  }
+  request.remote_address = remote_address_;
+
+  if (!parser.is_done()) {
+    if (!co_await ReadBody(parser, response, bytes_in)) {
+      co_return response.status == 0 ? ReadOutcome::kClosed : ReadOutcome::kRejected;
+    }
+  }
+  request.body = std::move(message.body());
+  co_return ReadOutcome::kRequest;
+}
+
+// Reads the rest of the body into the parser. False when the connection must close; then
+// `response` is the error to send, or has status 0 when nothing can be sent.
+Task<bool> Session::ReadBody(Parser& parser, Response& response, std::size_t& bytes_in) {
+  const ServerOptions& options = state_->options;
+  auto& message = parser.get();
+  if (message.version() >= 11) {
+    if (auto expect = message.find(bhttp::field::expect);
+        expect != message.end() && AsciiLower(expect->value()) == "100-continue") {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      SetDeadline(options.write_timeout);
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), kTuple);
+      if (ec) {
+        response.status = 0;
+        co_return false;
+      }
+    }
+  }
+  SetDeadline(options.body_timeout);
+  parser.eager(true);
+  error_code ec;
+  while (!parser.is_done()) {
+    if (buffer_.size() > 0) {
+      std::size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      bytes_in += used;
+      if (ec == bhttp::error::body_limit) {
+        response = BodyTooLarge(options.max_body_bytes);
+        co_return false;
+      }
+      if (ec && ec != bhttp::error::need_more) {
+        response = ErrorResponse(Invalid("malformed HTTP request"));
+        co_return false;
+      }
+      if (parser.is_done()) break;
+      if (!ec && used > 0 && buffer_.size() > 0) continue;
+      ec = {};
+    }
+    auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
+    buffer_.commit(n);
+    if (read_ec) {
+      response.status = 0;
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+void Session::BuildHead(const Request& request, const Response& response, bool keep_alive,
+                        bool http10, bool has_body) {
+  head_.clear();
+  head_ += "HTTP/1.1 ";
+  AppendDecimal(head_, response.status);
+  head_ += ' ';
+  bhttp::status status = bhttp::int_to_status(static_cast<unsigned>(response.status));
+  if (status != bhttp::status::unknown) {
+    std::string_view reason = bhttp::obsolete_reason(status);
+    head_.append(reason.data(), reason.size());
+  }
+  head_ += "\r\n";
+  bool has_content_type = false;
+  for (const auto& [name, value] : response.headers.all()) {
+    if (IsServerOwnedHeader(name)) continue;
+    if (!IsValidHeaderName(name) || !IsValidHeaderValue(value)) {
+      log::Warn("http_response_header_dropped",
+                {{"request_id", request.request_id},
+                 {"header", IsValidHeaderName(name) ? std::string_view(name) : "?"}});
+      continue;
+    }
+    has_content_type = has_content_type || name == "content-type";
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
+    head_ += "\r\n";
+  }
+  if (has_body) {
+    if (!has_content_type && !response.body.empty()) {
+      head_ += "Content-Type: application/json\r\n";
+    }
+    head_ += "Content-Length: ";
+    AppendDecimal(head_, response.body.size());
+    head_ += "\r\n";
+  }
+  head_ += "X-Request-Id: ";
+  head_ += request.request_id;
+  head_ += "\r\nDate: ";
+  head_ += HttpDate();
+  head_ += "\r\n";
+  if (!keep_alive && !http10) head_ += "Connection: close\r\n";
+  if (keep_alive && http10) head_ += "Connection: keep-alive\r\n";
+  head_ += "\r\n";
+}
+
+// Writes the response; false when the connection is gone.
+Task<bool> Session::WriteResponse(const Request& request, const Response& response,
+                                  bool keep_alive, bool http10) {
+  // 204 and 304 carry neither a body nor a length; HEAD gets the length without the body.
+  bool has_body = response.status != 204 && response.status != 304;
+  BuildHead(request, response, keep_alive, http10, has_body);
+  std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head_),
+      asio::buffer(response.body.data(),
+                   has_body && request.method != Method::kHead ? response.body.size() : 0)};
+  // Most responses fit the socket's send buffer, so try writing at once and only fall back to
+  // an async write (one more completion through the strand) for what is left.
+  error_code ec;
+  std::size_t written = socket_.write_some(buffers, ec);
+  std::size_t total = buffers[0].size() + buffers[1].size();
+  if (written == total) co_return true;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  std::array<asio::const_buffer, 2> rest = buffers;
+  for (auto& b : rest) {
+    std::size_t skip = std::min(written, b.size());
+    b += skip;
+    written -= skip;
+  }
+  SetDeadline(state_->options.write_timeout);
+  auto [write_ec, n] = co_await asio::async_write(socket_, rest, kTuple);
+  ClearDeadline();
+  co_return !write_ec;
+}
+
+Task<void> Session::LingeringClose() {
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  ShortenDeadline(kLingerTime);
+  std::size_t discarded = 0;
+  while (discarded < kLingerBytes) {
+    buffer_.clear();
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
+    if (ec) break;
+    discarded += n;
+  }
+}
+
+Task<void> AcceptLoop(std::shared_ptr<State> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor.async_accept(asio::make_strand(state->io), kTuple);
+    if (state->stopping.load() || !state->acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or memory: back off instead of spinning.
+      log::Warn("http_accept_failed", {{"error", ec.value()}});
+      Timer delay(state->acceptor.get_executor(), kAcceptRetryDelay);
+      co_await delay.async_wait(kTuple);
+      continue;
+    }
+    auto session = std::make_shared<Session>(state, std::move(socket));
+    if (!session->Register()) co_return;  // Stop() came first
+    session->Start();
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<State> state;
+  bool started = false;
+};
+
+Server::Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
+               ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->state = std::make_shared<State>(io, blocking, std::move(options), std::move(handler));
+}
+
+Server::~Server() { Stop(); }
+
+Result<unsigned short> Server::Start() {
+  State& state = *impl_->state;
+  if (impl_->started || state.stopping.load()) return Conflict("server already started");
+  error_code ec;
+  asio::ip::address address = asio::ip::make_address(state.options.host, ec);
+  if (ec) return Invalid("listen host is not an IP address", "host");
+  tcp::endpoint endpoint(address, state.options.port);
+  Acceptor& acceptor = state.acceptor;
+  auto fail = [&](std::string_view step) -> Error {
+    error_code ignored;
+    acceptor.close(ignored);
+    return Unavailable("cannot listen on " + state.options.host + ":" +
+                       std::to_string(state.options.port) + " (" + std::string(step) +
+                       ": " + ec.message() + ")");
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("reuse_address");
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  unsigned short port = acceptor.local_endpoint(ec).port();
+  if (ec) return fail("local_endpoint");
+  impl_->started = true;
+  asio::co_spawn(acceptor.get_executor(), AcceptLoop(impl_->state), [](std::exception_ptr e) {
+    if (e) log::Error("http_accept_loop_failed");
+  });
+  log::Info("http_listening", {{"host", state.options.host}, {"port", unsigned{port}}});
+  return port;
+}
+
+void Server::Stop() {
+  std::shared_ptr<State> state = impl_->state;
+  if (state->stopping.exchange(true)) return;
+  asio::post(state->acceptor.get_executor(), [state] {
+    error_code ignored;
+    state->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(state->mutex);
+    live.reserve(state->sessions.size());
+    for (const auto& weak : state->sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) {
+    asio::post(session->executor(), [session] { session->Close(); });
+  }
+  live.clear();
+  // Handlers capture references the owner destroys after the server, so wait for the ones
+  // already running (none start after `stopping`). A handler calling Stop() cannot wait for
+  // itself.
+  if (!state->blocking.get_executor().running_in_this_thread()) {
+    std::unique_lock lock(state->mutex);
+    state->handlers_done.wait(lock, [&] { return state->running_handlers.load() == 0; });
+  }
+}
+
+}  // namespace caredesk::http

@@ -1,0 +1,61 @@
+// The HTTP/1.1 server: accepts connections on the I/O threads with Asio coroutines, reads
+// requests with limits (header size, body size, time to send headers and body, idle
+// keep-alive), and runs the handler on a separate blocking executor so handlers may block on
+// the database. Owned by app/; Start() and Stop() from one thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/error.hpp"
+#include "http/message.hpp"
+
+namespace boost::asio {
+class io_context;
+class thread_pool;
+}  // namespace boost::asio
+
+namespace caredesk::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;             // 0 picks a free port (tests)
+  std::size_t max_body_bytes = 1 << 20;   // 1 MiB; larger bodies get 413 without being read
+  std::size_t max_header_bytes = 16 << 10;  // 16 KiB; larger headers get 431
+  // Time allowed to send the whole header (slow-loris), counted from the accept for a
+  // connection's first request and from the first byte for later ones.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{30};    // time allowed to send the body
+  std::chrono::seconds idle_timeout{60};    // keep-alive idle, between requests
+  std::chrono::seconds write_timeout{30};   // time allowed for the client to take a response
+};
+
+using Handler = std::function<Response(Request&)>;
+
+class Server {
+ public:
+  // io: runs the sockets; blocking: runs `handler`. Both outlive the server, and `blocking` is
+  // joined before `io` is destroyed (connections may still be unwinding on both after Stop()).
+  Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking, ServerOptions options,
+         Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting; returns the bound port. kUnavailable when the address cannot be
+  // bound, kInvalid when `host` is not an IP address, kConflict when called twice.
+  Result<unsigned short> Start();
+  // Stops accepting and closes open connections without waiting for them; returns once no
+  // handler is running (handlers already started finish; none start afterwards). Idempotent.
+  // Must not be called from a handler (it then cannot wait for itself, and does not).
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caredesk::http

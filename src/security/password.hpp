@@ -1,0 +1,22 @@
+// Password hashing with Argon2id (libsodium's crypto_pwhash_str): 3 passes over 64 MiB, above
+// OWASP's minimum (2 passes, 19 MiB). Hashing costs ~100 ms of CPU: call it on the blocking
+// pool, never on an I/O thread. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+
+namespace caredesk::security {
+
+// Initializes libsodium; call once at start. kInternal if it cannot initialize.
+Result<void> Init();
+
+// Minimum 8 and maximum 128 bytes (ASVS: at least 64 must be allowed). kInvalid, field
+// "password", otherwise.
+Result<void> CheckPasswordPolicy(std::string_view password);
+Result<std::string> HashPassword(std::string_view password);
+bool VerifyPassword(std::string_view password, std::string_view hash);
+
+}  // namespace caredesk::security

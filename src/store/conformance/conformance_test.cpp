@@ -1,0 +1,468 @@
+// The storage conformance suite: every engine must pass the same tests. SQLite always runs;
+// PostgreSQL runs against CAREDESK_TEST_PG_URL (the test script starts a throw-away cluster)
+// and fails, rather than skips, when CAREDESK_REQUIRE_PG=1 and no URL is given.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "base/text.hpp"
+#include "core/inbox/conversation.hpp"
+#include "store/open.hpp"
+#include "store/postgres/postgres_engine.hpp"
+
+namespace caredesk::store {
+namespace {
+
+using std::chrono::minutes;
+
+Timestamp T0() { return *ParseRfc3339("2026-11-23T15:00:00Z"); }
+
+std::string PgUrl() {
+  const char* url = std::getenv("CAREDESK_TEST_PG_URL");
+  return url ? url : "";
+}
+
+class ConformanceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      if (PgUrl().empty()) {
+        if (const char* req = std::getenv("CAREDESK_REQUIRE_PG"); req && std::string(req) == "1") {
+          FAIL() << "CAREDESK_REQUIRE_PG=1 but CAREDESK_TEST_PG_URL is not set";
+        }
+        GTEST_SKIP() << "CAREDESK_TEST_PG_URL not set";
+      }
+      // Each test process gets its own schema, so ctest may run them in parallel.
+      schema_ = "conf_" + std::to_string(::getpid());
+      auto engine = postgres::OpenPostgres(PgUrl());
+      ASSERT_TRUE(engine);
+      auto db = (*engine)->Connect();
+      ASSERT_TRUE(db);
+      ASSERT_TRUE((*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+      url_ = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") +
+             "options=-csearch_path%3D" + schema_;
+    } else {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("caredesk-conf-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+      url_ = "sqlite:" + (dir_ / "caredesk.db").string();
+    }
+    auto opened = OpenStore(url_);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+    auto migrated = store_->Migrate();
+    ASSERT_TRUE(migrated) << migrated.error().message;
+    EXPECT_EQ(*migrated, 1);
+    a_ = MakeTenant("alpha");
+    b_ = MakeTenant("beta");
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (!schema_.empty()) {
+      auto engine = postgres::OpenPostgres(PgUrl());
+      if (engine) {
+        if (auto db = (*engine)->Connect()) (void)(*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+      }
+    }
+  }
+
+  TenantId MakeTenant(const std::string& slug) {
+    Tenant t;
+    t.slug = slug;
+    t.name = slug + " clinic";
+    t.time_zone = "UTC";
+    t.business_hours = "always";
+    auto created = store_->CreateTenant(t);
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? created->id : TenantId{};
+  }
+
+  // A patient plus an open conversation on `channel`, with one inbound message of `text`.
+  ConversationId MakeConversation(TenantId tenant, const std::string& text,
+                                  core::Channel channel = core::Channel::kSms,
+                                  Timestamp at = T0(), std::string queue = "front-desk") {
+    ConversationId id;
+    auto r = store_->Write(tenant, [&](TenantTx& tx) -> Result<void> {
+      core::Patient p;
+      p.name = "Test Patient";
+      p.created_at = p.updated_at = at;
+      CD_TRY_ASSIGN(p, tx.InsertPatient(p));
+      CD_TRY_ASSIGN(auto cal, tx.Calendar());
+      core::Decision d = core::OpenConversation(p.id, channel, queue, core::Priority::kNormal,
+                                                core::SlaPolicy{}, at, cal);
+      CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, at));
+      core::Message m;
+      m.conversation_id = d.conversation.id;
+      m.channel = channel;
+      m.text = text;
+      m.created_at = at;
+      CD_TRY(tx.InsertMessage(m));
+      for (auto& e : d.events) e.conversation_id = d.conversation.id;
+      CD_TRY(tx.AppendEvents(d.events));
+      id = d.conversation.id;
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().message;
+    return id;
+  }
+
+  Result<InboxPage> List(TenantId tenant, InboxFilter f) {
+    return ReadValue<InboxPage>(*store_, tenant, [&](TenantTx& tx) { return tx.ListConversations(f); });
+  }
+
+  static inline std::atomic<int> counter_{0};
+  std::filesystem::path dir_;
+  std::string schema_;
+  std::string url_;
+  std::unique_ptr<Store> store_;
+  TenantId a_, b_;
+};
+
+TEST_P(ConformanceTest, MigrationsAreIdempotentAndReadyReportsThem) {
+  auto again = store_->Migrate();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0);
+  EXPECT_TRUE(store_->Ready());
+  auto check = store_->IntegrityCheck();
+  ASSERT_TRUE(check);
+  EXPECT_EQ(*check, "ok");
+}
+
+TEST_P(ConformanceTest, DuplicateTenantSlugIsAConflict) {
+  Tenant t;
+  t.slug = "alpha";
+  t.name = "again";
+  auto r = store_->CreateTenant(t);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(r.error().field, "slug");
+  auto found = store_->FindTenantBySlug("alpha");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, a_);
+}
+
+TEST_P(ConformanceTest, AnotherTenantsIdsAreNotFound) {
+  ConversationId id = MakeConversation(a_, "my refill");
+  auto r = store_->Read(b_, [&](TenantTx& tx) -> Result<void> {
+    auto c = tx.GetConversation(id);
+    EXPECT_FALSE(c);
+    EXPECT_EQ(c.error().kind, ErrorKind::kNotFound);
+    auto p = tx.GetPatient(PatientId{1});
+    EXPECT_EQ(p.error().kind, ErrorKind::kNotFound);
+    auto msgs = tx.ListMessages(id);
+    EXPECT_TRUE(msgs && msgs->empty());
+    auto events = tx.ListEvents(id);
+    EXPECT_TRUE(events && events->empty());
+    return {};
+  });
+  ASSERT_TRUE(r);
+  // A write from tenant B to A's conversation changes nothing.
+  auto w = store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    core::Conversation c;
+    c.id = id;
+    c.status = core::Status::kClosed;
+    return tx.UpdateConversation(c, core::BusinessCalendar::AlwaysOpen(), T0());
+  });
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().kind, ErrorKind::kNotFound);
+  auto page_b = List(b_, {});
+  ASSERT_TRUE(page_b);
+  EXPECT_TRUE(page_b->items.empty());
+  auto page_a = List(a_, {});
+  ASSERT_TRUE(page_a);
+  ASSERT_EQ(page_a->items.size(), 1u);
+  EXPECT_EQ(page_a->items[0].conversation.status, core::Status::kOpen);
+  // Search tokens are per tenant too.
+  InboxFilter f;
+  f.search_tokens = {"refill"};
+  EXPECT_TRUE(List(b_, f)->items.empty());
+  EXPECT_EQ(List(a_, f)->items.size(), 1u);
+}
+
+TEST_P(ConformanceTest, ConcurrentWritesAreAllCommitted) {
+  constexpr int kThreads = 16, kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = store_->Write(t % 2 ? a_ : b_, [&](TenantTx& tx) -> Result<void> {
+          core::Patient p;
+          p.name = "P " + std::to_string(t) + "-" + std::to_string(i);
+          p.created_at = p.updated_at = T0();
+          CD_TRY(tx.InsertPatient(p));
+          return {};
+        });
+        if (r) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  for (TenantId tenant : {a_, b_}) {
+    auto all = ReadValue<std::vector<core::Patient>>(*store_, tenant, [](TenantTx& tx) {
+      return tx.SearchPatients("", std::nullopt, std::nullopt, PatientId{}, 1000);
+    });
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->size(), static_cast<std::size_t>(kThreads / 2 * kEach));
+  }
+}
+
+TEST_P(ConformanceTest, AFailingUnitRollsBackOnlyItself) {
+  constexpr int kThreads = 12;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+        core::Patient p;
+        p.name = t % 3 == 0 ? "Doomed" : "Kept";
+        p.created_at = p.updated_at = T0();
+        CD_TRY(tx.InsertPatient(p));
+        if (t % 3 == 0) return Invalid("rejected on purpose", "name");
+        return {};
+      });
+      if (!r) {
+        EXPECT_EQ(r.error().kind, ErrorKind::kInvalid);
+        ++failed;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 4);
+  auto doomed = ReadValue<std::vector<core::Patient>>(*store_, a_, [](TenantTx& tx) {
+    return tx.SearchPatients("doomed", std::nullopt, std::nullopt, PatientId{}, 100);
+  });
+  ASSERT_TRUE(doomed);
+  EXPECT_TRUE(doomed->empty());
+  auto kept = ReadValue<std::vector<core::Patient>>(*store_, a_, [](TenantTx& tx) {
+    return tx.SearchPatients("kept", std::nullopt, std::nullopt, PatientId{}, 100);
+  });
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->size(), 8u);
+}
+
+TEST_P(ConformanceTest, PatientsAreFoundByPhoneEmailAndName) {
+  auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    core::Patient p;
+    p.name = "María López";
+    p.phone = "+13125550142";
+    p.email = "maria@example.com";
+    p.date_of_birth = "1984-02-29";
+    p.language = "es";
+    p.consent_sms = true;
+    p.created_at = p.updated_at = T0();
+    CD_TRY(tx.InsertPatient(p));
+    return {};
+  });
+  ASSERT_TRUE(r);
+  auto check = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto by_phone, tx.FindPatientByPhone("+13125550142"));
+    EXPECT_TRUE(by_phone.has_value());
+    EXPECT_EQ(by_phone->name, "María López");
+    EXPECT_EQ(by_phone->date_of_birth, "1984-02-29");
+    EXPECT_EQ(by_phone->language, "es");
+    EXPECT_TRUE(by_phone->consent_sms);
+    CD_TRY_ASSIGN(auto by_email, tx.FindPatientByEmail("maria@example.com"));
+    EXPECT_TRUE(by_email.has_value());
+    CD_TRY_ASSIGN(auto by_name, tx.SearchPatients("lópez", std::nullopt, std::nullopt, PatientId{}, 10));
+    EXPECT_EQ(by_name.size(), 1u);
+    CD_TRY_ASSIGN(auto wildcard, tx.SearchPatients("%", std::nullopt, std::nullopt, PatientId{}, 10));
+    EXPECT_TRUE(wildcard.empty()) << "LIKE wildcards in input are literal";
+    return {};
+  });
+  ASSERT_TRUE(check) << check.error().message;
+  auto other = store_->Read(b_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto by_phone, tx.FindPatientByPhone("+13125550142"));
+    EXPECT_FALSE(by_phone.has_value());
+    return {};
+  });
+  ASSERT_TRUE(other);
+}
+
+TEST_P(ConformanceTest, InboxFiltersPaginatesAndSearches) {
+  for (int i = 0; i < 7; ++i) {
+    MakeConversation(a_, i % 2 ? "refill lisinopril please" : "appointment next week",
+                     i % 3 ? core::Channel::kSms : core::Channel::kEmail, T0() + minutes(i),
+                     i < 5 ? "front-desk" : "billing");
+  }
+  InboxFilter f;
+  f.limit = 3;
+  std::vector<ConversationId> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto p = List(a_, f);
+    ASSERT_TRUE(p) << p.error().message;
+    for (const auto& item : p->items) seen.push_back(item.conversation.id);
+    if (!p->next_cursor) break;
+    f.cursor = p->next_cursor;
+  }
+  ASSERT_EQ(seen.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend())) << "newest first";
+  EXPECT_EQ(std::set<ConversationId>(seen.begin(), seen.end()).size(), 7u);
+
+  InboxFilter by_channel;
+  by_channel.channel = core::Channel::kEmail;
+  EXPECT_EQ(List(a_, by_channel)->items.size(), 3u);  // i = 0, 3, 6
+  InboxFilter by_queue;
+  by_queue.queue = "billing";
+  EXPECT_EQ(List(a_, by_queue)->items.size(), 2u);
+  InboxFilter search;
+  search.search_tokens = {"refill", "lisinopril"};
+  EXPECT_EQ(List(a_, search)->items.size(), 3u);
+  search.search_tokens = {"refill", "appointment"};
+  EXPECT_TRUE(List(a_, search)->items.empty());
+  InboxFilter time_left;
+  time_left.sort = InboxFilter::Sort::kTimeLeft;
+  auto by_due = List(a_, time_left);
+  ASSERT_TRUE(by_due);
+  ASSERT_EQ(by_due->items.size(), 7u);
+  EXPECT_EQ(by_due->items.front().sla_due_at, T0() + minutes(30));
+  EXPECT_EQ(by_due->items.front().patient_name, "Test Patient");
+  InboxFilter bad_cursor;
+  bad_cursor.cursor = "r.zzz.1";
+  auto bad = List(a_, bad_cursor);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::kInvalid);
+  EXPECT_EQ(bad.error().field, "cursor");
+}
+
+TEST_P(ConformanceTest, SlaTimersComeDueAndStateIsFilterable) {
+  ConversationId id = MakeConversation(a_, "hello");
+  auto none = store_->DueSlaTimers(T0() + minutes(23), 10);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto due = store_->DueSlaTimers(T0() + minutes(24), 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].tenant, a_);
+  EXPECT_EQ((*due)[0].conversation, id);
+  // The job's tick: records at-risk, and the state becomes filterable.
+  auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto c, tx.GetConversation(id));
+    auto cal = core::BusinessCalendar::AlwaysOpen();
+    core::Decision d = core::SlaTick(c, T0() + minutes(24), cal);
+    EXPECT_EQ(d.events.size(), 1u);
+    CD_TRY(tx.UpdateConversation(d.conversation, cal, T0() + minutes(24)));
+    return tx.AppendEvents(d.events);
+  });
+  ASSERT_TRUE(r);
+  InboxFilter f;
+  f.sla = "at_risk_or_breached";
+  auto page = List(a_, f);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].sla_state, "at_risk");
+  auto next = store_->DueSlaTimers(T0() + minutes(29), 10);
+  EXPECT_TRUE(next->empty());
+  EXPECT_EQ(store_->DueSlaTimers(T0() + minutes(30), 10)->size(), 1u);
+}
+
+TEST_P(ConformanceTest, EventsAndMessagesRoundTrip) {
+  ConversationId id = MakeConversation(a_, "Necesito una cita \xF0\x9F\x98\x80");
+  auto r = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto msgs, tx.ListMessages(id));
+    EXPECT_EQ(msgs.size(), 1u);
+    EXPECT_EQ(msgs[0].text, "Necesito una cita \xF0\x9F\x98\x80");
+    CD_TRY_ASSIGN(auto events, tx.ListEvents(id));
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].type, "conversation_created");
+    EXPECT_THAT(events[0].data, ::testing::Contains(std::pair<std::string, std::string>("channel", "sms")));
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST_P(ConformanceTest, IdempotentRepliesAreKeptPerTenant) {
+  auto put = store_->Write(a_, [&](TenantTx& tx) {
+    return tx.PutIdempotentReply("key-1", IdempotentReply{"h1", 201, "{\"message_id\":1}"}, T0());
+  });
+  ASSERT_TRUE(put);
+  auto dup = store_->Write(a_, [&](TenantTx& tx) {
+    return tx.PutIdempotentReply("key-1", IdempotentReply{"h2", 201, "{}"}, T0());
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().kind, ErrorKind::kConflict);
+  auto got = ReadValue<std::optional<IdempotentReply>>(*store_, a_, [](TenantTx& tx) {
+    return tx.GetIdempotentReply("key-1");
+  });
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->body, "{\"message_id\":1}");
+  auto other = ReadValue<std::optional<IdempotentReply>>(*store_, b_, [](TenantTx& tx) {
+    return tx.GetIdempotentReply("key-1");
+  });
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->has_value());
+}
+
+TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
+  UserId user;
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.email = "agent@alpha.example";
+    u.display_name = "Agent";
+    u.created_at = T0();
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+    user = u.id;
+    CD_TRY(tx.InsertApiToken(u.id, "tokhash", "ci", T0(), std::nullopt));
+    CD_TRY(tx.InsertApiToken(u.id, "oldhash", "old", T0(), T0()));
+    return tx.InsertSession(u.id, "sesshash", "csrf", T0(), T0() + std::chrono::hours(12));
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto p = store_->AuthenticateToken("tokhash", T0());
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(p->has_value());
+  EXPECT_EQ((*p)->tenant, a_);
+  EXPECT_EQ((*p)->user, user);
+  EXPECT_FALSE(store_->AuthenticateToken("oldhash", T0())->has_value()) << "expired";
+  EXPECT_FALSE(store_->AuthenticateToken("nope", T0())->has_value());
+  auto dup = store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.email = "agent@alpha.example";  // same email, other tenant: allowed
+    u.display_name = "Agent";
+    CD_TRY(tx.InsertUser(u, "hash"));
+    return {};
+  });
+  EXPECT_TRUE(dup);
+  auto again = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.email = "agent@alpha.example";
+    CD_TRY(tx.InsertUser(u, "hash"));
+    return {};
+  });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().field, "email");
+  // Sessions are not reachable by token from another tenant.
+  auto cross = store_->Write(b_, [&](TenantTx& tx) { return tx.InsertApiToken(user, "x", "x", T0(), std::nullopt); });
+  ASSERT_FALSE(cross);
+  EXPECT_EQ(cross.error().kind, ErrorKind::kNotFound);
+
+  auto s = store_->AuthenticateSession("sesshash", T0() + minutes(1), minutes(15));
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->csrf_token, "csrf");
+  EXPECT_FALSE(store_->AuthenticateSession("sesshash", T0() + std::chrono::hours(13), std::chrono::hours(24))
+                   ->has_value()) << "expired";
+  ASSERT_TRUE(store_->Write(a_, [](TenantTx& tx) { return tx.RevokeSession("sesshash", T0()); }));
+  EXPECT_FALSE(store_->AuthenticateSession("sesshash", T0() + minutes(1), minutes(15))->has_value());
+  auto login = store_->FindLogin("alpha", "agent@alpha.example");
+  ASSERT_TRUE(login);
+  ASSERT_TRUE(login->has_value());
+  EXPECT_EQ((*login)->user, user);
+  EXPECT_FALSE(store_->FindLogin("beta", "nobody@x.example")->has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace caredesk::store

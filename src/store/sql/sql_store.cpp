@@ -1,0 +1,337 @@
+#include "store/sql/sql_store.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "base/log.hpp"
+#include "store/sql/migrations.hpp"
+#include "store/sql/tenant_tx.hpp"
+
+namespace caredesk::store {
+namespace {
+
+constexpr std::string_view kUnitSavepoint = "unit";
+
+Timestamp WallNow() {
+  return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+}
+
+class SqlStore final : public Store {
+ public:
+  SqlStore(std::shared_ptr<SqlEngine> engine, SqlStoreOptions options)
+      : engine_(std::move(engine)), options_(options), writer_([this] { WriterLoop(); }) {}
+
+  ~SqlStore() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_ready_.notify_all();
+    writer_.join();
+  }
+
+  Result<int> Migrate() override {
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    const bool pg = db->Dialect() == "postgres";
+    // Several nodes may start at once; on PostgreSQL one migrates while the others wait.
+    if (pg) CD_TRY(db->Execute("SELECT pg_advisory_lock(727274)"));
+    auto unlock = [&] {
+      if (pg) (void)db->Execute("SELECT pg_advisory_unlock(727274)");
+    };
+    auto applied = ApplyMigrations(*db, pg);
+    unlock();
+    return applied;
+  }
+
+  Result<void> Ready() override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    auto rows = lease.db->Query("SELECT MAX(version) FROM schema_migrations");
+    if (!rows) return Unavailable("database is not reachable or not migrated");
+    if (rows->empty() || rows->at(0).Int(0) != AllMigrations().back().version) {
+      return Unavailable("database migrations are not applied");
+    }
+    return {};
+  }
+
+  Result<void> Write(TenantId tenant, TxFn fn) override {
+    WriteUnit unit{tenant, std::move(fn), {}};
+    auto done = unit.done.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return Unavailable("store is shutting down");
+      queue_.push_back(&unit);
+    }
+    work_ready_.notify_one();
+    return done.get();
+  }
+
+  Result<void> Read(TenantId tenant, TxFn fn) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    SqlConnection& db = *lease.db;
+    CD_TRY(db.Execute(db.Dialect() == "postgres" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                                  : "BEGIN"));
+    auto tx = MakeSqlTenantTx(db, tenant);
+    Result<void> result = RunGuarded(fn, *tx);
+    auto end = db.Execute("COMMIT");
+    if (!end) {
+      lease.broken = true;
+      return end.error();
+    }
+    return result;
+  }
+
+  Result<Tenant> CreateTenant(Tenant t) override {
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    auto rows = db->Query(
+        "INSERT INTO tenants (slug, name, time_zone, business_hours, holidays, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        {t.slug, t.name, t.time_zone, t.business_hours, JoinList(t.holidays),
+         ToEpochMillis(t.created_at)});
+    if (!rows && rows.error().kind == ErrorKind::kConflict) {
+      return Conflict("a tenant with this slug already exists", "slug");
+    }
+    if (!rows) return rows.error();
+    t.id = TenantId{rows->at(0).Int(0)};
+    return t;
+  }
+
+  Result<std::optional<Tenant>> FindTenantBySlug(std::string_view slug) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT id FROM tenants WHERE slug = ?",
+                                             {std::string(slug)}));
+    if (rows.empty()) return std::optional<Tenant>{};
+    TenantId id{rows[0].Int(0)};
+    auto tx = MakeSqlTenantTx(*lease.db, id);
+    CD_TRY_ASSIGN(Tenant t, tx->GetTenant());
+    return std::optional<Tenant>{std::move(t)};
+  }
+
+  Result<std::optional<Principal>> AuthenticateToken(std::string_view token_hash,
+                                                     Timestamp now) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query(
+        "SELECT t.tenant_id, t.user_id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "AND u.tenant_id = t.tenant_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
+        "AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1",
+        {std::string(token_hash), ToEpochMillis(now)}));
+    if (rows.empty()) return std::optional<Principal>{};
+    Principal p;
+    p.tenant = TenantId{rows[0].Int(0)};
+    p.user = UserId{rows[0].Int(1)};
+    p.role = core::ParseRole(rows[0].Text(2)).value_or(core::Role::kAgent);
+    return std::optional<Principal>{std::move(p)};
+  }
+
+  Result<std::optional<Principal>> AuthenticateSession(std::string_view session_hash,
+                                                       Timestamp now,
+                                                       Millis idle_timeout) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query(
+        "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at FROM sessions s "
+        "JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id_hash = ? "
+        "AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
+        {std::string(session_hash), ToEpochMillis(now), ToEpochMillis(now - idle_timeout)}));
+    if (rows.empty()) return std::optional<Principal>{};
+    Principal p;
+    p.tenant = TenantId{rows[0].Int(0)};
+    p.user = UserId{rows[0].Int(1)};
+    p.role = core::ParseRole(rows[0].Text(2)).value_or(core::Role::kAgent);
+    p.session_id_hash = std::string(session_hash);
+    p.csrf_token = rows[0].Text(3);
+    p.session_last_seen = FromEpochMillis(rows[0].Int(4));
+    return std::optional<Principal>{std::move(p)};
+  }
+
+  Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
+                                               std::string_view email) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query(
+        "SELECT u.tenant_id, u.id, u.password_hash FROM users u JOIN tenants t ON t.id = u.tenant_id "
+        "WHERE t.slug = ? AND u.email = ? AND u.active = 1",
+        {std::string(tenant_slug), std::string(email)}));
+    if (rows.empty()) return std::optional<LoginRecord>{};
+    return std::optional<LoginRecord>{
+        LoginRecord{TenantId{rows[0].Int(0)}, UserId{rows[0].Int(1)}, rows[0].Text(2)}};
+  }
+
+  Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query(
+        "SELECT tenant_id, id FROM conversations WHERE sla_timer_at IS NOT NULL AND sla_timer_at <= ? "
+        "ORDER BY sla_timer_at LIMIT ?",
+        {ToEpochMillis(now), std::int64_t{limit}}));
+    std::vector<TimerDue> out;
+    for (const SqlRow& r : rows) out.push_back({TenantId{r.Int(0)}, ConversationId{r.Int(1)}});
+    return out;
+  }
+
+  Result<std::string> IntegrityCheck() override { return engine_->IntegrityCheck(); }
+
+ private:
+  struct WriteUnit {
+    TenantId tenant;
+    TxFn fn;
+    std::promise<Result<void>> done;
+  };
+
+  // A read connection on loan; returned to the pool unless broken.
+  struct ReaderLease {
+    SqlStore* store = nullptr;
+    std::unique_ptr<SqlConnection> db;
+    bool broken = false;
+    ReaderLease(SqlStore* s, std::unique_ptr<SqlConnection> c) : store(s), db(std::move(c)) {}
+    ReaderLease(ReaderLease&& o) noexcept : store(o.store), db(std::move(o.db)), broken(o.broken) {}
+    ~ReaderLease() {
+      if (db && !broken) store->ReturnReader(std::move(db));
+    }
+  };
+
+  Result<ReaderLease> AcquireReader() {
+    {
+      std::lock_guard lock(readers_mutex_);
+      if (!idle_readers_.empty()) {
+        auto db = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return ReaderLease(this, std::move(db));
+      }
+    }
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    return ReaderLease(this, std::move(db));
+  }
+
+  void ReturnReader(std::unique_ptr<SqlConnection> db) {
+    std::lock_guard lock(readers_mutex_);
+    if (idle_readers_.size() < options_.max_idle_readers) idle_readers_.push_back(std::move(db));
+  }
+
+  static Result<void> RunGuarded(const TxFn& fn, TenantTx& tx) {
+    try {
+      return fn(tx);
+    } catch (const std::exception&) {
+      log::Error("store_unit_threw");
+      return Internal("internal error");
+    }
+  }
+
+  Result<int> ApplyMigrations(SqlConnection& db, bool pg) {
+    CD_TRY(db.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
+    int applied = 0;
+    for (const Migration& m : AllMigrations()) {
+      CD_TRY(db.Begin());
+      auto done = db.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}});
+      if (!done) {
+        (void)db.Rollback();
+        return done.error();
+      }
+      if (!done->empty()) {
+        CD_TRY(db.Rollback());
+        continue;
+      }
+      auto run = db.ExecuteScript(pg ? m.postgres : m.sqlite);
+      if (run) {
+        run = db.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                         {std::int64_t{m.version}, std::string(m.name), ToEpochMillis(WallNow())});
+      }
+      if (!run) {
+        (void)db.Rollback();
+        log::Error("migration_failed", {{"version", m.version}});
+        return run.error();
+      }
+      CD_TRY(db.Commit());
+      log::Info("migration_applied", {{"version", m.version}});
+      ++applied;
+    }
+    return applied;
+  }
+
+  void WriterLoop() {
+    std::unique_ptr<SqlConnection> db;
+    std::vector<WriteUnit*> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      if (!db) {
+        auto connected = engine_->Connect();
+        if (!connected) {
+          FailAll(batch, connected.error());
+          continue;
+        }
+        db = std::move(*connected);
+      }
+      if (!CommitBatch(*db, batch)) db.reset();  // reconnect for the next batch
+      batch.clear();
+    }
+  }
+
+  // Runs every unit under its own savepoint inside one transaction; one fsync for all.
+  // Returns false when the connection should be replaced.
+  bool CommitBatch(SqlConnection& db, std::vector<WriteUnit*>& batch) {
+    std::vector<Result<void>> results;
+    results.reserve(batch.size());
+    if (auto begun = db.Begin(); !begun) {
+      FailAll(batch, Unavailable("database is unavailable"));
+      return false;
+    }
+    for (WriteUnit* unit : batch) {
+      if (auto sp = db.Savepoint(kUnitSavepoint); !sp) {
+        results.push_back(sp.error());
+        continue;
+      }
+      auto tx = MakeSqlTenantTx(db, unit->tenant);
+      Result<void> r = RunGuarded(unit->fn, *tx);
+      if (r) {
+        auto released = db.ReleaseSavepoint(kUnitSavepoint);
+        if (!released) r = released.error();
+      }
+      if (!r) {
+        (void)db.RollbackToSavepoint(kUnitSavepoint);
+        (void)db.ReleaseSavepoint(kUnitSavepoint);
+      }
+      results.push_back(std::move(r));
+    }
+    if (auto committed = db.Commit(); !committed) {
+      (void)db.Rollback();
+      log::Error("group_commit_failed", {{"units", batch.size()}});
+      FailAll(batch, Unavailable("the change could not be stored; retry"));
+      return false;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+    return true;
+  }
+
+  static void FailAll(std::vector<WriteUnit*>& batch, const Error& e) {
+    for (WriteUnit* unit : batch) unit->done.set_value(e);
+  }
+
+  std::shared_ptr<SqlEngine> engine_;
+  SqlStoreOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::deque<WriteUnit*> queue_;  // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<SqlConnection>> idle_readers_;  // guarded by readers_mutex_
+
+  std::thread writer_;  // last: starts after the members it uses exist
+};
+
+}  // namespace
+
+std::unique_ptr<Store> MakeSqlStore(std::shared_ptr<SqlEngine> engine, SqlStoreOptions options) {
+  return std::make_unique<SqlStore>(std::move(engine), options);
+}
+
+}  // namespace caredesk::store

@@ -1,0 +1,654 @@
+#include "store/sql/tenant_tx.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "base/text.hpp"
+#include "core/inbox/phone.hpp"
+
+namespace caredesk::store {
+namespace {
+
+using core::Conversation;
+using core::Patient;
+
+constexpr std::int64_t kNoDeadline = 9'000'000'000'000'000;  // sorts after every real deadline
+
+constexpr std::string_view kPatientColumns =
+    "id, name, date_of_birth, phone, email, language, preferred_channel, consent_sms, "
+    "consent_email, created_at, updated_at";
+
+constexpr std::string_view kConversationColumns =
+    "c.id, c.patient_id, c.channel, c.status, c.priority, c.queue, c.assignee_id, c.category, "
+    "c.tags, c.created_at, c.updated_at, c.last_message_at, c.first_response_at, c.resolved_at, "
+    "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort";
+
+SqlValue Opt(const std::optional<std::string>& v) {
+  return v ? SqlValue{*v} : SqlValue{};
+}
+SqlValue OptTime(const std::optional<Timestamp>& t) {
+  return t ? SqlValue{ToEpochMillis(*t)} : SqlValue{};
+}
+std::optional<Timestamp> ReadOptTime(const SqlRow& r, std::size_t i) {
+  auto v = r.OptInt(i);
+  return v ? std::optional(FromEpochMillis(*v)) : std::nullopt;
+}
+
+Patient ReadPatient(const SqlRow& r) {
+  Patient p;
+  p.id = PatientId{r.Int(0)};
+  p.name = r.Text(1);
+  p.date_of_birth = r.OptText(2);
+  p.phone = r.OptText(3);
+  p.email = r.OptText(4);
+  p.language = r.Text(5);
+  if (auto ch = r.OptText(6)) p.preferred_channel = core::ParseChannel(*ch);
+  p.consent_sms = r.Int(7) != 0;
+  p.consent_email = r.Int(8) != 0;
+  p.created_at = FromEpochMillis(r.Int(9));
+  p.updated_at = FromEpochMillis(r.Int(10));
+  return p;
+}
+
+Result<Conversation> ReadConversation(const SqlRow& r) {
+  Conversation c;
+  c.id = ConversationId{r.Int(0)};
+  c.patient_id = PatientId{r.Int(1)};
+  auto channel = core::ParseChannel(r.Text(2));
+  auto status = core::ParseStatus(r.Text(3));
+  auto priority = core::ParsePriority(r.Text(4));
+  auto category = core::ParseCategory(r.Text(7));
+  if (!channel || !status || !priority || !category) return Internal("stored conversation is corrupt");
+  c.channel = *channel;
+  c.status = *status;
+  c.priority = *priority;
+  c.queue = r.Text(5);
+  c.assignee = UserId{r.Int(6)};
+  c.category = *category;
+  c.tags = SplitList(r.Text(8));
+  c.created_at = FromEpochMillis(r.Int(9));
+  c.updated_at = FromEpochMillis(r.Int(10));
+  c.last_message_at = FromEpochMillis(r.Int(11));
+  c.first_response_at = ReadOptTime(r, 12);
+  c.resolved_at = ReadOptTime(r, 13);
+  c.reopen_count = static_cast<int>(r.Int(14));
+  c.awaiting_agent = r.Int(15) != 0;
+  CD_TRY_ASSIGN(c.sla, core::DecodeSla(r.Text(16)));
+  return c;
+}
+
+std::string EncodeEventData(const std::vector<std::pair<std::string, std::string>>& data) {
+  std::string out = "{";
+  for (const auto& [k, v] : data) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, k);
+    out.push_back(':');
+    AppendJsonString(out, v);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> DecodeEventData(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& kv : v.as_object()) {
+    if (kv.value().is_string()) {
+      out.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
+    }
+  }
+  return out;
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> ParseCursor(std::string_view cursor, char kind) {
+  auto bad = [] { return Invalid("cursor is not one this server issued", "cursor"); };
+  if (cursor.size() < 5 || cursor[0] != kind || cursor[1] != '.') return bad();
+  std::string_view rest = cursor.substr(2);
+  auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return bad();
+  std::int64_t a = 0, b = 0;
+  auto r1 = std::from_chars(rest.data(), rest.data() + dot, a);
+  auto r2 = std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), b);
+  if (r1.ec != std::errc{} || r1.ptr != rest.data() + dot || r2.ec != std::errc{} ||
+      r2.ptr != rest.data() + rest.size() || b <= 0) {
+    return bad();
+  }
+  return std::pair{a, b};
+}
+
+class SqlTenantTx final : public TenantTx {
+ public:
+  SqlTenantTx(SqlConnection& db, TenantId tenant) : db_(db), tenant_(tenant) {}
+
+  TenantId tenant() const override { return tenant_; }
+
+  Result<Tenant> GetTenant() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, slug, name, time_zone, business_hours, holidays, "
+                                       "created_at FROM tenants WHERE id = ?",
+                                       {T()}));
+    if (rows.empty()) return NotFound("tenant not found");
+    const SqlRow& r = rows[0];
+    Tenant t;
+    t.id = TenantId{r.Int(0)};
+    t.slug = r.Text(1);
+    t.name = r.Text(2);
+    t.time_zone = r.Text(3);
+    t.business_hours = r.Text(4);
+    t.holidays = SplitList(r.Text(5));
+    t.created_at = FromEpochMillis(r.Int(6));
+    return t;
+  }
+
+  Result<core::BusinessCalendar> Calendar() override {
+    CD_TRY_ASSIGN(Tenant t, GetTenant());
+    CD_TRY_ASSIGN(core::WeeklyHours hours, core::ParseWeeklyHours(t.business_hours));
+    std::vector<date::year_month_day> holidays;
+    for (const std::string& h : t.holidays) {
+      int y = 0;
+      unsigned m = 0, d = 0;
+      if (std::sscanf(h.c_str(), "%d-%u-%u", &y, &m, &d) == 3) {
+        holidays.emplace_back(date::year{y}, date::month{m}, date::day{d});
+      }
+    }
+    return core::BusinessCalendar::Create(t.time_zone, std::move(hours), std::move(holidays));
+  }
+
+  Result<std::vector<core::SlaPolicy>> SlaPolicies() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "SELECT id, name, queue, channel, priority, first_response_ms, next_response_ms, "
+        "resolution_ms, at_risk_fraction FROM sla_policies WHERE tenant_id = ? ORDER BY id",
+        {T()}));
+    std::vector<core::SlaPolicy> out;
+    for (const SqlRow& r : rows) {
+      core::SlaPolicy p;
+      p.id = r.Int(0);
+      p.name = r.Text(1);
+      p.queue = r.OptText(2);
+      if (auto ch = r.OptText(3)) p.channel = core::ParseChannel(*ch);
+      if (auto pr = r.OptText(4)) p.priority = core::ParsePriority(*pr);
+      p.targets.first_response = Millis{r.Int(5)};
+      p.targets.next_response = Millis{r.Int(6)};
+      p.targets.resolution = Millis{r.Int(7)};
+      p.targets.at_risk_fraction = r.Real(8);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<core::SlaPolicy> InsertSlaPolicy(core::SlaPolicy p) override {
+    CD_TRY(core::ValidateTargets(p.targets));
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "INSERT INTO sla_policies (tenant_id, name, queue, channel, priority, first_response_ms, "
+        "next_response_ms, resolution_ms, at_risk_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {T(), p.name, Opt(p.queue),
+         p.channel ? SqlValue{std::string(core::Name(*p.channel))} : SqlValue{},
+         p.priority ? SqlValue{std::string(core::Name(*p.priority))} : SqlValue{},
+         p.targets.first_response.count(), p.targets.next_response.count(),
+         p.targets.resolution.count(), p.targets.at_risk_fraction}));
+    p.id = rows.at(0).Int(0);
+    return p;
+  }
+
+  Result<Location> InsertLocation(Location l) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "INSERT INTO locations (tenant_id, name, address, business_hours) VALUES (?, ?, ?, ?) "
+        "RETURNING id",
+        {T(), l.name, l.address, l.business_hours}));
+    l.id = LocationId{rows.at(0).Int(0)};
+    return l;
+  }
+
+  Result<std::vector<Location>> Locations() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, name, address, business_hours FROM locations "
+                                       "WHERE tenant_id = ? ORDER BY id",
+                                       {T()}));
+    std::vector<Location> out;
+    for (const SqlRow& r : rows) {
+      out.push_back(Location{LocationId{r.Int(0)}, r.Text(1), r.Text(2), r.Text(3)});
+    }
+    return out;
+  }
+
+  Result<User> InsertUser(User u, std::string password_hash) override {
+    auto rows = db_.Query(
+        "INSERT INTO users (tenant_id, email, display_name, role, password_hash, languages, queues, "
+        "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {T(), u.email, u.display_name, std::string(core::Name(u.role)), std::move(password_hash),
+         JoinList(u.languages), JoinList(u.queues), std::int64_t{u.active ? 1 : 0},
+         ToEpochMillis(u.created_at)});
+    if (!rows && rows.error().kind == ErrorKind::kConflict) {
+      return Conflict("a user with this email already exists", "email");
+    }
+    if (!rows) return rows.error();
+    u.id = UserId{rows->at(0).Int(0)};
+    return u;
+  }
+
+  Result<User> GetUser(UserId id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND id = ?",
+                                       {T(), id.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return ReadUser(rows[0]);
+  }
+
+  Result<std::optional<User>> FindUserByEmail(std::string_view email) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND email = ?",
+                                       {T(), std::string(email)}));
+    if (rows.empty()) return std::optional<User>{};
+    CD_TRY_ASSIGN(User u, ReadUser(rows[0]));
+    return std::optional<User>{std::move(u)};
+  }
+
+  Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name, Timestamp now,
+                              std::optional<Timestamp> expires_at) override {
+    CD_TRY(GetUser(user));
+    return db_.Execute(
+        "INSERT INTO api_tokens (tenant_id, user_id, token_hash, name, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        {T(), user.value, std::move(token_hash), std::move(name), ToEpochMillis(now),
+         OptTime(expires_at)});
+  }
+
+  Result<void> InsertSession(UserId user, std::string session_hash, std::string csrf_token,
+                             Timestamp now_ts, Timestamp expires_at) override {
+    CD_TRY(GetUser(user));
+    std::int64_t now = ToEpochMillis(now_ts);
+    return db_.Execute(
+        "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, created_at, last_seen_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {std::move(session_hash), T(), user.value, std::move(csrf_token), now, now,
+         ToEpochMillis(expires_at)});
+  }
+
+  Result<void> RevokeSession(std::string_view session_hash, Timestamp now) override {
+    return db_.Execute("UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND id_hash = ?",
+                       {ToEpochMillis(now), T(), std::string(session_hash)});
+  }
+
+  Result<void> TouchSession(std::string_view session_hash, Timestamp now) override {
+    return db_.Execute("UPDATE sessions SET last_seen_at = ? WHERE tenant_id = ? AND id_hash = ?",
+                       {ToEpochMillis(now), T(), std::string(session_hash)});
+  }
+
+  Result<Patient> InsertPatient(Patient p) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "INSERT INTO patients (tenant_id, name, name_lower, date_of_birth, phone, email, language, "
+        "preferred_channel, consent_sms, consent_email, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        PatientParams(p, true)));
+    p.id = PatientId{rows.at(0).Int(0)};
+    return p;
+  }
+
+  Result<Patient> GetPatient(PatientId id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kPatientColumns) +
+                                           " FROM patients WHERE tenant_id = ? AND id = ?",
+                                       {T(), id.value}));
+    if (rows.empty()) return NotFound("patient not found");
+    return ReadPatient(rows[0]);
+  }
+
+  Result<void> UpdatePatient(const Patient& p) override {
+    SqlParams params = PatientParams(p, false);
+    params.push_back(T());
+    params.push_back(p.id.value);
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "UPDATE patients SET name = ?, name_lower = ?, date_of_birth = ?, phone = ?, email = ?, "
+        "language = ?, preferred_channel = ?, consent_sms = ?, consent_email = ?, updated_at = ? "
+        "WHERE tenant_id = ? AND id = ? RETURNING id",
+        params));
+    if (rows.empty()) return NotFound("patient not found");
+    return {};
+  }
+
+  Result<std::optional<Patient>> FindPatientByPhone(std::string_view e164) override {
+    return FindPatientBy("phone", e164);
+  }
+  Result<std::optional<Patient>> FindPatientByEmail(std::string_view email) override {
+    return FindPatientBy("email", email);
+  }
+
+  Result<std::vector<Patient>> SearchPatients(std::string_view name_fragment,
+                                              std::optional<std::string> phone,
+                                              std::optional<std::string> email, PatientId after,
+                                              int limit) override {
+    std::string sql = "SELECT " + std::string(kPatientColumns) +
+                      " FROM patients WHERE tenant_id = ? AND id > ?";
+    SqlParams params{T(), after.value};
+    if (phone || email || !name_fragment.empty()) {
+      sql += " AND (";
+      bool first = true;
+      auto disjunct = [&](const char* clause, SqlValue v) {
+        sql += first ? "" : " OR ";
+        sql += clause;
+        params.push_back(std::move(v));
+        first = false;
+      };
+      if (phone) disjunct("phone = ?", *phone);
+      if (email) disjunct("email = ?", *email);
+      if (!name_fragment.empty()) {
+        disjunct("name_lower LIKE ? ESCAPE '\\'", "%" + EscapeLike(AsciiLower(name_fragment)) + "%");
+      }
+      sql += ")";
+    }
+    sql += " ORDER BY id LIMIT ?";
+    params.push_back(std::int64_t{limit});
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    std::vector<Patient> out;
+    for (const SqlRow& r : rows) out.push_back(ReadPatient(r));
+    return out;
+  }
+
+  Result<Conversation> InsertConversation(Conversation c, const core::BusinessCalendar& cal,
+                                          Timestamp now) override {
+    core::SlaView v = core::ViewSla(c, now, cal);
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "INSERT INTO conversations (tenant_id, patient_id, channel, status, priority, queue, "
+        "assignee_id, category, tags, created_at, updated_at, last_message_at, first_response_at, "
+        "resolved_at, reopen_count, awaiting_agent, sla, sla_state, sla_due_sort, sla_timer_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        ConversationParams(c, v, /*for_insert=*/true)));
+    c.id = ConversationId{rows.at(0).Int(0)};
+    return c;
+  }
+
+  Result<Conversation> GetConversation(ConversationId id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kConversationColumns) +
+                                           " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?",
+                                       {T(), id.value}));
+    if (rows.empty()) return NotFound("conversation not found");
+    return ReadConversation(rows[0]);
+  }
+
+  Result<void> UpdateConversation(const Conversation& c, const core::BusinessCalendar& cal,
+                                  Timestamp now) override {
+    core::SlaView v = core::ViewSla(c, now, cal);
+    SqlParams params = ConversationParams(c, v, /*for_insert=*/false);
+    params.push_back(T());
+    params.push_back(c.id.value);
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "UPDATE conversations SET patient_id = ?, channel = ?, status = ?, priority = ?, queue = ?, "
+        "assignee_id = ?, category = ?, tags = ?, created_at = ?, updated_at = ?, "
+        "last_message_at = ?, first_response_at = ?, resolved_at = ?, reopen_count = ?, "
+        "awaiting_agent = ?, sla = ?, sla_state = ?, sla_due_sort = ?, sla_timer_at = ? "
+        "WHERE tenant_id = ? AND id = ? RETURNING id",
+        params));
+    if (rows.empty()) return NotFound("conversation not found");
+    return {};
+  }
+
+  Result<std::optional<Conversation>> LatestConversationOf(PatientId patient) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "SELECT " + std::string(kConversationColumns) +
+            " FROM conversations c WHERE c.tenant_id = ? AND c.patient_id = ? AND c.status <> 'closed'"
+            " ORDER BY c.id DESC LIMIT 1",
+        {T(), patient.value}));
+    if (rows.empty()) return std::optional<Conversation>{};
+    CD_TRY_ASSIGN(Conversation c, ReadConversation(rows[0]));
+    return std::optional<Conversation>{std::move(c)};
+  }
+
+  Result<InboxPage> ListConversations(const InboxFilter& f) override {
+    std::string sql = "SELECT " + std::string(kConversationColumns) +
+                      ", p.name FROM conversations c JOIN patients p ON p.tenant_id = c.tenant_id"
+                      " AND p.id = c.patient_id WHERE c.tenant_id = ?";
+    SqlParams params{T()};
+    auto where = [&](const char* clause, SqlValue v) {
+      sql += clause;
+      params.push_back(std::move(v));
+    };
+    if (f.status) where(" AND c.status = ?", std::string(core::Name(*f.status)));
+    if (f.queue) where(" AND c.queue = ?", *f.queue);
+    if (f.assignee) where(" AND c.assignee_id = ?", f.assignee->value);
+    if (f.channel) where(" AND c.channel = ?", std::string(core::Name(*f.channel)));
+    if (f.category) where(" AND c.category = ?", std::string(core::Name(*f.category)));
+    if (f.patient) where(" AND c.patient_id = ?", f.patient->value);
+    if (f.sla) {
+      if (*f.sla == "at_risk_or_breached") {
+        sql += " AND c.sla_state IN ('at_risk', 'breached')";
+      } else {
+        where(" AND c.sla_state = ?", *f.sla);
+      }
+    }
+    for (const std::string& token : f.search_tokens) {
+      where(" AND c.id IN (SELECT conversation_id FROM message_tokens WHERE tenant_id = ? AND token = ?)",
+            T());
+      params.push_back(token);
+    }
+    const bool by_time_left = f.sort == InboxFilter::Sort::kTimeLeft;
+    if (f.cursor) {
+      CD_TRY_ASSIGN(auto key, ParseCursor(*f.cursor, by_time_left ? 't' : 'r'));
+      if (by_time_left) {
+        sql += " AND (c.sla_due_sort > ? OR (c.sla_due_sort = ? AND c.id > ?))";
+      } else {
+        sql += " AND (c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))";
+      }
+      params.push_back(key.first);
+      params.push_back(key.first);
+      params.push_back(key.second);
+    }
+    sql += by_time_left ? " ORDER BY c.sla_due_sort ASC, c.id ASC"
+                        : " ORDER BY c.updated_at DESC, c.id DESC";
+    sql += " LIMIT ?";
+    params.push_back(std::int64_t{f.limit + 1});
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    InboxPage page;
+    for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(f.limit); ++i) {
+      const SqlRow& r = rows[i];
+      CD_TRY_ASSIGN(Conversation c, ReadConversation(r));
+      InboxItem item;
+      item.sla_state = r.Text(17);
+      std::int64_t due = r.Int(18);
+      if (due != kNoDeadline) item.sla_due_at = FromEpochMillis(due);
+      item.patient_name = r.Text(19);
+      item.conversation = std::move(c);
+      page.items.push_back(std::move(item));
+    }
+    if (rows.size() > static_cast<std::size_t>(f.limit) && !page.items.empty()) {
+      const InboxItem& last = page.items.back();
+      std::int64_t key = by_time_left
+                             ? (last.sla_due_at ? ToEpochMillis(*last.sla_due_at) : kNoDeadline)
+                             : ToEpochMillis(last.conversation.updated_at);
+      page.next_cursor = std::string(by_time_left ? "t." : "r.") + std::to_string(key) + "." +
+                         std::to_string(last.conversation.id.value);
+    }
+    return page;
+  }
+
+  Result<core::Message> InsertMessage(core::Message m) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "INSERT INTO messages (tenant_id, conversation_id, kind, channel, author_id, sender, body, "
+        "delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
+         std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
+         std::string(core::Name(m.delivery)), ToEpochMillis(m.created_at)}));
+    m.id = MessageId{rows.at(0).Int(0)};
+    for (const std::string& token : SearchTokens(m.text)) {
+      CD_TRY(db_.Execute(
+          "INSERT INTO message_tokens (tenant_id, token, conversation_id) VALUES (?, ?, ?) "
+          "ON CONFLICT DO NOTHING",
+          {T(), token, m.conversation_id.value}));
+    }
+    return m;
+  }
+
+  Result<std::vector<core::Message>> ListMessages(ConversationId id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "SELECT id, conversation_id, kind, channel, author_id, sender, body, delivery, created_at "
+        "FROM messages WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
+        {T(), id.value}));
+    std::vector<core::Message> out;
+    for (const SqlRow& r : rows) {
+      core::Message m;
+      m.id = MessageId{r.Int(0)};
+      m.conversation_id = ConversationId{r.Int(1)};
+      auto kind = core::ParseMessageKind(r.Text(2));
+      auto channel = core::ParseChannel(r.Text(3));
+      auto delivery = core::ParseDeliveryStatus(r.Text(7));
+      if (!kind || !channel || !delivery) return Internal("stored message is corrupt");
+      m.kind = *kind;
+      m.channel = *channel;
+      m.author = UserId{r.Int(4)};
+      m.sender = r.Text(5);
+      m.text = r.Text(6);
+      m.delivery = *delivery;
+      m.created_at = FromEpochMillis(r.Int(8));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  Result<void> AppendEvents(std::vector<core::Event>& events) override {
+    for (core::Event& e : events) {
+      CD_TRY_ASSIGN(auto rows, db_.Query(
+          "INSERT INTO events (tenant_id, conversation_id, patient_id, type, at, actor_id, data) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+          {T(), e.conversation_id.value, e.patient_id.value, e.type, ToEpochMillis(e.at),
+           e.actor.value, EncodeEventData(e.data)}));
+      e.id = EventId{rows.at(0).Int(0)};
+    }
+    return {};
+  }
+
+  Result<std::vector<core::Event>> ListEvents(ConversationId id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(
+        "SELECT id, conversation_id, patient_id, type, at, actor_id, data FROM events "
+        "WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
+        {T(), id.value}));
+    std::vector<core::Event> out;
+    for (const SqlRow& r : rows) {
+      core::Event e;
+      e.id = EventId{r.Int(0)};
+      e.conversation_id = ConversationId{r.Int(1)};
+      e.patient_id = PatientId{r.Int(2)};
+      e.type = r.Text(3);
+      e.at = FromEpochMillis(r.Int(4));
+      e.actor = UserId{r.Int(5)};
+      e.data = DecodeEventData(r.Text(6));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::optional<IdempotentReply>> GetIdempotentReply(std::string_view key) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT request_hash, status, body FROM idempotency_keys "
+                                       "WHERE tenant_id = ? AND idem_key = ?",
+                                       {T(), std::string(key)}));
+    if (rows.empty()) return std::optional<IdempotentReply>{};
+    return std::optional<IdempotentReply>{
+        IdempotentReply{rows[0].Text(0), static_cast<int>(rows[0].Int(1)), rows[0].Text(2)}};
+  }
+
+  Result<void> PutIdempotentReply(std::string_view key, const IdempotentReply& reply,
+                                  Timestamp now) override {
+    return db_.Execute(
+        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status, body, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        {T(), std::string(key), reply.request_hash, std::int64_t{reply.status}, reply.body,
+         ToEpochMillis(now)});
+  }
+
+ private:
+  static constexpr std::string_view kUserSelect =
+      "SELECT id, email, display_name, role, languages, queues, active, created_at FROM users";
+
+  static Result<User> ReadUser(const SqlRow& r) {
+    User u;
+    u.id = UserId{r.Int(0)};
+    u.email = r.Text(1);
+    u.display_name = r.Text(2);
+    auto role = core::ParseRole(r.Text(3));
+    if (!role) return Internal("stored user is corrupt");
+    u.role = *role;
+    u.languages = SplitList(r.Text(4));
+    u.queues = SplitList(r.Text(5));
+    u.active = r.Int(6) != 0;
+    u.created_at = FromEpochMillis(r.Int(7));
+    return u;
+  }
+
+  static std::string EscapeLike(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out;
+  }
+
+  SqlParams PatientParams(const Patient& p, bool for_insert) {
+    SqlParams params;
+    if (for_insert) params.push_back(T());
+    params.insert(params.end(),
+                  {p.name, AsciiLower(p.name), Opt(p.date_of_birth), Opt(p.phone), Opt(p.email),
+                   p.language,
+                   p.preferred_channel ? SqlValue{std::string(core::Name(*p.preferred_channel))}
+                                       : SqlValue{},
+                   std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0}});
+    if (for_insert) params.push_back(ToEpochMillis(p.created_at));
+    params.push_back(ToEpochMillis(p.updated_at));
+    return params;
+  }
+
+  SqlParams ConversationParams(const Conversation& c, const core::SlaView& v, bool for_insert) {
+    SqlParams params;
+    if (for_insert) params.push_back(T());
+    params.insert(params.end(),
+                  {c.patient_id.value, std::string(core::Name(c.channel)),
+                   std::string(core::Name(c.status)), std::string(core::Name(c.priority)), c.queue,
+                   c.assignee.value, std::string(core::Name(c.category)), JoinList(c.tags),
+                   ToEpochMillis(c.created_at), ToEpochMillis(c.updated_at),
+                   ToEpochMillis(c.last_message_at), OptTime(c.first_response_at),
+                   OptTime(c.resolved_at), std::int64_t{c.reopen_count},
+                   std::int64_t{c.awaiting_agent ? 1 : 0}, core::EncodeSla(c.sla),
+                   std::string(v.state), v.due_at ? ToEpochMillis(*v.due_at) : kNoDeadline,
+                   OptTime(v.next_timer_at)});
+    return params;
+  }
+
+  Result<std::optional<Patient>> FindPatientBy(std::string_view column, std::string_view value) {
+    std::string sql = "SELECT " + std::string(kPatientColumns) + " FROM patients WHERE tenant_id = ? AND " +
+                      std::string(column) + " = ? ORDER BY id LIMIT 1";
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, {T(), std::string(value)}));
+    if (rows.empty()) return std::optional<Patient>{};
+    return std::optional<Patient>{ReadPatient(rows[0])};
+  }
+
+  SqlValue T() const { return tenant_.value; }
+
+  SqlConnection& db_;
+  TenantId tenant_;
+};
+
+}  // namespace
+
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out.push_back(',');
+    out += i;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant) {
+  return std::make_unique<SqlTenantTx>(db, tenant);
+}
+
+}  // namespace caredesk::store

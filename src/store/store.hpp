@@ -1,0 +1,221 @@
+// The storage interface. Everything about one tenant happens inside a TenantTx, which can only
+// be obtained from Store::Write or Store::Read for a given TenantId: no method of TenantTx takes
+// a tenant, so an unscoped query cannot be written. Writes from concurrent callers are
+// group-committed (many share one transaction and one fsync) and Write returns only after the
+// commit. Store is thread-safe; a TenantTx is used by the thread that received it, only
+// inside the callback.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/ids.hpp"
+#include "base/time.hpp"
+#include "core/inbox/conversation.hpp"
+#include "core/inbox/patient.hpp"
+#include "core/sla/policy.hpp"
+#include "core/tenancy/calendar.hpp"
+
+namespace caredesk::store {
+
+struct Tenant {
+  TenantId id;
+  std::string slug;
+  std::string name;
+  std::string time_zone = "America/New_York";
+  std::string business_hours = "mon-fri 08:00-17:00";
+  std::vector<std::string> holidays;  // "YYYY-MM-DD" local dates
+  Timestamp created_at{};
+};
+
+struct Location {
+  LocationId id;
+  std::string name;
+  std::string address;
+  std::string business_hours;
+};
+
+struct User {
+  UserId id;
+  std::string email;
+  std::string display_name;
+  core::Role role = core::Role::kAgent;
+  std::vector<std::string> languages;  // e.g. {"en", "es"}
+  std::vector<std::string> queues;     // queues the user serves
+  bool active = true;
+  Timestamp created_at{};
+};
+
+// Who is calling, resolved from a session cookie or bearer token.
+struct Principal {
+  TenantId tenant;
+  UserId user;
+  core::Role role = core::Role::kAgent;
+  std::string session_id_hash;  // set for cookie sessions
+  std::string csrf_token;       // set for cookie sessions
+  Timestamp session_last_seen{};  // set for cookie sessions
+};
+
+struct InboxFilter {
+  std::optional<core::Status> status;
+  std::optional<std::string> queue;
+  std::optional<UserId> assignee;  // UserId{0}: unassigned
+  std::optional<core::Channel> channel;
+  std::optional<core::Category> category;
+  std::optional<std::string> sla;  // "at_risk", "breached", or "at_risk_or_breached"
+  std::optional<PatientId> patient;
+  std::vector<std::string> search_tokens;  // every token must appear in the conversation
+  enum class Sort { kRecent, kTimeLeft } sort = Sort::kRecent;
+  int limit = 50;                       // 1..200
+  std::optional<std::string> cursor;    // from a previous page
+};
+
+struct InboxItem {
+  core::Conversation conversation;
+  std::string patient_name;
+  std::string sla_state;
+  std::optional<Timestamp> sla_due_at;
+};
+
+struct InboxPage {
+  std::vector<InboxItem> items;
+  std::optional<std::string> next_cursor;
+};
+
+struct IdempotentReply {
+  std::string request_hash;
+  int status = 0;
+  std::string body;
+};
+
+class TenantTx {
+ public:
+  virtual ~TenantTx() = default;
+  virtual TenantId tenant() const = 0;
+
+  virtual Result<Tenant> GetTenant() = 0;
+  // Business calendar of the tenant (hours, holidays, time zone).
+  virtual Result<core::BusinessCalendar> Calendar() = 0;
+  virtual Result<std::vector<core::SlaPolicy>> SlaPolicies() = 0;
+  virtual Result<core::SlaPolicy> InsertSlaPolicy(core::SlaPolicy policy) = 0;
+  virtual Result<Location> InsertLocation(Location location) = 0;
+  virtual Result<std::vector<Location>> Locations() = 0;
+
+  virtual Result<User> InsertUser(User user, std::string password_hash) = 0;
+  virtual Result<User> GetUser(UserId id) = 0;
+  virtual Result<std::optional<User>> FindUserByEmail(std::string_view email) = 0;
+  // Stores the SHA-256 hex of a new bearer token; kNotFound for an unknown user.
+  virtual Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name,
+                                      Timestamp now, std::optional<Timestamp> expires_at) = 0;
+  virtual Result<void> InsertSession(UserId user, std::string session_hash, std::string csrf_token,
+                                     Timestamp now, Timestamp expires_at) = 0;
+  virtual Result<void> RevokeSession(std::string_view session_hash, Timestamp now) = 0;
+  virtual Result<void> TouchSession(std::string_view session_hash, Timestamp now) = 0;
+
+  // Patients. Get/Update answer kNotFound for ids of other tenants.
+  virtual Result<core::Patient> InsertPatient(core::Patient p) = 0;
+  virtual Result<core::Patient> GetPatient(PatientId id) = 0;
+  virtual Result<void> UpdatePatient(const core::Patient& p) = 0;
+  virtual Result<std::optional<core::Patient>> FindPatientByPhone(std::string_view e164) = 0;
+  virtual Result<std::optional<core::Patient>> FindPatientByEmail(std::string_view email) = 0;
+  // Search by name substring, exact phone or exact email; `after` is the last id of the
+  // previous page.
+  virtual Result<std::vector<core::Patient>> SearchPatients(std::string_view name_fragment,
+                                                            std::optional<std::string> phone,
+                                                            std::optional<std::string> email,
+                                                            PatientId after, int limit) = 0;
+
+  // Conversations and messages.
+  // Insert/Update also store the SLA view at `now` (state, deadline, next timer) so the inbox
+  // can filter and sort by time left and the SLA job finds due timers.
+  virtual Result<core::Conversation> InsertConversation(core::Conversation c,
+                                                        const core::BusinessCalendar& cal,
+                                                        Timestamp now) = 0;
+  virtual Result<core::Conversation> GetConversation(ConversationId id) = 0;
+  virtual Result<void> UpdateConversation(const core::Conversation& c,
+                                          const core::BusinessCalendar& cal, Timestamp now) = 0;
+  // The patient's most recent conversation that is not closed, if any.
+  virtual Result<std::optional<core::Conversation>> LatestConversationOf(PatientId patient) = 0;
+  virtual Result<InboxPage> ListConversations(const InboxFilter& filter) = 0;
+  virtual Result<core::Message> InsertMessage(core::Message m) = 0;
+  virtual Result<std::vector<core::Message>> ListMessages(ConversationId id) = 0;
+  virtual Result<void> AppendEvents(std::vector<core::Event>& events) = 0;  // assigns ids
+  virtual Result<std::vector<core::Event>> ListEvents(ConversationId id) = 0;
+
+  // Idempotency keys of inbound deliveries, kept for at least 7 days.
+  virtual Result<std::optional<IdempotentReply>> GetIdempotentReply(std::string_view key) = 0;
+  virtual Result<void> PutIdempotentReply(std::string_view key, const IdempotentReply& reply,
+                                          Timestamp now) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies pending migrations; safe to call from several processes at once.
+  virtual Result<int> Migrate() = 0;
+  // True when the database answers and every migration is applied.
+  virtual Result<void> Ready() = 0;
+
+  using TxFn = std::function<Result<void>(TenantTx&)>;
+  // Runs fn inside a write transaction scoped to `tenant`. An error from fn rolls back fn's
+  // changes only. Returns fn's result once the transaction holding it is durably committed,
+  // or kUnavailable if the commit failed (then nothing of fn's was stored).
+  virtual Result<void> Write(TenantId tenant, TxFn fn) = 0;
+  // Runs fn on a consistent read snapshot scoped to `tenant`.
+  virtual Result<void> Read(TenantId tenant, TxFn fn) = 0;
+
+  // Not tenant-scoped: used only by the CLI and by authentication.
+  virtual Result<Tenant> CreateTenant(Tenant t) = 0;
+  virtual Result<std::optional<Tenant>> FindTenantBySlug(std::string_view slug) = 0;
+  // Resolves a bearer token's hash; nullopt if unknown, revoked or expired.
+  virtual Result<std::optional<Principal>> AuthenticateToken(std::string_view token_hash,
+                                                             Timestamp now) = 0;
+  virtual Result<std::optional<Principal>> AuthenticateSession(std::string_view session_hash,
+                                                               Timestamp now,
+                                                               Millis idle_timeout) = 0;
+  // Password hash of a user for login; nullopt if no such active user.
+  struct LoginRecord {
+    TenantId tenant;
+    UserId user;
+    std::string password_hash;
+  };
+  virtual Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
+                                                       std::string_view email) = 0;
+  // Conversations whose next SLA timer is due, across tenants (the SLA job).
+  struct TimerDue {
+    TenantId tenant;
+    ConversationId conversation;
+  };
+  virtual Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) = 0;
+  // Database-level integrity check; "ok" when healthy.
+  virtual Result<std::string> IntegrityCheck() = 0;
+};
+
+// Helpers for callers that want a value out of a transaction.
+template <class T>
+Result<T> WriteValue(Store& store, TenantId tenant, const std::function<Result<T>(TenantTx&)>& fn) {
+  std::optional<T> out;
+  CD_TRY(store.Write(tenant, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(T v, fn(tx));
+    out = std::move(v);
+    return {};
+  }));
+  return std::move(*out);
+}
+template <class T>
+Result<T> ReadValue(Store& store, TenantId tenant, const std::function<Result<T>(TenantTx&)>& fn) {
+  std::optional<T> out;
+  CD_TRY(store.Read(tenant, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(T v, fn(tx));
+    out = std::move(v);
+    return {};
+  }));
+  return std::move(*out);
+}
+
+}  // namespace caredesk::store

@@ -1,0 +1,516 @@
+// The API over real HTTP: an in-process server on a loopback port, a SQLite store in a
+// temporary directory, a fake clock, and a socket client that is not Beast.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "security/password.hpp"
+#include "security/token.hpp"
+#include "store/open.hpp"
+#include "support/fake_clock.hpp"
+#include "support/http_client.hpp"
+
+namespace caredesk {
+namespace {
+
+namespace json = boost::json;
+using testing::HttpCall;
+using testing::HttpResult;
+using testing::Send;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(security::Init());
+    dir_ = std::filesystem::temp_directory_path() / ("caredesk-api-" + std::to_string(::getpid()) + "-" +
+                                                    std::to_string(counter_++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto opened = store::OpenStore("sqlite:" + (dir_ / "db.sqlite").string());
+    ASSERT_TRUE(opened);
+    store_ = std::move(*opened);
+    ASSERT_TRUE(store_->Migrate());
+    token_ = MakeTenantWithUser("clinic", "agent@clinic.example", &tenant_, &user_);
+    other_token_ = MakeTenantWithUser("other", "agent@other.example", &other_tenant_, nullptr);
+
+    api_ = std::make_unique<http::Api>(*store_, clock_, http::ApiOptions{});
+    http::ServerOptions opts;
+    opts.port = 0;
+    server_ = std::make_unique<http::Server>(io_, pool_, opts,
+                                             [this](http::Request& r) { return api_->Handle(r); });
+    auto port = server_->Start();
+    ASSERT_TRUE(port);
+    port_ = *port;
+    for (int i = 0; i < 2; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    server_->Stop();
+    work_.reset();
+    io_.stop();
+    for (auto& t : io_threads_) t.join();
+    pool_.join();
+    server_.reset();
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string MakeTenantWithUser(const std::string& slug, const std::string& email, TenantId* tenant,
+                                 UserId* user) {
+    store::Tenant t;
+    t.slug = slug;
+    t.name = slug;
+    t.time_zone = "America/Chicago";
+    t.business_hours = "always";
+    auto created = store_->CreateTenant(t);
+    EXPECT_TRUE(created);
+    *tenant = created->id;
+    std::string token = security::NewSecret("cdk_");
+    auto w = store_->Write(created->id, [&](store::TenantTx& tx) -> Result<void> {
+      store::User u;
+      u.email = email;
+      u.display_name = "Agent";
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
+      if (user) *user = u.id;
+      return tx.InsertApiToken(u.id, security::HashSecret(token), "test", clock_.Now(), std::nullopt);
+    });
+    EXPECT_TRUE(w);
+    return token;
+  }
+
+  HttpResult Call(std::string method, std::string target, std::string body = {},
+                  const std::string* token = nullptr,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpCall c;
+    c.method = std::move(method);
+    c.target = std::move(target);
+    c.body = std::move(body);
+    c.headers = std::move(headers);
+    c.headers.emplace_back("Authorization", "Bearer " + (token ? *token : token_));
+    return Send(port_, c);
+  }
+
+  static json::object Json(const HttpResult& r) {
+    auto v = json::parse(r.body);
+    return v.as_object();
+  }
+
+  static std::string ErrorCode(const HttpResult& r) {
+    auto o = Json(r);
+    return std::string(o.at("error").at("code").as_string());
+  }
+  static std::string ErrorField(const HttpResult& r) {
+    return std::string(Json(r).at("error").at("field").as_string());
+  }
+
+  std::int64_t Inbound(const std::string& from, const std::string& text, const std::string& channel = "sms") {
+    json::object body{{"channel", channel}, {"from", from}, {"text", text}};
+    HttpResult r = Call("POST", "/api/v1/messages", json::serialize(body));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Json(r).at("conversation_id").as_int64() : 0;
+  }
+
+  std::size_t InboxSize(const std::string* token = nullptr) {
+    HttpResult r = Call("GET", "/api/v1/conversations?limit=200", {}, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r).at("items").as_array().size();
+  }
+
+  std::size_t MessageCount(std::int64_t conversation) {
+    HttpResult r = Call("GET", "/api/v1/conversations/" + std::to_string(conversation));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r).at("messages").as_array().size();
+  }
+
+  static inline std::atomic<int> counter_{0};
+  std::filesystem::path dir_;
+  testing::FakeClock clock_{*ParseRfc3339("2026-11-23T15:00:00Z")};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<http::Api> api_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  boost::asio::thread_pool pool_{8};
+  std::vector<std::thread> io_threads_;
+  std::unique_ptr<http::Server> server_;
+  unsigned short port_ = 0;
+  TenantId tenant_, other_tenant_;
+  UserId user_;
+  std::string token_, other_token_;
+};
+
+TEST_F(ApiTest, HealthReadinessAndOpenApiNeedNoCredentials) {
+  HttpCall c;
+  c.target = "/healthz";
+  EXPECT_EQ(Send(port_, c).status, 200);
+  c.target = "/readyz";
+  HttpResult ready = Send(port_, c);
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, R"({"status":"ready"})");
+  c.target = "/api/openapi.json";
+  HttpResult doc = Send(port_, c);
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(json::parse(doc.body).at("openapi").as_string(), "3.0.3");
+}
+
+TEST_F(ApiTest, OpenApiDocumentsExactlyTheServedRoutes) {
+  json::object paths = json::parse(http::OpenApiDocument()).at("paths").as_object();
+  std::set<std::pair<std::string, std::string>> documented, served;
+  for (const auto& kv : paths) {
+    for (const auto& op : kv.value().as_object()) {
+      std::string method(op.key());
+      for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      documented.emplace(method, std::string(kv.key()));
+    }
+  }
+  for (const auto& r : api_->Routes()) served.insert(r);
+  EXPECT_EQ(documented, served);
+}
+
+TEST_F(ApiTest, RequestsWithoutValidCredentialsAre401) {
+  HttpCall c;
+  c.target = "/api/v1/conversations";
+  HttpResult none = Send(port_, c);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(ErrorCode(none), "unauthenticated");
+  c.headers = {{"Authorization", "Bearer cdk_forged"}};
+  EXPECT_EQ(Send(port_, c).status, 401);
+}
+
+TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
+  HttpResult first = Call("POST", "/api/v1/messages",
+                          R"({"channel":"sms","from":"(312) 555-0142","text":"Can I refill my prescription?",)"
+                          R"("patient":{"name":"Ana Ruiz","date_of_birth":"1984-02-29","language":"es"}})");
+  ASSERT_EQ(first.status, 201) << first.body;
+  json::object a = Json(first);
+  EXPECT_TRUE(a.at("created_conversation").as_bool());
+  EXPECT_EQ(a.at("conversation_status").as_string(), "open");
+  // Same phone written differently, minutes later: same patient, same conversation.
+  clock_.Advance(std::chrono::minutes(3));
+  HttpResult second = Call("POST", "/api/v1/messages",
+                           R"({"channel":"sms","from":"+1 312 555 0142","text":"It is lisinopril"})");
+  ASSERT_EQ(second.status, 201) << second.body;
+  json::object b = Json(second);
+  EXPECT_EQ(b.at("conversation_id"), a.at("conversation_id"));
+  EXPECT_EQ(b.at("patient_id"), a.at("patient_id"));
+  EXPECT_FALSE(b.at("created_conversation").as_bool());
+
+  HttpResult conv = Call("GET", "/api/v1/conversations/" + std::to_string(a.at("conversation_id").as_int64()));
+  ASSERT_EQ(conv.status, 200);
+  json::object c = Json(conv);
+  EXPECT_EQ(c.at("patient").at("name").as_string(), "Ana Ruiz");
+  EXPECT_EQ(c.at("patient").at("phone").as_string(), "+13125550142");
+  EXPECT_EQ(c.at("patient").at("language").as_string(), "es");
+  EXPECT_EQ(c.at("messages").as_array().size(), 2u);
+  EXPECT_EQ(c.at("sla").at("state").as_string(), "ok");
+  EXPECT_EQ(c.at("sla").at("due_at").as_string(), "2026-11-23T15:30:00.000Z");
+  std::vector<std::string> types;
+  for (const auto& e : c.at("events").as_array()) types.emplace_back(e.at("type").as_string());
+  // patient_created is the patient's event, not the conversation's.
+  EXPECT_THAT(types, ::testing::ElementsAre("conversation_created", "message_received", "message_received"));
+}
+
+TEST_F(ApiTest, IdempotencyKeyNeverStoresTwice) {
+  std::string body = R"({"channel":"email","from":"pat@example.com","text":"Need my records"})";
+  HttpResult first = Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
+  ASSERT_EQ(first.status, 201);
+  HttpResult again = Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(MessageCount(Json(first).at("conversation_id").as_int64()), 1u);
+  HttpResult changed = Call("POST", "/api/v1/messages",
+                            R"({"channel":"email","from":"pat@example.com","text":"different"})", nullptr,
+                            {{"Idempotency-Key", "delivery-1"}});
+  EXPECT_EQ(changed.status, 409);
+  EXPECT_EQ(ErrorField(changed), "Idempotency-Key");
+  // The same key in another tenant is another delivery.
+  HttpResult other = Call("POST", "/api/v1/messages", body, &other_token_, {{"Idempotency-Key", "delivery-1"}});
+  EXPECT_EQ(other.status, 201);
+  EXPECT_EQ(MessageCount(Json(first).at("conversation_id").as_int64()), 1u);
+}
+
+struct BadInput {
+  const char* name;
+  std::string body;
+  int status;
+  const char* code;
+  const char* field;
+  bool json_type = true;
+};
+
+TEST_F(ApiTest, BadInboundInputIsRejectedClearlyAndChangesNothing) {
+  std::int64_t conv = Inbound("+13125550100", "first message");
+  const std::vector<BadInput> cases = {
+      {"malformed json", R"({"channel":"sms",)", 400, "invalid", ""},
+      {"not an object", R"(["sms"])", 400, "invalid", ""},
+      {"wrong type", R"({"channel":"sms","from":"+13125550100","text":5})", 400, "invalid", "text"},
+      {"unknown field", R"({"channel":"sms","from":"+13125550100","text":"x","admin":true})", 400, "invalid", "admin"},
+      {"missing field", R"({"channel":"sms","from":"+13125550100"})", 400, "invalid", "text"},
+      {"bad channel", R"({"channel":"fax","from":"+13125550100","text":"x"})", 400, "invalid", "channel"},
+      {"bad phone", R"({"channel":"sms","from":"555-0100","text":"x"})", 400, "invalid", "from"},
+      {"bad email", R"({"channel":"email","from":"nobody","text":"x"})", 400, "invalid", "from"},
+      {"invalid utf-8", "{\"channel\":\"sms\",\"from\":\"+13125550100\",\"text\":\"\xC3\x28\"}", 400, "invalid", ""},
+      {"empty text", R"({"channel":"sms","from":"+13125550100","text":"   "})", 400, "invalid", "text"},
+      {"text too long", R"({"channel":"sms","from":"+13125550100","text":")" + std::string(70000, 'a') + "\"}",
+       413, "too_large", "text"},
+      {"future birth date", R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"date_of_birth":"2099-01-01"}})",
+       400, "invalid", "patient.date_of_birth"},
+      {"unknown patient field", R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"ssn":"1"}})",
+       400, "invalid", "patient.ssn"},
+      {"patient id of nobody", R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":999999})",
+       404, "not_found", ""},
+      {"deep nesting", R"({"channel":"sms","from":"+13125550100","text":"x","patient":)" + std::string(40, '[') +
+                           std::string(40, ']') + "}", 400, "invalid", ""},
+      {"not json content type", R"({"channel":"sms","from":"+13125550100","text":"x"})", 415,
+       "unsupported_media_type", "", false},
+  };
+  for (const BadInput& c : cases) {
+    HttpCall call;
+    call.method = "POST";
+    call.target = "/api/v1/messages";
+    call.body = c.body;
+    call.json = c.json_type;
+    call.headers = {{"Authorization", "Bearer " + token_}};
+    if (!c.json_type) call.headers.emplace_back("Content-Type", "text/plain");
+    HttpResult r = Send(port_, call);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
+    ASSERT_FALSE(r.body.empty()) << c.name;
+    EXPECT_EQ(ErrorCode(r), c.code) << c.name;
+    EXPECT_EQ(ErrorField(r), c.field) << c.name;
+  }
+  EXPECT_EQ(InboxSize(), 1u);
+  EXPECT_EQ(MessageCount(conv), 1u);
+  HttpResult patients = Call("GET", "/api/v1/patients");
+  EXPECT_EQ(Json(patients).at("items").as_array().size(), 1u);
+}
+
+TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {
+  HttpResult r = Call("POST", "/api/v1/messages", std::string(2 << 20, 'x'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(ErrorCode(r), "too_large");
+  EXPECT_EQ(InboxSize(), 0u);
+}
+
+TEST_F(ApiTest, AnotherTenantsIdsAnswer404AndChangeNothing) {
+  std::int64_t conv = Inbound("+13125550100", "private matter");
+  std::string id = std::to_string(conv);
+  HttpResult conv_view = Call("GET", "/api/v1/conversations/" + id);
+  std::int64_t patient = Json(conv_view).at("patient_id").as_int64();
+  std::string pid = std::to_string(patient);
+  struct Probe {
+    std::string method, target, body;
+  };
+  const std::vector<Probe> probes = {
+      {"GET", "/api/v1/conversations/" + id, ""},
+      {"POST", "/api/v1/conversations/" + id + "/replies", R"({"text":"hi"})"},
+      {"POST", "/api/v1/conversations/" + id + "/notes", R"({"text":"hi"})"},
+      {"POST", "/api/v1/conversations/" + id + "/assign", R"({"queue":"billing"})"},
+      {"POST", "/api/v1/conversations/" + id + "/status", R"({"status":"closed"})"},
+      {"POST", "/api/v1/conversations/" + id + "/tags", R"({"tags":["x"]})"},
+      {"GET", "/api/v1/patients/" + pid, ""},
+      {"PATCH", "/api/v1/patients/" + pid, R"({"name":"Mallory"})"},
+      {"POST", "/api/v1/messages", R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":)" + pid + "}"},
+  };
+  for (const Probe& p : probes) {
+    HttpResult r = Call(p.method, p.target, p.body, &other_token_);
+    EXPECT_EQ(r.status, 404) << p.method << " " << p.target << ": " << r.body;
+    EXPECT_EQ(ErrorCode(r), "not_found");
+  }
+  HttpResult after = Call("GET", "/api/v1/conversations/" + id);
+  json::object c = Json(after);
+  EXPECT_EQ(c.at("status").as_string(), "open");
+  EXPECT_EQ(c.at("messages").as_array().size(), 1u);
+  EXPECT_EQ(c.at("queue").as_string(), "front-desk");
+  EXPECT_EQ(c.at("patient").at("name").as_string(), "");
+  HttpResult list = Call("GET", "/api/v1/conversations?patient_id=" + pid, {}, &other_token_);
+  EXPECT_EQ(Json(list).at("items").as_array().size(), 0u);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations/abc").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations/0").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations/99999999999999999999").status, 404);
+}
+
+TEST_F(ApiTest, StaffWorkflowMovesStatusAndSlaThroughTheApi) {
+  std::int64_t conv = Inbound("+13125550100", "Is Dr. Patel in on Friday?");
+  std::string base = "/api/v1/conversations/" + std::to_string(conv);
+  clock_.Advance(std::chrono::minutes(10));
+  HttpResult reply = Call("POST", base + "/replies", R"({"text":"Yes, from 9 to 5.","status":"pending"})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  json::object r = Json(reply);
+  EXPECT_TRUE(r.at("message_id").is_int64());
+  EXPECT_EQ(r.at("conversation").at("status").as_string(), "pending");
+  EXPECT_EQ(r.at("conversation").at("first_response_at").as_string(), "2026-11-23T15:10:00.000Z");
+  EXPECT_EQ(r.at("conversation").at("sla").at("state").as_string(), "paused");
+
+  HttpResult note = Call("POST", base + "/notes", R"({"text":"Patient prefers mornings"})");
+  EXPECT_EQ(note.status, 201);
+  HttpResult assign = Call("POST", base + "/assign",
+                           R"({"assignee_id":)" + std::to_string(user_.value) + R"(,"category":"appointment"})");
+  ASSERT_EQ(assign.status, 200) << assign.body;
+  EXPECT_EQ(Json(assign).at("conversation").at("assignee_id").as_int64(), user_.value);
+  HttpResult bad_assignee = Call("POST", base + "/assign", R"({"assignee_id":424242})");
+  EXPECT_EQ(bad_assignee.status, 400);
+  EXPECT_EQ(ErrorField(bad_assignee), "assignee_id");
+  HttpResult tags = Call("POST", base + "/tags", R"({"tags":["Friday","scheduling"]})");
+  ASSERT_EQ(tags.status, 200);
+  EXPECT_EQ(json::serialize(Json(tags).at("conversation").at("tags")), R"(["friday","scheduling"])");
+  EXPECT_EQ(Call("POST", base + "/tags", R"({"tags":["no spaces"]})").status, 400);
+
+  clock_.Advance(std::chrono::hours(1));
+  Inbound("+13125550100", "Thanks! Book me at 9.");
+  HttpResult view = Call("GET", base);
+  json::object v = Json(view);
+  EXPECT_EQ(v.at("status").as_string(), "open");
+  EXPECT_EQ(v.at("sla").at("due_at").as_string(), "2026-11-23T17:10:00.000Z") << "next response: 60 min";
+  HttpResult resolve = Call("POST", base + "/status", R"({"status":"resolved"})");
+  ASSERT_EQ(resolve.status, 200);
+  HttpResult close = Call("POST", base + "/status", R"({"status":"closed"})");
+  ASSERT_EQ(close.status, 200);
+  HttpResult after_close = Call("POST", base + "/replies", R"({"text":"one more"})");
+  EXPECT_EQ(after_close.status, 409);
+  EXPECT_EQ(ErrorCode(after_close), "conflict");
+  // A new message from the patient after closing opens a new conversation.
+  std::int64_t next = Inbound("+13125550100", "Also, my bill?");
+  EXPECT_NE(next, conv);
+  EXPECT_EQ(Call("POST", base + "/status", R"({"status":"archived"})").status, 400);
+}
+
+TEST_F(ApiTest, InboxFiltersSearchesSortsAndPaginates) {
+  std::int64_t a = Inbound("+13125550101", "refill for metformin");
+  clock_.Advance(std::chrono::minutes(1));
+  std::int64_t b = Inbound("b@example.com", "appointment on Monday", "email");
+  clock_.Advance(std::chrono::minutes(1));
+  std::int64_t c = Inbound("visitor-42", "Do you take Aetna? refill too", "chat");
+  auto ids = [&](const std::string& query) {
+    HttpResult r = Call("GET", "/api/v1/conversations" + query);
+    EXPECT_EQ(r.status, 200) << query << " " << r.body;
+    std::vector<std::int64_t> out;
+    json::object page = Json(r);
+    for (const auto& item : page.at("items").as_array()) out.push_back(item.at("id").as_int64());
+    return out;
+  };
+  EXPECT_THAT(ids(""), ::testing::ElementsAre(c, b, a));
+  EXPECT_THAT(ids("?q=refill"), ::testing::ElementsAre(c, a));
+  EXPECT_THAT(ids("?q=REFILL%20metformin"), ::testing::ElementsAre(a));
+  EXPECT_THAT(ids("?channel=email"), ::testing::ElementsAre(b));
+  EXPECT_THAT(ids("?sort=time_left"), ::testing::ElementsAre(a, b, c));
+  EXPECT_THAT(ids("?status=pending"), ::testing::IsEmpty());
+  EXPECT_THAT(ids("?assignee=none"), ::testing::ElementsAre(c, b, a));
+  HttpResult page1 = Call("GET", "/api/v1/conversations?limit=2");
+  json::object p1 = Json(page1);
+  ASSERT_TRUE(p1.at("next_cursor").is_string());
+  EXPECT_THAT(ids("?limit=2&cursor=" + std::string(p1.at("next_cursor").as_string())), ::testing::ElementsAre(a));
+  clock_.Advance(std::chrono::minutes(25));
+  HttpResult timed = Call("GET", "/api/v1/conversations?sort=time_left&limit=1");
+  EXPECT_EQ(Json(timed).at("items").at(0).at("sla").at("time_left_ms").as_int64(), 3 * 60 * 1000);
+  for (const char* bad : {"?status=bogus", "?limit=0", "?limit=201", "?cursor=xyz", "?sort=name", "?q=a",
+                          "?sla=late", "?colour=red", "?patient_id=-1", "?assignee=x"}) {
+    HttpResult r = Call("GET", std::string("/api/v1/conversations") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ErrorCode(r), "invalid") << bad;
+  }
+}
+
+TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {
+  HttpResult created = Call("POST", "/api/v1/patients",
+                            R"({"name":"Grace Hopper","phone":"312.555.0177","email":"Grace@Example.com","date_of_birth":"1906-12-09","consent_sms":true})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  json::object p = Json(created);
+  EXPECT_EQ(p.at("phone").as_string(), "+13125550177");
+  EXPECT_EQ(p.at("email").as_string(), "grace@example.com");
+  std::string id = std::to_string(p.at("id").as_int64());
+  for (const char* q : {"?q=(312)%20555-0177", "?q=grace%40example.com", "?q=hopp"}) {
+    HttpResult r = Call("GET", std::string("/api/v1/patients") + q);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(Json(r).at("items").as_array().size(), 1u) << q;
+  }
+  HttpResult patched = Call("PATCH", "/api/v1/patients/" + id, R"({"email":null,"language":"es"})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_TRUE(Json(patched).at("email").is_null());
+  EXPECT_EQ(Json(patched).at("name").as_string(), "Grace Hopper");
+  EXPECT_EQ(Json(patched).at("language").as_string(), "es");
+  HttpResult bad = Call("PATCH", "/api/v1/patients/" + id, R"({"date_of_birth":"1906-02-30"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorField(bad), "date_of_birth");
+  EXPECT_EQ(Call("POST", "/api/v1/patients", R"({"phone":"+13125550000"})").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/patients/" + id).status, 200);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/patients/" + id)).at("language").as_string(), "es");
+}
+
+TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
+  HttpCall login;
+  login.method = "POST";
+  login.target = "/api/v1/session";
+  login.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"wrong password"})";
+  HttpResult denied = Send(port_, login);
+  EXPECT_EQ(denied.status, 401);
+  login.body = R"({"tenant":"clinic","email":"Agent@Clinic.example","password":"correct horse battery"})";
+  HttpResult ok = Send(port_, login);
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  std::string cookie = ok.headers["set-cookie"];
+  EXPECT_THAT(cookie, ::testing::HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, ::testing::HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(cookie, ::testing::HasSubstr("Secure"));
+  std::string session = cookie.substr(0, cookie.find(';'));
+  std::string csrf(Json(ok).at("csrf_token").as_string());
+
+  HttpCall me;
+  me.target = "/api/v1/me";
+  me.headers = {{"Cookie", session}};
+  HttpResult who = Send(port_, me);
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(Json(who).at("tenant").at("slug").as_string(), "clinic");
+
+  HttpCall post;
+  post.method = "POST";
+  post.target = "/api/v1/patients";
+  post.body = R"({"name":"Via Browser"})";
+  post.headers = {{"Cookie", session}};
+  HttpResult no_csrf = Send(port_, post);
+  EXPECT_EQ(no_csrf.status, 403);
+  post.headers.emplace_back("X-CSRF-Token", csrf);
+  EXPECT_EQ(Send(port_, post).status, 201);
+
+  clock_.Advance(std::chrono::minutes(16));
+  HttpResult idle = Send(port_, me);
+  EXPECT_EQ(idle.status, 401) << "15 minutes idle ends the session";
+}
+
+TEST_F(ApiTest, LogsCarryNoPatientInformation) {
+  std::string log_path = (dir_ / "stderr.log").string();
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  Call("POST", "/api/v1/messages",
+       R"({"channel":"sms","from":"312-555-0188","text":"my HIV test results please","patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+  Call("GET", "/api/v1/conversations?q=hiv");
+  Call("GET", "/api/v1/patients?q=Zebulon");
+  Call("POST", "/api/v1/messages", R"({"channel":"sms","from":"zebulon@example.com","text":5})");
+  Call("GET", "/api/v1/conversations/1", {}, &other_token_);
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(fd);
+  std::ifstream in(log_path);
+  std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(logs, ::testing::HasSubstr("http_request")) << "the access log is on";
+  for (const char* phi : {"HIV", "hiv", "Zebulon", "zebulon", "Quartz", "0188", "1970-01-02", "results"}) {
+    EXPECT_THAT(logs, ::testing::Not(::testing::HasSubstr(phi))) << phi;
+  }
+}
+
+}  // namespace
+}  // namespace caredesk
