@@ -9,16 +9,15 @@ namespace caredesk::http {
 
 void Headers::Set(std::string_view name, std::string value) {
   std::string key = AsciiLower(name);
-  auto first = std::find_if(items_.begin(), items_.end(), [&](const auto& item) { return item.first == key; });
+  auto named = [&](const auto& item) { return item.first == key; };
+  auto first = std::find_if(items_.begin(), items_.end(), named);
   if (first == items_.end()) {
     items_.emplace_back(std::move(key), std::move(value));
     return;
   }
   first->second = std::move(value);
   // Later fields of the same name (from Add) would otherwise still be sent.
-  items_.erase(std::remove_if(std::next(first), items_.end(),
-                              [&](const auto& item) { return item.first == key; }),
-               items_.end());
+  items_.erase(std::remove_if(std::next(first), items_.end(), named), items_.end());
 }
 
 void Headers::Add(std::string_view name, std::string value) {

@@ -54,7 +54,8 @@ class RawClient {
   void Send(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes)); }
 
   // Reads one response (an interim 1xx counts as one). nullopt on timeout or close.
-  std::optional<WireResponse> Read(bool head_request = false, std::chrono::milliseconds timeout = 5s) {
+  std::optional<WireResponse> Read(bool head_request = false,
+                                   std::chrono::milliseconds timeout = 5s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::size_t end;
     while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {
@@ -358,8 +359,8 @@ TEST_F(ServerTest, ChunkedBodyOverLimitGets413) {
   StartServer(options);
   RawClient client(port_);
   std::string chunk(600, 'x');
-  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk +
-              "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+              ("258\r\n" + chunk + "\r\n") + ("258\r\n" + chunk + "\r\n") + "0\r\n\r\n");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -377,8 +378,8 @@ TEST_F(ServerTest, HeaderOverLimitGets431) {
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 431);
-  EXPECT_EQ(response->body,
-            R"({"error":{"code":"too_large","message":"request header exceeds 1024 bytes","field":""}})");
+  EXPECT_EQ(response->body, R"({"error":{"code":"too_large",)"
+                            R"("message":"request header exceeds 1024 bytes","field":""}})");
   EXPECT_TRUE(client.WaitClosed(3s));
 }
 
