@@ -25,7 +25,10 @@ Result<std::unique_ptr<store::Store>> OpenMigratedStore(const Config& config) {
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) return Unavailable("cannot create the data directory");
   }
-  CD_TRY_ASSIGN(auto store, store::OpenStore(url));
+  store::SqlStoreOptions options;
+  options.max_batch = static_cast<std::size_t>(config.group_commit_max_batch);
+  options.max_readers = static_cast<std::size_t>(config.max_read_connections);
+  CD_TRY_ASSIGN(auto store, store::OpenStore(url, options));
   CD_TRY(store->Migrate());
   return store;
 }

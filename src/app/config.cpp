@@ -62,8 +62,10 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
     else if (key == "max_body_bytes") CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
     else if (key == "session_idle_minutes") CD_TRY(want_int(c.session_idle_minutes, 1, 24 * 60));
     else if (key == "log_level") CD_TRY(want_string(c.log_level));
+    else if (key == "group_commit_max_batch") CD_TRY(want_int(c.group_commit_max_batch, 1, 4096));
+    else if (key == "max_read_connections") CD_TRY(want_int(c.max_read_connections, 1, 256));
     else return Invalid("unknown config key (known: listen, data, database, io_threads, handler_threads, "
-                        "max_body_bytes, session_idle_minutes, log_level)", key);
+                        "max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, max_read_connections)", key);
   }
   return {};
 }

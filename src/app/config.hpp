@@ -19,6 +19,8 @@ struct Config {
   int handler_threads = 64;               // blocking pool: handlers wait on group commit here
   std::size_t max_body_bytes = 1 << 20;   // 1 MiB
   int session_idle_minutes = 15;          // automatic logoff
+  int group_commit_max_batch = 256;       // writes per commit; 1 = one commit per write (benchmarks)
+  int max_read_connections = 8;           // concurrent database readers
   std::string log_level = "info";         // debug | info | warn | error
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.

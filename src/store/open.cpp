@@ -6,7 +6,7 @@
 
 namespace caredesk::store {
 
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, SqlStoreOptions options) {
   std::unique_ptr<SqlEngine> engine;
   if (url.starts_with("sqlite:")) {
     std::string path(url.substr(7));
@@ -19,7 +19,7 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
   }
   // Fail fast with a clear error when the database cannot be reached at all.
   CD_TRY(engine->Connect());
-  return MakeSqlStore(std::shared_ptr<SqlEngine>(std::move(engine)));
+  return MakeSqlStore(std::shared_ptr<SqlEngine>(std::move(engine)), options);
 }
 
 }  // namespace caredesk::store

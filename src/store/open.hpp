@@ -6,12 +6,13 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "store/sql/sql_store.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::store {
 
 // kInvalid (field "database") for an unknown scheme; kUnavailable when it cannot connect.
 // Does not migrate.
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, SqlStoreOptions options = {});
 
 }  // namespace caredesk::store

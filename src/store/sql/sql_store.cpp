@@ -71,8 +71,12 @@ class SqlStore final : public Store {
   Result<void> Read(TenantId tenant, TxFn fn) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
     SqlConnection& db = *lease.db;
-    CD_TRY(db.Execute(db.Dialect() == "postgres" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                                                  : "BEGIN"));
+    if (auto begun = db.Execute(db.Dialect() == "postgres" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                                            : "BEGIN");
+        !begun) {
+      lease.broken = true;
+      return begun.error();
+    }
     auto tx = MakeSqlTenantTx(db, tenant);
     Result<void> result = RunGuarded(fn, *tx);
     auto end = db.Execute("COMMIT");
@@ -183,28 +187,55 @@ class SqlStore final : public Store {
     std::unique_ptr<SqlConnection> db;
     bool broken = false;
     ReaderLease(SqlStore* s, std::unique_ptr<SqlConnection> c) : store(s), db(std::move(c)) {}
-    ReaderLease(ReaderLease&& o) noexcept : store(o.store), db(std::move(o.db)), broken(o.broken) {}
+    ReaderLease(ReaderLease&& o) noexcept : store(o.store), db(std::move(o.db)), broken(o.broken) {
+      o.store = nullptr;
+    }
     ~ReaderLease() {
-      if (db && !broken) store->ReturnReader(std::move(db));
+      if (!store || !db) return;
+      if (broken) {
+        db.reset();
+        store->DropReader();
+      } else {
+        store->ReturnReader(std::move(db));
+      }
     }
   };
 
+  // Lends an idle connection, opens one while fewer than max_readers exist, else waits.
   Result<ReaderLease> AcquireReader() {
     {
-      std::lock_guard lock(readers_mutex_);
+      std::unique_lock lock(readers_mutex_);
+      reader_available_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
       if (!idle_readers_.empty()) {
         auto db = std::move(idle_readers_.back());
         idle_readers_.pop_back();
         return ReaderLease(this, std::move(db));
       }
+      ++open_readers_;
     }
-    CD_TRY_ASSIGN(auto db, engine_->Connect());
-    return ReaderLease(this, std::move(db));
+    auto db = engine_->Connect();
+    if (!db) {
+      DropReader();
+      return db.error();
+    }
+    return ReaderLease(this, std::move(*db));
   }
 
   void ReturnReader(std::unique_ptr<SqlConnection> db) {
-    std::lock_guard lock(readers_mutex_);
-    if (idle_readers_.size() < options_.max_idle_readers) idle_readers_.push_back(std::move(db));
+    {
+      std::lock_guard lock(readers_mutex_);
+      idle_readers_.push_back(std::move(db));
+    }
+    reader_available_.notify_one();
+  }
+
+  // A broken connection was discarded: make room for a new one.
+  void DropReader() {
+    {
+      std::lock_guard lock(readers_mutex_);
+      --open_readers_;
+    }
+    reader_available_.notify_one();
   }
 
   static Result<void> RunGuarded(const TxFn& fn, TenantTx& tx) {
@@ -323,7 +354,9 @@ class SqlStore final : public Store {
   bool stopping_ = false;         // guarded by mutex_
 
   std::mutex readers_mutex_;
+  std::condition_variable reader_available_;
   std::vector<std::unique_ptr<SqlConnection>> idle_readers_;  // guarded by readers_mutex_
+  std::size_t open_readers_ = 0;                              // guarded by readers_mutex_
 
   std::thread writer_;  // last: starts after the members it uses exist
 };

@@ -11,8 +11,8 @@
 namespace caredesk::store {
 
 struct SqlStoreOptions {
-  std::size_t max_batch = 256;        // write units per group commit
-  std::size_t max_idle_readers = 16;  // read connections kept open between uses
+  std::size_t max_batch = 256;  // write units per group commit; 1 disables group commit
+  std::size_t max_readers = 8;  // read connections open at once; further readers wait
 };
 
 // Starts the writer thread. The engine must outlive the store.

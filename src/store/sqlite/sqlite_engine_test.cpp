@@ -96,8 +96,8 @@ TEST_F(SqliteEngineTest, ConnectionPragmasAreApplied) {
   EXPECT_EQ(one("PRAGMA foreign_keys"), SqlValue(std::int64_t{1}));
   EXPECT_EQ(one("PRAGMA busy_timeout"), SqlValue(std::int64_t{5000}));
   EXPECT_EQ(one("PRAGMA temp_store"), SqlValue(std::int64_t{2}));  // MEMORY
-  EXPECT_EQ(one("PRAGMA cache_size"), SqlValue(std::int64_t{-16384}));
-  EXPECT_EQ(one("PRAGMA mmap_size"), SqlValue(std::int64_t{268435456}));
+  EXPECT_EQ(one("PRAGMA cache_size"), SqlValue(std::int64_t{-8192}));
+  EXPECT_EQ(one("PRAGMA mmap_size"), SqlValue(std::int64_t{0}));
 }
 
 TEST_F(SqliteEngineTest, InsertReturningId) {
