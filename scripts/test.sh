@@ -2,11 +2,14 @@
 # Installs what is missing, builds, and runs every test: unit and domain tests, the storage
 # conformance suite on SQLite and on a throw-away PostgreSQL cluster (loopback only), the API
 # over real HTTP, the kill -9 crash test, the request fuzzer, and the whole suite again under
-# ASan + UBSan. Set CAREDESK_SKIP_ASAN=1 for a quicker local loop.
+# ASan + UBSan, after clang-format and clang-tidy checks. Set CAREDESK_SKIP_ASAN=1 for a quicker local loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release
+
+echo "== lint (clang-format, clang-tidy)"
+scripts/lint.sh
 
 pgdir=/tmp/caredesk-test-pg-$$
 cleanup() { scripts/pg-test-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true; }

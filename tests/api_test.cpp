@@ -34,8 +34,8 @@ class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(security::Init());
-    dir_ = std::filesystem::temp_directory_path() / ("caredesk-api-" + std::to_string(::getpid()) + "-" +
-                                                    std::to_string(counter_++));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("caredesk-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto opened = store::OpenStore("sqlite:" + (dir_ / "db.sqlite").string());
@@ -68,8 +68,8 @@ class ApiTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::string MakeTenantWithUser(const std::string& slug, const std::string& email, TenantId* tenant,
-                                 UserId* user) {
+  std::string MakeTenantWithUser(const std::string& slug, const std::string& email,
+                                 TenantId* tenant, UserId* user) {
     store::Tenant t;
     t.slug = slug;
     t.name = slug;
@@ -85,7 +85,8 @@ class ApiTest : public ::testing::Test {
       u.display_name = "Agent";
       CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
       if (user) *user = u.id;
-      return tx.InsertApiToken(u.id, security::HashSecret(token), "test", clock_.Now(), std::nullopt);
+      return tx.InsertApiToken(u.id, security::HashSecret(token), "test", clock_.Now(),
+                               std::nullopt);
     });
     EXPECT_TRUE(w);
     return token;
@@ -116,7 +117,8 @@ class ApiTest : public ::testing::Test {
     return std::string(Json(r).at("error").at("field").as_string());
   }
 
-  std::int64_t Inbound(const std::string& from, const std::string& text, const std::string& channel = "sms") {
+  std::int64_t Inbound(const std::string& from, const std::string& text,
+                       const std::string& channel = "sms") {
     json::object body{{"channel", channel}, {"from", from}, {"text", text}};
     HttpResult r = Call("POST", "/api/v1/messages", json::serialize(body));
     EXPECT_EQ(r.status, 201) << r.body;
@@ -191,24 +193,27 @@ TEST_F(ApiTest, RequestsWithoutValidCredentialsAre401) {
 }
 
 TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
-  HttpResult first = Call("POST", "/api/v1/messages",
-                          R"({"channel":"sms","from":"(312) 555-0142","text":"Can I refill my prescription?",)"
-                          R"("patient":{"name":"Ana Ruiz","date_of_birth":"1984-02-29","language":"es"}})");
+  HttpResult first =
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"sms","from":"(312) 555-0142","text":"Can I refill my prescription?",)"
+           R"("patient":{"name":"Ana Ruiz","date_of_birth":"1984-02-29","language":"es"}})");
   ASSERT_EQ(first.status, 201) << first.body;
   json::object a = Json(first);
   EXPECT_TRUE(a.at("created_conversation").as_bool());
   EXPECT_EQ(a.at("conversation_status").as_string(), "open");
   // Same phone written differently, minutes later: same patient, same conversation.
   clock_.Advance(std::chrono::minutes(3));
-  HttpResult second = Call("POST", "/api/v1/messages",
-                           R"({"channel":"sms","from":"+1 312 555 0142","text":"It is lisinopril"})");
+  HttpResult second =
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"sms","from":"+1 312 555 0142","text":"It is lisinopril"})");
   ASSERT_EQ(second.status, 201) << second.body;
   json::object b = Json(second);
   EXPECT_EQ(b.at("conversation_id"), a.at("conversation_id"));
   EXPECT_EQ(b.at("patient_id"), a.at("patient_id"));
   EXPECT_FALSE(b.at("created_conversation").as_bool());
 
-  HttpResult conv = Call("GET", "/api/v1/conversations/" + std::to_string(a.at("conversation_id").as_int64()));
+  HttpResult conv =
+      Call("GET", "/api/v1/conversations/" + std::to_string(a.at("conversation_id").as_int64()));
   ASSERT_EQ(conv.status, 200);
   json::object c = Json(conv);
   EXPECT_EQ(c.at("patient").at("name").as_string(), "Ana Ruiz");
@@ -220,24 +225,28 @@ TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
   std::vector<std::string> types;
   for (const auto& e : c.at("events").as_array()) types.emplace_back(e.at("type").as_string());
   // patient_created is the patient's event, not the conversation's.
-  EXPECT_THAT(types, ::testing::ElementsAre("conversation_created", "message_received", "message_received"));
+  EXPECT_THAT(types, ::testing::ElementsAre("conversation_created", "message_received",
+                                            "message_received"));
 }
 
 TEST_F(ApiTest, IdempotencyKeyNeverStoresTwice) {
   std::string body = R"({"channel":"email","from":"pat@example.com","text":"Need my records"})";
-  HttpResult first = Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
+  HttpResult first =
+      Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
   ASSERT_EQ(first.status, 201);
-  HttpResult again = Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
+  HttpResult again =
+      Call("POST", "/api/v1/messages", body, nullptr, {{"Idempotency-Key", "delivery-1"}});
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(MessageCount(Json(first).at("conversation_id").as_int64()), 1u);
   HttpResult changed = Call("POST", "/api/v1/messages",
-                            R"({"channel":"email","from":"pat@example.com","text":"different"})", nullptr,
-                            {{"Idempotency-Key", "delivery-1"}});
+                            R"({"channel":"email","from":"pat@example.com","text":"different"})",
+                            nullptr, {{"Idempotency-Key", "delivery-1"}});
   EXPECT_EQ(changed.status, 409);
   EXPECT_EQ(ErrorField(changed), "Idempotency-Key");
   // The same key in another tenant is another delivery.
-  HttpResult other = Call("POST", "/api/v1/messages", body, &other_token_, {{"Idempotency-Key", "delivery-1"}});
+  HttpResult other =
+      Call("POST", "/api/v1/messages", body, &other_token_, {{"Idempotency-Key", "delivery-1"}});
   EXPECT_EQ(other.status, 201);
   EXPECT_EQ(MessageCount(Json(first).at("conversation_id").as_int64()), 1u);
 }
@@ -257,23 +266,33 @@ TEST_F(ApiTest, BadInboundInputIsRejectedClearlyAndChangesNothing) {
       {"malformed json", R"({"channel":"sms",)", 400, "invalid", ""},
       {"not an object", R"(["sms"])", 400, "invalid", ""},
       {"wrong type", R"({"channel":"sms","from":"+13125550100","text":5})", 400, "invalid", "text"},
-      {"unknown field", R"({"channel":"sms","from":"+13125550100","text":"x","admin":true})", 400, "invalid", "admin"},
+      {"unknown field", R"({"channel":"sms","from":"+13125550100","text":"x","admin":true})", 400,
+       "invalid", "admin"},
       {"missing field", R"({"channel":"sms","from":"+13125550100"})", 400, "invalid", "text"},
-      {"bad channel", R"({"channel":"fax","from":"+13125550100","text":"x"})", 400, "invalid", "channel"},
+      {"bad channel", R"({"channel":"fax","from":"+13125550100","text":"x"})", 400, "invalid",
+       "channel"},
       {"bad phone", R"({"channel":"sms","from":"555-0100","text":"x"})", 400, "invalid", "from"},
       {"bad email", R"({"channel":"email","from":"nobody","text":"x"})", 400, "invalid", "from"},
-      {"invalid utf-8", "{\"channel\":\"sms\",\"from\":\"+13125550100\",\"text\":\"\xC3\x28\"}", 400, "invalid", ""},
-      {"empty text", R"({"channel":"sms","from":"+13125550100","text":"   "})", 400, "invalid", "text"},
-      {"text too long", R"({"channel":"sms","from":"+13125550100","text":")" + std::string(70000, 'a') + "\"}",
-       413, "too_large", "text"},
-      {"future birth date", R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"date_of_birth":"2099-01-01"}})",
+      {"invalid utf-8", "{\"channel\":\"sms\",\"from\":\"+13125550100\",\"text\":\"\xC3\x28\"}",
+       400, "invalid", ""},
+      {"empty text", R"({"channel":"sms","from":"+13125550100","text":"   "})", 400, "invalid",
+       "text"},
+      {"text too long",
+       R"({"channel":"sms","from":"+13125550100","text":")" + std::string(70000, 'a') + "\"}", 413,
+       "too_large", "text"},
+      {"future birth date",
+       R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"date_of_birth":"2099-01-01"}})",
        400, "invalid", "patient.date_of_birth"},
-      {"unknown patient field", R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"ssn":"1"}})",
-       400, "invalid", "patient.ssn"},
-      {"patient id of nobody", R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":999999})",
-       404, "not_found", ""},
-      {"deep nesting", R"({"channel":"sms","from":"+13125550100","text":"x","patient":)" + std::string(40, '[') +
-                           std::string(40, ']') + "}", 400, "invalid", ""},
+      {"unknown patient field",
+       R"({"channel":"sms","from":"+13125550199","text":"x","patient":{"ssn":"1"}})", 400,
+       "invalid", "patient.ssn"},
+      {"patient id of nobody",
+       R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":999999})", 404,
+       "not_found", ""},
+      {"deep nesting",
+       R"({"channel":"sms","from":"+13125550100","text":"x","patient":)" + std::string(40, '[') +
+           std::string(40, ']') + "}",
+       400, "invalid", ""},
       {"not json content type", R"({"channel":"sms","from":"+13125550100","text":"x"})", 415,
        "unsupported_media_type", "", false},
   };
@@ -322,7 +341,8 @@ TEST_F(ApiTest, AnotherTenantsIdsAnswer404AndChangeNothing) {
       {"POST", "/api/v1/conversations/" + id + "/tags", R"({"tags":["x"]})"},
       {"GET", "/api/v1/patients/" + pid, ""},
       {"PATCH", "/api/v1/patients/" + pid, R"({"name":"Mallory"})"},
-      {"POST", "/api/v1/messages", R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":)" + pid + "}"},
+      {"POST", "/api/v1/messages",
+       R"({"channel":"sms","from":"+13125550100","text":"x","patient_id":)" + pid + "}"},
   };
   for (const Probe& p : probes) {
     HttpResult r = Call(p.method, p.target, p.body, &other_token_);
@@ -346,7 +366,8 @@ TEST_F(ApiTest, StaffWorkflowMovesStatusAndSlaThroughTheApi) {
   std::int64_t conv = Inbound("+13125550100", "Is Dr. Patel in on Friday?");
   std::string base = "/api/v1/conversations/" + std::to_string(conv);
   clock_.Advance(std::chrono::minutes(10));
-  HttpResult reply = Call("POST", base + "/replies", R"({"text":"Yes, from 9 to 5.","status":"pending"})");
+  HttpResult reply =
+      Call("POST", base + "/replies", R"({"text":"Yes, from 9 to 5.","status":"pending"})");
   ASSERT_EQ(reply.status, 201) << reply.body;
   json::object r = Json(reply);
   EXPECT_TRUE(r.at("message_id").is_int64());
@@ -356,8 +377,9 @@ TEST_F(ApiTest, StaffWorkflowMovesStatusAndSlaThroughTheApi) {
 
   HttpResult note = Call("POST", base + "/notes", R"({"text":"Patient prefers mornings"})");
   EXPECT_EQ(note.status, 201);
-  HttpResult assign = Call("POST", base + "/assign",
-                           R"({"assignee_id":)" + std::to_string(user_.value) + R"(,"category":"appointment"})");
+  HttpResult assign =
+      Call("POST", base + "/assign",
+           R"({"assignee_id":)" + std::to_string(user_.value) + R"(,"category":"appointment"})");
   ASSERT_EQ(assign.status, 200) << assign.body;
   EXPECT_EQ(Json(assign).at("conversation").at("assignee_id").as_int64(), user_.value);
   HttpResult bad_assignee = Call("POST", base + "/assign", R"({"assignee_id":424242})");
@@ -365,7 +387,8 @@ TEST_F(ApiTest, StaffWorkflowMovesStatusAndSlaThroughTheApi) {
   EXPECT_EQ(ErrorField(bad_assignee), "assignee_id");
   HttpResult tags = Call("POST", base + "/tags", R"({"tags":["Friday","scheduling"]})");
   ASSERT_EQ(tags.status, 200);
-  EXPECT_EQ(json::serialize(Json(tags).at("conversation").at("tags")), R"(["friday","scheduling"])");
+  EXPECT_EQ(json::serialize(Json(tags).at("conversation").at("tags")),
+            R"(["friday","scheduling"])");
   EXPECT_EQ(Call("POST", base + "/tags", R"({"tags":["no spaces"]})").status, 400);
 
   clock_.Advance(std::chrono::hours(1));
@@ -373,7 +396,8 @@ TEST_F(ApiTest, StaffWorkflowMovesStatusAndSlaThroughTheApi) {
   HttpResult view = Call("GET", base);
   json::object v = Json(view);
   EXPECT_EQ(v.at("status").as_string(), "open");
-  EXPECT_EQ(v.at("sla").at("due_at").as_string(), "2026-11-23T17:10:00.000Z") << "next response: 60 min";
+  EXPECT_EQ(v.at("sla").at("due_at").as_string(), "2026-11-23T17:10:00.000Z")
+      << "next response: 60 min";
   HttpResult resolve = Call("POST", base + "/status", R"({"status":"resolved"})");
   ASSERT_EQ(resolve.status, 200);
   HttpResult close = Call("POST", base + "/status", R"({"status":"closed"})");
@@ -411,12 +435,13 @@ TEST_F(ApiTest, InboxFiltersSearchesSortsAndPaginates) {
   HttpResult page1 = Call("GET", "/api/v1/conversations?limit=2");
   json::object p1 = Json(page1);
   ASSERT_TRUE(p1.at("next_cursor").is_string());
-  EXPECT_THAT(ids("?limit=2&cursor=" + std::string(p1.at("next_cursor").as_string())), ::testing::ElementsAre(a));
+  EXPECT_THAT(ids("?limit=2&cursor=" + std::string(p1.at("next_cursor").as_string())),
+              ::testing::ElementsAre(a));
   clock_.Advance(std::chrono::minutes(25));
   HttpResult timed = Call("GET", "/api/v1/conversations?sort=time_left&limit=1");
   EXPECT_EQ(Json(timed).at("items").at(0).at("sla").at("time_left_ms").as_int64(), 3 * 60 * 1000);
-  for (const char* bad : {"?status=bogus", "?limit=0", "?limit=201", "?cursor=xyz", "?sort=name", "?q=a",
-                          "?sla=late", "?colour=red", "?patient_id=-1", "?assignee=x"}) {
+  for (const char* bad : {"?status=bogus", "?limit=0", "?limit=201", "?cursor=xyz", "?sort=name",
+                          "?q=a", "?sla=late", "?colour=red", "?patient_id=-1", "?assignee=x"}) {
     HttpResult r = Call("GET", std::string("/api/v1/conversations") + bad);
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(ErrorCode(r), "invalid") << bad;
@@ -424,8 +449,9 @@ TEST_F(ApiTest, InboxFiltersSearchesSortsAndPaginates) {
 }
 
 TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {
-  HttpResult created = Call("POST", "/api/v1/patients",
-                            R"({"name":"Grace Hopper","phone":"312.555.0177","email":"Grace@Example.com","date_of_birth":"1906-12-09","consent_sms":true})");
+  HttpResult created = Call(
+      "POST", "/api/v1/patients",
+      R"({"name":"Grace Hopper","phone":"312.555.0177","email":"Grace@Example.com","date_of_birth":"1906-12-09","consent_sms":true})");
   ASSERT_EQ(created.status, 201) << created.body;
   json::object p = Json(created);
   EXPECT_EQ(p.at("phone").as_string(), "+13125550177");
@@ -456,7 +482,8 @@ TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
   login.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"wrong password"})";
   HttpResult denied = Send(port_, login);
   EXPECT_EQ(denied.status, 401);
-  login.body = R"({"tenant":"clinic","email":"Agent@Clinic.example","password":"correct horse battery"})";
+  login.body =
+      R"({"tenant":"clinic","email":"Agent@Clinic.example","password":"correct horse battery"})";
   HttpResult ok = Send(port_, login);
   ASSERT_EQ(ok.status, 201) << ok.body;
   std::string cookie = ok.headers["set-cookie"];
@@ -494,8 +521,9 @@ TEST_F(ApiTest, LogsCarryNoPatientInformation) {
   int saved = ::dup(2);
   int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   ::dup2(fd, 2);
-  Call("POST", "/api/v1/messages",
-       R"({"channel":"sms","from":"312-555-0188","text":"my HIV test results please","patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+  Call(
+      "POST", "/api/v1/messages",
+      R"({"channel":"sms","from":"312-555-0188","text":"my HIV test results please","patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
   Call("GET", "/api/v1/conversations?q=hiv");
   Call("GET", "/api/v1/patients?q=Zebulon");
   Call("POST", "/api/v1/messages", R"({"channel":"sms","from":"zebulon@example.com","text":5})");
@@ -507,7 +535,8 @@ TEST_F(ApiTest, LogsCarryNoPatientInformation) {
   std::ifstream in(log_path);
   std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(logs, ::testing::HasSubstr("http_request")) << "the access log is on";
-  for (const char* phi : {"HIV", "hiv", "Zebulon", "zebulon", "Quartz", "0188", "1970-01-02", "results"}) {
+  for (const char* phi :
+       {"HIV", "hiv", "Zebulon", "zebulon", "Quartz", "0188", "1970-01-02", "results"}) {
     EXPECT_THAT(logs, ::testing::Not(::testing::HasSubstr(phi))) << phi;
   }
 }

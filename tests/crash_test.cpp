@@ -24,17 +24,22 @@ using testing::RunCommand;
 class CrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("caredesk-crash-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("caredesk-crash-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     data_ = dir_.string();
     int status = 0;
-    RunCommand({kBinary, "tenant", "create", "--slug", "crash", "--name", "Crash Clinic", "--data", data_}, "", &status);
+    RunCommand(
+        {kBinary, "tenant", "create", "--slug", "crash", "--name", "Crash Clinic", "--data", data_},
+        "", &status);
     ASSERT_EQ(status, 0);
-    RunCommand({kBinary, "user", "create", "--tenant", "crash", "--email", "bot@crash.example", "--role", "agent",
-                "--data", data_}, "a long enough password\n", &status);
+    RunCommand({kBinary, "user", "create", "--tenant", "crash", "--email", "bot@crash.example",
+                "--role", "agent", "--data", data_},
+               "a long enough password\n", &status);
     ASSERT_EQ(status, 0);
-    token_ = RunCommand({kBinary, "token", "create", "--tenant", "crash", "--user", "bot@crash.example", "--data", data_},
+    token_ = RunCommand({kBinary, "token", "create", "--tenant", "crash", "--user",
+                         "bot@crash.example", "--data", data_},
                         "", &status);
     ASSERT_EQ(status, 0);
     while (!token_.empty() && token_.back() == '\n') token_.pop_back();
@@ -73,7 +78,8 @@ TEST_F(CrashTest, AcknowledgedMessagesSurviveKillNineExactlyOnce) {
         call.method = "POST";
         call.target = "/api/v1/messages";
         call.headers = {{"Authorization", "Bearer " + token_}, {"Idempotency-Key", marker}};
-        call.body = std::string(R"({"channel":"sms","from":")") + phone + R"(","text":")" + marker + R"("})";
+        call.body = std::string(R"({"channel":"sms","from":")") + phone + R"(","text":")" + marker +
+                    R"("})";
         ++sent;
         auto r = testing::Send(port, call);
         if (r.status == 0) return;  // server gone
@@ -104,7 +110,8 @@ TEST_F(CrashTest, AcknowledgedMessagesSurviveKillNineExactlyOnce) {
   EXPECT_EQ(again.Wait(), 0) << "graceful stop after recovery";
 
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_ / "caredesk.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "caredesk.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
   sqlite3_stmt* check = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &check, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(check), SQLITE_ROW);
@@ -113,7 +120,9 @@ TEST_F(CrashTest, AcknowledgedMessagesSurviveKillNineExactlyOnce) {
 
   std::map<std::string, int> stored;
   sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT body, COUNT(*) FROM messages GROUP BY body", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT body, COUNT(*) FROM messages GROUP BY body", -1, &q, nullptr),
+      SQLITE_OK);
   while (sqlite3_step(q) == SQLITE_ROW) {
     stored[reinterpret_cast<const char*>(sqlite3_column_text(q, 0))] = sqlite3_column_int(q, 1);
   }

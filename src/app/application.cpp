@@ -50,7 +50,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   server_options.host = listen->first;
   server_options.port = listen->second;
   server_options.max_body_bytes = config.max_body_bytes;
-  http::Server server(io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); });
+  http::Server server(io, blocking, server_options,
+                      [&api](http::Request& r) { return api.Handle(r); });
   auto port = server.Start();
   if (!port) {
     std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),
@@ -69,7 +70,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   });
   std::printf("listening on http://%s:%u\n", listen->first.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
-  log::Info("server_started", {{"port", static_cast<int>(*port)}, {"io_threads", config.io_threads},
+  log::Info("server_started", {{"port", static_cast<int>(*port)},
+                               {"io_threads", config.io_threads},
                                {"handler_threads", config.handler_threads}});
 
   std::vector<std::thread> io_threads;

@@ -25,17 +25,20 @@ int Fail(const Error& e) {
 }
 
 void AddStorageFlags(CLI::App* cmd, Overrides& o) {
-  cmd->add_option_function<std::string>("--config", [&o](const std::string& v) { o.config_file = v; },
-                                        "JSON config file");
-  cmd->add_option_function<std::string>("--data", [&o](const std::string& v) { o.data_dir = v; },
-                                        "data directory (env CAREDESK_DATA)");
-  cmd->add_option_function<std::string>("--database", [&o](const std::string& v) { o.database = v; },
-                                        "sqlite:PATH or postgresql://... (env CAREDESK_DATABASE)");
+  cmd->add_option_function<std::string>(
+      "--config", [&o](const std::string& v) { o.config_file = v; }, "JSON config file");
+  cmd->add_option_function<std::string>(
+      "--data", [&o](const std::string& v) { o.data_dir = v; },
+      "data directory (env CAREDESK_DATA)");
+  cmd->add_option_function<std::string>(
+      "--database", [&o](const std::string& v) { o.database = v; },
+      "sqlite:PATH or postgresql://... (env CAREDESK_DATABASE)");
 }
 
 void AddListenFlag(CLI::App* cmd, Overrides& o) {
-  cmd->add_option_function<std::string>("--listen", [&o](const std::string& v) { o.listen = v; },
-                                        "HOST:PORT (env CAREDESK_LISTEN), default 127.0.0.1:8080");
+  cmd->add_option_function<std::string>(
+      "--listen", [&o](const std::string& v) { o.listen = v; },
+      "HOST:PORT (env CAREDESK_LISTEN), default 127.0.0.1:8080");
 }
 
 Result<TenantId> TenantBySlug(store::Store& st, const std::string& slug) {
@@ -46,10 +49,10 @@ Result<TenantId> TenantBySlug(store::Store& st, const std::string& slug) {
 
 Result<void> CreateTenant(store::Store& st, const std::string& slug, const std::string& name,
                           const std::string& tz, const std::string& hours) {
-  bool slug_ok = slug.size() >= 2 && slug.size() <= 40 &&
-                 std::all_of(slug.begin(), slug.end(), [](char c) {
-                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-                 });
+  bool slug_ok =
+      slug.size() >= 2 && slug.size() <= 40 && std::all_of(slug.begin(), slug.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      });
   if (!slug_ok) return Invalid("slug must be 2 to 40 characters of a-z, 0-9 and '-'", "slug");
   if (Trim(name).empty()) return Invalid("name must not be empty", "name");
   CD_TRY_ASSIGN(auto weekly, core::ParseWeeklyHours(hours));
@@ -71,8 +74,10 @@ Result<void> CreateUser(store::Store& st, const std::string& slug, const std::st
   CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in));
   auto role = core::ParseRole(role_name);
   if (!role) return Invalid("role must be agent, supervisor, counselor or admin", "role");
-  std::string password((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  std::string password((std::istreambuf_iterator<char>(std::cin)),
+                       std::istreambuf_iterator<char>());
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+    password.pop_back();
   CD_TRY(security::CheckPasswordPolicy(password));
   CD_TRY_ASSIGN(std::string hash, security::HashPassword(password));
   store::User u;
@@ -117,7 +122,8 @@ int RunCli(int argc, char** argv) {
   AddListenFlag(serve, o);
   auto* migrate = cli.add_subcommand("migrate", "apply database migrations and exit");
   AddStorageFlags(migrate, o);
-  auto* demo = cli.add_subcommand("demo", "create the demo practice if absent, print how to sign in, serve");
+  auto* demo =
+      cli.add_subcommand("demo", "create the demo practice if absent, print how to sign in, serve");
   AddStorageFlags(demo, o);
   AddListenFlag(demo, o);
 
@@ -128,12 +134,14 @@ int RunCli(int argc, char** argv) {
   tenant_create->add_option("--slug", slug, "short id, a-z 0-9 -")->required();
   tenant_create->add_option("--name", name, "display name")->required();
   tenant_create->add_option("--time-zone", tz, "IANA time zone (default America/New_York)");
-  tenant_create->add_option("--business-hours", hours, "e.g. 'mon-fri 08:00-17:00; sat 09:00-12:00'");
+  tenant_create->add_option("--business-hours", hours,
+                            "e.g. 'mon-fri 08:00-17:00; sat 09:00-12:00'");
   AddStorageFlags(tenant_create, o);
 
   auto* user = cli.add_subcommand("user", "manage staff users");
   user->require_subcommand(1);
-  auto* user_create = user->add_subcommand("create", "create a user; the password is read from standard input");
+  auto* user_create =
+      user->add_subcommand("create", "create a user; the password is read from standard input");
   std::string email, role, display_name;
   user_create->add_option("--tenant", slug, "tenant slug")->required();
   user_create->add_option("--email", email, "sign-in email")->required();
@@ -143,7 +151,8 @@ int RunCli(int argc, char** argv) {
 
   auto* token = cli.add_subcommand("token", "manage API tokens");
   token->require_subcommand(1);
-  auto* token_create = token->add_subcommand("create", "create a bearer token; prints it alone on stdout");
+  auto* token_create =
+      token->add_subcommand("create", "create a bearer token; prints it alone on stdout");
   std::string token_name = "cli";
   int expires_days = 0;
   token_create->add_option("--tenant", slug, "tenant slug")->required();
@@ -161,8 +170,8 @@ int RunCli(int argc, char** argv) {
   if (auto init = security::Init(); !init) return Fail(init.error());
   auto config = LoadConfig(o);
   if (!config) return Fail(config.error());
-  log::SetMinLevel(config->log_level == "debug"  ? log::Level::kDebug
-                   : config->log_level == "warn" ? log::Level::kWarn
+  log::SetMinLevel(config->log_level == "debug"   ? log::Level::kDebug
+                   : config->log_level == "warn"  ? log::Level::kWarn
                    : config->log_level == "error" ? log::Level::kError
                                                   : log::Level::kInfo);
   auto store = OpenMigratedStore(*config);
@@ -180,9 +189,12 @@ int RunCli(int argc, char** argv) {
     PrintSignIn(*credentials, *config);
     return Serve(*config, std::move(*store));
   }
-  if (*tenant_create) done = CreateTenant(**store, slug, name, tz, hours);
-  else if (*user_create) done = CreateUser(**store, slug, email, role, display_name);
-  else if (*token_create) done = CreateToken(**store, slug, email, token_name, expires_days);
+  if (*tenant_create)
+    done = CreateTenant(**store, slug, name, tz, hours);
+  else if (*user_create)
+    done = CreateUser(**store, slug, email, role, display_name);
+  else if (*token_create)
+    done = CreateToken(**store, slug, email, token_name, expires_days);
   return done ? 0 : Fail(done.error());
 }
 

@@ -49,23 +49,38 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
     auto want_int = [&](auto& out, long long lo, long long hi) -> Result<void> {
       if (!val.is_int64() || val.as_int64() < lo || val.as_int64() > hi) {
         return Invalid("config key must be an integer from " + std::to_string(lo) + " to " +
-                           std::to_string(hi), key);
+                           std::to_string(hi),
+                       key);
       }
       out = static_cast<std::remove_reference_t<decltype(out)>>(val.as_int64());
       return {};
     };
-    if (key == "listen") CD_TRY(want_string(c.listen));
-    else if (key == "data") CD_TRY(want_string(c.data_dir));
-    else if (key == "database") CD_TRY(want_string(c.database));
-    else if (key == "io_threads") CD_TRY(want_int(c.io_threads, 1, 64));
-    else if (key == "handler_threads") CD_TRY(want_int(c.handler_threads, 1, 1024));
-    else if (key == "max_body_bytes") CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
-    else if (key == "session_idle_minutes") CD_TRY(want_int(c.session_idle_minutes, 1, 24 * 60));
-    else if (key == "log_level") CD_TRY(want_string(c.log_level));
-    else if (key == "group_commit_max_batch") CD_TRY(want_int(c.group_commit_max_batch, 1, 4096));
-    else if (key == "max_read_connections") CD_TRY(want_int(c.max_read_connections, 1, 256));
-    else return Invalid("unknown config key (known: listen, data, database, io_threads, handler_threads, "
-                        "max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, max_read_connections)", key);
+    if (key == "listen")
+      CD_TRY(want_string(c.listen));
+    else if (key == "data")
+      CD_TRY(want_string(c.data_dir));
+    else if (key == "database")
+      CD_TRY(want_string(c.database));
+    else if (key == "io_threads")
+      CD_TRY(want_int(c.io_threads, 1, 64));
+    else if (key == "handler_threads")
+      CD_TRY(want_int(c.handler_threads, 1, 1024));
+    else if (key == "max_body_bytes")
+      CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
+    else if (key == "session_idle_minutes")
+      CD_TRY(want_int(c.session_idle_minutes, 1, 24LL * 60));
+    else if (key == "log_level")
+      CD_TRY(want_string(c.log_level));
+    else if (key == "group_commit_max_batch")
+      CD_TRY(want_int(c.group_commit_max_batch, 1, 4096));
+    else if (key == "max_read_connections")
+      CD_TRY(want_int(c.max_read_connections, 1, 256));
+    else
+      return Invalid(
+          "unknown config key (known: listen, data, database, io_threads, handler_threads, "
+          "max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
+          "max_read_connections)",
+          key);
   }
   return {};
 }
@@ -82,7 +97,8 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (o.listen) c.listen = *o.listen;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));
-  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+      c.log_level != "error") {
     return Invalid("log_level must be debug, info, warn or error", "log_level");
   }
   return c;

@@ -12,16 +12,16 @@
 namespace caredesk::app {
 
 struct Config {
-  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string listen = "127.0.0.1:8080";   // HOST:PORT; port 0 picks a free one
   std::string data_dir = "caredesk-data";  // holds the SQLite file by default
-  std::string database;                   // "sqlite:PATH" or "postgresql://..."; default below
-  int io_threads = 2;                     // socket threads
-  int handler_threads = 64;               // blocking pool: handlers wait on group commit here
-  std::size_t max_body_bytes = 1 << 20;   // 1 MiB
-  int session_idle_minutes = 15;          // automatic logoff
-  int group_commit_max_batch = 256;       // writes per commit; 1 = one commit per write (benchmarks)
-  int max_read_connections = 8;           // concurrent database readers
-  std::string log_level = "info";         // debug | info | warn | error
+  std::string database;                    // "sqlite:PATH" or "postgresql://..."; default below
+  int io_threads = 2;                      // socket threads
+  int handler_threads = 64;                // blocking pool: handlers wait on group commit here
+  std::size_t max_body_bytes = 1 << 20;    // 1 MiB
+  int session_idle_minutes = 15;           // automatic logoff
+  int group_commit_max_batch = 256;  // writes per commit; 1 = one commit per write (benchmarks)
+  int max_read_connections = 8;      // concurrent database readers
+  std::string log_level = "info";    // debug | info | warn | error
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;

@@ -13,7 +13,8 @@ class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
-    path_ = std::filesystem::temp_directory_path() / ("caredesk-config-" + std::to_string(::getpid()) + ".json");
+    path_ = std::filesystem::temp_directory_path() /
+            ("caredesk-config-" + std::to_string(::getpid()) + ".json");
   }
   void TearDown() override {
     for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
@@ -68,7 +69,8 @@ TEST_F(ConfigTest, UnknownKeysAndWrongTypesAreRejectedByName) {
 }
 
 TEST(ParseListen, AcceptsHostPortAndRejectsJunk) {
-  EXPECT_EQ(ParseListen("127.0.0.1:8080").value(), (std::pair<std::string, unsigned short>{"127.0.0.1", 8080}));
+  EXPECT_EQ(ParseListen("127.0.0.1:8080").value(),
+            (std::pair<std::string, unsigned short>{"127.0.0.1", 8080}));
   EXPECT_EQ(ParseListen("[::1]:0").value().first, "::1");
   for (const char* bad : {"8080", ":8080", "host:", "host:99999", "host:80a"}) {
     auto r = ParseListen(bad);

@@ -18,14 +18,16 @@ namespace {
 
 using std::chrono::minutes;
 
-constexpr std::array kFirst = {"Maria", "James", "Sofia", "Robert", "Aisha", "David", "Lucia", "Michael",
-                               "Mei", "William", "Fatima", "Jose", "Emily", "Daniel", "Grace", "Carlos",
-                               "Hannah", "Ahmed", "Olivia", "Luis", "Chloe", "Andre", "Priya", "Thomas",
-                               "Rosa", "Kevin", "Nadia", "Samuel", "Elena", "Marcus"};
-constexpr std::array kLast = {"Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Hernandez",
-                              "Williams", "Kim", "Jones", "Lopez", "Miller", "Chen", "Davis", "Rodriguez",
-                              "Wilson", "Martinez", "Anderson", "Okafor", "Taylor", "Singh", "Thomas",
-                              "Moore", "Jackson", "Ramirez"};
+constexpr std::array kFirst = {"Maria",  "James",   "Sofia", "Robert",  "Aisha",  "David",
+                               "Lucia",  "Michael", "Mei",   "William", "Fatima", "Jose",
+                               "Emily",  "Daniel",  "Grace", "Carlos",  "Hannah", "Ahmed",
+                               "Olivia", "Luis",    "Chloe", "Andre",   "Priya",  "Thomas",
+                               "Rosa",   "Kevin",   "Nadia", "Samuel",  "Elena",  "Marcus"};
+constexpr std::array kLast = {"Garcia", "Smith",     "Nguyen",   "Johnson", "Patel",
+                              "Brown",  "Hernandez", "Williams", "Kim",     "Jones",
+                              "Lopez",  "Miller",    "Chen",     "Davis",   "Rodriguez",
+                              "Wilson", "Martinez",  "Anderson", "Okafor",  "Taylor",
+                              "Singh",  "Thomas",    "Moore",    "Jackson", "Ramirez"};
 
 struct Topic {
   core::Category category;
@@ -35,31 +37,42 @@ struct Topic {
 };
 
 const std::array<Topic, 7> kTopics = {{
-    {core::Category::kAppointment, "front-desk",
-     {"Hi, can I get an appointment with Dr. Alvarez next week?", "Do you have anything Friday morning?",
-      "I need to reschedule my visit on Thursday."},
+    {core::Category::kAppointment,
+     "front-desk",
+     {"Hi, can I get an appointment with Dr. Alvarez next week?",
+      "Do you have anything Friday morning?", "I need to reschedule my visit on Thursday."},
      "We have Tuesday at 10:30 or Thursday at 2:15. Which works better for you?"},
-    {core::Category::kPrescription, "clinical",
-     {"I need a refill on my blood pressure medication.", "My pharmacy says the refill request was denied.",
+    {core::Category::kPrescription,
+     "clinical",
+     {"I need a refill on my blood pressure medication.",
+      "My pharmacy says the refill request was denied.",
       "Can the doctor send my prescription to a different pharmacy?"},
-     "I've sent the refill request to the care team; the pharmacy should have it within one business day."},
-    {core::Category::kBilling, "billing",
+     "I've sent the refill request to the care team; the pharmacy should have it within one "
+     "business day."},
+    {core::Category::kBilling,
+     "billing",
      {"Why did I get a bill for my annual physical?", "Can I set up a payment plan?",
       "I think my insurance was billed wrong."},
      "I'm looking into the claim now and will call you back with what I find."},
-    {core::Category::kRecords, "front-desk",
+    {core::Category::kRecords,
+     "front-desk",
      {"How do I get a copy of my lab results?", "Please send my records to my new specialist.",
       "I need my vaccination record for school."},
      "You can sign the release form at the front desk or through the link I'm sending now."},
-    {core::Category::kReferral, "clinical",
+    {core::Category::kReferral,
+     "clinical",
      {"Did my referral to cardiology go through?", "I need a referral for physical therapy.",
       "The specialist says they never got my referral."},
      "The referral was faxed this morning; the specialist's office will contact you to schedule."},
-    {core::Category::kClinicalQuestion, "clinical",
-     {"Is it normal to feel dizzy after starting the new medication?", "My child has had a fever for two days.",
+    {core::Category::kClinicalQuestion,
+     "clinical",
+     {"Is it normal to feel dizzy after starting the new medication?",
+      "My child has had a fever for two days.",
       "Should I still take my medication before the procedure?"},
-     "I've asked the nurse to review this today. If symptoms get worse, call us or go to urgent care."},
-    {core::Category::kOther, "front-desk",
+     "I've asked the nurse to review this today. If symptoms get worse, call us or go to urgent "
+     "care."},
+    {core::Category::kOther,
+     "front-desk",
      {"What are your hours on Saturday?", "Is there parking at the Northside office?",
       "Do you accept Blue Cross?"},
      "We're open Saturday 9 to noon, and there is free parking behind the building."},
@@ -104,7 +117,9 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
 
   std::mt19937_64 rng(20261123);
   auto pick = [&](auto& arr) -> decltype(auto) { return arr[rng() % arr.size()]; };
-  auto uniform = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1)); };
+  auto uniform = [&](int lo, int hi) {
+    return lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1));
+  };
 
   store::Tenant t;
   t.slug = "demo";
@@ -124,10 +139,11 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
   std::vector<UserId> agents;
   std::vector<PatientId> patients;
   CD_TRY(st.Write(t.id, [&](store::TenantTx& tx) -> Result<void> {
-    CD_TRY(tx.InsertLocation({LocationId{}, "Lakeside Main Clinic", "1200 Lakeshore Dr, Chicago, IL 60611",
+    CD_TRY(tx.InsertLocation({LocationId{}, "Lakeside Main Clinic",
+                              "1200 Lakeshore Dr, Chicago, IL 60611",
                               "mon-fri 08:00-17:00; sat 09:00-12:00"}));
-    CD_TRY(tx.InsertLocation({LocationId{}, "Northside Pediatrics", "4800 N Broadway, Chicago, IL 60640",
-                              "mon-fri 08:30-16:30"}));
+    CD_TRY(tx.InsertLocation({LocationId{}, "Northside Pediatrics",
+                              "4800 N Broadway, Chicago, IL 60640", "mon-fri 08:30-16:30"}));
     struct Staff {
       const char* email;
       const char* name;
@@ -137,9 +153,17 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
     };
     const std::vector<Staff> staff = {
         {"admin@demo.example", "Dana Admin", core::Role::kAdmin, {"en"}, {}},
-        {"supervisor@demo.example", "Sam Supervisor", core::Role::kSupervisor, {"en", "es"}, {"front-desk", "clinical", "billing"}},
+        {"supervisor@demo.example",
+         "Sam Supervisor",
+         core::Role::kSupervisor,
+         {"en", "es"},
+         {"front-desk", "clinical", "billing"}},
         {"counselor@demo.example", "Casey Counselor", core::Role::kCounselor, {"en"}, {"clinical"}},
-        {"ana@demo.example", "Ana Front Desk", core::Role::kAgent, {"en", "es"}, {"front-desk", "billing"}},
+        {"ana@demo.example",
+         "Ana Front Desk",
+         core::Role::kAgent,
+         {"en", "es"},
+         {"front-desk", "billing"}},
         {"ben@demo.example", "Ben Front Desk", core::Role::kAgent, {"en"}, {"front-desk"}},
         {"nurse@demo.example", "Nia Nurse Line", core::Role::kAgent, {"en"}, {"clinical"}},
         {"billing@demo.example", "Bo Billing", core::Role::kAgent, {"en"}, {"billing"}},
@@ -155,7 +179,8 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
       CD_TRY_ASSIGN(u, tx.InsertUser(u, hash));
       if (s.role == core::Role::kAgent || s.role == core::Role::kSupervisor) agents.push_back(u.id);
       if (s.role == core::Role::kAdmin) {
-        CD_TRY(tx.InsertApiToken(u.id, security::HashSecret(creds.api_token), "demo", now, std::nullopt));
+        CD_TRY(tx.InsertApiToken(u.id, security::HashSecret(creds.api_token), "demo", now,
+                                 std::nullopt));
       }
     }
     core::SlaPolicy chat;
@@ -182,7 +207,8 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
       core::Patient p;
       p.name = std::string(pick(kFirst)) + " " + pick(kLast);
       char dob[16];
-      std::snprintf(dob, sizeof dob, "%04d-%02d-%02d", uniform(1940, 2020), uniform(1, 12), uniform(1, 28));
+      std::snprintf(dob, sizeof dob, "%04d-%02d-%02d", uniform(1940, 2020), uniform(1, 12),
+                    uniform(1, 28));
       p.date_of_birth = std::string(dob);
       static constexpr std::array kAreas = {"312", "773", "872", "630", "847"};
       char phone[16];
@@ -190,7 +216,8 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
       p.phone = std::string(phone);
       if (rng() % 10 < 6) {
         std::string local = p.name;
-        for (char& c : local) c = c == ' ' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : local)
+          c = c == ' ' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         p.email = local + std::to_string(i) + "@example.com";
       }
       p.language = rng() % 5 == 0 ? "es" : "en";
@@ -221,16 +248,19 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
       auto r = st.Write(t.id, [&](store::TenantTx& tx) -> Result<void> {
         CD_TRY_ASSIGN(auto cal, tx.Calendar());
         CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-        core::Priority priority = rng() % 25 == 0 ? core::Priority::kUrgent : core::Priority::kNormal;
+        core::Priority priority =
+            rng() % 25 == 0 ? core::Priority::kUrgent : core::Priority::kNormal;
         core::SlaPolicy policy = core::SelectPolicy(policies, topic.queue, channel, priority);
-        core::Decision d = core::OpenConversation(patient, channel, topic.queue, priority, policy, opened, cal);
+        core::Decision d =
+            core::OpenConversation(patient, channel, topic.queue, priority, policy, opened, cal);
         CD_TRY_ASSIGN(d, core::ReceiveInbound(d.conversation, opened, cal));
         d.conversation.category = topic.category;
         CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, opened));
         core::Conversation c = d.conversation;
         std::vector<core::Event> events = d.events;
         std::vector<core::Message> messages;
-        auto add_message = [&](core::MessageKind kind, std::string text, Timestamp at, UserId author) {
+        auto add_message = [&](core::MessageKind kind, std::string text, Timestamp at,
+                               UserId author) {
           core::Message m;
           m.conversation_id = c.id;
           m.kind = kind;
@@ -255,34 +285,43 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
         };
         // Response delay in business time: mostly quick, a tail that breaches.
         int roll = uniform(0, 99);
-        Millis delay = minutes(roll < 60 ? uniform(1, 12) : roll < 85 ? uniform(12, 28) : uniform(30, 120));
+        Millis delay = minutes(roll < 60   ? uniform(1, 12)
+                               : roll < 85 ? uniform(12, 28)
+                                           : uniform(30, 120));
         Timestamp reply_at = cal.AddBusinessTime(opened, delay);
         if (reply_at < now) {
-          CD_TRY_ASSIGN(auto routed, core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt},
-                                                  policies, agent, opened + minutes(1), cal));
+          CD_TRY_ASSIGN(auto routed,
+                        core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt}, policies,
+                                    agent, opened + minutes(1), cal));
           apply(routed);
           tick_to(reply_at);
           bool resolve_now = roll % 3 == 0;
           CD_TRY_ASSIGN(auto replied, core::RecordReply(c, agent,
-                                                         resolve_now ? core::Status::kResolved : core::Status::kPending,
-                                                         reply_at, cal));
+                                                        resolve_now ? core::Status::kResolved
+                                                                    : core::Status::kPending,
+                                                        reply_at, cal));
           apply(replied);
           add_message(core::MessageKind::kOutbound, topic.reply, reply_at, agent);
           Timestamp follow_up = reply_at + minutes(uniform(20, 300));
           if (!resolve_now && follow_up < now && roll % 2 == 0) {
             CD_TRY_ASSIGN(auto back, core::ReceiveInbound(c, follow_up, cal));
             apply(back);
-            add_message(core::MessageKind::kInbound, "Thank you, that works for me.", follow_up, UserId{});
+            add_message(core::MessageKind::kInbound, "Thank you, that works for me.", follow_up,
+                        UserId{});
             Timestamp wrap = cal.AddBusinessTime(follow_up, minutes(uniform(2, 40)));
             if (wrap < now) {
               tick_to(wrap);
-              CD_TRY_ASSIGN(auto done, core::RecordReply(c, agent, core::Status::kResolved, wrap, cal));
+              CD_TRY_ASSIGN(auto done,
+                            core::RecordReply(c, agent, core::Status::kResolved, wrap, cal));
               apply(done);
-              add_message(core::MessageKind::kOutbound, "You're all set. Have a good day!", wrap, agent);
+              add_message(core::MessageKind::kOutbound, "You're all set. Have a good day!", wrap,
+                          agent);
             }
           }
-          if (c.status == core::Status::kResolved && c.resolved_at && *c.resolved_at < now - 3 * one_day) {
-            CD_TRY_ASSIGN(auto closed, core::ChangeStatus(c, core::Status::kClosed, UserId{}, *c.resolved_at + 3 * one_day, cal));
+          if (c.status == core::Status::kResolved && c.resolved_at &&
+              *c.resolved_at < now - 3 * one_day) {
+            CD_TRY_ASSIGN(auto closed, core::ChangeStatus(c, core::Status::kClosed, UserId{},
+                                                          *c.resolved_at + 3 * one_day, cal));
             apply(closed);
           }
         }
@@ -303,14 +342,15 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
 
 void PrintSignIn(const DemoCredentials& c, const Config& config) {
   std::string base = "http://" + config.listen;
-  std::cout << "\nCareDesk demo: Lakeside Family Medicine (tenant \"demo\")\n"
-            << "  Sign in:   tenant demo, " << c.admin_email << ", password " << c.password << "\n"
-            << "             (every demo staff account, e.g. ana@demo.example, shares this password)\n"
-            << "  API token: " << c.api_token << "\n"
-            << "  Try:       curl -H 'Authorization: Bearer " << c.api_token << "' '" << base
-            << "/api/v1/conversations?sla=at_risk_or_breached&sort=time_left'\n"
-            << "  API docs:  " << base << "/api/openapi.json\n"
-            << "  (saved in " << CredentialsPath(config) << ")\n\n";
+  std::cout
+      << "\nCareDesk demo: Lakeside Family Medicine (tenant \"demo\")\n"
+      << "  Sign in:   tenant demo, " << c.admin_email << ", password " << c.password << "\n"
+      << "             (every demo staff account, e.g. ana@demo.example, shares this password)\n"
+      << "  API token: " << c.api_token << "\n"
+      << "  Try:       curl -H 'Authorization: Bearer " << c.api_token << "' '" << base
+      << "/api/v1/conversations?sla=at_risk_or_breached&sort=time_left'\n"
+      << "  API docs:  " << base << "/api/openapi.json\n"
+      << "  (saved in " << CredentialsPath(config) << ")\n\n";
   std::cout.flush();
 }
 

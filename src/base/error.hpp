@@ -67,14 +67,17 @@ inline Error Unavailable(std::string message) {
 }  // namespace caredesk
 
 // Propagates an error from an expression returning Result<T>; yields the value otherwise.
-#define CD_TRY_ASSIGN(lhs, expr)                                      \
-  auto CD_CONCAT_(cd_result_, __LINE__) = (expr);                     \
+// `lhs` is deliberately unparenthesized so it may declare a variable ("auto x").
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define CD_TRY_ASSIGN(lhs, expr)                                                          \
+  auto CD_CONCAT_(cd_result_, __LINE__) = (expr);                                         \
   if (!CD_CONCAT_(cd_result_, __LINE__)) return CD_CONCAT_(cd_result_, __LINE__).error(); \
   lhs = std::move(*CD_CONCAT_(cd_result_, __LINE__))
-#define CD_TRY(expr)                                        \
-  do {                                                      \
-    auto cd_result_try_ = (expr);                           \
-    if (!cd_result_try_) return cd_result_try_.error();     \
+// NOLINTEND(bugprone-macro-parentheses)
+#define CD_TRY(expr)                                    \
+  do {                                                  \
+    auto&& cd_result_try_ = (expr);                     \
+    if (!cd_result_try_) return cd_result_try_.error(); \
   } while (0)
 #define CD_CONCAT_(a, b) CD_CONCAT_INNER_(a, b)
 #define CD_CONCAT_INNER_(a, b) a##b

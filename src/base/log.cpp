@@ -19,10 +19,14 @@ std::mutex write_mutex;  // keeps lines whole when threads log at once
 
 std::string_view LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -33,10 +37,12 @@ void SetMinLevel(Level level) { min_level = static_cast<int>(level); }
 
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) return;
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::string line;
   line.reserve(160);
-  fmt::format_to(std::back_inserter(line), R"({{"ts":"{:%FT%T}Z","level":"{}","event":)", now, LevelName(level));
+  fmt::format_to(std::back_inserter(line), R"({{"ts":"{:%FT%T}Z","level":"{}","event":)", now,
+                 LevelName(level));
   AppendJsonString(line, event);
   for (const Field& f : fields) {
     line.push_back(',');

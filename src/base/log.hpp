@@ -29,8 +29,14 @@ void SetMinLevel(Level level);
 // Writes {"ts":..., "level":..., "event":..., fields...}. `event` is a fixed snake_case name.
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
-inline void Info(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kInfo, event, f); }
-inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kWarn, event, f); }
-inline void Error(std::string_view event, std::initializer_list<Field> f = {}) { Write(Level::kError, event, f); }
+inline void Info(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kInfo, event, f);
+}
+inline void Warn(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kWarn, event, f);
+}
+inline void Error(std::string_view event, std::initializer_list<Field> f = {}) {
+  Write(Level::kError, event, f);
+}
 
 }  // namespace caredesk::log

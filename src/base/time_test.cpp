@@ -29,7 +29,8 @@ namespace caredesk {
 namespace {
 
 TEST(Rfc3339, ParsesFractionsAndRejectsOutOfRange) {
-  EXPECT_EQ(ParseRfc3339("2026-11-19T11:06:40.5Z"), FromEpochMillis(1795000000000 + 86400000 + 500));
+  EXPECT_EQ(ParseRfc3339("2026-11-19T11:06:40.5Z"),
+            FromEpochMillis(1795000000000 + 86400000 + 500));
   EXPECT_EQ(ParseRfc3339("2026-11-18T11:06:40.123456Z"), FromEpochMillis(1795000000123));
   EXPECT_EQ(ParseRfc3339("2026-02-30T00:00:00Z"), std::nullopt);
   EXPECT_EQ(ParseRfc3339("2026-11-19T24:00:00Z"), std::nullopt);

@@ -128,13 +128,13 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options) {
                       {"tenant_id", login->tenant.value},
                       {"user_id", login->user.value}});
   Response r = JsonResponse(201, json::object{{"user_id", login->user.value},
-                                               {"tenant_id", login->tenant.value},
-                                               {"csrf_token", csrf},
-                                               {"expires_at", FormatRfc3339(expires)}});
-  std::string cookie = std::string(kSessionCookie) + "=" + secret +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                          options.session_max_lifetime).count());
+                                              {"tenant_id", login->tenant.value},
+                                              {"csrf_token", csrf},
+                                              {"expires_at", FormatRfc3339(expires)}});
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + secret + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(options.session_max_lifetime).count());
   if (options.secure_cookies) cookie += "; Secure";
   r.headers.Set("Set-Cookie", cookie);
   return r;
@@ -187,7 +187,8 @@ Response Api::Handle(Request& request) {
     }
   }
   if (!route) {
-    if (path_known) return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
+    if (path_known)
+      return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
     return ErrorResponse(NotFound("no such resource"));
   }
   if (IsUnsafe(method) && !request.body.empty()) {
@@ -212,13 +213,15 @@ Response Api::Handle(Request& request) {
                                           options_.session_idle_timeout);
       if (!p) return ErrorResponse(p.error());
       if (!p->has_value()) {
-        return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "session expired; sign in again"));
+        return ErrorResponse(
+            MakeError(ErrorKind::kUnauthenticated, "session expired; sign in again"));
       }
       who = **p;
       if (IsUnsafe(method)) {
         auto csrf = request.headers.Get("x-csrf-token");
         if (!csrf || !security::ConstantTimeEquals(*csrf, who.csrf_token)) {
-          return ErrorResponse(MakeError(ErrorKind::kForbidden, "missing or wrong X-CSRF-Token header"));
+          return ErrorResponse(
+              MakeError(ErrorKind::kForbidden, "missing or wrong X-CSRF-Token header"));
         }
       }
       if (now - who.session_last_seen > std::chrono::seconds(30)) {

@@ -16,7 +16,8 @@ std::string Field(std::string_view prefix, std::string_view key) {
 
 }  // namespace
 
-Result<void> CheckKeys(const boost::json::object& o, std::initializer_list<std::string_view> allowed,
+Result<void> CheckKeys(const boost::json::object& o,
+                       std::initializer_list<std::string_view> allowed,
                        std::string_view field_prefix) {
   for (const auto& kv : o) {
     if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end()) {
@@ -25,7 +26,8 @@ Result<void> CheckKeys(const boost::json::object& o, std::initializer_list<std::
       bool printable = key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
                          return c >= 0x20 && c < 0x7f;
                        });
-      return Invalid("unknown field", printable ? Field(field_prefix, key) : std::string(field_prefix));
+      return Invalid("unknown field",
+                     printable ? Field(field_prefix, key) : std::string(field_prefix));
     }
   }
   return {};
@@ -52,14 +54,16 @@ Result<std::string> RequireString(const boost::json::object& o, std::string_view
   return std::string(it->value().as_string());
 }
 
-Result<std::optional<std::string>> OptionalString(const boost::json::object& o, std::string_view key) {
+Result<std::optional<std::string>> OptionalString(const boost::json::object& o,
+                                                  std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
   if (!it->value().is_string()) return Invalid("field must be a string", std::string(key));
   return std::optional<std::string>{std::string(it->value().as_string())};
 }
 
-Result<std::optional<std::int64_t>> OptionalInt(const boost::json::object& o, std::string_view key) {
+Result<std::optional<std::int64_t>> OptionalInt(const boost::json::object& o,
+                                                std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::int64_t>{};
   if (it->value().is_int64()) return std::optional<std::int64_t>{it->value().as_int64()};
@@ -77,10 +81,11 @@ Result<std::optional<bool>> OptionalBool(const boost::json::object& o, std::stri
 }
 
 Result<std::optional<std::vector<std::string>>> OptionalStringArray(const boost::json::object& o,
-                                                                     std::string_view key) {
+                                                                    std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::vector<std::string>>{};
-  if (!it->value().is_array()) return Invalid("field must be an array of strings", std::string(key));
+  if (!it->value().is_array())
+    return Invalid("field must be an array of strings", std::string(key));
   std::vector<std::string> out;
   for (const auto& v : it->value().as_array()) {
     if (!v.is_string()) return Invalid("field must be an array of strings", std::string(key));

@@ -18,19 +18,22 @@ namespace caredesk::http {
 
 // Parses `body` as a JSON object whose keys are all in `allowed`. Nesting is limited to 16
 // levels. kInvalid with a message naming the problem (and the field for unknown keys).
-Result<boost::json::object> ParseObject(std::string_view body, std::initializer_list<std::string_view> allowed,
+Result<boost::json::object> ParseObject(std::string_view body,
+                                        std::initializer_list<std::string_view> allowed,
                                         std::string_view field_prefix = "");
-Result<void> CheckKeys(const boost::json::object& o, std::initializer_list<std::string_view> allowed,
+Result<void> CheckKeys(const boost::json::object& o,
+                       std::initializer_list<std::string_view> allowed,
                        std::string_view field_prefix = "");
 
 // Field readers. Absent (or null, for the optional forms) gives nullopt; a present value of
 // the wrong type is kInvalid naming the field.
 Result<std::string> RequireString(const boost::json::object& o, std::string_view key);
-Result<std::optional<std::string>> OptionalString(const boost::json::object& o, std::string_view key);
+Result<std::optional<std::string>> OptionalString(const boost::json::object& o,
+                                                  std::string_view key);
 Result<std::optional<std::int64_t>> OptionalInt(const boost::json::object& o, std::string_view key);
 Result<std::optional<bool>> OptionalBool(const boost::json::object& o, std::string_view key);
 Result<std::optional<std::vector<std::string>>> OptionalStringArray(const boost::json::object& o,
-                                                                     std::string_view key);
+                                                                    std::string_view key);
 // True when the key is present with an explicit null (PATCH: clear the field).
 bool IsExplicitNull(const boost::json::object& o, std::string_view key);
 

@@ -32,8 +32,8 @@ class Headers {
 
 struct Request {
   Method method = Method::kGet;
-  std::string target;   // as received: path plus optional "?query"
-  std::string path;     // percent-decoded path, no query
+  std::string target;  // as received: path plus optional "?query"
+  std::string path;    // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;

@@ -76,20 +76,28 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::size_t kMaxRequestIdLength = 64;
 
 Response BodyTooLarge(std::size_t limit) {
-  return ErrorResponse(MakeError(ErrorKind::kTooLarge,
-                                 "request body exceeds " + std::to_string(limit) + " bytes"));
+  return ErrorResponse(
+      MakeError(ErrorKind::kTooLarge, "request body exceeds " + std::to_string(limit) + " bytes"));
 }
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    case bhttp::verb::put: return Method::kPut;
-    case bhttp::verb::patch: return Method::kPatch;
-    case bhttp::verb::delete_: return Method::kDelete;
-    case bhttp::verb::options: return Method::kOptions;
-    default: return Method::kOther;
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::patch:
+      return Method::kPatch;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    case bhttp::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -233,8 +241,8 @@ struct State {
   std::atomic<int> running_handlers{0};
 
   std::mutex mutex;
-  std::condition_variable handlers_done;          // signalled under `mutex`
-  std::list<std::weak_ptr<Session>> sessions;     // guarded by `mutex`
+  std::condition_variable handlers_done;       // signalled under `mutex`
+  std::list<std::weak_ptr<Session>> sessions;  // guarded by `mutex`
 };
 
 void State::Invoke(Request& request, Response& response) noexcept {
@@ -254,9 +262,9 @@ void State::Invoke(Request& request, Response& response) noexcept {
       response = ErrorResponse(Internal("internal error"));
     } catch (const std::exception& e) {
       // what() of an arbitrary exception may quote input, so only its type is logged.
-      log::Error("http_handler_exception", {{"request_id", request.request_id},
-                                            {"path", request.path},
-                                            {"type", typeid(e).name()}});
+      log::Error(
+          "http_handler_exception",
+          {{"request_id", request.request_id}, {"path", request.path}, {"type", typeid(e).name()}});
       response = ErrorResponse(Internal("internal error"));
     } catch (...) {
       log::Error("http_handler_exception",
@@ -303,7 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool Register() { return registered_ = state_->Register(shared_from_this(), registry_it_); }
 
   void Start() {
-    auto on_done = [](std::exception_ptr e) {
+    auto on_done = [](const std::exception_ptr& e) {
       if (e) log::Error("http_session_failed", {{"type", "unknown"}});
     };
     asio::co_spawn(socket_.get_executor(), Run(shared_from_this()), on_done);
@@ -356,8 +364,8 @@ class Session : public std::enable_shared_from_this<Session> {
     watchdog_.cancel();
   }
   void ClearDeadline() { deadline_ = kNoDeadline; }
-  void BuildHead(const Request& request, const Response& response, bool keep_alive,
-                 bool http10, bool has_body);
+  void BuildHead(const Request& request, const Response& response, bool keep_alive, bool http10,
+                 bool has_body);
 
   std::shared_ptr<State> state_;
   Socket socket_;
@@ -413,8 +421,8 @@ Task<void> Session::Serve() {
   const ServerOptions& options = state_->options;
   for (bool first = true;; first = false) {
     Parser parser;
-    parser.header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+    parser.header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(options.max_body_bytes);
     Request request;
     Response response;
@@ -510,9 +518,9 @@ Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request
 
   if (ec == bhttp::error::header_limit) {
     // 431 is not an error kind: it exists only at the protocol level.
-    response = ProtocolError(431, ErrorKindName(ErrorKind::kTooLarge),
-                             "request header exceeds " +
-                                 std::to_string(options.max_header_bytes) + " bytes");
+    response = ProtocolError(
+        431, ErrorKindName(ErrorKind::kTooLarge),
+        "request header exceeds " + std::to_string(options.max_header_bytes) + " bytes");
     co_return ReadOutcome::kRejected;
   }
   if (ec == bhttp::error::body_limit) {
@@ -638,8 +646,8 @@ void Session::BuildHead(const Request& request, const Response& response, bool k
 }
 
 // Writes the response; false when the connection is gone.
-Task<bool> Session::WriteResponse(const Request& request, const Response& response,
-                                  bool keep_alive, bool http10) {
+Task<bool> Session::WriteResponse(const Request& request, const Response& response, bool keep_alive,
+                                  bool http10) {
   // 204 and 304 carry neither a body nor a length; HEAD gets the length without the body.
   bool has_body = response.status != 204 && response.status != 304;
   BuildHead(request, response, keep_alive, http10, has_body);
@@ -723,8 +731,8 @@ Result<unsigned short> Server::Start() {
     error_code ignored;
     acceptor.close(ignored);
     return Unavailable("cannot listen on " + state.options.host + ":" +
-                       std::to_string(state.options.port) + " (" + std::string(step) +
-                       ": " + ec.message() + ")");
+                       std::to_string(state.options.port) + " (" + std::string(step) + ": " +
+                       ec.message() + ")");
   };
   acceptor.open(endpoint.protocol(), ec);
   if (ec) return fail("open");
@@ -737,9 +745,10 @@ Result<unsigned short> Server::Start() {
   unsigned short port = acceptor.local_endpoint(ec).port();
   if (ec) return fail("local_endpoint");
   impl_->started = true;
-  asio::co_spawn(acceptor.get_executor(), AcceptLoop(impl_->state), [](std::exception_ptr e) {
-    if (e) log::Error("http_accept_loop_failed");
-  });
+  asio::co_spawn(acceptor.get_executor(), AcceptLoop(impl_->state),
+                 [](const std::exception_ptr& e) {
+                   if (e) log::Error("http_accept_loop_failed");
+                 });
   log::Info("http_listening", {{"host", state.options.host}, {"port", unsigned{port}}});
   return port;
 }

@@ -22,15 +22,15 @@ namespace caredesk::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  unsigned short port = 8080;             // 0 picks a free port (tests)
-  std::size_t max_body_bytes = 1 << 20;   // 1 MiB; larger bodies get 413 without being read
+  unsigned short port = 8080;               // 0 picks a free port (tests)
+  std::size_t max_body_bytes = 1 << 20;     // 1 MiB; larger bodies get 413 without being read
   std::size_t max_header_bytes = 16 << 10;  // 16 KiB; larger headers get 431
   // Time allowed to send the whole header (slow-loris), counted from the accept for a
   // connection's first request and from the first byte for later ones.
   std::chrono::seconds header_timeout{10};
-  std::chrono::seconds body_timeout{30};    // time allowed to send the body
-  std::chrono::seconds idle_timeout{60};    // keep-alive idle, between requests
-  std::chrono::seconds write_timeout{30};   // time allowed for the client to take a response
+  std::chrono::seconds body_timeout{30};   // time allowed to send the body
+  std::chrono::seconds idle_timeout{60};   // keep-alive idle, between requests
+  std::chrono::seconds write_timeout{30};  // time allowed for the client to take a response
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -78,8 +78,7 @@ class RawClient {
       response.headers[name] = value_start == std::string::npos ? "" : line.substr(value_start);
       pos = next + 2;
     }
-    if (head_request || response.status < 200 || response.status == 204 ||
-        response.status == 304) {
+    if (head_request || response.status < 200 || response.status == 204 || response.status == 304) {
       return response;
     }
     auto length = response.headers.find("content-length");
@@ -129,14 +128,22 @@ class RawClient {
 
 std::string MethodName(Method method) {
   switch (method) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kPatch: return "PATCH";
-    case Method::kDelete: return "DELETE";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kOther: return "OTHER";
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
   }
   return "?";
 }
@@ -251,8 +258,9 @@ TEST_F(ServerTest, GetDecodesPathAndQuery) {
 TEST_F(ServerTest, PostBodyIsEchoed) {
   StartServer();
   RawClient client(port_);
-  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nUser-Agent: tests\r\nX-Request-Id: p1\r\n"
-              "Content-Length: 11\r\n\r\nhello\r\nbody");
+  client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nUser-Agent: tests\r\nX-Request-Id: p1\r\n"
+      "Content-Length: 11\r\n\r\nhello\r\nbody");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -263,8 +271,9 @@ TEST_F(ServerTest, PostBodyIsEchoed) {
 TEST_F(ServerTest, ChunkedBodyIsEchoed) {
   StartServer();
   RawClient client(port_);
-  client.Send("PUT /echo HTTP/1.1\r\nHost: t\r\nX-Request-Id: c1\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  client.Send(
+      "PUT /echo HTTP/1.1\r\nHost: t\r\nX-Request-Id: c1\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -290,9 +299,10 @@ TEST_F(ServerTest, KeepAliveServesThreeRequestsOnOneConnection) {
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   RawClient client(port_);
-  client.Send("GET /one HTTP/1.1\r\nHost: t\r\nX-Request-Id: a\r\n\r\n"
-              "POST /two HTTP/1.1\r\nHost: t\r\nX-Request-Id: b\r\nContent-Length: 3\r\n\r\nxyz"
-              "GET /three HTTP/1.1\r\nHost: t\r\nX-Request-Id: c\r\nConnection: close\r\n\r\n");
+  client.Send(
+      "GET /one HTTP/1.1\r\nHost: t\r\nX-Request-Id: a\r\n\r\n"
+      "POST /two HTTP/1.1\r\nHost: t\r\nX-Request-Id: b\r\nContent-Length: 3\r\n\r\nxyz"
+      "GET /three HTTP/1.1\r\nHost: t\r\nX-Request-Id: c\r\nConnection: close\r\n\r\n");
   auto one = client.Read();
   auto two = client.Read();
   auto three = client.Read();
@@ -309,8 +319,9 @@ TEST_F(ServerTest, ContentLengthOverLimitGets413WithoutReadingTheBody) {
   options.max_body_bytes = 1024;
   StartServer(options);
   RawClient client(port_);
-  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nX-Request-Id: big-1\r\n"
-              "Content-Length: 1025\r\n\r\n");
+  client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nX-Request-Id: big-1\r\n"
+      "Content-Length: 1025\r\n\r\n");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -400,8 +411,9 @@ TEST_F(ServerTest, MalformedRequestLineGets400AndClose) {
 TEST_F(ServerTest, ConflictingLengthAndChunkedGets400) {
   StartServer();
   RawClient client(port_);
-  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 400);
@@ -426,8 +438,9 @@ TEST_F(ServerTest, PathWithNulOrInvalidUtf8Gets400) {
 TEST_F(ServerTest, AbsoluteFormTargetUsesItsPath) {
   StartServer();
   RawClient client(port_);
-  client.Send("GET http://example.test/p%2Fq?a=1 HTTP/1.1\r\nHost: example.test\r\n"
-              "X-Request-Id: abs\r\n\r\n");
+  client.Send(
+      "GET http://example.test/p%2Fq?a=1 HTTP/1.1\r\nHost: example.test\r\n"
+      "X-Request-Id: abs\r\n\r\n");
   auto response = client.Read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -574,8 +587,9 @@ TEST_F(ServerTest, AccessLogHasThePathButNeverTheQueryOrBody) {
   StartServer();
   RawClient client(port_);
   testing::internal::CaptureStderr();
-  client.Send("POST /search?name=Maria+Lopez HTTP/1.1\r\nHost: t\r\nX-Request-Id: log-1\r\n"
-              "Content-Length: 12\r\nAuthorization: Bearer tok\r\n\r\nDOB 1970-1-1");
+  client.Send(
+      "POST /search?name=Maria+Lopez HTTP/1.1\r\nHost: t\r\nX-Request-Id: log-1\r\n"
+      "Content-Length: 12\r\nAuthorization: Bearer tok\r\n\r\nDOB 1970-1-1");
   auto response = client.Read();
   std::string log = testing::internal::GetCapturedStderr();
   ASSERT_TRUE(response);
@@ -606,8 +620,9 @@ TEST_F(ServerTest, HeadGetsHeadersOnly) {
 TEST_F(ServerTest, ContentTypeDefaultsToJsonOnlyWithABody) {
   StartServer();
   RawClient client(port_);
-  client.Send("GET /json HTTP/1.1\r\nHost: t\r\n\r\nGET /empty HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /no-content HTTP/1.1\r\nHost: t\r\n\r\n");
+  client.Send(
+      "GET /json HTTP/1.1\r\nHost: t\r\n\r\nGET /empty HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /no-content HTTP/1.1\r\nHost: t\r\n\r\n");
   auto json = client.Read();
   auto empty = client.Read();
   auto no_content = client.Read();
@@ -652,8 +667,9 @@ TEST_F(ServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
 TEST_F(ServerTest, ExpectContinueGetsAnInterimResponse) {
   StartServer();
   RawClient client(port_);
-  client.Send("POST /up HTTP/1.1\r\nHost: t\r\nX-Request-Id: e1\r\nExpect: 100-continue\r\n"
-              "Content-Length: 4\r\n\r\n");
+  client.Send(
+      "POST /up HTTP/1.1\r\nHost: t\r\nX-Request-Id: e1\r\nExpect: 100-continue\r\n"
+      "Content-Length: 4\r\n\r\n");
   auto interim = client.Read();
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);

@@ -18,7 +18,8 @@ class FixedClock final : public Clock {
 };
 
 TEST(SlaTimer, RecordsAtRiskAndBreachAtTheirInstantsExactlyOnce) {
-  auto dir = std::filesystem::temp_directory_path() / ("caredesk-sla-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("caredesk-sla-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto opened = store::OpenStore("sqlite:" + (dir / "db").string());
@@ -39,8 +40,8 @@ TEST(SlaTimer, RecordsAtRiskAndBreachAtTheirInstantsExactlyOnce) {
     core::Patient p;
     CD_TRY_ASSIGN(p, tx.InsertPatient(p));
     CD_TRY_ASSIGN(auto cal, tx.Calendar());
-    auto d = core::OpenConversation(p.id, core::Channel::kSms, "front-desk", core::Priority::kNormal,
-                                    core::SlaPolicy{}, t0, cal);
+    auto d = core::OpenConversation(p.id, core::Channel::kSms, "front-desk",
+                                    core::Priority::kNormal, core::SlaPolicy{}, t0, cal);
     CD_TRY_ASSIGN(auto c, tx.InsertConversation(d.conversation, cal, t0));
     id = c.id;
     return {};

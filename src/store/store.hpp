@@ -55,8 +55,8 @@ struct Principal {
   TenantId tenant;
   UserId user;
   core::Role role = core::Role::kAgent;
-  std::string session_id_hash;  // set for cookie sessions
-  std::string csrf_token;       // set for cookie sessions
+  std::string session_id_hash;    // set for cookie sessions
+  std::string csrf_token;         // set for cookie sessions
   Timestamp session_last_seen{};  // set for cookie sessions
 };
 
@@ -70,8 +70,8 @@ struct InboxFilter {
   std::optional<PatientId> patient;
   std::vector<std::string> search_tokens;  // every token must appear in the conversation
   enum class Sort { kRecent, kTimeLeft } sort = Sort::kRecent;
-  int limit = 50;                       // 1..200
-  std::optional<std::string> cursor;    // from a previous page
+  int limit = 50;                     // 1..200
+  std::optional<std::string> cursor;  // from a previous page
 };
 
 struct InboxItem {

@@ -43,7 +43,8 @@ std::string SendRaw(unsigned short port, const std::string& bytes, int timeout_m
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, left) <= 0) break;
@@ -56,7 +57,8 @@ std::string SendRaw(unsigned short port, const std::string& bytes, int timeout_m
 }
 
 HttpResult Send(unsigned short port, const HttpCall& call) {
-  std::string req = call.method + " " + call.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req =
+      call.method + " " + call.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& [k, v] : call.headers) req += k + ": " + v + "\r\n";
   if (!call.body.empty() || call.method == "POST" || call.method == "PATCH") {
     if (call.json && !call.body.empty()) req += "Content-Type: application/json\r\n";

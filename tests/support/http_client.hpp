@@ -10,7 +10,7 @@
 namespace caredesk::testing {
 
 struct HttpResult {
-  int status = 0;  // 0 when the connection failed
+  int status = 0;                              // 0 when the connection failed
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
 };

@@ -60,7 +60,8 @@ std::string ChildProcess::WaitForLine(const std::string& prefix, int timeout_ms)
       if (line.rfind(prefix, 0) == 0) return line;
     }
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
     if (left <= 0) return "";
     pollfd p{out_fd_, POLLIN, 0};
     if (::poll(&p, 1, left) <= 0) return "";
@@ -85,7 +86,8 @@ int ChildProcess::Wait() {
   return -1;
 }
 
-std::string RunCommand(const std::vector<std::string>& argv, const std::string& input, int* status) {
+std::string RunCommand(const std::vector<std::string>& argv, const std::string& input,
+                       int* status) {
   int in[2], out[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0) return {};
   pid_t pid = ::fork();

@@ -77,7 +77,8 @@ void ApplyStatus(Conversation& c, std::vector<Event>& events, Status to, UserId 
       }
       break;
     case Status::kResolved:
-      if (from == Status::kPending) ResumeAll(c.sla, now);  // fold nothing: paused spans don't count
+      if (from == Status::kPending)
+        ResumeAll(c.sla, now);  // fold nothing: paused spans don't count
       StopAll(c.sla, now, cal);
       c.resolved_at = now;
       break;
@@ -143,7 +144,8 @@ bool AcceptsInbound(const Conversation& c, Timestamp now) {
   return false;
 }
 
-Result<Decision> ReceiveInbound(const Conversation& in, Timestamp now, const BusinessCalendar& cal) {
+Result<Decision> ReceiveInbound(const Conversation& in, Timestamp now,
+                                const BusinessCalendar& cal) {
   if (!AcceptsInbound(in, now)) {
     return Conflict("the conversation no longer accepts messages", "conversation_id");
   }
@@ -159,8 +161,8 @@ Result<Decision> ReceiveInbound(const Conversation& in, Timestamp now, const Bus
   }
   c.last_message_at = now;
   c.updated_at = now;
-  d.events.push_back(MakeEvent(c, "message_received", now, UserId{},
-                               {{"channel", std::string(Name(c.channel))}}));
+  d.events.push_back(
+      MakeEvent(c, "message_received", now, UserId{}, {{"channel", std::string(Name(c.channel))}}));
   return d;
 }
 
@@ -175,8 +177,7 @@ Result<Decision> RecordReply(const Conversation& in, UserId author, std::optiona
   std::vector<std::pair<std::string, std::string>> data;
   if (!c.first_response_at) {
     c.first_response_at = now;
-    data.emplace_back("first_response_ms",
-                      std::to_string((now - c.created_at).count()));
+    data.emplace_back("first_response_ms", std::to_string((now - c.created_at).count()));
     data.emplace_back("first_response_business_ms",
                       std::to_string(ConsumedAt(c.sla.first_response, now, cal).count()));
     c.sla.first_response = StopClock(c.sla.first_response, now, cal);
@@ -253,13 +254,14 @@ Result<Decision> Route(const Conversation& in, const Routing& r,
   return d;
 }
 
-Result<Decision> SetTags(const Conversation& in, std::vector<std::string> tags, UserId actor,
+Result<Decision> SetTags(const Conversation& in, const std::vector<std::string>& tags, UserId actor,
                          Timestamp now) {
   if (tags.size() > 20) return Invalid("at most 20 tags", "tags");
   std::vector<std::string> clean;
-  for (auto& t : tags) {
+  for (const auto& t : tags) {
     std::string tag = AsciiLower(Trim(t));
-    if (tag.empty() || tag.size() > 40) return Invalid("each tag must have 1 to 40 characters", "tags");
+    if (tag.empty() || tag.size() > 40)
+      return Invalid("each tag must have 1 to 40 characters", "tags");
     for (char ch : tag) {
       bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
                 ch == ':';
@@ -306,18 +308,18 @@ Decision SlaTick(const Conversation& in, Timestamp now, const BusinessCalendar& 
         s.recorded |= ref.at_risk_flag;  // restarted already past the at-risk point
       } else if (*at <= now) {
         s.recorded |= ref.at_risk_flag;
-        d.events.push_back(MakeEvent(d.conversation, "sla_at_risk", *at, UserId{},
-                                     {{"clock", ref.name},
-                                      {"policy_id", std::to_string(s.policy_id)}}));
+        d.events.push_back(
+            MakeEvent(d.conversation, "sla_at_risk", *at, UserId{},
+                      {{"clock", ref.name}, {"policy_id", std::to_string(s.policy_id)}}));
       }
     }
     if (!(s.recorded & ref.breach_flag)) {
       auto due = DueAt(clock, cal);
       if (due && *due <= now) {
         s.recorded |= ref.breach_flag;
-        d.events.push_back(MakeEvent(d.conversation, "sla_breached", *due, UserId{},
-                                     {{"clock", ref.name},
-                                      {"policy_id", std::to_string(s.policy_id)}}));
+        d.events.push_back(
+            MakeEvent(d.conversation, "sla_breached", *due, UserId{},
+                      {{"clock", ref.name}, {"policy_id", std::to_string(s.policy_id)}}));
       }
     }
   }
@@ -342,15 +344,20 @@ SlaView ViewSla(const Conversation& c, Timestamp now, const BusinessCalendar& ca
     if (due && *due <= now) breached = true;
     if (!risk || *risk <= now) at_risk = true;
     auto consider = [&](std::optional<Timestamp> t, std::uint32_t flag) {
-      if (t && !(s.recorded & flag) && (!v.next_timer_at || *t < *v.next_timer_at)) v.next_timer_at = t;
+      if (t && !(s.recorded & flag) && (!v.next_timer_at || *t < *v.next_timer_at))
+        v.next_timer_at = t;
     };
     consider(risk, ref.at_risk_flag);
     consider(due, ref.breach_flag);
   }
-  if (breached) v.state = "breached";
-  else if (at_risk) v.state = "at_risk";
-  else if (any_running) v.state = "ok";
-  else if (any_paused) v.state = "paused";
+  if (breached)
+    v.state = "breached";
+  else if (at_risk)
+    v.state = "at_risk";
+  else if (any_running)
+    v.state = "ok";
+  else if (any_paused)
+    v.state = "paused";
   return v;
 }
 

@@ -38,15 +38,15 @@ struct Message {
   ConversationId conversation_id;
   MessageKind kind = MessageKind::kInbound;
   Channel channel = Channel::kChat;
-  UserId author;             // staff author of outbound messages and notes
-  std::string sender;        // inbound: the address it came from (phone, email, visitor id)
+  UserId author;       // staff author of outbound messages and notes
+  std::string sender;  // inbound: the address it came from (phone, email, visitor id)
   std::string text;
   DeliveryStatus delivery = DeliveryStatus::kReceived;
   Timestamp created_at{};
 };
 
 // Limits that apply to every message, whatever the channel.
-inline constexpr std::size_t kMaxMessageTextBytes = 64 * 1024;
+inline constexpr std::size_t kMaxMessageTextBytes = std::size_t{64} * 1024;
 Result<void> ValidateMessageText(std::string_view text, std::string_view field = "text");
 
 enum SlaFlag : std::uint32_t {
@@ -132,12 +132,13 @@ struct Routing {
   std::optional<Priority> priority;
   std::optional<Category> category;
 };
-Result<Decision> Route(const Conversation& c, const Routing& r, const std::vector<SlaPolicy>& policies,
-                       UserId actor, Timestamp now, const BusinessCalendar& cal);
+Result<Decision> Route(const Conversation& c, const Routing& r,
+                       const std::vector<SlaPolicy>& policies, UserId actor, Timestamp now,
+                       const BusinessCalendar& cal);
 
 // Replaces the tags (each 1..40 chars of [a-z0-9_-:], at most 20, deduplicated). kInvalid
 // with field "tags" otherwise.
-Result<Decision> SetTags(const Conversation& c, std::vector<std::string> tags, UserId actor,
+Result<Decision> SetTags(const Conversation& c, const std::vector<std::string>& tags, UserId actor,
                          Timestamp now);
 
 // Appends sla_at_risk / sla_breached events for thresholds passed by `now` and not yet
@@ -146,8 +147,8 @@ Decision SlaTick(const Conversation& c, Timestamp now, const BusinessCalendar& c
 
 // The SLA as the inbox shows it at `now`.
 struct SlaView {
-  std::string_view state;                // none | ok | at_risk | breached | paused
-  std::optional<Timestamp> due_at;       // earliest deadline of a running clock
+  std::string_view state;                  // none | ok | at_risk | breached | paused
+  std::optional<Timestamp> due_at;         // earliest deadline of a running clock
   std::optional<Timestamp> next_timer_at;  // next at-risk or breach instant not yet recorded
 };
 SlaView ViewSla(const Conversation& c, Timestamp now, const BusinessCalendar& cal);

@@ -48,8 +48,8 @@ TEST_F(ConversationTest, ReplyMeetsFirstResponseAndPatientReplyStartsNextRespons
   ASSERT_TRUE(replied);
   EXPECT_EQ(replied->conversation.first_response_at, t0_ + minutes(12));
   EXPECT_FALSE(replied->conversation.awaiting_agent);
-  EXPECT_THAT(replied->events[0].data,
-              ::testing::Contains(std::pair<std::string, std::string>("first_response_ms", "720000")));
+  EXPECT_THAT(replied->events[0].data, ::testing::Contains(std::pair<std::string, std::string>(
+                                           "first_response_ms", "720000")));
   // Only the resolution clock runs now, due 24 h after opening.
   EXPECT_EQ(ViewSla(replied->conversation, t0_ + minutes(13), always_).due_at, t0_ + hours(24));
 
@@ -91,8 +91,9 @@ TEST_F(ConversationTest, InboundAfterResolutionReopensWithFreshResolutionClock) 
   EXPECT_EQ(rc.status, Status::kOpen);
   EXPECT_EQ(rc.reopen_count, 1);
   EXPECT_FALSE(rc.resolved_at);
-  EXPECT_THAT(Types(reopened->events),
-              ::testing::ElementsAre("conversation_reopened", "status_changed", "message_received"));
+  EXPECT_THAT(
+      Types(reopened->events),
+      ::testing::ElementsAre("conversation_reopened", "status_changed", "message_received"));
   // Next response due in 60 min, resolution restarted for a full 24 h.
   EXPECT_EQ(ViewSla(rc, later, always_).due_at, later + minutes(60));
   EXPECT_EQ(rc.sla.resolution.running_since, later);
@@ -113,9 +114,13 @@ TEST_F(ConversationTest, ResolvedLongAgoOrClosedStartsANewConversation) {
   ASSERT_TRUE(closed);
   EXPECT_FALSE(AcceptsInbound(closed->conversation, t0_ + hours(2)));
   EXPECT_EQ(ChangeStatus(closed->conversation, Status::kOpen, UserId{3}, t0_ + hours(2), always_)
-                .error().kind, ErrorKind::kConflict);
+                .error()
+                .kind,
+            ErrorKind::kConflict);
   EXPECT_EQ(RecordReply(closed->conversation, UserId{3}, std::nullopt, t0_ + hours(2), always_)
-                .error().kind, ErrorKind::kConflict);
+                .error()
+                .kind,
+            ErrorKind::kConflict);
   EXPECT_EQ(AddNote(closed->conversation, UserId{3}, t0_ + hours(2)).error().kind,
             ErrorKind::kConflict);
 }
@@ -138,7 +143,8 @@ TEST_F(ConversationTest, TickRecordsAtRiskAndBreachAtTheirOwnInstantsOnce) {
   EXPECT_EQ(risk.events[0].type, "sla_at_risk");
   EXPECT_EQ(risk.events[0].at, t0_ + minutes(24));
   EXPECT_EQ(ViewSla(risk.conversation, t0_ + minutes(24), always_).state, "at_risk");
-  EXPECT_EQ(ViewSla(risk.conversation, t0_ + minutes(24), always_).next_timer_at, t0_ + minutes(30));
+  EXPECT_EQ(ViewSla(risk.conversation, t0_ + minutes(24), always_).next_timer_at,
+            t0_ + minutes(30));
 
   Decision breach = SlaTick(risk.conversation, t0_ + minutes(31), always_);
   ASSERT_EQ(breach.events.size(), 1u);

@@ -57,7 +57,8 @@ Result<void> ValidateLanguage(std::string_view tag) {
   bool first = true;
   while (start <= tag.size()) {
     auto dash = tag.find('-', start);
-    std::string_view part = tag.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
+    std::string_view part =
+        tag.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
     if (first) {
       if (part.size() < 2 || part.size() > 3) return bad();
       for (char c : part) {

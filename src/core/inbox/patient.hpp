@@ -14,11 +14,11 @@ namespace caredesk::core {
 
 struct Patient {
   PatientId id;
-  std::string name;                      // may be empty for an unknown sender
+  std::string name;                          // may be empty for an unknown sender
   std::optional<std::string> date_of_birth;  // "YYYY-MM-DD"
-  std::optional<std::string> phone;      // E.164
-  std::optional<std::string> email;      // normalized (trimmed, lowercase)
-  std::string language = "en";           // BCP 47 primary tag, e.g. "en", "es"
+  std::optional<std::string> phone;          // E.164
+  std::optional<std::string> email;          // normalized (trimmed, lowercase)
+  std::string language = "en";               // BCP 47 primary tag, e.g. "en", "es"
   std::optional<Channel> preferred_channel;
   bool consent_sms = false;    // may receive non-urgent texts
   bool consent_email = false;  // may receive non-urgent email

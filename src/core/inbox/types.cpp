@@ -9,13 +9,19 @@ namespace {
 template <class E, std::size_t N>
 using Names = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr Names<Channel, 5> kChannels{{{Channel::kChat, "chat"}, {Channel::kSms, "sms"},
-                                       {Channel::kEmail, "email"}, {Channel::kPhone, "phone"},
+constexpr Names<Channel, 5> kChannels{{{Channel::kChat, "chat"},
+                                       {Channel::kSms, "sms"},
+                                       {Channel::kEmail, "email"},
+                                       {Channel::kPhone, "phone"},
                                        {Channel::kWeb, "web"}}};
-constexpr Names<Status, 4> kStatuses{{{Status::kOpen, "open"}, {Status::kPending, "pending"},
-                                      {Status::kResolved, "resolved"}, {Status::kClosed, "closed"}}};
-constexpr Names<Priority, 4> kPriorities{{{Priority::kLow, "low"}, {Priority::kNormal, "normal"},
-                                          {Priority::kHigh, "high"}, {Priority::kUrgent, "urgent"}}};
+constexpr Names<Status, 4> kStatuses{{{Status::kOpen, "open"},
+                                      {Status::kPending, "pending"},
+                                      {Status::kResolved, "resolved"},
+                                      {Status::kClosed, "closed"}}};
+constexpr Names<Priority, 4> kPriorities{{{Priority::kLow, "low"},
+                                          {Priority::kNormal, "normal"},
+                                          {Priority::kHigh, "high"},
+                                          {Priority::kUrgent, "urgent"}}};
 constexpr Names<Category, 8> kCategories{{{Category::kUncategorized, "uncategorized"},
                                           {Category::kAppointment, "appointment"},
                                           {Category::kBilling, "billing"},
@@ -34,8 +40,10 @@ constexpr Names<DeliveryStatus, 7> kDelivery{{{DeliveryStatus::kReceived, "recei
                                               {DeliveryStatus::kUndelivered, "undelivered"},
                                               {DeliveryStatus::kFailed, "failed"},
                                               {DeliveryStatus::kRead, "read"}}};
-constexpr Names<Role, 4> kRoles{{{Role::kAgent, "agent"}, {Role::kSupervisor, "supervisor"},
-                                 {Role::kCounselor, "counselor"}, {Role::kAdmin, "admin"}}};
+constexpr Names<Role, 4> kRoles{{{Role::kAgent, "agent"},
+                                 {Role::kSupervisor, "supervisor"},
+                                 {Role::kCounselor, "counselor"},
+                                 {Role::kAdmin, "admin"}}};
 
 template <class E, std::size_t N>
 std::string_view Lookup(const Names<E, N>& names, E v) {
@@ -67,7 +75,9 @@ std::optional<Status> ParseStatus(std::string_view s) { return Parse(kStatuses, 
 std::optional<Priority> ParsePriority(std::string_view s) { return Parse(kPriorities, s); }
 std::optional<Category> ParseCategory(std::string_view s) { return Parse(kCategories, s); }
 std::optional<MessageKind> ParseMessageKind(std::string_view s) { return Parse(kKinds, s); }
-std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) { return Parse(kDelivery, s); }
+std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) {
+  return Parse(kDelivery, s);
+}
 std::optional<Role> ParseRole(std::string_view s) { return Parse(kRoles, s); }
 
 }  // namespace caredesk::core

@@ -11,11 +11,11 @@
 namespace caredesk::core {
 
 struct SlaClock {
-  Millis target{0};          // business time allowed; 0 means this clock is not in use
-  Millis consumed{0};        // business time used in earlier running spans
+  Millis target{0};    // business time allowed; 0 means this clock is not in use
+  Millis consumed{0};  // business time used in earlier running spans
   std::optional<Timestamp> running_since;  // set while running
   std::optional<Timestamp> stopped_at;     // set once met (or cancelled)
-  bool started = false;      // has ever been started in this cycle
+  bool started = false;                    // has ever been started in this cycle
 
   friend bool operator==(const SlaClock&, const SlaClock&) = default;
 };

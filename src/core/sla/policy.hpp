@@ -28,9 +28,9 @@ struct SlaTargets {
 struct SlaPolicy {
   std::int64_t id = 0;  // 0: the built-in default
   std::string name = "default";
-  std::optional<std::string> queue;     // unset: any queue
-  std::optional<Channel> channel;       // unset: any channel
-  std::optional<Priority> priority;     // unset: any priority
+  std::optional<std::string> queue;  // unset: any queue
+  std::optional<Channel> channel;    // unset: any channel
+  std::optional<Priority> priority;  // unset: any priority
   SlaTargets targets;
 };
 

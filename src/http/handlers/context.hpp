@@ -31,19 +31,19 @@ using HandlerFn = Result<Response> (*)(Context&);
 Response JsonResponse(int status, const boost::json::value& body);
 
 // Handlers, grouped by file.
-Result<Response> PostMessage(Context& ctx);          // handlers/messages.cpp
-Result<Response> ListConversations(Context& ctx);    // handlers/conversations.cpp
+Result<Response> PostMessage(Context& ctx);        // handlers/messages.cpp
+Result<Response> ListConversations(Context& ctx);  // handlers/conversations.cpp
 Result<Response> GetConversation(Context& ctx);
 Result<Response> PostReply(Context& ctx);
 Result<Response> PostNote(Context& ctx);
 Result<Response> PostAssign(Context& ctx);
 Result<Response> PostStatus(Context& ctx);
 Result<Response> PostTags(Context& ctx);
-Result<Response> ListPatients(Context& ctx);         // handlers/patients.cpp
+Result<Response> ListPatients(Context& ctx);  // handlers/patients.cpp
 Result<Response> CreatePatient(Context& ctx);
 Result<Response> GetPatient(Context& ctx);
 Result<Response> PatchPatient(Context& ctx);
-Result<Response> GetMe(Context& ctx);                // handlers/session.cpp
+Result<Response> GetMe(Context& ctx);  // handlers/session.cpp
 Result<Response> DeleteSession(Context& ctx);
 
 }  // namespace caredesk::http

@@ -32,7 +32,8 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
       f.status = core::ParseStatus(value);
       if (!f.status) return Invalid("status must be open, pending, resolved or closed", "status");
     } else if (key == "queue") {
-      if (value.empty() || value.size() > 64) return Invalid("queue must have 1 to 64 characters", "queue");
+      if (value.empty() || value.size() > 64)
+        return Invalid("queue must have 1 to 64 characters", "queue");
       f.queue = value;
     } else if (key == "assignee") {
       if (value == "none") {
@@ -45,7 +46,8 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
       }
     } else if (key == "channel") {
       f.channel = core::ParseChannel(value);
-      if (!f.channel) return Invalid("channel must be one of chat, sms, email, phone, web", "channel");
+      if (!f.channel)
+        return Invalid("channel must be one of chat, sms, email, phone, web", "channel");
     } else if (key == "category") {
       f.category = core::ParseCategory(value);
       if (!f.category) return Invalid("unknown category", "category");
@@ -58,9 +60,11 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
       CD_TRY_ASSIGN(std::int64_t id, ParsePositive(value, "patient_id"));
       f.patient = PatientId{id};
     } else if (key == "q") {
-      if (value.size() > 200 || !IsValidUtf8(value)) return Invalid("q must be at most 200 characters of text", "q");
+      if (value.size() > 200 || !IsValidUtf8(value))
+        return Invalid("q must be at most 200 characters of text", "q");
       f.search_tokens = SearchTokens(value);
-      if (f.search_tokens.empty()) return Invalid("q must contain a word of at least 2 characters", "q");
+      if (f.search_tokens.empty())
+        return Invalid("q must contain a word of at least 2 characters", "q");
       if (f.search_tokens.size() > 8) return Invalid("q may contain at most 8 words", "q");
     } else if (key == "limit") {
       CD_TRY_ASSIGN(std::int64_t limit, ParsePositive(value, "limit"));
@@ -69,9 +73,12 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
     } else if (key == "cursor") {
       f.cursor = value;
     } else if (key == "sort") {
-      if (value == "recent") f.sort = store::InboxFilter::Sort::kRecent;
-      else if (value == "time_left") f.sort = store::InboxFilter::Sort::kTimeLeft;
-      else return Invalid("sort must be recent or time_left", "sort");
+      if (value == "recent")
+        f.sort = store::InboxFilter::Sort::kRecent;
+      else if (value == "time_left")
+        f.sort = store::InboxFilter::Sort::kTimeLeft;
+      else
+        return Invalid("sort must be recent or time_left", "sort");
     } else {
       return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
     }
@@ -133,20 +140,23 @@ core::Message StaffMessage(const Context& ctx, core::MessageKind kind, std::stri
 
 Result<Response> ListConversations(Context& ctx) {
   CD_TRY_ASSIGN(store::InboxFilter filter, ParseInboxQuery(ctx));
-  CD_TRY_ASSIGN(store::InboxPage page,
-                store::ReadValue<store::InboxPage>(ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
-                  return tx.ListConversations(filter);
-                }));
+  CD_TRY_ASSIGN(store::InboxPage page, store::ReadValue<store::InboxPage>(
+                                           ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
+                                             return tx.ListConversations(filter);
+                                           }));
   json::array items;
   items.reserve(page.items.size());
   for (const store::InboxItem& item : page.items) {
-    json::object view = ConversationView(item.conversation, item.sla_state, item.sla_due_at, ctx.now);
+    json::object view =
+        ConversationView(item.conversation, item.sla_state, item.sla_due_at, ctx.now);
     view["patient_name"] = item.patient_name;
     items.emplace_back(std::move(view));
   }
-  return JsonResponse(200, json::object{{"items", std::move(items)},
-                                        {"next_cursor", page.next_cursor ? json::value(json::string(*page.next_cursor))
-                                                                         : json::value(nullptr)}});
+  return JsonResponse(
+      200,
+      json::object{{"items", std::move(items)},
+                   {"next_cursor", page.next_cursor ? json::value(json::string(*page.next_cursor))
+                                                    : json::value(nullptr)}});
 }
 
 Result<Response> GetConversation(Context& ctx) {
@@ -224,7 +234,8 @@ Result<Response> PostAssign(Context& ctx) {
   CD_TRY_ASSIGN(auto priority, OptionalString(body, "priority"));
   if (priority) {
     routing.priority = core::ParsePriority(*priority);
-    if (!routing.priority) return Invalid("priority must be low, normal, high or urgent", "priority");
+    if (!routing.priority)
+      return Invalid("priority must be low, normal, high or urgent", "priority");
   }
   CD_TRY_ASSIGN(auto category, OptionalString(body, "category"));
   if (category) {
@@ -251,10 +262,11 @@ Result<Response> PostStatus(Context& ctx) {
   CD_TRY_ASSIGN(std::string text, RequireString(body, "status"));
   auto status = core::ParseStatus(text);
   if (!status) return Invalid("status must be open, pending, resolved or closed", "status");
-  return Command(ctx, 200,
-                 [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
-                   return core::ChangeStatus(c, *status, ctx.who.user, ctx.now, cal);
-                 });
+  return Command(
+      ctx, 200,
+      [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
+        return core::ChangeStatus(c, *status, ctx.who.user, ctx.now, cal);
+      });
 }
 
 Result<Response> PostTags(Context& ctx) {

@@ -9,7 +9,6 @@ namespace caredesk::http {
 
 namespace json = boost::json;
 
-
 static Result<core::Patient> ParsePatientDetails(const json::object& o, Timestamp now) {
   CD_TRY(CheckKeys(o, {"name", "date_of_birth", "phone", "email", "language"}, "patient"));
   core::Patient p;
@@ -53,7 +52,8 @@ Result<Inbound> ParseInbound(std::string_view raw, Timestamp now) {
 
   CD_TRY_ASSIGN(std::string from, RequireString(body, "from"));
   from = std::string(Trim(from));
-  if (from.empty() || from.size() > 320) return Invalid("from must have 1 to 320 characters", "from");
+  if (from.empty() || from.size() > 320)
+    return Invalid("from must have 1 to 320 characters", "from");
   bool is_phone_channel = in.channel == core::Channel::kSms || in.channel == core::Channel::kPhone;
   if (is_phone_channel || (in.channel != core::Channel::kEmail && core::LooksLikePhone(from))) {
     CD_TRY_ASSIGN(in.from, core::NormalizePhone(from, "1", "from"));
@@ -85,11 +85,11 @@ Result<Inbound> ParseInbound(std::string_view raw, Timestamp now) {
   }
   CD_TRY_ASSIGN(auto queue, OptionalString(body, "queue"));
   if (queue) {
-    if (queue->empty() || queue->size() > 64) return Invalid("queue must have 1 to 64 characters", "queue");
+    if (queue->empty() || queue->size() > 64)
+      return Invalid("queue must have 1 to 64 characters", "queue");
     in.queue = *queue;
   }
   return in;
 }
-
 
 }  // namespace caredesk::http

@@ -51,7 +51,9 @@ Result<Response> PostMessage(Context& ctx) {
     std::string_view k = Trim(*header);
     bool sane = !k.empty() && k.size() <= 200 &&
                 std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-    if (!sane) return Invalid("Idempotency-Key must be 1 to 200 printable ASCII characters", "Idempotency-Key");
+    if (!sane)
+      return Invalid("Idempotency-Key must be 1 to 200 printable ASCII characters",
+                     "Idempotency-Key");
     key = std::string(k);
   }
   CD_TRY_ASSIGN(Inbound in, ParseInbound(ctx.request.body, ctx.now));
@@ -64,7 +66,8 @@ Result<Response> PostMessage(Context& ctx) {
       CD_TRY_ASSIGN(auto previous, tx.GetIdempotentReply(*key));
       if (previous) {
         if (previous->request_hash != request_hash) {
-          return Conflict("Idempotency-Key was already used for a different request", "Idempotency-Key");
+          return Conflict("Idempotency-Key was already used for a different request",
+                          "Idempotency-Key");
         }
         status = 200;
         body = previous->body;
@@ -85,7 +88,8 @@ Result<Response> PostMessage(Context& ctx) {
       events.insert(events.end(), d.events.begin(), d.events.end());
     } else {
       CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-      core::SlaPolicy policy = core::SelectPolicy(policies, in.queue, in.channel, core::Priority::kNormal);
+      core::SlaPolicy policy =
+          core::SelectPolicy(policies, in.queue, in.channel, core::Priority::kNormal);
       core::Decision opened = core::OpenConversation(patient.id, in.channel, in.queue,
                                                      core::Priority::kNormal, policy, ctx.now, cal);
       CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, ctx.now, cal));
@@ -109,7 +113,8 @@ Result<Response> PostMessage(Context& ctx) {
     m.created_at = ctx.now;
     CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m)));
     for (core::Event& e : events) {
-      if (e.type == "message_received") e.data.emplace_back("message_id", std::to_string(m.id.value));
+      if (e.type == "message_received")
+        e.data.emplace_back("message_id", std::to_string(m.id.value));
     }
     CD_TRY(tx.AppendEvents(events));
     body = json::serialize(json::object{{"message_id", m.id.value},

@@ -15,9 +15,11 @@ namespace json = boost::json;
 
 namespace {
 
-#define CD_PATIENT_FIELDS                                                                   \
-  {"name", "date_of_birth", "phone", "email", "language", "preferred_channel", "consent_sms", \
-   "consent_email"}
+#define CD_PATIENT_FIELDS                                                                      \
+  {                                                                                            \
+    "name", "date_of_birth", "phone", "email", "language", "preferred_channel", "consent_sms", \
+        "consent_email"                                                                        \
+  }
 
 // Applies the fields present in `body` to `p`. With `partial`, absent fields keep their value
 // and explicit nulls clear optional ones.
@@ -47,7 +49,8 @@ Result<void> ApplyPatientFields(const json::object& body, core::Patient& p, bool
   CD_TRY_ASSIGN(auto channel, OptionalString(body, "preferred_channel"));
   if (channel) {
     p.preferred_channel = core::ParseChannel(*channel);
-    if (!p.preferred_channel) return Invalid("preferred_channel must be a channel name", "preferred_channel");
+    if (!p.preferred_channel)
+      return Invalid("preferred_channel must be a channel name", "preferred_channel");
   }
   CD_TRY_ASSIGN(auto sms, OptionalBool(body, "consent_sms"));
   if (sms) p.consent_sms = *sms;
@@ -64,7 +67,8 @@ Result<Response> ListPatients(Context& ctx) {
   int limit = 50;
   for (const auto& [key, value] : ctx.request.query) {
     if (key == "q") {
-      if (value.size() > 200 || !IsValidUtf8(value)) return Invalid("q must be at most 200 characters of text", "q");
+      if (value.size() > 200 || !IsValidUtf8(value))
+        return Invalid("q must be at most 200 characters of text", "q");
       q = std::string(Trim(value));
     } else if (key == "limit") {
       int v = 0;
@@ -121,17 +125,17 @@ Result<Response> CreatePatient(Context& ctx) {
   CD_TRY(core::ValidatePatient(p, ctx.now));
   p.created_at = p.updated_at = ctx.now;
   CD_TRY_ASSIGN(core::Patient created,
-                store::WriteValue<core::Patient>(ctx.store, ctx.who.tenant,
-                                                 [&](store::TenantTx& tx) -> Result<core::Patient> {
-                                                   CD_TRY_ASSIGN(core::Patient out, tx.InsertPatient(p));
-                                                   std::vector<core::Event> events(1);
-                                                   events[0].type = "patient_created";
-                                                   events[0].at = ctx.now;
-                                                   events[0].patient_id = out.id;
-                                                   events[0].actor = ctx.who.user;
-                                                   CD_TRY(tx.AppendEvents(events));
-                                                   return out;
-                                                 }));
+                store::WriteValue<core::Patient>(
+                    ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) -> Result<core::Patient> {
+                      CD_TRY_ASSIGN(core::Patient out, tx.InsertPatient(p));
+                      std::vector<core::Event> events(1);
+                      events[0].type = "patient_created";
+                      events[0].at = ctx.now;
+                      events[0].patient_id = out.id;
+                      events[0].actor = ctx.who.user;
+                      CD_TRY(tx.AppendEvents(events));
+                      return out;
+                    }));
   return JsonResponse(201, PatientView(created));
 }
 
@@ -155,7 +159,8 @@ Result<Response> PatchPatient(Context& ctx) {
                       p.updated_at = ctx.now;
                       CD_TRY(tx.UpdatePatient(p));
                       std::string fields;
-                      for (const auto& kv : body) fields += (fields.empty() ? "" : ",") + std::string(kv.key());
+                      for (const auto& kv : body)
+                        fields += (fields.empty() ? "" : ",") + std::string(kv.key());
                       std::vector<core::Event> events(1);
                       events[0].type = "patient_updated";
                       events[0].at = ctx.now;

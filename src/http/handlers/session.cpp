@@ -6,20 +6,22 @@ namespace caredesk::http {
 namespace json = boost::json;
 
 Result<Response> GetMe(Context& ctx) {
-  CD_TRY_ASSIGN(store::User user, store::ReadValue<store::User>(
-                                      ctx.store, ctx.who.tenant,
-                                      [&](store::TenantTx& tx) { return tx.GetUser(ctx.who.user); }));
-  CD_TRY_ASSIGN(store::Tenant tenant, store::ReadValue<store::Tenant>(
-                                          ctx.store, ctx.who.tenant,
-                                          [](store::TenantTx& tx) { return tx.GetTenant(); }));
+  CD_TRY_ASSIGN(store::User user,
+                store::ReadValue<store::User>(ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
+                  return tx.GetUser(ctx.who.user);
+                }));
+  CD_TRY_ASSIGN(store::Tenant tenant,
+                store::ReadValue<store::Tenant>(
+                    ctx.store, ctx.who.tenant, [](store::TenantTx& tx) { return tx.GetTenant(); }));
   return JsonResponse(200, json::object{{"user_id", user.id.value},
                                         {"email", user.email},
                                         {"display_name", user.display_name},
                                         {"role", core::Name(user.role)},
-                                        {"tenant", {{"id", tenant.id.value},
-                                                    {"slug", tenant.slug},
-                                                    {"name", tenant.name},
-                                                    {"time_zone", tenant.time_zone}}}});
+                                        {"tenant",
+                                         {{"id", tenant.id.value},
+                                          {"slug", tenant.slug},
+                                          {"name", tenant.name},
+                                          {"time_zone", tenant.time_zone}}}});
 }
 
 Result<Response> DeleteSession(Context& ctx) {

@@ -43,7 +43,7 @@ json::object MessageView(const core::Message& m) {
           {"channel", core::Name(m.channel)},
           {"author_id", m.author ? json::value(m.author.value) : json::value(nullptr)},
           {"from", m.kind == core::MessageKind::kInbound ? json::value(json::string(m.sender))
-                                                          : json::value(nullptr)},
+                                                         : json::value(nullptr)},
           {"text", m.text},
           {"delivery_status", core::Name(m.delivery)},
           {"created_at", FormatRfc3339(m.created_at)}};
@@ -63,10 +63,11 @@ json::object ConversationView(const core::Conversation& c, std::string_view sla_
                               std::optional<Timestamp> due_at, Timestamp now) {
   json::array tags;
   for (const auto& t : c.tags) tags.emplace_back(t);
-  json::object sla{{"state", sla_state},
-                   {"policy_id", c.sla.policy_id},
-                   {"due_at", TimeOrNull(due_at)},
-                   {"time_left_ms", due_at ? json::value((*due_at - now).count()) : json::value(nullptr)}};
+  json::object sla{
+      {"state", sla_state},
+      {"policy_id", c.sla.policy_id},
+      {"due_at", TimeOrNull(due_at)},
+      {"time_left_ms", due_at ? json::value((*due_at - now).count()) : json::value(nullptr)}};
   return {{"id", c.id.value},
           {"patient_id", c.patient_id.value},
           {"channel", core::Name(c.channel)},

@@ -43,7 +43,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(engine);
       auto db = (*engine)->Connect();
       ASSERT_TRUE(db);
-      ASSERT_TRUE((*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+      ASSERT_TRUE((*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ +
+                                       " CASCADE; CREATE SCHEMA " + schema_));
       url_ = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") +
              "options=-csearch_path%3D" + schema_;
     } else {
@@ -69,7 +70,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
     if (!schema_.empty()) {
       auto engine = postgres::OpenPostgres(PgUrl());
       if (engine) {
-        if (auto db = (*engine)->Connect()) (void)(*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+        if (auto db = (*engine)->Connect())
+          (void)(*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
       }
     }
   }
@@ -87,8 +89,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
 
   // A patient plus an open conversation on `channel`, with one inbound message of `text`.
   ConversationId MakeConversation(TenantId tenant, const std::string& text,
-                                  core::Channel channel = core::Channel::kSms,
-                                  Timestamp at = T0(), std::string queue = "front-desk") {
+                                  core::Channel channel = core::Channel::kSms, Timestamp at = T0(),
+                                  std::string queue = "front-desk") {
     ConversationId id;
     auto r = store_->Write(tenant, [&](TenantTx& tx) -> Result<void> {
       core::Patient p;
@@ -115,7 +117,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   }
 
   Result<InboxPage> List(TenantId tenant, InboxFilter f) {
-    return ReadValue<InboxPage>(*store_, tenant, [&](TenantTx& tx) { return tx.ListConversations(f); });
+    return ReadValue<InboxPage>(*store_, tenant,
+                                [&](TenantTx& tx) { return tx.ListConversations(f); });
   }
 
   static inline std::atomic<int> counter_{0};
@@ -274,9 +277,11 @@ TEST_P(ConformanceTest, PatientsAreFoundByPhoneEmailAndName) {
     EXPECT_TRUE(by_phone->consent_sms);
     CD_TRY_ASSIGN(auto by_email, tx.FindPatientByEmail("maria@example.com"));
     EXPECT_TRUE(by_email.has_value());
-    CD_TRY_ASSIGN(auto by_name, tx.SearchPatients("lópez", std::nullopt, std::nullopt, PatientId{}, 10));
+    CD_TRY_ASSIGN(auto by_name,
+                  tx.SearchPatients("lópez", std::nullopt, std::nullopt, PatientId{}, 10));
     EXPECT_EQ(by_name.size(), 1u);
-    CD_TRY_ASSIGN(auto wildcard, tx.SearchPatients("%", std::nullopt, std::nullopt, PatientId{}, 10));
+    CD_TRY_ASSIGN(auto wildcard,
+                  tx.SearchPatients("%", std::nullopt, std::nullopt, PatientId{}, 10));
     EXPECT_TRUE(wildcard.empty()) << "LIKE wildcards in input are literal";
     return {};
   });
@@ -375,7 +380,8 @@ TEST_P(ConformanceTest, EventsAndMessagesRoundTrip) {
     CD_TRY_ASSIGN(auto events, tx.ListEvents(id));
     EXPECT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0].type, "conversation_created");
-    EXPECT_THAT(events[0].data, ::testing::Contains(std::pair<std::string, std::string>("channel", "sms")));
+    EXPECT_THAT(events[0].data,
+                ::testing::Contains(std::pair<std::string, std::string>("channel", "sms")));
     return {};
   });
   ASSERT_TRUE(r) << r.error().message;
@@ -391,15 +397,13 @@ TEST_P(ConformanceTest, IdempotentRepliesAreKeptPerTenant) {
   });
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().kind, ErrorKind::kConflict);
-  auto got = ReadValue<std::optional<IdempotentReply>>(*store_, a_, [](TenantTx& tx) {
-    return tx.GetIdempotentReply("key-1");
-  });
+  auto got = ReadValue<std::optional<IdempotentReply>>(
+      *store_, a_, [](TenantTx& tx) { return tx.GetIdempotentReply("key-1"); });
   ASSERT_TRUE(got);
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->body, "{\"message_id\":1}");
-  auto other = ReadValue<std::optional<IdempotentReply>>(*store_, b_, [](TenantTx& tx) {
-    return tx.GetIdempotentReply("key-1");
-  });
+  auto other = ReadValue<std::optional<IdempotentReply>>(
+      *store_, b_, [](TenantTx& tx) { return tx.GetIdempotentReply("key-1"); });
   ASSERT_TRUE(other);
   EXPECT_FALSE(other->has_value());
 }
@@ -442,7 +446,8 @@ TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().field, "email");
   // Sessions are not reachable by token from another tenant.
-  auto cross = store_->Write(b_, [&](TenantTx& tx) { return tx.InsertApiToken(user, "x", "x", T0(), std::nullopt); });
+  auto cross = store_->Write(
+      b_, [&](TenantTx& tx) { return tx.InsertApiToken(user, "x", "x", T0(), std::nullopt); });
   ASSERT_FALSE(cross);
   EXPECT_EQ(cross.error().kind, ErrorKind::kNotFound);
 
@@ -450,10 +455,13 @@ TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->has_value());
   EXPECT_EQ((*s)->csrf_token, "csrf");
-  EXPECT_FALSE(store_->AuthenticateSession("sesshash", T0() + std::chrono::hours(13), std::chrono::hours(24))
-                   ->has_value()) << "expired";
+  EXPECT_FALSE(
+      store_->AuthenticateSession("sesshash", T0() + std::chrono::hours(13), std::chrono::hours(24))
+          ->has_value())
+      << "expired";
   ASSERT_TRUE(store_->Write(a_, [](TenantTx& tx) { return tx.RevokeSession("sesshash", T0()); }));
-  EXPECT_FALSE(store_->AuthenticateSession("sesshash", T0() + minutes(1), minutes(15))->has_value());
+  EXPECT_FALSE(
+      store_->AuthenticateSession("sesshash", T0() + minutes(1), minutes(15))->has_value());
   auto login = store_->FindLogin("alpha", "agent@alpha.example");
   ASSERT_TRUE(login);
   ASSERT_TRUE(login->has_value());

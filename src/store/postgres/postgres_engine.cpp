@@ -35,7 +35,9 @@ constexpr Oid kUnknownOid = 0;  // let the server infer the type from context
 
 std::string_view SqlForLog(std::string_view sql) { return sql.substr(0, kLoggedSqlBytes); }
 
-std::string_view OrEmpty(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
+std::string_view OrEmpty(const char* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s);
+}
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -109,7 +111,8 @@ std::string RewritePlaceholders(std::string_view sql, std::size_t* count) {
     } else if (c == '$' && (i == 0 || !IsIdentChar(sql[i - 1]))) {
       // $tag$ ... $tag$ (tag may be empty); $1 style positional parameters are left as they are.
       std::size_t j = i + 1;
-      while (j < size && IsIdentChar(sql[j]) && !(j == i + 1 && sql[j] >= '0' && sql[j] <= '9')) ++j;
+      while (j < size && IsIdentChar(sql[j]) && !(j == i + 1 && sql[j] >= '0' && sql[j] <= '9'))
+        ++j;
       if (j < size && sql[j] == '$') {
         const std::string_view tag = sql.substr(i, j - i + 1);
         std::size_t end = sql.find(tag, j + 1);
@@ -139,8 +142,9 @@ bool IsValidSavepointName(std::string_view name) {
 // Server notices and warnings go to the log as severity and SQLSTATE only: their text may
 // quote values (RAISE NOTICE in a function, for one).
 void OnNotice(void* /*arg*/, const PGresult* res) {
-  log::Warn("postgres_notice", {{"severity", OrEmpty(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED))},
-                                {"sqlstate", OrEmpty(PQresultErrorField(res, PG_DIAG_SQLSTATE))}});
+  log::Warn("postgres_notice",
+            {{"severity", OrEmpty(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED))},
+             {"sqlstate", OrEmpty(PQresultErrorField(res, PG_DIAG_SQLSTATE))}});
 }
 
 SqlValue ReadValue(const PGresult* res, int row, int col) {
@@ -164,8 +168,10 @@ SqlValue ReadValue(const PGresult* res, int row, int col) {
       if (ec == std::errc() && end == p + len) return v;
       break;  // out of double's range (numeric can be): keep the exact text
     }
-    case kBoolOid: return std::int64_t{len > 0 && p[0] == 't' ? 1 : 0};
-    default: break;
+    case kBoolOid:
+      return std::int64_t{len > 0 && p[0] == 't' ? 1 : 0};
+    default:
+      break;
   }
   return std::string(p, len);
 }
@@ -214,7 +220,8 @@ class PostgresConnection final : public SqlConnection {
 
   Result<void> Begin() override {
     CD_TRY(Ready());
-    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return Internal("a transaction is already open");
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE)
+      return Internal("a transaction is already open");
     return Simple("BEGIN");
   }
 
@@ -310,12 +317,14 @@ class PostgresConnection final : public SqlConnection {
     const std::string_view constraint =
         OrEmpty(res == nullptr ? nullptr : PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME));
     if (state == "23505") {
-      log::Info("postgres_conflict",
-                {{"op", op}, {"sqlstate", state}, {"constraint", constraint}, {"sql", SqlForLog(sql)}});
+      log::Info(
+          "postgres_conflict",
+          {{"op", op}, {"sqlstate", state}, {"constraint", constraint}, {"sql", SqlForLog(sql)}});
       return Conflict("unique constraint violated");
     }
-    const bool retryable = state.starts_with("08") || state.starts_with("53") || state.starts_with("57P") ||
-                           state == "40001" || state == "40P01" || state == "55P03";
+    const bool retryable = state.starts_with("08") || state.starts_with("53") ||
+                           state.starts_with("57P") || state == "40001" || state == "40P01" ||
+                           state == "55P03";
     if (retryable) {
       log::Warn("postgres_unavailable", {{"op", op}, {"sqlstate", state}, {"sql", SqlForLog(sql)}});
       return Unavailable("database unavailable (SQLSTATE " + std::string(state) + ")");
@@ -323,22 +332,26 @@ class PostgresConnection final : public SqlConnection {
     if (state.starts_with("42")) {
       // Syntax and access-rule errors describe the SQL text (names, tokens, types), not data;
       // their primary message is the only useful hint for a typo.
-      log::Error("postgres_error", {{"op", op},
-                                    {"sqlstate", state},
-                                    {"error", OrEmpty(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))},
-                                    {"sql", SqlForLog(sql)}});
-    } else {
       log::Error("postgres_error",
-                 {{"op", op}, {"sqlstate", state}, {"constraint", constraint}, {"sql", SqlForLog(sql)}});
+                 {{"op", op},
+                  {"sqlstate", state},
+                  {"error", OrEmpty(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))},
+                  {"sql", SqlForLog(sql)}});
+    } else {
+      log::Error(
+          "postgres_error",
+          {{"op", op}, {"sqlstate", state}, {"constraint", constraint}, {"sql", SqlForLog(sql)}});
     }
-    return Internal("database error (SQLSTATE " + std::string(state.empty() ? "none" : state) + ")");
+    return Internal("database error (SQLSTATE " + std::string(state.empty() ? "none" : state) +
+                    ")");
   }
 
   // A command without parameters or results, over the simple-query protocol.
   Result<void> Simple(const std::string& sql) {
     ResultPtr res(PQexec(conn_, sql.c_str()));
     const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Fail(res.get(), "exec", sql);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+      return Fail(res.get(), "exec", sql);
     NoteTransactionState();
     return {};
   }
@@ -367,8 +380,9 @@ class PostgresConnection final : public SqlConnection {
     CachedSql scratch;
     CachedSql* entry = Lookup(sql, &scratch);
     if (entry->param_count != params.size()) {
-      log::Error("postgres_param_count",
-                 {{"expected", entry->param_count}, {"given", params.size()}, {"sql", SqlForLog(sql)}});
+      log::Error(
+          "postgres_param_count",
+          {{"expected", entry->param_count}, {"given", params.size()}, {"sql", SqlForLog(sql)}});
       return Internal("wrong number of SQL parameters");
     }
 
@@ -405,10 +419,10 @@ class PostgresConnection final : public SqlConnection {
         CD_TRY_ASSIGN(name, Prepare(*entry, signature, types, sql));
       }
       const int n = static_cast<int>(params.size());
-      ResultPtr res(name != nullptr
-                        ? PQexecPrepared(conn_, name->c_str(), n, values.data(), nullptr, nullptr, 0)
-                        : PQexecParams(conn_, entry->text.c_str(), n, types.data(), values.data(), nullptr,
-                                       nullptr, 0));
+      ResultPtr res(name != nullptr ? PQexecPrepared(conn_, name->c_str(), n, values.data(),
+                                                     nullptr, nullptr, 0)
+                                    : PQexecParams(conn_, entry->text.c_str(), n, types.data(),
+                                                   values.data(), nullptr, nullptr, 0));
       const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         NoteTransactionState();
@@ -417,8 +431,10 @@ class PostgresConnection final : public SqlConnection {
       }
       // A cached plan whose result shape changed (ALTER TABLE under SELECT *), or a statement
       // someone DEALLOCATEd: forget it. Outside a transaction nothing happened, so retry once.
-      const std::string_view state = OrEmpty(res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr);
-      if (name != nullptr && (state == "0A000" || state == "26000") && PQstatus(conn_) == CONNECTION_OK) {
+      const std::string_view state =
+          OrEmpty(res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr);
+      if (name != nullptr && (state == "0A000" || state == "26000") &&
+          PQstatus(conn_) == CONNECTION_OK) {
         entry->prepared.clear();
         if (attempt == 0 && PQtransactionStatus(conn_) == PQTRANS_IDLE) continue;
       }
@@ -433,9 +449,10 @@ class PostgresConnection final : public SqlConnection {
       if (sig == signature) return &name;
     }
     std::string name = "cd_" + std::to_string(++prepared_count_);
-    ResultPtr res(
-        PQprepare(conn_, name.c_str(), entry.text.c_str(), static_cast<int>(types.size()), types.data()));
-    if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) return Fail(res.get(), "prepare", sql);
+    ResultPtr res(PQprepare(conn_, name.c_str(), entry.text.c_str(), static_cast<int>(types.size()),
+                            types.data()));
+    if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK)
+      return Fail(res.get(), "prepare", sql);
     entry.prepared.emplace_back(signature, std::move(name));
     return &entry.prepared.back().second;
   }
@@ -452,8 +469,8 @@ class PostgresConnection final : public SqlConnection {
   }
 
   PGconn* conn_;
-  bool in_txn_ = false;             // a transaction was open after the last command
-  bool txn_lost_ = false;           // the connection died with a transaction open; Rollback() clears
+  bool in_txn_ = false;    // a transaction was open after the last command
+  bool txn_lost_ = false;  // the connection died with a transaction open; Rollback() clears
   std::size_t prepared_count_ = 0;  // names statements; bounds the cache
   std::unordered_map<std::string, CachedSql, StringHash, std::equal_to<>> statements_;
 };
@@ -483,7 +500,8 @@ class PostgresEngine final : public SqlEngine {
   Result<std::string> IntegrityCheck() override {
     CD_TRY_ASSIGN(auto conn, Connect());
     CD_TRY_ASSIGN(auto rows, conn->Query("SELECT 1", {}));
-    if (rows.size() != 1 || rows[0].OptInt(0) != 1) return Internal("SELECT 1 returned something else");
+    if (rows.size() != 1 || rows[0].OptInt(0) != 1)
+      return Internal("SELECT 1 returned something else");
     return std::string("ok");
   }
 

@@ -56,15 +56,17 @@ class PostgresEngineTest : public ::testing::Test {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     schema_ = "cdt_" + std::to_string(getpid()) + "_";
     for (char c : std::string(info->name())) {
-      schema_ += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+      schema_ +=
+          std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
     }
     schema_.resize(std::min<std::size_t>(schema_.size(), 63));
 
     admin_ = RawConnect();
     ASSERT_NE(admin_, nullptr);
-    ASSERT_TRUE(
-        admin_->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_)
-            .has_value());
+    ASSERT_TRUE(admin_
+                    ->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ +
+                                    " CASCADE; CREATE SCHEMA " + schema_)
+                    .has_value());
     conn_ = Connect();
     ASSERT_NE(conn_, nullptr);
     ASSERT_TRUE(conn_->ExecuteScript(kSchema).has_value());
@@ -73,7 +75,8 @@ class PostgresEngineTest : public ::testing::Test {
   void TearDown() override {
     conn_.reset();
     if (admin_ != nullptr) {
-      EXPECT_TRUE(admin_->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE").has_value());
+      EXPECT_TRUE(
+          admin_->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE").has_value());
     }
   }
 
@@ -153,7 +156,8 @@ TEST_F(PostgresEngineTest, ValuesRoundTrip) {
   const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
   constexpr std::string_view kInsertFull =
       "INSERT INTO patients (mrn, name, weight, visits) VALUES (?, ?, ?, ?)";
-  const std::string utf8 = "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x99\x82";  // Zoë 日本 🙂
+  const std::string utf8 =
+      "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x99\x82";  // Zoë 日本 🙂
   const std::string quotes = "it's \"?\" \\ $1";
 
   ASSERT_TRUE(conn_->Execute(kInsertFull, {"a"s, utf8, 72.25, kMin}).has_value());
@@ -183,7 +187,8 @@ TEST_F(PostgresEngineTest, ValuesRoundTrip) {
 
 TEST_F(PostgresEngineTest, ColumnTypesMapByOid) {
   auto rows = conn_->Query(
-      "SELECT 7::smallint, 8::integer, 9::bigint, 1.5::real, 2.25::double precision, 3.125::numeric, "
+      "SELECT 7::smallint, 8::integer, 9::bigint, 1.5::real, 2.25::double precision, "
+      "3.125::numeric, "
       "TRUE, FALSE, 'x'::text, DATE '2024-02-29', NULL::bigint, 0.1::double precision, "
       "SUM(v) FROM (VALUES (9007199254740993::bigint)) AS t(v)");
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
@@ -206,9 +211,9 @@ TEST_F(PostgresEngineTest, ColumnTypesMapByOid) {
 
 TEST_F(PostgresEngineTest, ParameterTypes) {
   // int64 is sent as bigint, so arithmetic near the limits works; text is typed by context.
-  auto rows =
-      conn_->Query("SELECT ? + 1, ? * 2, ?, CAST(? AS BIGINT) IS NULL, CAST(? AS DATE) + 1",
-                   {std::numeric_limits<std::int64_t>::max() - 1, 1.25, "t"s, SqlValue{}, "2024-02-28"s});
+  auto rows = conn_->Query(
+      "SELECT ? + 1, ? * 2, ?, CAST(? AS BIGINT) IS NULL, CAST(? AS DATE) + 1",
+      {std::numeric_limits<std::int64_t>::max() - 1, 1.25, "t"s, SqlValue{}, "2024-02-28"s});
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
   const SqlRow& r = (*rows)[0];
   EXPECT_EQ(r.Int(0), std::numeric_limits<std::int64_t>::max());
@@ -226,7 +231,8 @@ TEST_F(PostgresEngineTest, ParameterTypes) {
 
 TEST_F(PostgresEngineTest, PlaceholdersInLiteralsAndCommentsAreKept) {
   auto rows = conn_->Query(
-      "SELECT '?' AS \"why?\", ? AS p, 'it''s ?', E'\\'?', $$?$$, $x$ ? $x$ /* ? /* ? */ */ -- ?\n, ?",
+      "SELECT '?' AS \"why?\", ? AS p, 'it''s ?', E'\\'?', $$?$$, $x$ ? $x$ /* ? /* ? */ */ -- "
+      "?\n, ?",
       {"one"s, "two"s});
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
   const SqlRow& r = (*rows)[0];
@@ -260,7 +266,8 @@ TEST_F(PostgresEngineTest, UniqueViolationIsConflict) {
 }
 
 TEST_F(PostgresEngineTest, OtherConstraintViolationsAreInternal) {
-  auto fk = conn_->Execute("INSERT INTO notes (patient_id, body) VALUES (?, ?)", {std::int64_t{999}, "x"s});
+  auto fk = conn_->Execute("INSERT INTO notes (patient_id, body) VALUES (?, ?)",
+                           {std::int64_t{999}, "x"s});
   ASSERT_FALSE(fk.has_value());
   EXPECT_EQ(fk.error().kind, ErrorKind::kInternal);
   auto not_null = conn_->Execute("INSERT INTO patients (mrn) VALUES (?)", {SqlValue{}});
@@ -270,8 +277,8 @@ TEST_F(PostgresEngineTest, OtherConstraintViolationsAreInternal) {
 
 TEST_F(PostgresEngineTest, OnConflictDoNothing) {
   InsertPatient(*conn_, "SAME");
-  auto rows = conn_->Query("INSERT INTO patients (mrn) VALUES (?) ON CONFLICT (mrn) DO NOTHING RETURNING id",
-                           {"SAME"s});
+  auto rows = conn_->Query(
+      "INSERT INTO patients (mrn) VALUES (?) ON CONFLICT (mrn) DO NOTHING RETURNING id", {"SAME"s});
   ASSERT_TRUE(rows.has_value());
   EXPECT_TRUE(rows->empty());
 }
@@ -387,7 +394,8 @@ TEST_F(PostgresEngineTest, ManyDistinctStatementsStayCorrect) {
 }
 
 TEST_F(PostgresEngineTest, CachedStatementSurvivesSchemaChange) {
-  ASSERT_TRUE(conn_->ExecuteScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);").has_value());
+  ASSERT_TRUE(
+      conn_->ExecuteScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);").has_value());
   auto before = conn_->Query("SELECT * FROM t");
   ASSERT_TRUE(before.has_value());
   EXPECT_EQ((*before)[0].columns.size(), 1u);

@@ -44,7 +44,7 @@ class SqlConnection {
   // Runs a script of several statements without parameters (migrations).
   virtual Result<void> ExecuteScript(std::string_view sql) = 0;
 
-  virtual Result<void> Begin() = 0;     // BEGIN (IMMEDIATE on SQLite)
+  virtual Result<void> Begin() = 0;  // BEGIN (IMMEDIATE on SQLite)
   virtual Result<void> Commit() = 0;
   virtual Result<void> Rollback() = 0;
   virtual Result<void> Savepoint(std::string_view name) = 0;

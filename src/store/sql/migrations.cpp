@@ -5,65 +5,85 @@ namespace {
 
 // The two dialects differ only in how ids are generated and in a few types; every table
 // carries tenant_id and every index leads with it, so each query stays within one tenant.
-#define CD_TABLES(ID, TEXT)                                                                      \
-  "CREATE TABLE tenants (id " ID ", slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"             \
-  " time_zone TEXT NOT NULL, business_hours TEXT NOT NULL, holidays TEXT NOT NULL DEFAULT '',"   \
-  " created_at BIGINT NOT NULL);"                                                                \
-  "CREATE TABLE locations (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"         \
-  " name TEXT NOT NULL, address TEXT NOT NULL DEFAULT '', business_hours TEXT NOT NULL DEFAULT '');" \
-  "CREATE INDEX locations_tenant ON locations(tenant_id, id);"                                  \
-  "CREATE TABLE users (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"             \
-  " email TEXT NOT NULL, display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL," \
-  " languages TEXT NOT NULL DEFAULT '', queues TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1," \
-  " created_at BIGINT NOT NULL, UNIQUE (tenant_id, email));"                                     \
-  "CREATE TABLE api_tokens (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"        \
-  " user_id BIGINT NOT NULL REFERENCES users(id), token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL," \
-  " created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT);"                         \
-  "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, tenant_id BIGINT NOT NULL REFERENCES tenants(id)," \
-  " user_id BIGINT NOT NULL REFERENCES users(id), csrf_token TEXT NOT NULL, created_at BIGINT NOT NULL," \
-  " last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT);"             \
-  "CREATE TABLE sla_policies (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"      \
-  " name TEXT NOT NULL, queue TEXT, channel TEXT, priority TEXT, first_response_ms BIGINT NOT NULL," \
-  " next_response_ms BIGINT NOT NULL, resolution_ms BIGINT NOT NULL, at_risk_fraction " TEXT " NOT NULL);" \
-  "CREATE INDEX sla_policies_tenant ON sla_policies(tenant_id, id);"                            \
-  "CREATE TABLE patients (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"          \
-  " name TEXT NOT NULL, name_lower TEXT NOT NULL, date_of_birth TEXT, phone TEXT, email TEXT,"  \
-  " language TEXT NOT NULL, preferred_channel TEXT, consent_sms INTEGER NOT NULL,"               \
-  " consent_email INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"    \
-  "CREATE INDEX patients_phone ON patients(tenant_id, phone);"                                  \
-  "CREATE INDEX patients_email ON patients(tenant_id, email);"                                  \
-  "CREATE TABLE conversations (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"     \
-  " patient_id BIGINT NOT NULL REFERENCES patients(id), channel TEXT NOT NULL, status TEXT NOT NULL," \
-  " priority TEXT NOT NULL, queue TEXT NOT NULL, assignee_id BIGINT NOT NULL DEFAULT 0,"         \
-  " category TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL,"          \
-  " updated_at BIGINT NOT NULL, last_message_at BIGINT NOT NULL, first_response_at BIGINT,"      \
+#define CD_TABLES(ID, TEXT)                                                                        \
+  "CREATE TABLE tenants (id " ID                                                                   \
+  ", slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"                                               \
+  " time_zone TEXT NOT NULL, business_hours TEXT NOT NULL, holidays TEXT NOT NULL DEFAULT '',"     \
+  " created_at BIGINT NOT NULL);"                                                                  \
+  "CREATE TABLE locations (id " ID                                                                 \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " name TEXT NOT NULL, address TEXT NOT NULL DEFAULT '', business_hours TEXT NOT NULL DEFAULT "   \
+  "'');"                                                                                           \
+  "CREATE INDEX locations_tenant ON locations(tenant_id, id);"                                     \
+  "CREATE TABLE users (id " ID                                                                     \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " email TEXT NOT NULL, display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT "  \
+  "NULL,"                                                                                          \
+  " languages TEXT NOT NULL DEFAULT '', queues TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL " \
+  "DEFAULT 1,"                                                                                     \
+  " created_at BIGINT NOT NULL, UNIQUE (tenant_id, email));"                                       \
+  "CREATE TABLE api_tokens (id " ID                                                                \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " user_id BIGINT NOT NULL REFERENCES users(id), token_hash TEXT NOT NULL UNIQUE, name TEXT NOT " \
+  "NULL,"                                                                                          \
+  " created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT);"                            \
+  "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, tenant_id BIGINT NOT NULL REFERENCES "         \
+  "tenants(id),"                                                                                   \
+  " user_id BIGINT NOT NULL REFERENCES users(id), csrf_token TEXT NOT NULL, created_at BIGINT "    \
+  "NOT NULL,"                                                                                      \
+  " last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT);"                 \
+  "CREATE TABLE sla_policies (id " ID                                                              \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " name TEXT NOT NULL, queue TEXT, channel TEXT, priority TEXT, first_response_ms BIGINT NOT "    \
+  "NULL,"                                                                                          \
+  " next_response_ms BIGINT NOT NULL, resolution_ms BIGINT NOT NULL, at_risk_fraction " TEXT       \
+  " NOT NULL);"                                                                                    \
+  "CREATE INDEX sla_policies_tenant ON sla_policies(tenant_id, id);"                               \
+  "CREATE TABLE patients (id " ID                                                                  \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " name TEXT NOT NULL, name_lower TEXT NOT NULL, date_of_birth TEXT, phone TEXT, email TEXT,"     \
+  " language TEXT NOT NULL, preferred_channel TEXT, consent_sms INTEGER NOT NULL,"                 \
+  " consent_email INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"      \
+  "CREATE INDEX patients_phone ON patients(tenant_id, phone);"                                     \
+  "CREATE INDEX patients_email ON patients(tenant_id, email);"                                     \
+  "CREATE TABLE conversations (id " ID                                                             \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " patient_id BIGINT NOT NULL REFERENCES patients(id), channel TEXT NOT NULL, status TEXT NOT "   \
+  "NULL,"                                                                                          \
+  " priority TEXT NOT NULL, queue TEXT NOT NULL, assignee_id BIGINT NOT NULL DEFAULT 0,"           \
+  " category TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL,"            \
+  " updated_at BIGINT NOT NULL, last_message_at BIGINT NOT NULL, first_response_at BIGINT,"        \
   " resolved_at BIGINT, reopen_count INTEGER NOT NULL DEFAULT 0, awaiting_agent INTEGER NOT NULL," \
-  " sla TEXT NOT NULL, sla_state TEXT NOT NULL, sla_due_sort BIGINT NOT NULL, sla_timer_at BIGINT);" \
-  "CREATE INDEX conversations_recent ON conversations(tenant_id, updated_at, id);"              \
-  "CREATE INDEX conversations_status ON conversations(tenant_id, status, updated_at, id);"      \
-  "CREATE INDEX conversations_due ON conversations(tenant_id, sla_due_sort, id);"               \
-  "CREATE INDEX conversations_patient ON conversations(tenant_id, patient_id, id);"             \
-  "CREATE INDEX conversations_assignee ON conversations(tenant_id, assignee_id, updated_at, id);" \
-  "CREATE INDEX conversations_timer ON conversations(sla_timer_at) WHERE sla_timer_at IS NOT NULL;" \
-  "CREATE TABLE messages (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"          \
-  " conversation_id BIGINT NOT NULL REFERENCES conversations(id), kind TEXT NOT NULL,"           \
-  " channel TEXT NOT NULL, author_id BIGINT NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '',"\
-  " body TEXT NOT NULL, delivery TEXT NOT NULL, created_at BIGINT NOT NULL);"                   \
-  "CREATE INDEX messages_conversation ON messages(tenant_id, conversation_id, id);"             \
-  "CREATE TABLE message_tokens (tenant_id BIGINT NOT NULL, token TEXT NOT NULL,"                \
-  " conversation_id BIGINT NOT NULL, PRIMARY KEY (tenant_id, token, conversation_id));"         \
-  "CREATE TABLE events (id " ID ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"            \
-  " conversation_id BIGINT NOT NULL DEFAULT 0, patient_id BIGINT NOT NULL DEFAULT 0,"            \
-  " type TEXT NOT NULL, at BIGINT NOT NULL, actor_id BIGINT NOT NULL DEFAULT 0, data TEXT NOT NULL);" \
-  "CREATE INDEX events_conversation ON events(tenant_id, conversation_id, id);"                 \
-  "CREATE INDEX events_time ON events(tenant_id, at);"                                          \
-  "CREATE TABLE idempotency_keys (tenant_id BIGINT NOT NULL, idem_key TEXT NOT NULL,"           \
-  " request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"                    \
+  " sla TEXT NOT NULL, sla_state TEXT NOT NULL, sla_due_sort BIGINT NOT NULL, sla_timer_at "       \
+  "BIGINT);"                                                                                       \
+  "CREATE INDEX conversations_recent ON conversations(tenant_id, updated_at, id);"                 \
+  "CREATE INDEX conversations_status ON conversations(tenant_id, status, updated_at, id);"         \
+  "CREATE INDEX conversations_due ON conversations(tenant_id, sla_due_sort, id);"                  \
+  "CREATE INDEX conversations_patient ON conversations(tenant_id, patient_id, id);"                \
+  "CREATE INDEX conversations_assignee ON conversations(tenant_id, assignee_id, updated_at, id);"  \
+  "CREATE INDEX conversations_timer ON conversations(sla_timer_at) WHERE sla_timer_at IS NOT "     \
+  "NULL;"                                                                                          \
+  "CREATE TABLE messages (id " ID                                                                  \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " conversation_id BIGINT NOT NULL REFERENCES conversations(id), kind TEXT NOT NULL,"             \
+  " channel TEXT NOT NULL, author_id BIGINT NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '',"  \
+  " body TEXT NOT NULL, delivery TEXT NOT NULL, created_at BIGINT NOT NULL);"                      \
+  "CREATE INDEX messages_conversation ON messages(tenant_id, conversation_id, id);"                \
+  "CREATE TABLE message_tokens (tenant_id BIGINT NOT NULL, token TEXT NOT NULL,"                   \
+  " conversation_id BIGINT NOT NULL, PRIMARY KEY (tenant_id, token, conversation_id));"            \
+  "CREATE TABLE events (id " ID                                                                    \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                            \
+  " conversation_id BIGINT NOT NULL DEFAULT 0, patient_id BIGINT NOT NULL DEFAULT 0,"              \
+  " type TEXT NOT NULL, at BIGINT NOT NULL, actor_id BIGINT NOT NULL DEFAULT 0, data TEXT NOT "    \
+  "NULL);"                                                                                         \
+  "CREATE INDEX events_conversation ON events(tenant_id, conversation_id, id);"                    \
+  "CREATE INDEX events_time ON events(tenant_id, at);"                                             \
+  "CREATE TABLE idempotency_keys (tenant_id BIGINT NOT NULL, idem_key TEXT NOT NULL,"              \
+  " request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"                      \
   " created_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, idem_key));"
 
 const std::vector<Migration> kMigrations = {
-    {1, "inbox, patients, staff, SLA",
-     CD_TABLES("INTEGER PRIMARY KEY", "REAL"),
+    {1, "inbox, patients, staff, SLA", CD_TABLES("INTEGER PRIMARY KEY", "REAL"),
      CD_TABLES("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "DOUBLE PRECISION")},
 };
 

@@ -71,8 +71,9 @@ class SqlStore final : public Store {
   Result<void> Read(TenantId tenant, TxFn fn) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
     SqlConnection& db = *lease.db;
-    if (auto begun = db.Execute(db.Dialect() == "postgres" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                                                            : "BEGIN");
+    if (auto begun = db.Execute(db.Dialect() == "postgres"
+                                    ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                    : "BEGIN");
         !begun) {
       lease.broken = true;
       return begun.error();
@@ -104,8 +105,8 @@ class SqlStore final : public Store {
 
   Result<std::optional<Tenant>> FindTenantBySlug(std::string_view slug) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT id FROM tenants WHERE slug = ?",
-                                             {std::string(slug)}));
+    CD_TRY_ASSIGN(auto rows,
+                  lease.db->Query("SELECT id FROM tenants WHERE slug = ?", {std::string(slug)}));
     if (rows.empty()) return std::optional<Tenant>{};
     TenantId id{rows[0].Int(0)};
     auto tx = MakeSqlTenantTx(*lease.db, id);
@@ -116,11 +117,14 @@ class SqlStore final : public Store {
   Result<std::optional<Principal>> AuthenticateToken(std::string_view token_hash,
                                                      Timestamp now) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query(
-        "SELECT t.tenant_id, t.user_id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id "
-        "AND u.tenant_id = t.tenant_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
-        "AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1",
-        {std::string(token_hash), ToEpochMillis(now)}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        lease.db->Query(
+            "SELECT t.tenant_id, t.user_id, u.role FROM api_tokens t JOIN users u ON u.id = "
+            "t.user_id "
+            "AND u.tenant_id = t.tenant_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
+            "AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1",
+            {std::string(token_hash), ToEpochMillis(now)}));
     if (rows.empty()) return std::optional<Principal>{};
     Principal p;
     p.tenant = TenantId{rows[0].Int(0)};
@@ -129,15 +133,16 @@ class SqlStore final : public Store {
     return std::optional<Principal>{std::move(p)};
   }
 
-  Result<std::optional<Principal>> AuthenticateSession(std::string_view session_hash,
-                                                       Timestamp now,
+  Result<std::optional<Principal>> AuthenticateSession(std::string_view session_hash, Timestamp now,
                                                        Millis idle_timeout) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query(
-        "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at FROM sessions s "
-        "JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id_hash = ? "
-        "AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
-        {std::string(session_hash), ToEpochMillis(now), ToEpochMillis(now - idle_timeout)}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        lease.db->Query(
+            "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at FROM sessions s "
+            "JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id_hash = ? "
+            "AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
+            {std::string(session_hash), ToEpochMillis(now), ToEpochMillis(now - idle_timeout)}));
     if (rows.empty()) return std::optional<Principal>{};
     Principal p;
     p.tenant = TenantId{rows[0].Int(0)};
@@ -152,10 +157,10 @@ class SqlStore final : public Store {
   Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
                                                std::string_view email) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query(
-        "SELECT u.tenant_id, u.id, u.password_hash FROM users u JOIN tenants t ON t.id = u.tenant_id "
-        "WHERE t.slug = ? AND u.email = ? AND u.active = 1",
-        {std::string(tenant_slug), std::string(email)}));
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT u.tenant_id, u.id, u.password_hash FROM users "
+                                             "u JOIN tenants t ON t.id = u.tenant_id "
+                                             "WHERE t.slug = ? AND u.email = ? AND u.active = 1",
+                                             {std::string(tenant_slug), std::string(email)}));
     if (rows.empty()) return std::optional<LoginRecord>{};
     return std::optional<LoginRecord>{
         LoginRecord{TenantId{rows[0].Int(0)}, UserId{rows[0].Int(1)}, rows[0].Text(2)}};
@@ -163,10 +168,10 @@ class SqlStore final : public Store {
 
   Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query(
-        "SELECT tenant_id, id FROM conversations WHERE sla_timer_at IS NOT NULL AND sla_timer_at <= ? "
-        "ORDER BY sla_timer_at LIMIT ?",
-        {ToEpochMillis(now), std::int64_t{limit}}));
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, id FROM conversations WHERE "
+                                             "sla_timer_at IS NOT NULL AND sla_timer_at <= ? "
+                                             "ORDER BY sla_timer_at LIMIT ?",
+                                             {ToEpochMillis(now), std::int64_t{limit}}));
     std::vector<TimerDue> out;
     for (const SqlRow& r : rows) out.push_back({TenantId{r.Int(0)}, ConversationId{r.Int(1)}});
     return out;
@@ -205,7 +210,8 @@ class SqlStore final : public Store {
   Result<ReaderLease> AcquireReader() {
     {
       std::unique_lock lock(readers_mutex_);
-      reader_available_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
+      reader_available_.wait(
+          lock, [&] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
       if (!idle_readers_.empty()) {
         auto db = std::move(idle_readers_.back());
         idle_readers_.pop_back();
@@ -248,12 +254,14 @@ class SqlStore final : public Store {
   }
 
   Result<int> ApplyMigrations(SqlConnection& db, bool pg) {
-    CD_TRY(db.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                      "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
+    CD_TRY(
+        db.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
     int applied = 0;
     for (const Migration& m : AllMigrations()) {
       CD_TRY(db.Begin());
-      auto done = db.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}});
+      auto done =
+          db.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}});
       if (!done) {
         (void)db.Rollback();
         return done.error();
@@ -264,8 +272,9 @@ class SqlStore final : public Store {
       }
       auto run = db.ExecuteScript(pg ? m.postgres : m.sqlite);
       if (run) {
-        run = db.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                         {std::int64_t{m.version}, std::string(m.name), ToEpochMillis(WallNow())});
+        run =
+            db.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                       {std::int64_t{m.version}, std::string(m.name), ToEpochMillis(WallNow())});
       }
       if (!run) {
         (void)db.Rollback();

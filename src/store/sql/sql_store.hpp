@@ -16,6 +16,7 @@ struct SqlStoreOptions {
 };
 
 // Starts the writer thread. The engine must outlive the store.
-std::unique_ptr<Store> MakeSqlStore(std::shared_ptr<SqlEngine> engine, SqlStoreOptions options = {});
+std::unique_ptr<Store> MakeSqlStore(std::shared_ptr<SqlEngine> engine,
+                                    SqlStoreOptions options = {});
 
 }  // namespace caredesk::store

@@ -24,9 +24,7 @@ constexpr std::string_view kConversationColumns =
     "c.tags, c.created_at, c.updated_at, c.last_message_at, c.first_response_at, c.resolved_at, "
     "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort";
 
-SqlValue Opt(const std::optional<std::string>& v) {
-  return v ? SqlValue{*v} : SqlValue{};
-}
+SqlValue Opt(const std::optional<std::string>& v) { return v ? SqlValue{*v} : SqlValue{}; }
 SqlValue OptTime(const std::optional<Timestamp>& t) {
   return t ? SqlValue{ToEpochMillis(*t)} : SqlValue{};
 }
@@ -59,7 +57,8 @@ Result<Conversation> ReadConversation(const SqlRow& r) {
   auto status = core::ParseStatus(r.Text(3));
   auto priority = core::ParsePriority(r.Text(4));
   auto category = core::ParseCategory(r.Text(7));
-  if (!channel || !status || !priority || !category) return Internal("stored conversation is corrupt");
+  if (!channel || !status || !priority || !category)
+    return Internal("stored conversation is corrupt");
   c.channel = *channel;
   c.status = *status;
   c.priority = *priority;
@@ -126,9 +125,10 @@ class SqlTenantTx final : public TenantTx {
   TenantId tenant() const override { return tenant_; }
 
   Result<Tenant> GetTenant() override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, slug, name, time_zone, business_hours, holidays, "
-                                       "created_at FROM tenants WHERE id = ?",
-                                       {T()}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, slug, name, time_zone, business_hours, holidays, "
+                            "created_at FROM tenants WHERE id = ?",
+                            {T()}));
     if (rows.empty()) return NotFound("tenant not found");
     const SqlRow& r = rows[0];
     Tenant t;
@@ -157,10 +157,12 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<std::vector<core::SlaPolicy>> SlaPolicies() override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "SELECT id, name, queue, channel, priority, first_response_ms, next_response_ms, "
-        "resolution_ms, at_risk_fraction FROM sla_policies WHERE tenant_id = ? ORDER BY id",
-        {T()}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "SELECT id, name, queue, channel, priority, first_response_ms, next_response_ms, "
+            "resolution_ms, at_risk_fraction FROM sla_policies WHERE tenant_id = ? ORDER BY id",
+            {T()}));
     std::vector<core::SlaPolicy> out;
     for (const SqlRow& r : rows) {
       core::SlaPolicy p;
@@ -180,24 +182,29 @@ class SqlTenantTx final : public TenantTx {
 
   Result<core::SlaPolicy> InsertSlaPolicy(core::SlaPolicy p) override {
     CD_TRY(core::ValidateTargets(p.targets));
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "INSERT INTO sla_policies (tenant_id, name, queue, channel, priority, first_response_ms, "
-        "next_response_ms, resolution_ms, at_risk_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING id",
-        {T(), p.name, Opt(p.queue),
-         p.channel ? SqlValue{std::string(core::Name(*p.channel))} : SqlValue{},
-         p.priority ? SqlValue{std::string(core::Name(*p.priority))} : SqlValue{},
-         p.targets.first_response.count(), p.targets.next_response.count(),
-         p.targets.resolution.count(), p.targets.at_risk_fraction}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "INSERT INTO sla_policies (tenant_id, name, queue, channel, priority, "
+            "first_response_ms, "
+            "next_response_ms, resolution_ms, at_risk_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            {T(), p.name, Opt(p.queue),
+             p.channel ? SqlValue{std::string(core::Name(*p.channel))} : SqlValue{},
+             p.priority ? SqlValue{std::string(core::Name(*p.priority))} : SqlValue{},
+             p.targets.first_response.count(), p.targets.next_response.count(),
+             p.targets.resolution.count(), p.targets.at_risk_fraction}));
     p.id = rows.at(0).Int(0);
     return p;
   }
 
   Result<Location> InsertLocation(Location l) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "INSERT INTO locations (tenant_id, name, address, business_hours) VALUES (?, ?, ?, ?) "
-        "RETURNING id",
-        {T(), l.name, l.address, l.business_hours}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "INSERT INTO locations (tenant_id, name, address, business_hours) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            {T(), l.name, l.address, l.business_hours}));
     l.id = LocationId{rows.at(0).Int(0)};
     return l;
   }
@@ -215,7 +222,8 @@ class SqlTenantTx final : public TenantTx {
 
   Result<User> InsertUser(User u, std::string password_hash) override {
     auto rows = db_.Query(
-        "INSERT INTO users (tenant_id, email, display_name, role, password_hash, languages, queues, "
+        "INSERT INTO users (tenant_id, email, display_name, role, password_hash, languages, "
+        "queues, "
         "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {T(), u.email, u.display_name, std::string(core::Name(u.role)), std::move(password_hash),
          JoinList(u.languages), JoinList(u.queues), std::int64_t{u.active ? 1 : 0},
@@ -236,8 +244,9 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<std::optional<User>> FindUserByEmail(std::string_view email) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND email = ?",
-                                       {T(), std::string(email)}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND email = ?",
+                            {T(), std::string(email)}));
     if (rows.empty()) return std::optional<User>{};
     CD_TRY_ASSIGN(User u, ReadUser(rows[0]));
     return std::optional<User>{std::move(u)};
@@ -275,11 +284,13 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<Patient> InsertPatient(Patient p) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "INSERT INTO patients (tenant_id, name, name_lower, date_of_birth, phone, email, language, "
-        "preferred_channel, consent_sms, consent_email, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        PatientParams(p, true)));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO patients (tenant_id, name, name_lower, date_of_birth, phone, email, "
+                  "language, "
+                  "preferred_channel, consent_sms, consent_email, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  PatientParams(p, true)));
     p.id = PatientId{rows.at(0).Int(0)};
     return p;
   }
@@ -296,11 +307,12 @@ class SqlTenantTx final : public TenantTx {
     SqlParams params = PatientParams(p, false);
     params.push_back(T());
     params.push_back(p.id.value);
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "UPDATE patients SET name = ?, name_lower = ?, date_of_birth = ?, phone = ?, email = ?, "
-        "language = ?, preferred_channel = ?, consent_sms = ?, consent_email = ?, updated_at = ? "
-        "WHERE tenant_id = ? AND id = ? RETURNING id",
-        params));
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE patients SET name = ?, name_lower = ?, "
+                                       "date_of_birth = ?, phone = ?, email = ?, "
+                                       "language = ?, preferred_channel = ?, consent_sms = ?, "
+                                       "consent_email = ?, updated_at = ? "
+                                       "WHERE tenant_id = ? AND id = ? RETURNING id",
+                                       params));
     if (rows.empty()) return NotFound("patient not found");
     return {};
   }
@@ -316,8 +328,8 @@ class SqlTenantTx final : public TenantTx {
                                               std::optional<std::string> phone,
                                               std::optional<std::string> email, PatientId after,
                                               int limit) override {
-    std::string sql = "SELECT " + std::string(kPatientColumns) +
-                      " FROM patients WHERE tenant_id = ? AND id > ?";
+    std::string sql =
+        "SELECT " + std::string(kPatientColumns) + " FROM patients WHERE tenant_id = ? AND id > ?";
     SqlParams params{T(), after.value};
     if (phone || email || !name_fragment.empty()) {
       sql += " AND (";
@@ -331,7 +343,8 @@ class SqlTenantTx final : public TenantTx {
       if (phone) disjunct("phone = ?", *phone);
       if (email) disjunct("email = ?", *email);
       if (!name_fragment.empty()) {
-        disjunct("name_lower LIKE ? ESCAPE '\\'", "%" + EscapeLike(AsciiLower(name_fragment)) + "%");
+        disjunct("name_lower LIKE ? ESCAPE '\\'",
+                 "%" + EscapeLike(AsciiLower(name_fragment)) + "%");
       }
       sql += ")";
     }
@@ -346,20 +359,25 @@ class SqlTenantTx final : public TenantTx {
   Result<Conversation> InsertConversation(Conversation c, const core::BusinessCalendar& cal,
                                           Timestamp now) override {
     core::SlaView v = core::ViewSla(c, now, cal);
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "INSERT INTO conversations (tenant_id, patient_id, channel, status, priority, queue, "
-        "assignee_id, category, tags, created_at, updated_at, last_message_at, first_response_at, "
-        "resolved_at, reopen_count, awaiting_agent, sla, sla_state, sla_due_sort, sla_timer_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        ConversationParams(c, v, /*for_insert=*/true)));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "INSERT INTO conversations (tenant_id, patient_id, channel, status, priority, queue, "
+            "assignee_id, category, tags, created_at, updated_at, last_message_at, "
+            "first_response_at, "
+            "resolved_at, reopen_count, awaiting_agent, sla, sla_state, sla_due_sort, "
+            "sla_timer_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            ConversationParams(c, v, /*for_insert=*/true)));
     c.id = ConversationId{rows.at(0).Int(0)};
     return c;
   }
 
   Result<Conversation> GetConversation(ConversationId id) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kConversationColumns) +
-                                           " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?",
-                                       {T(), id.value}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT " + std::string(kConversationColumns) +
+                                " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?",
+                            {T(), id.value}));
     if (rows.empty()) return NotFound("conversation not found");
     return ReadConversation(rows[0]);
   }
@@ -370,23 +388,25 @@ class SqlTenantTx final : public TenantTx {
     SqlParams params = ConversationParams(c, v, /*for_insert=*/false);
     params.push_back(T());
     params.push_back(c.id.value);
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "UPDATE conversations SET patient_id = ?, channel = ?, status = ?, priority = ?, queue = ?, "
-        "assignee_id = ?, category = ?, tags = ?, created_at = ?, updated_at = ?, "
-        "last_message_at = ?, first_response_at = ?, resolved_at = ?, reopen_count = ?, "
-        "awaiting_agent = ?, sla = ?, sla_state = ?, sla_due_sort = ?, sla_timer_at = ? "
-        "WHERE tenant_id = ? AND id = ? RETURNING id",
-        params));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("UPDATE conversations SET patient_id = ?, channel = ?, status = ?, priority = ?, "
+                  "queue = ?, "
+                  "assignee_id = ?, category = ?, tags = ?, created_at = ?, updated_at = ?, "
+                  "last_message_at = ?, first_response_at = ?, resolved_at = ?, reopen_count = ?, "
+                  "awaiting_agent = ?, sla = ?, sla_state = ?, sla_due_sort = ?, sla_timer_at = ? "
+                  "WHERE tenant_id = ? AND id = ? RETURNING id",
+                  params));
     if (rows.empty()) return NotFound("conversation not found");
     return {};
   }
 
   Result<std::optional<Conversation>> LatestConversationOf(PatientId patient) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "SELECT " + std::string(kConversationColumns) +
-            " FROM conversations c WHERE c.tenant_id = ? AND c.patient_id = ? AND c.status <> 'closed'"
-            " ORDER BY c.id DESC LIMIT 1",
-        {T(), patient.value}));
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kConversationColumns) +
+                                           " FROM conversations c WHERE c.tenant_id = ? AND "
+                                           "c.patient_id = ? AND c.status <> 'closed'"
+                                           " ORDER BY c.id DESC LIMIT 1",
+                                       {T(), patient.value}));
     if (rows.empty()) return std::optional<Conversation>{};
     CD_TRY_ASSIGN(Conversation c, ReadConversation(rows[0]));
     return std::optional<Conversation>{std::move(c)};
@@ -415,8 +435,10 @@ class SqlTenantTx final : public TenantTx {
       }
     }
     for (const std::string& token : f.search_tokens) {
-      where(" AND c.id IN (SELECT conversation_id FROM message_tokens WHERE tenant_id = ? AND token = ?)",
-            T());
+      where(
+          " AND c.id IN (SELECT conversation_id FROM message_tokens WHERE tenant_id = ? AND token "
+          "= ?)",
+          T());
       params.push_back(token);
     }
     const bool by_time_left = f.sort == InboxFilter::Sort::kTimeLeft;
@@ -460,12 +482,13 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<core::Message> InsertMessage(core::Message m) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "INSERT INTO messages (tenant_id, conversation_id, kind, channel, author_id, sender, body, "
-        "delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
-         std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
-         std::string(core::Name(m.delivery)), ToEpochMillis(m.created_at)}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("INSERT INTO messages (tenant_id, conversation_id, kind, channel, "
+                            "author_id, sender, body, "
+                            "delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
+                             std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
+                             std::string(core::Name(m.delivery)), ToEpochMillis(m.created_at)}));
     m.id = MessageId{rows.at(0).Int(0)};
     for (const std::string& token : SearchTokens(m.text)) {
       CD_TRY(db_.Execute(
@@ -477,10 +500,11 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<std::vector<core::Message>> ListMessages(ConversationId id) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "SELECT id, conversation_id, kind, channel, author_id, sender, body, delivery, created_at "
-        "FROM messages WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
-        {T(), id.value}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, conversation_id, kind, channel, author_id, sender, body, "
+                            "delivery, created_at "
+                            "FROM messages WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
+                            {T(), id.value}));
     std::vector<core::Message> out;
     for (const SqlRow& r : rows) {
       core::Message m;
@@ -504,21 +528,23 @@ class SqlTenantTx final : public TenantTx {
 
   Result<void> AppendEvents(std::vector<core::Event>& events) override {
     for (core::Event& e : events) {
-      CD_TRY_ASSIGN(auto rows, db_.Query(
-          "INSERT INTO events (tenant_id, conversation_id, patient_id, type, at, actor_id, data) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-          {T(), e.conversation_id.value, e.patient_id.value, e.type, ToEpochMillis(e.at),
-           e.actor.value, EncodeEventData(e.data)}));
+      CD_TRY_ASSIGN(auto rows,
+                    db_.Query("INSERT INTO events (tenant_id, conversation_id, patient_id, type, "
+                              "at, actor_id, data) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                              {T(), e.conversation_id.value, e.patient_id.value, e.type,
+                               ToEpochMillis(e.at), e.actor.value, EncodeEventData(e.data)}));
       e.id = EventId{rows.at(0).Int(0)};
     }
     return {};
   }
 
   Result<std::vector<core::Event>> ListEvents(ConversationId id) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(
-        "SELECT id, conversation_id, patient_id, type, at, actor_id, data FROM events "
-        "WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
-        {T(), id.value}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("SELECT id, conversation_id, patient_id, type, at, actor_id, data FROM events "
+                  "WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
+                  {T(), id.value}));
     std::vector<core::Event> out;
     for (const SqlRow& r : rows) {
       core::Event e;
@@ -546,7 +572,8 @@ class SqlTenantTx final : public TenantTx {
   Result<void> PutIdempotentReply(std::string_view key, const IdempotentReply& reply,
                                   Timestamp now) override {
     return db_.Execute(
-        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status, body, created_at) "
+        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status, body, "
+        "created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         {T(), std::string(key), reply.request_hash, std::int64_t{reply.status}, reply.body,
          ToEpochMillis(now)});
@@ -583,12 +610,11 @@ class SqlTenantTx final : public TenantTx {
   SqlParams PatientParams(const Patient& p, bool for_insert) {
     SqlParams params;
     if (for_insert) params.push_back(T());
-    params.insert(params.end(),
-                  {p.name, AsciiLower(p.name), Opt(p.date_of_birth), Opt(p.phone), Opt(p.email),
-                   p.language,
-                   p.preferred_channel ? SqlValue{std::string(core::Name(*p.preferred_channel))}
-                                       : SqlValue{},
-                   std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0}});
+    params.insert(
+        params.end(),
+        {p.name, AsciiLower(p.name), Opt(p.date_of_birth), Opt(p.phone), Opt(p.email), p.language,
+         p.preferred_channel ? SqlValue{std::string(core::Name(*p.preferred_channel))} : SqlValue{},
+         std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0}});
     if (for_insert) params.push_back(ToEpochMillis(p.created_at));
     params.push_back(ToEpochMillis(p.updated_at));
     return params;
@@ -597,22 +623,22 @@ class SqlTenantTx final : public TenantTx {
   SqlParams ConversationParams(const Conversation& c, const core::SlaView& v, bool for_insert) {
     SqlParams params;
     if (for_insert) params.push_back(T());
-    params.insert(params.end(),
-                  {c.patient_id.value, std::string(core::Name(c.channel)),
-                   std::string(core::Name(c.status)), std::string(core::Name(c.priority)), c.queue,
-                   c.assignee.value, std::string(core::Name(c.category)), JoinList(c.tags),
-                   ToEpochMillis(c.created_at), ToEpochMillis(c.updated_at),
-                   ToEpochMillis(c.last_message_at), OptTime(c.first_response_at),
-                   OptTime(c.resolved_at), std::int64_t{c.reopen_count},
-                   std::int64_t{c.awaiting_agent ? 1 : 0}, core::EncodeSla(c.sla),
-                   std::string(v.state), v.due_at ? ToEpochMillis(*v.due_at) : kNoDeadline,
-                   OptTime(v.next_timer_at)});
+    params.insert(
+        params.end(),
+        {c.patient_id.value, std::string(core::Name(c.channel)), std::string(core::Name(c.status)),
+         std::string(core::Name(c.priority)), c.queue, c.assignee.value,
+         std::string(core::Name(c.category)), JoinList(c.tags), ToEpochMillis(c.created_at),
+         ToEpochMillis(c.updated_at), ToEpochMillis(c.last_message_at),
+         OptTime(c.first_response_at), OptTime(c.resolved_at), std::int64_t{c.reopen_count},
+         std::int64_t{c.awaiting_agent ? 1 : 0}, core::EncodeSla(c.sla), std::string(v.state),
+         v.due_at ? ToEpochMillis(*v.due_at) : kNoDeadline, OptTime(v.next_timer_at)});
     return params;
   }
 
   Result<std::optional<Patient>> FindPatientBy(std::string_view column, std::string_view value) {
-    std::string sql = "SELECT " + std::string(kPatientColumns) + " FROM patients WHERE tenant_id = ? AND " +
-                      std::string(column) + " = ? ORDER BY id LIMIT 1";
+    std::string sql = "SELECT " + std::string(kPatientColumns) +
+                      " FROM patients WHERE tenant_id = ? AND " + std::string(column) +
+                      " = ? ORDER BY id LIMIT 1";
     CD_TRY_ASSIGN(auto rows, db_.Query(sql, {T(), std::string(value)}));
     if (rows.empty()) return std::optional<Patient>{};
     return std::optional<Patient>{ReadPatient(rows[0])};

@@ -45,8 +45,9 @@ Error MapError(int code, std::string_view op, std::string_view sql) {
     log::Warn("sqlite_busy", {{"op", op}, {"code", code}, {"sql", SqlForLog(sql)}});
     return Unavailable("database is busy");
   }
-  log::Error("sqlite_error",
-             {{"op", op}, {"code", code}, {"error", sqlite3_errstr(code)}, {"sql", SqlForLog(sql)}});
+  log::Error(
+      "sqlite_error",
+      {{"op", op}, {"code", code}, {"error", sqlite3_errstr(code)}, {"sql", SqlForLog(sql)}});
   return Internal(std::string("sqlite: ") + sqlite3_errstr(code));
 }
 
@@ -222,8 +223,10 @@ class SqliteConnection final : public SqlConnection {
 
   static SqlValue ReadColumn(sqlite3_stmt* stmt, int c) {
     switch (sqlite3_column_type(stmt, c)) {
-      case SQLITE_INTEGER: return std::int64_t{sqlite3_column_int64(stmt, c)};
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt, c);
+      case SQLITE_INTEGER:
+        return std::int64_t{sqlite3_column_int64(stmt, c)};
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, c);
       case SQLITE_TEXT: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
         const int len = sqlite3_column_bytes(stmt, c);  // after _text, as the docs require
@@ -234,7 +237,8 @@ class SqliteConnection final : public SqlConnection {
         const int len = sqlite3_column_bytes(stmt, c);
         return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(len));
       }
-      default: return std::monostate{};
+      default:
+        return std::monostate{};
     }
   }
 
@@ -265,7 +269,8 @@ Result<std::unique_ptr<SqliteConnection>> OpenConnection(const std::string& path
   CD_TRY_ASSIGN(auto mode, conn->Query("PRAGMA journal_mode=WAL", {}));
   if (mode.empty() || mode[0].OptText(0).value_or("") != "wal") {
     // In-memory databases and some file systems cannot do WAL; still durable, less concurrent.
-    log::Warn("sqlite_not_wal", {{"journal_mode", mode.empty() ? "" : mode[0].OptText(0).value_or("")}});
+    log::Warn("sqlite_not_wal",
+              {{"journal_mode", mode.empty() ? "" : mode[0].OptText(0).value_or("")}});
   }
   CD_TRY(conn->ExecuteScript(kSessionPragmas));
   return conn;
@@ -273,7 +278,8 @@ Result<std::unique_ptr<SqliteConnection>> OpenConnection(const std::string& path
 
 class SqliteEngine final : public SqlEngine {
  public:
-  SqliteEngine(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
+  SqliteEngine(std::string path, SqliteOptions options)
+      : path_(std::move(path)), options_(options) {}
 
   Result<std::unique_ptr<SqlConnection>> Connect() override {
     CD_TRY_ASSIGN(auto conn, OpenConnection(path_, options_));

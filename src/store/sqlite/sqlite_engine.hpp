@@ -29,6 +29,7 @@ struct SqliteOptions {
 // violations -> kConflict; SQLITE_BUSY/LOCKED after the busy timeout and a file that cannot be
 // opened -> kUnavailable; a bad savepoint name -> kInvalid; everything else -> kInternal. Details
 // are logged without parameter values.
-[[nodiscard]] Result<std::unique_ptr<SqlEngine>> OpenSqlite(std::string path, SqliteOptions options = {});
+[[nodiscard]] Result<std::unique_ptr<SqlEngine>> OpenSqlite(std::string path,
+                                                            SqliteOptions options = {});
 
 }  // namespace caredesk::store::sqlite

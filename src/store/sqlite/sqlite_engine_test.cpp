@@ -116,7 +116,8 @@ TEST_F(SqliteEngineTest, ValuesRoundTrip) {
   const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
   constexpr std::string_view kInsertFull =
       "INSERT INTO patients (mrn, name, weight, visits) VALUES (?, ?, ?, ?)";
-  const std::string utf8 = "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x99\x82";  // Zoë 日本 🙂
+  const std::string utf8 =
+      "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x99\x82";  // Zoë 日本 🙂
   const std::string with_nul = "before\0after"s;
   ASSERT_EQ(with_nul.size(), 12u);
 
@@ -171,7 +172,8 @@ TEST_F(SqliteEngineTest, UniqueViolationIsConflict) {
 }
 
 TEST_F(SqliteEngineTest, OtherConstraintViolationsAreInternal) {
-  auto fk = conn_->Execute("INSERT INTO notes (patient_id, body) VALUES (?, ?)", {std::int64_t{999}, "x"s});
+  auto fk = conn_->Execute("INSERT INTO notes (patient_id, body) VALUES (?, ?)",
+                           {std::int64_t{999}, "x"s});
   ASSERT_FALSE(fk.has_value());
   EXPECT_EQ(fk.error().kind, ErrorKind::kInternal);  // foreign_keys=ON is in force
 
@@ -182,8 +184,8 @@ TEST_F(SqliteEngineTest, OtherConstraintViolationsAreInternal) {
 
 TEST_F(SqliteEngineTest, OnConflictDoNothing) {
   InsertPatient(*conn_, "SAME");
-  auto rows = conn_->Query("INSERT INTO patients (mrn) VALUES (?) ON CONFLICT (mrn) DO NOTHING RETURNING id",
-                           {"SAME"s});
+  auto rows = conn_->Query(
+      "INSERT INTO patients (mrn) VALUES (?) ON CONFLICT (mrn) DO NOTHING RETURNING id", {"SAME"s});
   ASSERT_TRUE(rows.has_value());
   EXPECT_TRUE(rows->empty());
 }
@@ -276,7 +278,8 @@ TEST_F(SqliteEngineTest, PreparedStatementsAreCachedAndReused) {
   EXPECT_EQ((*after)[0].Int(0), 42);
 
   // sqlite_stmt lists this connection's live prepared statements (ENABLE_STMTVTAB, on in Debian).
-  auto stmts = conn_->Query("SELECT COUNT(*), SUM(run) FROM sqlite_stmt WHERE sql = ?", {std::string(kSql)});
+  auto stmts =
+      conn_->Query("SELECT COUNT(*), SUM(run) FROM sqlite_stmt WHERE sql = ?", {std::string(kSql)});
   if (!stmts) GTEST_SKIP() << "SQLite built without the sqlite_stmt virtual table";
   EXPECT_EQ((*stmts)[0].Int(0), 1);  // one statement, not one per call
   EXPECT_EQ((*stmts)[0].Int(1), 6);  // ran six times (the failed call never stepped)
@@ -295,7 +298,8 @@ TEST_F(SqliteEngineTest, ManyDistinctStatementsStayCorrect) {
 }
 
 TEST_F(SqliteEngineTest, CachedStatementSurvivesSchemaChange) {
-  ASSERT_TRUE(conn_->ExecuteScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);").has_value());
+  ASSERT_TRUE(
+      conn_->ExecuteScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);").has_value());
   auto before = conn_->Query("SELECT * FROM t");
   ASSERT_TRUE(before.has_value());
   EXPECT_EQ((*before)[0].columns.size(), 1u);
