@@ -38,7 +38,8 @@ OUT=bench/out/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 LOG=$OUT/run.log
-log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
+# Bearer tokens are cut from everything logged.
+log() { echo "[$(date -u +%H:%M:%S)] $*" | sed 's/Bearer cdk_[A-Za-z0-9_-]*/Bearer cdk_(redacted)/g' | tee -a "$LOG" >&2; }
 
 # ---------------------------------------------------------------------------------------------
 # Servers: started in the background, stopped by PID on exit (and on any failure).
@@ -98,20 +99,25 @@ start_caredesk() {  # NAME DATA_DIR [extra flags...]
 }
 
 # load NAME URL [loadgen flags...]: one loadgen run, JSON to $OUT/NAME.json. Records the load
-# average and the busiest processes first. A run that loadgen calls unclean (exit 3) is kept and
-# flagged in the summary; any other failure stops the harness.
+# average first, and the machine's CPU counters (/proc/stat) at the start and end of loadgen's
+# measured window, so the summary can show how much CPU other processes and the hypervisor
+# (steal) took meanwhile. A run that loadgen calls unclean (exit 3) is kept and flagged in the
+# summary; any other failure stops the harness.
 load() {
   local name=$1 url=$2
   shift 2
   echo "$name $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/loadavg.txt"
-  {
-    echo "== before $name: loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
-    ps -eo pcpu,pid,comm --sort=-pcpu | head -6
-  } >>"$OUT/processes.txt"
   log "$name: loadavg $(cut -d' ' -f1-3 /proc/loadavg); $url $*"
-  local rc=0
+  (
+    sleep "$WARMUP"
+    head -1 /proc/stat >"$OUT/$name.stat"
+    sleep "$DURATION"
+    head -1 /proc/stat >>"$OUT/$name.stat"
+  ) &
+  local sampler=$! rc=0
   build/bench/loadgen --url "$url" --duration "$DURATION" --warmup "$WARMUP" --threads "$THREADS" \
     --json "$@" >"$OUT/$name.json" 2>"$OUT/$name.stderr" || rc=$?
+  wait "$sampler" || true
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
     log "loadgen failed for $name (exit $rc):"
     cat "$OUT/$name.stderr" >&2

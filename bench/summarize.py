@@ -21,6 +21,23 @@ def main():
             runs[name] = json.load(f)
         rc_path = os.path.join(out, name + ".rc")
         runs[name]["exit"] = int(open(rc_path).read()) if os.path.exists(rc_path) else None
+    # CPU of the whole machine during each measured window, from /proc/stat (USER_HZ ticks):
+    # what is left after the server and loadgen is "others"; steal is the hypervisor's share.
+    hz = os.sysconf("SC_CLK_TCK")
+    for name, r in runs.items():
+        path = os.path.join(out, name + ".stat")
+        lines = open(path).read().split("\n") if os.path.exists(path) else []
+        if len(lines) < 2 or not lines[1].startswith("cpu"):
+            continue
+        a, b = ([int(x) for x in line.split()[1:9]] for line in lines[:2])
+        d = [y - x for x, y in zip(a, b)]
+        busy = (d[0] + d[1] + d[2] + d[5] + d[6]) / hz  # user nice system irq softirq
+        total = sum(d) / hz
+        ours = (r.get("server_cpu_s") or 0) + (r.get("client_cpu_s") or 0)
+        if total > 0:
+            r["others_pct"] = max(0.0, 100 * (busy - ours) / total) if r.get("server_cpu_s") is not None else None
+            r["steal_pct"] = 100 * d[7] / hz / total
+            r["idle_pct"] = 100 * (d[3] + d[4]) / hz / total
     loadavg = {}
     if os.path.exists(os.path.join(out, "loadavg.txt")):
         for line in open(os.path.join(out, "loadavg.txt")):
@@ -30,14 +47,21 @@ def main():
     def fmt(v, digits=1):
         return "-" if v is None else f"{v:.{digits}f}"
 
+    order = list(loadavg)  # the order the runs were made in
+    runs = dict(sorted(runs.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+    print("srv cpu% is the server's CPU over the measured window (100 = one core); idle%, other%\n"
+          "(CPU used by processes other than this server and loadgen, approximate) and steal% are\n"
+          "shares of the whole machine's CPU time in that window.\n")
     print(f"{'run':34} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'RSS MiB':>8} {'srv cpu%':>8} {'err':>4} {'!2xx':>5} {'exit':>4} {'load1':>5}")
+          f"{'max ms':>8} {'RSS MiB':>8} {'srv cpu%':>8} {'idle%':>5} {'other%':>6} {'steal%':>6} "
+          f"{'err':>4} {'!2xx':>5} {'exit':>4} {'load1':>5}")
     for name, r in runs.items():
         cpu = None
         if r.get("server_cpu_s") is not None and r.get("duration_s"):
             cpu = 100 * r["server_cpu_s"] / r["duration_s"]
         print(f"{name:34} {r['connections']:>5} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} "
               f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.1f} {fmt(r.get('peak_rss_mib')):>8} {fmt(cpu, 0):>8} "
+              f"{fmt(r.get('idle_pct'), 0):>5} {fmt(r.get('others_pct'), 0):>6} {fmt(r.get('steal_pct'), 0):>6} "
               f"{r['errors']:>4} {r['non_2xx']:>5} {str(r['exit']):>4} {loadavg.get(name, '-'):>5}")
 
     def mean(names):
