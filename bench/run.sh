@@ -13,7 +13,7 @@
 #       at CONNS connections and at LOW_CONNS connections
 #   (e) the server's peak RSS (VmHWM) during (d), from a server started just before (d)
 #
-# Usage: bench/run.sh            (about 10 minutes once the 1M database is cached; seeding it
+# Usage: bench/run.sh            (about 5 minutes once the 1M database is cached; seeding it
 #                                 the first time adds a few minutes)
 # Settings (environment): CONNS=64 LOW_CONNS=4 DURATION=10 WARMUP=2 THREADS=1
 #   BENCH_CACHE=/var/tmp/caredesk-bench-1m  (the seeded database, reused while its marker matches)
