@@ -137,14 +137,18 @@ class LatencyHistogram {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Body template: literal text with {{seq}} (a process-wide counter), {{rand}} (8 random hex
-// digits) and {{conn}} (the connection number) substituted for every request.
+// Body template: literal text with {{seq}} (a process-wide request counter: one value per
+// request, the same wherever it appears in that body), {{seq%N}} (that value modulo N, zero-padded
+// to the digits of N-1, e.g. for phone numbers that repeat), {{rand}} (8 random hex digits) and
+// {{conn}} (the connection number) substituted for every request.
 class BodyTemplate {
  public:
-  enum class Kind { kLiteral, kSeq, kRand, kConn };
+  enum class Kind { kLiteral, kSeq, kSeqMod, kRand, kConn };
   struct Segment {
     Kind kind;
     std::string text;
+    std::uint64_t modulus = 0;  // kSeqMod
+    int width = 0;              // kSeqMod: zero-padded width
   };
 
   BodyTemplate() = default;
@@ -153,6 +157,12 @@ class BodyTemplate {
         {{"{{seq}}", Kind::kSeq}, {"{{rand}}", Kind::kRand}, {"{{conn}}", Kind::kConn}}};
     std::string literal;
     while (!text.empty()) {
+      if (auto mod = ParseSeqMod(text)) {
+        if (!literal.empty()) segments_.push_back({Kind::kLiteral, std::exchange(literal, {})});
+        segments_.push_back(*mod);
+        dynamic_ = true;
+        continue;
+      }
       bool matched = false;
       for (const auto& [name, kind] : kNames) {
         if (text.starts_with(name)) {
@@ -178,13 +188,23 @@ class BodyTemplate {
               std::string& out) const {
     out.clear();
     char buf[24];
+    std::optional<std::uint64_t> request_seq;  // drawn once per request, on first use
+    auto next_seq = [&] {
+      if (!request_seq) request_seq = seq.fetch_add(1, std::memory_order_relaxed);
+      return *request_seq;
+    };
     for (const auto& s : segments_) {
       switch (s.kind) {
         case Kind::kLiteral:
           out += s.text;
           break;
         case Kind::kSeq:
-          out += std::to_string(seq.fetch_add(1, std::memory_order_relaxed));
+          out += std::to_string(next_seq());
+          break;
+        case Kind::kSeqMod:
+          std::snprintf(buf, sizeof buf, "%0*llu", s.width,
+                        static_cast<unsigned long long>(next_seq() % s.modulus));
+          out += buf;
           break;
         case Kind::kRand:
           std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(rng()));
@@ -198,6 +218,24 @@ class BodyTemplate {
   }
 
  private:
+  // "{{seq%N}}" with 1 <= N <= 10^15 at the front of `text`: consumes it and returns its segment.
+  static std::optional<Segment> ParseSeqMod(std::string_view& text) {
+    static constexpr std::string_view kOpen = "{{seq%";
+    if (!text.starts_with(kOpen)) return std::nullopt;
+    const std::size_t close = text.find("}}", kOpen.size());
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view digits = text.substr(kOpen.size(), close - kOpen.size());
+    if (digits.empty() || digits.size() > 15 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    const std::uint64_t modulus = std::stoull(std::string(digits));
+    if (modulus == 0) return std::nullopt;
+    const int width = static_cast<int>(std::to_string(modulus - 1).size());
+    text.remove_prefix(close + 2);
+    return Segment{Kind::kSeqMod, {}, modulus, width};
+  }
+
   std::vector<Segment> segments_;
   bool dynamic_ = false;
 };
@@ -376,8 +414,8 @@ double SelfCpuSeconds() {
                "  [--method M]              GET, POST, ... (default GET, POST with a body)\n"
                "  [--header 'Name: value']  repeatable; Content-Type defaults to\n"
                "                            application/json when a body is sent\n"
-               "  [--body-template X]       file path, else literal text; {{seq}} {{rand}}\n"
-               "                            {{conn}} are substituted per request\n"
+               "  [--body-template X]       file path, else literal text; {{seq}} {{seq%N}}\n"
+               "                            {{rand}} {{conn}} are substituted per request\n"
                "  [--threads N]             client I/O threads (default 2)\n"
                "  [--server-pid PID]        report the server's peak RSS and CPU time\n"
                "  [--json]                  one JSON object instead of text\n";
