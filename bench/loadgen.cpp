@@ -572,13 +572,13 @@ void PrintJson(const Options& o, const Report& r) {
     return std::string(buf);
   };
   std::printf(
-      "{\"rps\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p95_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
+      "{\"rps\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p95_ms\": %.3f, \"p99_ms\": %.3f, "
+      "\"p999_ms\": %.3f, "
       "\"max_ms\": %.3f, \"requests\": %llu, \"errors\": %llu, \"non_2xx\": %llu, ",
       r.rps(), Ms(r.latency.Percentile(50)), Ms(r.latency.Percentile(90)),
       Ms(r.latency.Percentile(95)), Ms(r.latency.Percentile(99)), Ms(r.latency.Percentile(99.9)),
-      Ms(r.latency.max_ns()),
-      static_cast<unsigned long long>(r.latency.total()), static_cast<unsigned long long>(r.errors),
-      static_cast<unsigned long long>(r.non_2xx));
+      Ms(r.latency.max_ns()), static_cast<unsigned long long>(r.latency.total()),
+      static_cast<unsigned long long>(r.errors), static_cast<unsigned long long>(r.non_2xx));
   std::printf("\"status_counts\": {");
   const char* sep = "";
   for (const auto& [code, n] : r.status) {
@@ -608,8 +608,9 @@ void PrintText(const Options& o, const Report& r, bool body_from_file) {
   std::printf("  requests     %llu  (%.1f req/s)\n",
               static_cast<unsigned long long>(r.latency.total()), r.rps());
   std::printf("  latency ms   p50 %.3f  p90 %.3f  p95 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
-              Ms(r.latency.Percentile(50)), Ms(r.latency.Percentile(90)), Ms(r.latency.Percentile(95)),
-              Ms(r.latency.Percentile(99)), Ms(r.latency.Percentile(99.9)), Ms(r.latency.max_ns()));
+              Ms(r.latency.Percentile(50)), Ms(r.latency.Percentile(90)),
+              Ms(r.latency.Percentile(95)), Ms(r.latency.Percentile(99)),
+              Ms(r.latency.Percentile(99.9)), Ms(r.latency.max_ns()));
   std::printf("  status      ");
   for (const auto& [code, n] : r.status) {
     std::printf(" %d: %llu", code, static_cast<unsigned long long>(n));

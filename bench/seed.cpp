@@ -66,34 +66,37 @@ struct Options {
 
 constexpr std::array kDays = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 constexpr std::array kDayparts = {"morning", "afternoon", "early morning", "late afternoon"};
-constexpr std::array kTimes = {"8:15", "8:45", "9:30", "10:00", "10:45", "11:15", "1:30", "2:15",
-                               "3:00", "3:45", "4:20"};
-constexpr std::array kDoctors = {"Dr. Alvarez", "Dr. Chen", "Dr. Okafor", "Dr. Patel", "Dr. Novak",
-                                 "Dr. Reyes", "Dr. Kim", "Dr. Brooks", "Dr. Haddad", "Dr. Lindqvist"};
-constexpr std::array kDrugs = {"lisinopril", "metformin", "atorvastatin", "amlodipine",
-                               "levothyroxine", "albuterol", "omeprazole", "sertraline",
-                               "gabapentin", "losartan", "montelukast", "hydrochlorothiazide",
-                               "escitalopram", "insulin glargine", "prednisone", "amoxicillin"};
-constexpr std::array kPharmacies = {"the Walgreens on Clark", "the CVS on Broadway",
-                                    "Jewel-Osco pharmacy", "the Costco pharmacy",
+constexpr std::array kTimes = {"8:15", "8:45", "9:30", "10:00", "10:45", "11:15",
+                               "1:30", "2:15", "3:00", "3:45",  "4:20"};
+constexpr std::array kDoctors = {"Dr. Alvarez", "Dr. Chen",     "Dr. Okafor", "Dr. Patel",
+                                 "Dr. Novak",   "Dr. Reyes",    "Dr. Kim",    "Dr. Brooks",
+                                 "Dr. Haddad",  "Dr. Lindqvist"};
+constexpr std::array kDrugs = {
+    "lisinopril",    "metformin",        "atorvastatin", "amlodipine",
+    "levothyroxine", "albuterol",        "omeprazole",   "sertraline",
+    "gabapentin",    "losartan",         "montelukast",  "hydrochlorothiazide",
+    "escitalopram",  "insulin glargine", "prednisone",   "amoxicillin"};
+constexpr std::array kPharmacies = {"the Walgreens on Clark",  "the CVS on Broadway",
+                                    "Jewel-Osco pharmacy",     "the Costco pharmacy",
                                     "the mail-order pharmacy", "Mariano's pharmacy"};
-constexpr std::array kSpecialists = {"cardiology", "dermatology", "orthopedics", "physical therapy",
-                                     "gastroenterology", "endocrinology", "ENT", "neurology",
-                                     "allergy", "podiatry"};
-constexpr std::array kTests = {"blood work", "lab results", "A1C", "cholesterol panel", "x-ray",
-                               "MRI report", "ultrasound", "thyroid panel", "urine culture"};
-constexpr std::array kInsurers = {"Blue Cross", "Aetna", "Cigna", "UnitedHealthcare", "Humana",
-                                  "Medicare", "Medicaid"};
-constexpr std::array kFirst = {"Maria", "James", "Sofia", "Robert", "Aisha", "David", "Lucia",
-                               "Michael", "Mei", "William", "Fatima", "Jose", "Emily", "Daniel",
-                               "Grace", "Carlos", "Hannah", "Ahmed", "Olivia", "Luis", "Chloe",
-                               "Andre", "Priya", "Thomas", "Rosa", "Kevin", "Nadia", "Samuel",
-                               "Elena", "Marcus", "Yusuf", "Ingrid", "Tomasz", "Keiko", "Omar"};
-constexpr std::array kLast = {"Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Hernandez",
-                              "Williams", "Kim", "Jones", "Lopez", "Miller", "Chen", "Davis",
-                              "Rodriguez", "Wilson", "Martinez", "Anderson", "Okafor", "Taylor",
-                              "Singh", "Thomas", "Moore", "Jackson", "Ramirez", "Kowalski",
-                              "Haddad", "Sato", "Ivanova", "Mensah"};
+constexpr std::array kSpecialists = {
+    "cardiology",    "dermatology", "orthopedics", "physical therapy", "gastroenterology",
+    "endocrinology", "ENT",         "neurology",   "allergy",          "podiatry"};
+constexpr std::array kTests = {"blood work",        "lab results",   "A1C",
+                               "cholesterol panel", "x-ray",         "MRI report",
+                               "ultrasound",        "thyroid panel", "urine culture"};
+constexpr std::array kInsurers = {"Blue Cross", "Aetna",    "Cigna",   "UnitedHealthcare",
+                                  "Humana",     "Medicare", "Medicaid"};
+constexpr std::array kFirst = {
+    "Maria",   "James",  "Sofia",  "Robert", "Aisha",  "David",  "Lucia",  "Michael", "Mei",
+    "William", "Fatima", "Jose",   "Emily",  "Daniel", "Grace",  "Carlos", "Hannah",  "Ahmed",
+    "Olivia",  "Luis",   "Chloe",  "Andre",  "Priya",  "Thomas", "Rosa",   "Kevin",   "Nadia",
+    "Samuel",  "Elena",  "Marcus", "Yusuf",  "Ingrid", "Tomasz", "Keiko",  "Omar"};
+constexpr std::array kLast = {
+    "Garcia",   "Smith",    "Nguyen", "Johnson", "Patel",   "Brown",  "Hernandez", "Williams",
+    "Kim",      "Jones",    "Lopez",  "Miller",  "Chen",    "Davis",  "Rodriguez", "Wilson",
+    "Martinez", "Anderson", "Okafor", "Taylor",  "Singh",   "Thomas", "Moore",     "Jackson",
+    "Ramirez",  "Kowalski", "Haddad", "Sato",    "Ivanova", "Mensah"};
 constexpr std::array kAreaCodes = {"312", "773", "872", "630", "847", "708", "224", "331"};
 
 struct Intent {
@@ -112,13 +115,16 @@ struct Topic {
 // {amount} {number} {name}.
 const std::vector<Topic>& Topics() {
   static const std::vector<Topic> topics = {
-      {core::Category::kAppointment, "front-desk", 26,
+      {core::Category::kAppointment,
+       "front-desk",
+       26,
        {{{"Hi, can I get an appointment with {doctor} on {day}?",
           "Do you have anything {day} {daypart}? I can only come before work.",
           "I'm a new patient and would like to schedule a physical.",
           "Could I see {doctor} sooner? My knee is getting worse."},
          {"We have {day} at {time} with {doctor}. Does that work for you?",
-          "You're booked for {day} at {time}. Please arrive 15 minutes early with your insurance card.",
+          "You're booked for {day} at {time}. Please arrive 15 minutes early with your insurance "
+          "card.",
           "{doctor} is full this week; the first opening is {day} {daypart}."}},
         {{"I need to reschedule my appointment on {day}.",
           "Something came up at work, can we move my {time} visit to {day}?",
@@ -135,7 +141,9 @@ const std::vector<Topic>& Topics() {
         {{"Got the reminder for {day}. Yes, I'll be there.",
           "Just confirming my appointment with {doctor} at {time}."},
          {"Great, you're confirmed for {day} at {time}.", "Thanks for confirming!"}}}},
-      {core::Category::kPrescription, "clinical", 13,
+      {core::Category::kPrescription,
+       "clinical",
+       13,
        {{{"I need a refill of my {drug}.", "My pharmacy says the refill for {drug} was denied.",
           "Can the doctor approve a refill? I have two pills left.",
           "Please send the {drug} refill to {pharmacy}."},
@@ -156,7 +164,9 @@ const std::vector<Topic>& Topics() {
           "The pharmacy says {insurer} won't cover {drug}."},
          {"We submitted the prior authorization to {insurer}; it usually takes 3 to 5 days.",
           "{doctor} switched you to a covered alternative."}}}},
-      {core::Category::kBilling, "billing", 12,
+      {core::Category::kBilling,
+       "billing",
+       12,
        {{{"Why did I get a bill for {amount} after my annual physical?",
           "I received a statement I don't understand, account {number}.",
           "My bill says I owe {amount} but I already paid."},
@@ -172,7 +182,9 @@ const std::vector<Topic>& Topics() {
           "{insurer} denied the claim, what do I do?"},
          {"I resubmitted the claim to {insurer} with the corrected member id.",
           "Please send a photo of the front and back of your new {insurer} card."}}}},
-      {core::Category::kRecords, "front-desk", 10,
+      {core::Category::kRecords,
+       "front-desk",
+       10,
        {{{"How do I get a copy of my {test}?", "Are my {test} back yet?",
           "Could you send me the {test} from last week?"},
          {"Your {test} are in the portal now; {doctor} added a note.",
@@ -184,14 +196,18 @@ const std::vector<Topic>& Topics() {
         {{"I need my vaccination record for school.", "Do you have my tetanus shot on file?"},
          {"I've uploaded the immunization record to the portal.",
           "Yes, your last tetanus shot was in 2019."}}}},
-      {core::Category::kReferral, "clinical", 10,
+      {core::Category::kReferral,
+       "clinical",
+       10,
        {{{"Did my referral to {specialist} go through?",
           "The {specialist} office says they never got my referral.",
           "I need a referral for {specialist}, {insurer} requires one."},
          {"The referral to {specialist} was faxed this morning; they'll call you to schedule.",
           "{doctor} signed the referral. {insurer} approval takes about a week.",
           "I resent the referral and confirmed with the {specialist} front desk."}}}},
-      {core::Category::kClinicalQuestion, "clinical", 12,
+      {core::Category::kClinicalQuestion,
+       "clinical",
+       12,
        {{{"My child has had a fever for two days, should we come in?",
           "Fever of 101 since {day}, is that a concern?"},
          {"Please bring her in today; we have {time} with {doctor}.",
@@ -203,7 +219,9 @@ const std::vector<Topic>& Topics() {
         {{"The cut on my hand looks red and swollen.", "Is it normal for the stitches to itch?"},
          {"Please send a photo so the nurse can take a look.",
           "That sounds like it's healing, but come in {day} if the redness spreads."}}}},
-      {core::Category::kOther, "front-desk", 11,
+      {core::Category::kOther,
+       "front-desk",
+       11,
        {{{"What are your hours on {day}?", "Are you open on {day} {daypart}?"},
          {"We're open {day} 8 to 5 and Saturday 9 to noon.", "Yes, we open at 8 that day."}},
         {{"Do you accept {insurer}?", "Is {doctor} in network for {insurer}?"},
@@ -211,7 +229,9 @@ const std::vector<Topic>& Topics() {
           "{doctor} accepts {insurer} plans except the HMO."}},
         {{"I moved, please update my address.", "New phone number, please update my file."},
          {"Updated, thank you!", "Done, your contact details are updated."}}}},
-      {core::Category::kUncategorized, "front-desk", 6,
+      {core::Category::kUncategorized,
+       "front-desk",
+       6,
        {{{"Hello?", "Is anyone there?", "Please call me back when you can.",
           "I have a question for {doctor}."},
          {"Hi {name}, how can we help?", "Hi {name}, this is the front desk. What do you need?"}}}},
@@ -219,10 +239,15 @@ const std::vector<Topic>& Topics() {
   return topics;
 }
 
-constexpr std::array kPatientFollowUps = {
-    "Thank you!", "Ok, sounds good.", "That works for me, thanks.", "Great, thank you so much.",
-    "Sorry, one more question.", "Can you call me instead?", "I'll check and get back to you.",
-    "Perfect, see you then.", "Still waiting on this, any update?"};
+constexpr std::array kPatientFollowUps = {"Thank you!",
+                                          "Ok, sounds good.",
+                                          "That works for me, thanks.",
+                                          "Great, thank you so much.",
+                                          "Sorry, one more question.",
+                                          "Can you call me instead?",
+                                          "I'll check and get back to you.",
+                                          "Perfect, see you then.",
+                                          "Still waiting on this, any update?"};
 constexpr std::array kStaffFollowUps = {
     "You're all set. Have a good day!", "Happy to help, {name}.",
     "Let us know if anything else comes up.", "I'll follow up as soon as I hear back.",
@@ -267,18 +292,30 @@ std::string Fill(std::string_view tmpl, Rng& rng, std::string_view first_name) {
     std::size_t close = tmpl.find('}', i);
     std::string_view slot = tmpl.substr(i + 1, close - i - 1);
     i = close + 1;
-    if (slot == "day") out += rng.Pick(kDays);
-    else if (slot == "daypart") out += rng.Pick(kDayparts);
-    else if (slot == "time") out += rng.Pick(kTimes);
-    else if (slot == "doctor") out += rng.Pick(kDoctors);
-    else if (slot == "drug") out += rng.Pick(kDrugs);
-    else if (slot == "pharmacy") out += rng.Pick(kPharmacies);
-    else if (slot == "specialist") out += rng.Pick(kSpecialists);
-    else if (slot == "test") out += rng.Pick(kTests);
-    else if (slot == "insurer") out += rng.Pick(kInsurers);
-    else if (slot == "amount") out += "$" + std::to_string(rng.Uniform(2, 90) * 5);
-    else if (slot == "number") out += std::to_string(rng.Uniform(100000, 999999));
-    else if (slot == "name") out += first_name;
+    if (slot == "day")
+      out += rng.Pick(kDays);
+    else if (slot == "daypart")
+      out += rng.Pick(kDayparts);
+    else if (slot == "time")
+      out += rng.Pick(kTimes);
+    else if (slot == "doctor")
+      out += rng.Pick(kDoctors);
+    else if (slot == "drug")
+      out += rng.Pick(kDrugs);
+    else if (slot == "pharmacy")
+      out += rng.Pick(kPharmacies);
+    else if (slot == "specialist")
+      out += rng.Pick(kSpecialists);
+    else if (slot == "test")
+      out += rng.Pick(kTests);
+    else if (slot == "insurer")
+      out += rng.Pick(kInsurers);
+    else if (slot == "amount")
+      out += "$" + std::to_string(rng.Uniform(2, 90) * 5);
+    else if (slot == "number")
+      out += std::to_string(rng.Uniform(100000, 999999));
+    else if (slot == "name")
+      out += first_name;
   }
   return out;
 }
@@ -326,9 +363,8 @@ class Simulator {
                                     : prio_roll < 14 ? core::Priority::kHigh
                                     : prio_roll < 24 ? core::Priority::kLow
                                                      : core::Priority::kNormal;
-    const std::string queue = topic.queue == std::string_view("clinical") && rng_.Chance(20)
-                                  ? "nurse-line"
-                                  : topic.queue;
+    const std::string queue =
+        topic.queue == std::string_view("clinical") && rng_.Chance(20) ? "nurse-line" : topic.queue;
     Timestamp t = NextStart();
 
     core::SlaPolicy policy = core::SelectPolicy(policies, queue, channel, priority);
@@ -360,10 +396,10 @@ class Simulator {
                        : "visitor-" + std::to_string(patient.id.value);
       }
       m.text = std::move(text);
-      m.delivery = kind == core::MessageKind::kInbound  ? core::DeliveryStatus::kReceived
-                   : kind == core::MessageKind::kNote   ? core::DeliveryStatus::kDelivered
-                   : rng_.Chance(95)                    ? core::DeliveryStatus::kDelivered
-                                                        : core::DeliveryStatus::kUndelivered;
+      m.delivery = kind == core::MessageKind::kInbound ? core::DeliveryStatus::kReceived
+                   : kind == core::MessageKind::kNote  ? core::DeliveryStatus::kDelivered
+                   : rng_.Chance(95)                   ? core::DeliveryStatus::kDelivered
+                                                       : core::DeliveryStatus::kUndelivered;
       m.created_at = t;
       messages.push_back(std::move(m));
     };
@@ -377,8 +413,8 @@ class Simulator {
 
     UserId agent = PickAgent(queue);
     bool assigned = false;
-    add_message(core::MessageKind::kInbound, Fill(rng_.Pick(intent.patient), rng_, patient.first_name),
-                UserId{});
+    add_message(core::MessageKind::kInbound,
+                Fill(rng_.Pick(intent.patient), rng_, patient.first_name), UserId{});
     bool last_inbound = true;
     for (int k = 1; k < message_count; ++k) {
       const int steps_left = message_count - k;
@@ -392,8 +428,9 @@ class Simulator {
         t = advance(cal.AddBusinessTime(t, delay), steps_left);
         if (!assigned && rng_.Chance(85)) {
           tick_to(t);
-          CD_TRY_ASSIGN(auto routed, core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt},
-                                                  policies, agent, t, cal));
+          CD_TRY_ASSIGN(auto routed,
+                        core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt}, policies,
+                                    agent, t, cal));
           apply(std::move(routed));
           assigned = true;
         }
@@ -410,9 +447,12 @@ class Simulator {
         if (last) {
           const bool old = now_ - t > hours(24 * 7);
           const int r = rng_.Uniform(0, 99);
-          if (old) then = r < 90 ? core::Status::kResolved : core::Status::kPending;
-          else then = r < 40 ? std::optional(core::Status::kResolved)
-                      : r < 80 ? std::optional(core::Status::kPending) : std::nullopt;
+          if (old)
+            then = r < 90 ? core::Status::kResolved : core::Status::kPending;
+          else
+            then = r < 40   ? std::optional(core::Status::kResolved)
+                   : r < 80 ? std::optional(core::Status::kPending)
+                            : std::nullopt;
         } else if (rng_.Chance(50)) {
           then = core::Status::kPending;
         }
@@ -473,10 +513,12 @@ class Simulator {
     const Millis span = hours(24) * options_.days;
     const double expected = std::max<double>(
         1.0, static_cast<double>(options_.messages) / options_.messages_per_conversation);
-    const double position = (static_cast<double>(started_) + rng_.Uniform(0, 999) / 1000.0) / expected;
+    const double position =
+        (static_cast<double>(started_) + rng_.Uniform(0, 999) / 1000.0) / expected;
     ++started_;
-    const Timestamp t = now_ - span + Millis(static_cast<std::int64_t>(
-                                          static_cast<double>(span.count()) * std::min(position, 1.0)));
+    const Timestamp t = now_ - span +
+                        Millis(static_cast<std::int64_t>(static_cast<double>(span.count()) *
+                                                         std::min(position, 1.0)));
     return std::min(t, now_ - minutes(2));
   }
 
@@ -531,14 +573,22 @@ Options ParseArgs(int argc, char** argv) {
       }
       return static_cast<std::int64_t>(v);
     };
-    if (arg == "--data") o.data = value;
-    else if (arg == "--messages") o.messages = number(0, 100'000'000);
-    else if (arg == "--messages-per-conversation") o.messages_per_conversation = static_cast<int>(number(1, 1000));
-    else if (arg == "--patients") o.patients = static_cast<int>(number(0, 10'000'000));
-    else if (arg == "--seed") o.seed = static_cast<std::uint64_t>(number(0, INT64_MAX));
-    else if (arg == "--days") o.days = static_cast<int>(number(1, 3650));
-    else if (arg == "--batch") o.batch = static_cast<int>(number(1, 10'000));
-    else Usage("unknown option " + std::string(arg));
+    if (arg == "--data")
+      o.data = value;
+    else if (arg == "--messages")
+      o.messages = number(0, 100'000'000);
+    else if (arg == "--messages-per-conversation")
+      o.messages_per_conversation = static_cast<int>(number(1, 1000));
+    else if (arg == "--patients")
+      o.patients = static_cast<int>(number(0, 10'000'000));
+    else if (arg == "--seed")
+      o.seed = static_cast<std::uint64_t>(number(0, INT64_MAX));
+    else if (arg == "--days")
+      o.days = static_cast<int>(number(1, 3650));
+    else if (arg == "--batch")
+      o.batch = static_cast<int>(number(1, 10'000));
+    else
+      Usage("unknown option " + std::string(arg));
   }
   if (o.data.empty()) Usage("--data is required");
   if (o.messages > 0 && o.patients == 0) Usage("--messages needs --patients > 0");
@@ -601,8 +651,14 @@ Result<void> Run(const Options& o) {
         };
         const std::vector<Spec> specs = {
             {"bench@bench.example", "Bench Admin", core::Role::kAdmin, {}},
-            {"sup1@bench.example", "Sam Supervisor", core::Role::kSupervisor, {"front-desk", "billing"}},
-            {"sup2@bench.example", "Kim Supervisor", core::Role::kSupervisor, {"clinical", "nurse-line"}},
+            {"sup1@bench.example",
+             "Sam Supervisor",
+             core::Role::kSupervisor,
+             {"front-desk", "billing"}},
+            {"sup2@bench.example",
+             "Kim Supervisor",
+             core::Role::kSupervisor,
+             {"clinical", "nurse-line"}},
             {"ana@bench.example", "Ana Front Desk", core::Role::kAgent, {"front-desk"}},
             {"ben@bench.example", "Ben Front Desk", core::Role::kAgent, {"front-desk"}},
             {"cho@bench.example", "Cho Front Desk", core::Role::kAgent, {"front-desk", "billing"}},
@@ -677,8 +733,8 @@ Result<void> Run(const Options& o) {
         const std::string first = rng.Pick(kFirst);
         p.name = first + " " + rng.Pick(kLast);
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", rng.Uniform(1935, 2022), rng.Uniform(1, 12),
-                      rng.Uniform(1, 28));
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", rng.Uniform(1935, 2022),
+                      rng.Uniform(1, 12), rng.Uniform(1, 28));
         p.date_of_birth = std::string(buf);
         std::snprintf(buf, sizeof buf, "+1%s%03d%04d", kAreaCodes[i % kAreaCodes.size()],
                       200 + (i / static_cast<int>(kAreaCodes.size())) / 10000 % 800,

@@ -4,7 +4,7 @@
 # compile database (scripts/build.sh release makes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t cxx < <(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+mapfile -t cxx < <(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
 if ! clang-format-14 --dry-run --Werror "${cxx[@]}"; then
   echo "lint: run clang-format-14 -i on the files above" >&2
   exit 1
