@@ -1,15 +1,14 @@
 #include "base/log.hpp"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
 
 #include "base/text.hpp"
+#include "base/time.hpp"
 
 namespace caredesk::log {
 namespace {
@@ -41,8 +40,12 @@ void Write(Level level, std::string_view event, std::initializer_list<Field> fie
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::string line;
   line.reserve(160);
-  fmt::format_to(std::back_inserter(line), R"({{"ts":"{:%FT%T}Z","level":"{}","event":)", now,
-                 LevelName(level));
+  // Formatted by hand: the access log writes a line per request.
+  line += R"({"ts":")";
+  line += FormatRfc3339(now);
+  line += R"(","level":")";
+  line += LevelName(level);
+  line += R"(","event":)";
   AppendJsonString(line, event);
   for (const Field& f : fields) {
     line.push_back(',');
@@ -56,7 +59,9 @@ void Write(Level level, std::string_view event, std::initializer_list<Field> fie
           } else if constexpr (std::is_same_v<V, bool>) {
             line += v ? "true" : "false";
           } else {
-            fmt::format_to(std::back_inserter(line), "{}", v);
+            char number[32];
+            auto [end, ec] = std::to_chars(number, number + sizeof number, v);
+            line.append(number, end);
           }
         },
         f.value);

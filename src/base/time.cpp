@@ -20,7 +20,33 @@ int Digits(std::string_view s, std::size_t pos, std::size_t n) {
 
 }  // namespace
 
-std::string FormatRfc3339(Timestamp t) { return date::format("%FT%TZ", t); }
+std::string FormatRfc3339(Timestamp t) {
+  // Every API view formats several instants, so this avoids date::format's stream and locale.
+  auto day = date::floor<date::days>(t);
+  date::year_month_day ymd{day};
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return date::format("%FT%TZ", t);
+  std::int64_t ms_of_day = (t - day).count();
+  auto put = [](char* at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) at[i] = static_cast<char>('0' + v % 10);
+  };
+  std::string out(24, ' ');  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  put(&out[0], year, 4);
+  out[4] = '-';
+  put(&out[5], static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  put(&out[8], static_cast<unsigned>(ymd.day()), 2);
+  out[10] = 'T';
+  put(&out[11], ms_of_day / 3'600'000, 2);
+  out[13] = ':';
+  put(&out[14], ms_of_day / 60'000 % 60, 2);
+  out[16] = ':';
+  put(&out[17], ms_of_day / 1000 % 60, 2);
+  out[19] = '.';
+  put(&out[20], ms_of_day % 1000, 3);
+  out[23] = 'Z';
+  return out;
+}
 
 std::optional<Timestamp> ParseRfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)

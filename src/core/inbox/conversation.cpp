@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <sstream>
 
 #include "base/text.hpp"
 
@@ -363,16 +361,61 @@ SlaView ViewSla(const Conversation& c, Timestamp now, const BusinessCalendar& ca
 
 namespace {
 
-void PutClock(std::ostringstream& out, const SlaClock& c) {
-  out << ' ' << c.target.count() << ' ' << c.consumed.count() << ' '
-      << (c.running_since ? ToEpochMillis(*c.running_since) : -1) << ' '
-      << (c.stopped_at ? ToEpochMillis(*c.stopped_at) : -1) << ' ' << (c.started ? 1 : 0);
+// The stored SLA state is a short line of space-separated numbers ("v1 policy targets... clocks");
+// encoded and decoded with to_chars/from_chars because every inbox row decodes one.
+void PutNumber(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.push_back(' ');
+  out.append(buf, end);
 }
 
-bool GetClock(std::istringstream& in, SlaClock& c) {
+void PutClock(std::string& out, const SlaClock& c) {
+  PutNumber(out, c.target.count());
+  PutNumber(out, c.consumed.count());
+  PutNumber(out, c.running_since ? ToEpochMillis(*c.running_since) : -1);
+  PutNumber(out, c.stopped_at ? ToEpochMillis(*c.stopped_at) : -1);
+  PutNumber(out, c.started ? 1 : 0);
+}
+
+// Reads space-separated fields from the encoded line; any malformed field fails the whole read.
+class FieldReader {
+ public:
+  explicit FieldReader(std::string_view text) : text_(text) {}
+
+  template <typename T>
+  bool Read(T& value) {
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+    auto [ptr, ec] = std::from_chars(text_.data() + pos_, text_.data() + text_.size(), value);
+    if (ec != std::errc{}) return false;
+    std::size_t next = static_cast<std::size_t>(ptr - text_.data());
+    if (next < text_.size() && text_[next] != ' ') return false;
+    pos_ = next;
+    return true;
+  }
+  bool Literal(std::string_view word) {
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return pos_ == text_.size() || text_[pos_] == ' ';
+  }
+  bool AtEnd() {
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+    return pos_ == text_.size();
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+bool GetClock(FieldReader& in, SlaClock& c) {
   std::int64_t target, consumed, running, stopped;
   int started;
-  if (!(in >> target >> consumed >> running >> stopped >> started)) return false;
+  if (!in.Read(target) || !in.Read(consumed) || !in.Read(running) || !in.Read(stopped) ||
+      !in.Read(started)) {
+    return false;
+  }
   c.target = Millis{target};
   c.consumed = Millis{consumed};
   c.running_since = running >= 0 ? std::optional(FromEpochMillis(running)) : std::nullopt;
@@ -384,27 +427,31 @@ bool GetClock(std::istringstream& in, SlaClock& c) {
 }  // namespace
 
 std::string EncodeSla(const SlaState& s) {
-  std::ostringstream out;
+  std::string out = "v1";
+  out.reserve(160);
+  PutNumber(out, s.policy_id);
+  PutNumber(out, s.targets.first_response.count());
+  PutNumber(out, s.targets.next_response.count());
+  PutNumber(out, s.targets.resolution.count());
   char fraction[32];
-  std::snprintf(fraction, sizeof fraction, "%.17g", s.targets.at_risk_fraction);
-  out << "v1 " << s.policy_id << ' ' << s.targets.first_response.count() << ' '
-      << s.targets.next_response.count() << ' ' << s.targets.resolution.count() << ' ' << fraction
-      << ' ' << s.recorded;
+  auto [end, ec] = std::to_chars(fraction, fraction + sizeof fraction, s.targets.at_risk_fraction);
+  out.push_back(' ');
+  out.append(fraction, end);
+  PutNumber(out, s.recorded);
   PutClock(out, s.first_response);
   PutClock(out, s.next_response);
   PutClock(out, s.resolution);
-  return out.str();
+  return out;
 }
 
 Result<SlaState> DecodeSla(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  std::string version;
+  FieldReader in{text};
   SlaState s;
   std::int64_t first, next, res;
-  if (!(in >> version) || version != "v1" ||
-      !(in >> s.policy_id >> first >> next >> res >> s.targets.at_risk_fraction >> s.recorded) ||
+  if (!in.Literal("v1") || !in.Read(s.policy_id) || !in.Read(first) || !in.Read(next) ||
+      !in.Read(res) || !in.Read(s.targets.at_risk_fraction) || !in.Read(s.recorded) ||
       !GetClock(in, s.first_response) || !GetClock(in, s.next_response) ||
-      !GetClock(in, s.resolution)) {
+      !GetClock(in, s.resolution) || !in.AtEnd()) {
     return Internal("stored SLA state is corrupt");
   }
   s.targets.first_response = Millis{first};

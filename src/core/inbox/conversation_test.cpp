@@ -215,6 +215,20 @@ TEST_F(ConversationTest, SlaStateRoundTripsThroughStorageText) {
   auto corrupt = DecodeSla("v1 1 2 3");
   ASSERT_FALSE(corrupt);
   EXPECT_EQ(corrupt.error().kind, ErrorKind::kInternal);
+  // Text written by earlier versions printed the fraction with %.17g; it still decodes.
+  auto legacy = DecodeSla(
+      "v1 7 1800000 3600000 86400000 0.80000000000000004 1 1800000 5 1700000000000 -1 1 "
+      "3600000 0 -1 -1 0 86400000 0 1700000000000 -1 1");
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->policy_id, 7);
+  EXPECT_DOUBLE_EQ(legacy->targets.at_risk_fraction, 0.8);
+  EXPECT_EQ(legacy->first_response.consumed, Millis{5});
+  EXPECT_EQ(legacy->first_response.running_since, FromEpochMillis(1700000000000));
+  EXPECT_FALSE(legacy->next_response.running_since);
+  EXPECT_TRUE(legacy->resolution.started);
+  EXPECT_FALSE(DecodeSla(text + " 9"));                             // trailing field
+  EXPECT_FALSE(DecodeSla("v2" + text.substr(2)));                   // unknown version
+  EXPECT_FALSE(DecodeSla(text.substr(0, text.size() - 2) + "x1"));  // not a number
 }
 
 TEST(MessageText, ValidatesEmptyOversizedAndInvalidUtf8) {
