@@ -48,8 +48,9 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<http::Api>(*store_, clock_, http::ApiOptions{});
     http::ServerOptions opts;
     opts.port = 0;
-    server_ = std::make_unique<http::Server>(io_, pool_, opts,
-                                             [this](http::Request& r) { return api_->Handle(r); });
+    server_ = std::make_unique<http::Server>(
+        io_, pool_, opts, [this](http::Request& r) { return api_->Handle(r); },
+        [this](http::Request& r) { return api_->HandleInline(r); });
     auto port = server_->Start();
     ASSERT_TRUE(port);
     port_ = *port;

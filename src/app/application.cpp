@@ -50,8 +50,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   server_options.host = listen->first;
   server_options.port = listen->second;
   server_options.max_body_bytes = config.max_body_bytes;
-  http::Server server(io, blocking, server_options,
-                      [&api](http::Request& r) { return api.Handle(r); });
+  http::Server server(
+      io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); },
+      [&api](http::Request& r) { return api.HandleInline(r); });
   auto port = server.Start();
   if (!port) {
     std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),

@@ -24,6 +24,7 @@ struct Route {
   std::string_view pattern;
   bool authenticated;
   HandlerFn fn;
+  bool never_blocks = false;  // answered on the I/O thread by HandleInline
 };
 
 Response JsonResponse(int status, const json::value& body) {
@@ -143,9 +144,9 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options) {
 Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
     : store_(store), clock_(clock), options_(options) {
   routes_ = {
-      {Method::kGet, "GET", "/healthz", false, &Healthz},
+      {Method::kGet, "GET", "/healthz", false, &Healthz, /*never_blocks=*/true},
       {Method::kGet, "GET", "/readyz", false, &Readyz},
-      {Method::kGet, "GET", "/api/openapi.json", false, &OpenApi},
+      {Method::kGet, "GET", "/api/openapi.json", false, &OpenApi, /*never_blocks=*/true},
       {Method::kPost, "POST", "/api/v1/session", false, nullptr},  // Login, special-cased
       {Method::kDelete, "DELETE", "/api/v1/session", true, &DeleteSession},
       {Method::kGet, "GET", "/api/v1/me", true, &GetMe},
@@ -172,25 +173,48 @@ std::vector<std::pair<std::string, std::string>> Api::Routes() const {
   return out;
 }
 
-Response Api::Handle(Request& request) {
-  Timestamp now = clock_.Now();
+// The route for the request's method and path; `path_known` tells a 405 from a 404.
+const Route* Api::FindRoute(const Request& request, std::vector<std::int64_t>& ids,
+                            bool& path_known) const {
   Method method = request.method == Method::kHead ? Method::kGet : request.method;
-  const Route* route = nullptr;
-  bool path_known = false;
-  std::vector<std::int64_t> ids;
+  path_known = false;
   for (const Route& r : routes_) {
     if (!Match(r.pattern, request.path, ids)) continue;
     path_known = true;
-    if (r.method == method) {
-      route = &r;
-      break;
-    }
+    if (r.method == method) return &r;
   }
-  if (!route) {
-    if (path_known)
-      return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
-    return ErrorResponse(NotFound("no such resource"));
-  }
+  return nullptr;
+}
+
+namespace {
+Response NoRoute(bool path_known) {
+  if (path_known)
+    return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
+  return ErrorResponse(NotFound("no such resource"));
+}
+}  // namespace
+
+std::optional<Response> Api::HandleInline(Request& request) const {
+  std::vector<std::int64_t> ids;
+  bool path_known = false;
+  const Route* route = FindRoute(request, ids, path_known);
+  if (!route) return NoRoute(path_known);
+  if (!route->never_blocks) return std::nullopt;
+  // These routes read neither the caller nor the store; Context needs a principal and a time.
+  store::Principal nobody;
+  Context ctx{store_, options_, nobody, request, std::move(ids), Timestamp{}};
+  Result<Response> result = route->fn(ctx);
+  if (!result) return ErrorResponse(result.error());
+  return std::move(*result);
+}
+
+Response Api::Handle(Request& request) {
+  Timestamp now = clock_.Now();
+  Method method = request.method == Method::kHead ? Method::kGet : request.method;
+  std::vector<std::int64_t> ids;
+  bool path_known = false;
+  const Route* route = FindRoute(request, ids, path_known);
+  if (!route) return NoRoute(path_known);
   if (IsUnsafe(method) && !request.body.empty()) {
     auto type = request.headers.Get("content-type");
     if (!type || !AsciiLower(*type).starts_with("application/json")) {

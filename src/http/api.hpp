@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,18 @@ class Api {
 
   // Answers any request; never throws for bad input.
   Response Handle(Request& request);
+  // Answers, without touching the store or blocking, the requests that need neither: /healthz,
+  // the OpenAPI document, unknown paths (404) and wrong methods (405). nullopt for the rest,
+  // which go to Handle on the blocking pool. Safe on the I/O threads.
+  std::optional<Response> HandleInline(Request& request) const;
 
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
+  const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
+                         bool& path_known) const;
+
   store::Store& store_;
   const Clock& clock_;
   ApiOptions options_;

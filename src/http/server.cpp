@@ -1,6 +1,7 @@
 // The HTTP/1.1 server (see server.hpp). Each connection is one coroutine on its own strand that
-// reads a request with Beast's parser, hops once to the blocking pool to run the handler and
-// once back, and writes the response; a second coroutine per connection enforces the deadlines.
+// reads a request with Beast's parser, answers it on the strand when the inline handler can, or
+// else hops once to the blocking pool to run the handler and once back, and writes the response; a
+// second coroutine per connection enforces the deadlines.
 #include "http/server.hpp"
 
 #include <algorithm>
@@ -216,15 +217,20 @@ class Session;
 // Everything the accept loop and the sessions share. Owned jointly by the Server and every
 // coroutine, so coroutines still unwinding after the Server is destroyed stay valid.
 struct State {
-  State(asio::io_context& io_context, asio::thread_pool& pool, ServerOptions opts, Handler h)
+  State(asio::io_context& io_context, asio::thread_pool& pool, ServerOptions opts, Handler h,
+        InlineHandler ih)
       : io(io_context),
         blocking(pool),
         options(std::move(opts)),
         handler(std::move(h)),
+        inline_handler(std::move(ih)),
         acceptor(asio::make_strand(io_context)) {}
 
   // Runs the handler on a blocking-pool thread. Never throws.
   void Invoke(Request& request, Response& response) noexcept;
+  // Runs the inline handler on the calling I/O thread; false when the request must go to the
+  // blocking pool. Never throws.
+  bool InvokeInline(Request& request, Response& response) noexcept;
 
   // Registers a live session so Stop() can close it; false once stopping.
   bool Register(const std::shared_ptr<Session>& session,
@@ -235,7 +241,8 @@ struct State {
   asio::thread_pool& blocking;
   const ServerOptions options;
   const Handler handler;
-  Acceptor acceptor;  // used on its strand only (after Start)
+  const InlineHandler inline_handler;  // may be empty
+  Acceptor acceptor;                   // used on its strand only (after Start)
 
   std::atomic<bool> stopping{false};
   std::atomic<int> running_handlers{0};
@@ -245,15 +252,18 @@ struct State {
   std::list<std::weak_ptr<Session>> sessions;  // guarded by `mutex`
 };
 
-void State::Invoke(Request& request, Response& response) noexcept {
-  // Paired with Stop(): either Stop sees this handler running and waits for it, or this call
-  // sees `stopping` and does not start the handler.
-  running_handlers.fetch_add(1);
-  if (stopping.load()) {
+// Runs `fn` (which fills `response` and returns whether it answered) as a counted handler: it
+// pairs with Stop(), which either sees the handler running and waits for it, or is seen by this
+// call so the handler does not start. Exceptions become a 500 with nothing from what() logged.
+template <class Fn>
+bool RunCounted(State& state, Request& request, Response& response, Fn&& fn) noexcept {
+  state.running_handlers.fetch_add(1);
+  bool answered = true;
+  if (state.stopping.load()) {
     response = ErrorResponse(Unavailable("server is stopping"));
   } else {
     try {
-      response = handler(request);
+      answered = fn();
     } catch (const ErrorException& e) {
       log::Error("http_handler_exception", {{"request_id", request.request_id},
                                             {"path", request.path},
@@ -272,10 +282,28 @@ void State::Invoke(Request& request, Response& response) noexcept {
       response = ErrorResponse(Internal("internal error"));
     }
   }
-  if (running_handlers.fetch_sub(1) == 1 && stopping.load()) {
-    std::lock_guard lock(mutex);
-    handlers_done.notify_all();
+  if (state.running_handlers.fetch_sub(1) == 1 && state.stopping.load()) {
+    std::lock_guard lock(state.mutex);
+    state.handlers_done.notify_all();
   }
+  return answered;
+}
+
+void State::Invoke(Request& request, Response& response) noexcept {
+  RunCounted(*this, request, response, [&] {
+    response = handler(request);
+    return true;
+  });
+}
+
+bool State::InvokeInline(Request& request, Response& response) noexcept {
+  if (!inline_handler) return false;
+  return RunCounted(*this, request, response, [&] {
+    std::optional<Response> answer = inline_handler(request);
+    if (!answer) return false;
+    response = std::move(*answer);
+    return true;
+  });
 }
 
 bool State::Register(const std::shared_ptr<Session>& session,
@@ -433,7 +461,9 @@ Task<void> Session::Serve() {
     bool keep_alive = false;
     if (outcome == ReadOutcome::kRequest) {
       ClearDeadline();
-      co_await AsyncInvoke(request, response, asio::use_awaitable_t<Strand>{});
+      if (!state_->InvokeInline(request, response)) {
+        co_await AsyncInvoke(request, response, asio::use_awaitable_t<Strand>{});
+      }
       keep_alive = parser.get().keep_alive() && !state_->stopping.load();
       if (response.status < 200 || response.status > 599) {
         log::Error("http_bad_status",
@@ -712,9 +742,10 @@ struct Server::Impl {
 };
 
 Server::Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
-               ServerOptions options, Handler handler)
+               ServerOptions options, Handler handler, InlineHandler inline_handler)
     : impl_(std::make_unique<Impl>()) {
-  impl_->state = std::make_shared<State>(io, blocking, std::move(options), std::move(handler));
+  impl_->state = std::make_shared<State>(io, blocking, std::move(options), std::move(handler),
+                                         std::move(inline_handler));
 }
 
 Server::~Server() { Stop(); }

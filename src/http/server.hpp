@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/error.hpp"
@@ -34,13 +35,18 @@ struct ServerOptions {
 };
 
 using Handler = std::function<Response(Request&)>;
+// Answers on the I/O thread, without the hop to the blocking executor, the requests it can
+// answer without blocking (health checks, static documents, unknown paths); nullopt passes the
+// request on to the Handler. Must never block.
+using InlineHandler = std::function<std::optional<Response>(Request&)>;
 
 class Server {
  public:
-  // io: runs the sockets; blocking: runs `handler`. Both outlive the server, and `blocking` is
-  // joined before `io` is destroyed (connections may still be unwinding on both after Stop()).
+  // io: runs the sockets and `inline_handler`; blocking: runs `handler`. Both outlive the
+  // server, and `blocking` is joined before `io` is destroyed (connections may still be
+  // unwinding on both after Stop()).
   Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking, ServerOptions options,
-         Handler handler);
+         Handler handler, InlineHandler inline_handler = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -163,8 +163,9 @@ class ServerTest : public ::testing::Test {
   void StartServer(ServerOptions options = {}) {
     options.host = "127.0.0.1";
     options.port = 0;
-    server_ = std::make_unique<Server>(io_, pool_, options,
-                                       [this](Request& request) { return Handle(request); });
+    server_ = std::make_unique<Server>(
+        io_, pool_, options, [this](Request& request) { return Handle(request); },
+        [this](Request& request) { return HandleInline(request); });
     auto port = server_->Start();
     ASSERT_TRUE(port.has_value());
     port_ = *port;
@@ -219,6 +220,17 @@ class ServerTest : public ::testing::Test {
     return response;
   }
 
+  // Answers "/inline..." itself and passes everything else to the blocking pool.
+  std::optional<Response> HandleInline(Request& request) {
+    if (!request.path.starts_with("/inline")) return std::nullopt;
+    ++inline_calls_;
+    if (request.path == "/inline-throw") throw std::runtime_error("inline boom");
+    Response response;
+    response.headers.Set("Content-Type", "text/plain");
+    response.body = pool_.get_executor().running_in_this_thread() ? "on the pool" : "on I/O";
+    return response;
+  }
+
   std::string Echo(std::string_view method, std::string_view path, std::string_view id,
                    std::string_view body = "", std::string_view query_lines = "") {
     return "method=" + std::string(method) + "\npath=" + std::string(path) + "\n" +
@@ -233,6 +245,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   unsigned short port_ = 0;
   std::atomic<int> calls_{0};
+  std::atomic<int> inline_calls_{0};
   std::atomic<bool> handler_started_{false};
   std::atomic<bool> handler_finished_{false};
 };
@@ -558,6 +571,44 @@ TEST_F(ServerTest, HandlerExceptionGives500AndKeepsTheConnection) {
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
   EXPECT_EQ(next->body, Echo("GET", "/after", "t2"));
+}
+
+TEST_F(ServerTest, InlineHandlerAnswersOnTheIoThreadAndPassesTheRestOn) {
+  StartServer();
+  RawClient client(port_);
+  client.Send("GET /inline HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto inline_answer = client.Read();
+  ASSERT_TRUE(inline_answer);
+  EXPECT_EQ(inline_answer->status, 200);
+  EXPECT_EQ(inline_answer->body, "on I/O");
+  EXPECT_EQ(calls_.load(), 0);  // the blocking handler never saw it
+
+  client.Send("GET /other HTTP/1.1\r\nHost: t\r\nX-Request-Id: t3\r\n\r\n");
+  auto pooled = client.Read();
+  ASSERT_TRUE(pooled);
+  EXPECT_EQ(pooled->body, Echo("GET", "/other", "t3"));
+  EXPECT_EQ(calls_.load(), 1);
+  EXPECT_EQ(inline_calls_.load(), 1);
+}
+
+TEST_F(ServerTest, InlineHandlerExceptionGives500AndKeepsTheConnection) {
+  StartServer();
+  RawClient client(port_);
+  testing::internal::CaptureStderr();
+  client.Send("GET /inline-throw HTTP/1.1\r\nHost: t\r\nX-Request-Id: t4\r\n\r\n");
+  auto response = client.Read();
+  std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->body, kInternal);
+  EXPECT_THAT(log, HasSubstr(R"("event":"http_handler_exception","request_id":"t4")"));
+  EXPECT_THAT(log, Not(HasSubstr("boom")));
+  EXPECT_EQ(calls_.load(), 0);
+
+  client.Send("GET /inline HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto next = client.Read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "on I/O");
 }
 
 TEST_F(ServerTest, HandlerStatusOutOfRangeGives500) {
