@@ -340,6 +340,26 @@ TEST_P(ConformanceTest, InboxFiltersPaginatesAndSearches) {
   EXPECT_EQ(bad.error().field, "cursor");
 }
 
+TEST_P(ConformanceTest, EveryWordOfALongMessageIsSearchable) {
+  // Words are indexed in batches of fixed sizes; 1, 4, 5, 16, 17, 64, 65 and 150 words cross
+  // every batch boundary, and repeated words must not break a batch.
+  for (int words : {1, 4, 5, 16, 17, 64, 65, 150}) {
+    std::string text;
+    for (int w = 0; w < words; ++w)
+      text += "w" + std::to_string(words) + "x" + std::to_string(w) + " ";
+    text += "w" + std::to_string(words) + "x0";  // a repeat
+    ConversationId id = MakeConversation(a_, text);
+    for (int w : {0, words / 2, words - 1}) {
+      InboxFilter f;
+      f.search_tokens = {"w" + std::to_string(words) + "x" + std::to_string(w)};
+      auto page = List(a_, f);
+      ASSERT_TRUE(page) << page.error().message;
+      ASSERT_EQ(page->items.size(), 1u) << words << " words, word " << w;
+      EXPECT_EQ(page->items[0].conversation.id, id);
+    }
+  }
+}
+
 TEST_P(ConformanceTest, SlaTimersComeDueAndStateIsFilterable) {
   ConversationId id = MakeConversation(a_, "hello");
   auto none = store_->DueSlaTimers(T0() + minutes(23), 10);

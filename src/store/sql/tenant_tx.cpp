@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "base/text.hpp"
@@ -435,11 +437,12 @@ class SqlTenantTx final : public TenantTx {
       }
     }
     for (const std::string& token : f.search_tokens) {
+      // Correlated per conversation: SQLite probes the token index for each candidate row
+      // instead of materializing every conversation that contains a common word.
       where(
-          " AND c.id IN (SELECT conversation_id FROM message_tokens WHERE tenant_id = ? AND token "
-          "= ?)",
-          T());
-      params.push_back(token);
+          " AND EXISTS (SELECT 1 FROM message_tokens mt WHERE mt.tenant_id = c.tenant_id AND "
+          "mt.token = ? AND mt.conversation_id = c.id)",
+          token);
     }
     const bool by_time_left = f.sort == InboxFilter::Sort::kTimeLeft;
     if (f.cursor) {
@@ -490,13 +493,40 @@ class SqlTenantTx final : public TenantTx {
                              std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
                              std::string(core::Name(m.delivery)), ToEpochMillis(m.created_at)}));
     m.id = MessageId{rows.at(0).Int(0)};
-    for (const std::string& token : SearchTokens(m.text)) {
-      CD_TRY(db_.Execute(
-          "INSERT INTO message_tokens (tenant_id, token, conversation_id) VALUES (?, ?, ?) "
-          "ON CONFLICT DO NOTHING",
-          {T(), token, m.conversation_id.value}));
-    }
+    CD_TRY(InsertTokens(SearchTokens(m.text), m.conversation_id));
     return m;
+  }
+
+  // Indexes a message's words for search in as few statements as possible: rows go in batches
+  // of a few fixed sizes (so each size is one cached statement), a short batch padded by
+  // repeating its last word, which ON CONFLICT DO NOTHING absorbs.
+  Result<void> InsertTokens(const std::vector<std::string>& tokens, ConversationId conversation) {
+    static constexpr std::size_t kBatchSizes[] = {4, 16, 64};
+    static const std::array<std::string, 3> kStatements = [] {
+      std::array<std::string, 3> out;
+      for (std::size_t i = 0; i < 3; ++i) {
+        out[i] = "INSERT INTO message_tokens (tenant_id, token, conversation_id) VALUES (?, ?, ?)";
+        for (std::size_t k = 1; k < kBatchSizes[i]; ++k) out[i] += ", (?, ?, ?)";
+        out[i] += " ON CONFLICT DO NOTHING";
+      }
+      return out;
+    }();
+    for (std::size_t start = 0; start < tokens.size();) {
+      std::size_t left = tokens.size() - start;
+      std::size_t b = 0;
+      while (b + 1 < std::size(kBatchSizes) && kBatchSizes[b] < left) ++b;
+      std::size_t take = std::min(left, kBatchSizes[b]);
+      SqlParams params;
+      params.reserve(kBatchSizes[b] * 3);
+      for (std::size_t k = 0; k < kBatchSizes[b]; ++k) {
+        params.emplace_back(T());
+        params.emplace_back(std::in_place_type<std::string>, tokens[start + std::min(k, take - 1)]);
+        params.emplace_back(conversation.value);
+      }
+      CD_TRY(db_.Execute(kStatements[b], params));
+      start += take;
+    }
+    return {};
   }
 
   Result<std::vector<core::Message>> ListMessages(ConversationId id) override {
