@@ -50,7 +50,7 @@ class ApiTest : public ::testing::Test {
     opts.port = 0;
     server_ = std::make_unique<http::Server>(
         io_, pool_, opts, [this](http::Request& r) { return api_->Handle(r); },
-        [this](http::Request& r) { return api_->HandleInline(r); });
+        [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
     auto port = server_->Start();
     ASSERT_TRUE(port);
     port_ = *port;
@@ -63,6 +63,7 @@ class ApiTest : public ::testing::Test {
     io_.stop();
     for (auto& t : io_threads_) t.join();
     pool_.join();
+    reads_.join();
     server_.reset();
     api_.reset();
     store_.reset();
@@ -147,6 +148,7 @@ class ApiTest : public ::testing::Test {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
       io_.get_executor()};
   boost::asio::thread_pool pool_{8};
+  boost::asio::thread_pool reads_{2};  // GET requests, as in the server
   std::vector<std::thread> io_threads_;
   std::unique_ptr<http::Server> server_;
   unsigned short port_ = 0;
@@ -447,6 +449,30 @@ TEST_F(ApiTest, InboxFiltersSearchesSortsAndPaginates) {
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(ErrorCode(r), "invalid") << bad;
   }
+}
+
+TEST_F(ApiTest, InboxItemsCarryTheSameFieldsAsTheConversation) {
+  // The list writes its JSON by hand; it must say what the single-conversation view says, and
+  // escape a name with quotes, a backslash, a tab and non-ASCII letters into valid JSON.
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550177","text":"hi",)"
+                       R"("patient":{"name":"Zo\u00eb \"Z\" O\\Neil\tJr"}})");
+  ASSERT_EQ(in.status, 201) << in.body;
+  std::int64_t id = Json(in).at("conversation_id").as_int64();
+  ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(id) + "/tags",
+                 R"({"tags":["refill","urgent-callback"]})")
+                .status,
+            200);
+  clock_.Advance(std::chrono::minutes(4));
+  json::object item =
+      Json(Call("GET", "/api/v1/conversations?limit=1")).at("items").at(0).as_object();
+  json::object detail = Json(Call("GET", "/api/v1/conversations/" + std::to_string(id)));
+  EXPECT_EQ(item.at("patient_name").as_string(), "Zo\u00eb \"Z\" O\\Neil\tJr");
+  item.erase("patient_name");
+  for (const char* extra : {"patient", "messages", "events"}) detail.erase(extra);
+  EXPECT_EQ(item, detail);
+  EXPECT_EQ(item.at("tags").as_array().size(), 2u);
+  EXPECT_EQ(item.at("sla").at("time_left_ms").as_int64(), 26 * 60 * 1000);
 }
 
 TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {

@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -46,6 +47,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
 
   boost::asio::io_context io(config.io_threads);
   boost::asio::thread_pool blocking(static_cast<std::size_t>(config.handler_threads));
+  // More read threads than read connections would only park threads on the connection pool.
+  boost::asio::thread_pool reads(
+      static_cast<std::size_t>(std::min(config.read_threads, config.max_read_connections)));
   http::ServerOptions server_options;
   server_options.host = listen->first;
   server_options.port = listen->second;
@@ -82,6 +86,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   // Reverse order: timers, then in-flight handlers, then the store.
   sla_timer.Stop();
   blocking.join();
+  reads.join();
   log::Info("server_stopped");
   return 0;
 }

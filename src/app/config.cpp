@@ -65,6 +65,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.io_threads, 1, 64));
     else if (key == "handler_threads")
       CD_TRY(want_int(c.handler_threads, 1, 1024));
+    else if (key == "read_threads")
+      CD_TRY(want_int(c.read_threads, 1, 256));
     else if (key == "max_body_bytes")
       CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
     else if (key == "session_idle_minutes")
@@ -78,7 +80,7 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
     else
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
-          "max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
+          "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
           "max_read_connections)",
           key);
   }

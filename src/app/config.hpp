@@ -17,6 +17,7 @@ struct Config {
   std::string database;                    // "sqlite:PATH" or "postgresql://..."; default below
   int io_threads = 2;                      // socket threads
   int handler_threads = 64;                // blocking pool: handlers wait on group commit here
+  int read_threads = 4;                    // GET handlers; at most max_read_connections
   std::size_t max_body_bytes = 1 << 20;    // 1 MiB
   int session_idle_minutes = 15;           // automatic logoff
   int group_commit_max_batch = 256;  // writes per commit; 1 = one commit per write (benchmarks)

@@ -217,10 +217,11 @@ class Session;
 // Everything the accept loop and the sessions share. Owned jointly by the Server and every
 // coroutine, so coroutines still unwinding after the Server is destroyed stay valid.
 struct State {
-  State(asio::io_context& io_context, asio::thread_pool& pool, ServerOptions opts, Handler h,
-        InlineHandler ih)
+  State(asio::io_context& io_context, asio::thread_pool& pool, asio::thread_pool* read_pool,
+        ServerOptions opts, Handler h, InlineHandler ih)
       : io(io_context),
         blocking(pool),
+        reads(read_pool),
         options(std::move(opts)),
         handler(std::move(h)),
         inline_handler(std::move(ih)),
@@ -239,6 +240,7 @@ struct State {
 
   asio::io_context& io;
   asio::thread_pool& blocking;
+  asio::thread_pool* reads;  // GET and HEAD handlers when set
   const ServerOptions options;
   const Handler handler;
   const InlineHandler inline_handler;  // may be empty
@@ -376,7 +378,8 @@ class Session : public std::enable_shared_from_this<Session> {
   auto AsyncInvoke(Request& request, Response& response, Token&& token) {
     return asio::async_initiate<Token, void()>(
         [state = state_.get(), &request, &response](auto completion) {
-          asio::post(state->blocking,
+          bool read = request.method == Method::kGet || request.method == Method::kHead;
+          asio::post(read && state->reads ? *state->reads : state->blocking,
                      [state, &request, &response, completion = std::move(completion)]() mutable {
                        state->Invoke(request, response);
                        asio::post(std::move(completion));  // to the completion's strand
@@ -742,10 +745,11 @@ struct Server::Impl {
 };
 
 Server::Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
-               ServerOptions options, Handler handler, InlineHandler inline_handler)
+               ServerOptions options, Handler handler, InlineHandler inline_handler,
+               boost::asio::thread_pool* reads)
     : impl_(std::make_unique<Impl>()) {
-  impl_->state = std::make_shared<State>(io, blocking, std::move(options), std::move(handler),
-                                         std::move(inline_handler));
+  impl_->state = std::make_shared<State>(io, blocking, reads, std::move(options),
+                                         std::move(handler), std::move(inline_handler));
 }
 
 Server::~Server() { Stop(); }
@@ -806,7 +810,8 @@ void Server::Stop() {
   // Handlers capture references the owner destroys after the server, so wait for the ones
   // already running (none start after `stopping`). A handler calling Stop() cannot wait for
   // itself.
-  if (!state->blocking.get_executor().running_in_this_thread()) {
+  if (!state->blocking.get_executor().running_in_this_thread() &&
+      !(state->reads && state->reads->get_executor().running_in_this_thread())) {
     std::unique_lock lock(state->mutex);
     state->handlers_done.wait(lock, [&] { return state->running_handlers.load() == 0; });
   }

@@ -45,8 +45,13 @@ class Server {
   // io: runs the sockets and `inline_handler`; blocking: runs `handler`. Both outlive the
   // server, and `blocking` is joined before `io` is destroyed (connections may still be
   // unwinding on both after Stop()).
+  // `reads`, when given, runs the handler for GET and HEAD requests instead of `blocking`, with
+  // the same lifetime rules. Give it about as many threads as the store has read connections:
+  // reads then queue in the pool instead of parking dozens of threads on the connection pool,
+  // while writes keep the many threads that group commit needs to batch them.
   Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking, ServerOptions options,
-         Handler handler, InlineHandler inline_handler = {});
+         Handler handler, InlineHandler inline_handler = {},
+         boost::asio::thread_pool* reads = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

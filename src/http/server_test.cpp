@@ -165,7 +165,7 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     server_ = std::make_unique<Server>(
         io_, pool_, options, [this](Request& request) { return Handle(request); },
-        [this](Request& request) { return HandleInline(request); });
+        [this](Request& request) { return HandleInline(request); }, &reads_);
     auto port = server_->Start();
     ASSERT_TRUE(port.has_value());
     port_ = *port;
@@ -177,6 +177,7 @@ class ServerTest : public ::testing::Test {
     work_.reset();
     for (auto& thread : io_threads_) thread.join();  // every session coroutine has ended
     pool_.join();
+    reads_.join();
   }
 
   Response Handle(Request& request) {
@@ -189,6 +190,12 @@ class ServerTest : public ::testing::Test {
     }
     Response response;
     if (request.path == "/empty") return response;
+    if (request.path == "/where") {
+      response.body = reads_.get_executor().running_in_this_thread()  ? "reads"
+                      : pool_.get_executor().running_in_this_thread() ? "blocking"
+                                                                      : "elsewhere";
+      return response;
+    }
     if (request.path == "/no-content") {
       response.status = 204;
       response.body = "ignored";
@@ -241,6 +248,7 @@ class ServerTest : public ::testing::Test {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   asio::thread_pool pool_{2};
+  asio::thread_pool reads_{1};  // GET and HEAD
   std::vector<std::thread> io_threads_;
   std::unique_ptr<Server> server_;
   unsigned short port_ = 0;
@@ -591,6 +599,19 @@ TEST_F(ServerTest, InlineHandlerAnswersOnTheIoThreadAndPassesTheRestOn) {
   EXPECT_EQ(inline_calls_.load(), 1);
 }
 
+TEST_F(ServerTest, ReadsRunOnTheReadPoolAndWritesOnTheBlockingPool) {
+  StartServer();
+  RawClient client(port_);
+  client.Send("GET /where HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto get = client.Read();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "reads");
+  client.Send("POST /where HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  auto post = client.Read();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->body, "blocking");
+}
+
 TEST_F(ServerTest, InlineHandlerExceptionGives500AndKeepsTheConnection) {
   StartServer();
   RawClient client(port_);
@@ -782,6 +803,15 @@ TEST_F(ServerTest, StopWaitsForARunningHandler) {
   server_->Stop();
   EXPECT_TRUE(handler_finished_);
   EXPECT_FALSE(client.Read(false, 1s));  // the connection was closed under the request
+}
+
+TEST_F(ServerTest, StopWaitsForARunningWriteHandler) {
+  StartServer();
+  RawClient client(port_);
+  client.Send("POST /sleep HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  while (!handler_started_) std::this_thread::sleep_for(5ms);
+  server_->Stop();
+  EXPECT_TRUE(handler_finished_);
 }
 
 TEST_F(ServerTest, StartFailsWithUnavailableWhenThePortIsTaken) {

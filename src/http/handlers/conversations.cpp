@@ -144,19 +144,28 @@ Result<Response> ListConversations(Context& ctx) {
                                            ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
                                              return tx.ListConversations(filter);
                                            }));
-  json::array items;
-  items.reserve(page.items.size());
-  for (const store::InboxItem& item : page.items) {
-    json::object view =
-        ConversationView(item.conversation, item.sla_state, item.sla_due_at, ctx.now);
-    view["patient_name"] = item.patient_name;
-    items.emplace_back(std::move(view));
+  // Written straight to text: building and serializing a json::object per row was a quarter of
+  // the inbox read's CPU.
+  Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "application/json");
+  std::string& body = r.body;
+  body.reserve(64 + page.items.size() * 700);
+  body += R"({"items":[)";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    const store::InboxItem& item = page.items[i];
+    if (i) body.push_back(',');
+    AppendConversationJson(body, item.conversation, item.sla_state, item.sla_due_at, ctx.now,
+                           item.patient_name);
   }
-  return JsonResponse(
-      200,
-      json::object{{"items", std::move(items)},
-                   {"next_cursor", page.next_cursor ? json::value(json::string(*page.next_cursor))
-                                                    : json::value(nullptr)}});
+  body += R"(],"next_cursor":)";
+  if (page.next_cursor) {
+    AppendJsonString(body, *page.next_cursor);
+  } else {
+    body += "null";
+  }
+  body.push_back('}');
+  return r;
 }
 
 Result<Response> GetConversation(Context& ctx) {

@@ -1,6 +1,11 @@
 #include "http/handlers/views.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+#include "base/text.hpp"
 
 namespace caredesk::http {
 
@@ -59,32 +64,101 @@ json::object EventView(const core::Event& e) {
           {"data", std::move(data)}};
 }
 
+namespace {
+
+// A minimal append-only JSON writer for the hot list path: keys are trusted literals, values
+// are escaped. Produces exactly what boost::json would for the same object.
+class JsonOut {
+ public:
+  explicit JsonOut(std::string& out) : out_(out) {}
+  void Open() {
+    out_.push_back('{');
+    first_ = true;
+  }
+  void Close() {
+    out_.push_back('}');
+    first_ = false;
+  }
+  JsonOut& Key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_.append(key);
+    out_ += "\":";
+    return *this;
+  }
+  void String(std::string_view v) { AppendJsonString(out_, v); }
+  void Int(std::int64_t v) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    out_.append(digits, end);
+  }
+  void Bool(bool v) { out_ += v ? "true" : "false"; }
+  void Null() { out_ += "null"; }
+  void Time(Timestamp t) {
+    out_.push_back('"');
+    out_ += FormatRfc3339(t);
+    out_.push_back('"');
+  }
+  void TimeOrNull(std::optional<Timestamp> t) { t ? Time(*t) : Null(); }
+  void IdOrNull(std::int64_t id) { id ? Int(id) : Null(); }
+  std::string& raw() { return out_; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void AppendConversationJson(std::string& out, const core::Conversation& c,
+                            std::string_view sla_state, std::optional<Timestamp> due_at,
+                            Timestamp now, std::optional<std::string_view> patient_name) {
+  JsonOut j(out);
+  j.Open();
+  j.Key("id").Int(c.id.value);
+  j.Key("patient_id").Int(c.patient_id.value);
+  j.Key("channel").String(core::Name(c.channel));
+  j.Key("status").String(core::Name(c.status));
+  j.Key("priority").String(core::Name(c.priority));
+  j.Key("queue").String(c.queue);
+  j.Key("assignee_id").IdOrNull(c.assignee.value);
+  j.Key("category").String(core::Name(c.category));
+  j.Key("tags");
+  out.push_back('[');
+  for (std::size_t i = 0; i < c.tags.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(out, c.tags[i]);
+  }
+  out.push_back(']');
+  j.Key("created_at").Time(c.created_at);
+  j.Key("updated_at").Time(c.updated_at);
+  j.Key("last_message_at").Time(c.last_message_at);
+  j.Key("first_response_at").TimeOrNull(c.first_response_at);
+  j.Key("resolved_at").TimeOrNull(c.resolved_at);
+  j.Key("reopen_count").Int(c.reopen_count);
+  j.Key("awaiting_agent").Bool(c.awaiting_agent);
+  j.Key("sla");
+  {
+    JsonOut sla(out);
+    sla.Open();
+    sla.Key("state").String(sla_state);
+    sla.Key("policy_id").Int(c.sla.policy_id);
+    sla.Key("due_at").TimeOrNull(due_at);
+    sla.Key("time_left_ms");
+    due_at ? sla.Int((*due_at - now).count()) : sla.Null();
+    sla.Close();
+  }
+  if (patient_name) j.Key("patient_name").String(*patient_name);
+  j.Close();
+}
+
 json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
                               std::optional<Timestamp> due_at, Timestamp now) {
-  json::array tags;
-  for (const auto& t : c.tags) tags.emplace_back(t);
-  json::object sla{
-      {"state", sla_state},
-      {"policy_id", c.sla.policy_id},
-      {"due_at", TimeOrNull(due_at)},
-      {"time_left_ms", due_at ? json::value((*due_at - now).count()) : json::value(nullptr)}};
-  return {{"id", c.id.value},
-          {"patient_id", c.patient_id.value},
-          {"channel", core::Name(c.channel)},
-          {"status", core::Name(c.status)},
-          {"priority", core::Name(c.priority)},
-          {"queue", c.queue},
-          {"assignee_id", c.assignee ? json::value(c.assignee.value) : json::value(nullptr)},
-          {"category", core::Name(c.category)},
-          {"tags", std::move(tags)},
-          {"created_at", FormatRfc3339(c.created_at)},
-          {"updated_at", FormatRfc3339(c.updated_at)},
-          {"last_message_at", FormatRfc3339(c.last_message_at)},
-          {"first_response_at", TimeOrNull(c.first_response_at)},
-          {"resolved_at", TimeOrNull(c.resolved_at)},
-          {"reopen_count", c.reopen_count},
-          {"awaiting_agent", c.awaiting_agent},
-          {"sla", std::move(sla)}};
+  // One writer for both shapes: the single-object endpoints parse what the list path appends.
+  std::string text;
+  AppendConversationJson(text, c, sla_state, due_at, now, std::nullopt);
+  return json::parse(text).as_object();
 }
 
 }  // namespace caredesk::http

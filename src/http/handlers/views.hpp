@@ -15,6 +15,11 @@ boost::json::object EventView(const core::Event& e);
 // `sla_state` and `due_at` as stored or computed; time_left_ms is due_at - now.
 boost::json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
                                      std::optional<Timestamp> due_at, Timestamp now);
+// The same object as ConversationView, appended as JSON text (the inbox list writes 20 to 200 of
+// these per request); `patient_name`, when given, is added as a last "patient_name" key.
+void AppendConversationJson(std::string& out, const core::Conversation& c,
+                            std::string_view sla_state, std::optional<Timestamp> due_at,
+                            Timestamp now, std::optional<std::string_view> patient_name);
 boost::json::value TimeOrNull(std::optional<Timestamp> t);
 
 }  // namespace caredesk::http

@@ -497,33 +497,33 @@ class SqlTenantTx final : public TenantTx {
     return m;
   }
 
-  // Indexes a message's words for search in as few statements as possible: rows go in batches
-  // of a few fixed sizes (so each size is one cached statement), a short batch padded by
-  // repeating its last word, which ON CONFLICT DO NOTHING absorbs.
+  // Indexes a message's words for search in few statements: rows go in batches whose sizes are
+  // powers of two up to 32 (17 words: one batch of 16 and one of 1), so each size is one cached
+  // statement and no row is inserted twice.
   Result<void> InsertTokens(const std::vector<std::string>& tokens, ConversationId conversation) {
-    static constexpr std::size_t kBatchSizes[] = {4, 16, 64};
-    static const std::array<std::string, 3> kStatements = [] {
-      std::array<std::string, 3> out;
-      for (std::size_t i = 0; i < 3; ++i) {
+    static constexpr std::size_t kMaxBatch = 32;
+    static const std::array<std::string, 6> kStatements = [] {
+      std::array<std::string, 6> out;
+      for (std::size_t i = 0; i < out.size(); ++i) {
         out[i] = "INSERT INTO message_tokens (tenant_id, token, conversation_id) VALUES (?, ?, ?)";
-        for (std::size_t k = 1; k < kBatchSizes[i]; ++k) out[i] += ", (?, ?, ?)";
+        for (std::size_t k = 1; k < (std::size_t{1} << i); ++k) out[i] += ", (?, ?, ?)";
         out[i] += " ON CONFLICT DO NOTHING";
       }
       return out;
     }();
+    SqlParams params;
     for (std::size_t start = 0; start < tokens.size();) {
       std::size_t left = tokens.size() - start;
-      std::size_t b = 0;
-      while (b + 1 < std::size(kBatchSizes) && kBatchSizes[b] < left) ++b;
-      std::size_t take = std::min(left, kBatchSizes[b]);
-      SqlParams params;
-      params.reserve(kBatchSizes[b] * 3);
-      for (std::size_t k = 0; k < kBatchSizes[b]; ++k) {
+      std::size_t log2 = 5;
+      while ((std::size_t{1} << log2) > std::min(left, kMaxBatch)) --log2;
+      std::size_t take = std::size_t{1} << log2;
+      params.clear();
+      for (std::size_t k = 0; k < take; ++k) {
         params.emplace_back(T());
-        params.emplace_back(std::in_place_type<std::string>, tokens[start + std::min(k, take - 1)]);
+        params.emplace_back(std::in_place_type<std::string>, tokens[start + k]);
         params.emplace_back(conversation.value);
       }
-      CD_TRY(db_.Execute(kStatements[b], params));
+      CD_TRY(db_.Execute(kStatements[log2], params));
       start += take;
     }
     return {};
