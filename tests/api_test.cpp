@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -449,6 +450,31 @@ TEST_F(ApiTest, InboxFiltersSearchesSortsAndPaginates) {
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(ErrorCode(r), "invalid") << bad;
   }
+}
+
+TEST_F(ApiTest, RevokedOrExpiredTokensStopWorkingWithinTheCacheTime) {
+  // A second token that expires in 400 ms, used once so both are cached.
+  std::string expiring = security::NewSecret("cdk_");
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) {
+    return tx.InsertApiToken(user_, security::HashSecret(expiring), "short", clock_.Now(),
+                             clock_.Now() + std::chrono::milliseconds(400));
+  }));
+  ASSERT_EQ(Call("GET", "/api/v1/me").status, 200);
+  ASSERT_EQ(Call("GET", "/api/v1/me", {}, &expiring).status, 200);
+  // Revoke the first token behind the server's back, as another process would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "db.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE api_tokens SET revoked_at = 1 WHERE name = 'test'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  clock_.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(Call("GET", "/api/v1/me").status, 200);                 // still cached (under 1 s)
+  EXPECT_EQ(Call("GET", "/api/v1/me", {}, &expiring).status, 401);  // cached only until expiry
+  clock_.Advance(std::chrono::milliseconds(600));
+  HttpResult revoked = Call("GET", "/api/v1/me");
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(ErrorCode(revoked), "unauthenticated");
 }
 
 TEST_F(ApiTest, InboxItemsCarryTheSameFieldsAsTheConversation) {

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <charconv>
+#include <mutex>
+#include <unordered_map>
 
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -25,6 +27,34 @@ struct Route {
   bool authenticated;
   HandlerFn fn;
   bool never_blocks = false;  // answered on the I/O thread by HandleInline
+};
+
+// Verified bearer tokens, by hash, until `valid_until`. Only successes are cached, so a wrong
+// token always reaches the database. Bounded: cleared when full.
+struct TokenCache {
+  static constexpr std::size_t kMaxEntries = 4096;
+  struct Entry {
+    store::Principal who;
+    Timestamp valid_until;
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> entries;  // guarded by `mutex`
+
+  std::optional<store::Principal> Find(const std::string& hash, Timestamp now) {
+    std::lock_guard lock(mutex);
+    auto it = entries.find(hash);
+    if (it == entries.end()) return std::nullopt;
+    if (now >= it->second.valid_until) {
+      entries.erase(it);
+      return std::nullopt;
+    }
+    return it->second.who;
+  }
+  void Put(const std::string& hash, const store::Principal& who, Timestamp valid_until) {
+    std::lock_guard lock(mutex);
+    if (entries.size() >= kMaxEntries) entries.clear();
+    entries.insert_or_assign(hash, Entry{who, valid_until});
+  }
 };
 
 Response JsonResponse(int status, const json::value& body) {
@@ -142,7 +172,10 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options) {
 }
 
 Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
-    : store_(store), clock_(clock), options_(options) {
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      token_cache_(std::make_unique<TokenCache>()) {
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, &Healthz, /*never_blocks=*/true},
       {Method::kGet, "GET", "/readyz", false, &Readyz},
@@ -226,12 +259,22 @@ Response Api::Handle(Request& request) {
   if (route->authenticated) {
     auto auth = request.headers.Get("authorization");
     if (auth && AsciiLower(auth->substr(0, 7)) == "bearer ") {
-      auto p = store_.AuthenticateToken(security::HashSecret(Trim(auth->substr(7))), now);
-      if (!p) return ErrorResponse(p.error());
-      if (!p->has_value()) {
-        return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "invalid or expired token"));
+      std::string hash = security::HashSecret(Trim(auth->substr(7)));
+      if (auto cached = token_cache_->Find(hash, now)) {
+        who = std::move(*cached);
+      } else {
+        auto p = store_.AuthenticateToken(hash, now);
+        if (!p) return ErrorResponse(p.error());
+        if (!p->has_value()) {
+          return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "invalid or expired token"));
+        }
+        who = **p;
+        if (options_.token_cache_ttl > Millis::zero()) {
+          Timestamp until = now + options_.token_cache_ttl;
+          if (who.token_expires_at) until = std::min(until, *who.token_expires_at);
+          token_cache_->Put(hash, who, until);
+        }
       }
-      who = **p;
     } else if (auto cookie = CookieValue(request, kSessionCookie)) {
       auto p = store_.AuthenticateSession(security::HashSecret(*cookie), now,
                                           options_.session_idle_timeout);

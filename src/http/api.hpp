@@ -19,7 +19,13 @@ struct ApiOptions {
   Millis session_idle_timeout = std::chrono::minutes(15);  // automatic logoff (HIPAA)
   Millis session_max_lifetime = std::chrono::hours(12);
   bool secure_cookies = true;  // "Secure" attribute; browsers accept it on http://127.0.0.1 too
+  // How long a verified bearer token is trusted without asking the database again: integrations
+  // post in bursts, and the lookup (a read connection per request) was a quarter of ingestion's
+  // cost. A revoked or deactivated token stops working within this time; 0 turns caching off.
+  Millis token_cache_ttl = std::chrono::seconds(1);
 };
+
+struct TokenCache;
 
 struct Route;
 
@@ -46,6 +52,7 @@ class Api {
   const Clock& clock_;
   ApiOptions options_;
   std::vector<Route> routes_;
+  std::unique_ptr<TokenCache> token_cache_;
 };
 
 // The OpenAPI 3 document served at /api/openapi.json.

@@ -55,9 +55,10 @@ struct Principal {
   TenantId tenant;
   UserId user;
   core::Role role = core::Role::kAgent;
-  std::string session_id_hash;    // set for cookie sessions
-  std::string csrf_token;         // set for cookie sessions
-  Timestamp session_last_seen{};  // set for cookie sessions
+  std::string session_id_hash;                // set for cookie sessions
+  std::string csrf_token;                     // set for cookie sessions
+  Timestamp session_last_seen{};              // set for cookie sessions
+  std::optional<Timestamp> token_expires_at;  // set for API tokens that expire
 };
 
 struct InboxFilter {

@@ -120,7 +120,8 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(
         auto rows,
         lease.db->Query(
-            "SELECT t.tenant_id, t.user_id, u.role FROM api_tokens t JOIN users u ON u.id = "
+            "SELECT t.tenant_id, t.user_id, u.role, t.expires_at FROM api_tokens t JOIN users u ON "
+            "u.id = "
             "t.user_id "
             "AND u.tenant_id = t.tenant_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
             "AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1",
@@ -130,6 +131,7 @@ class SqlStore final : public Store {
     p.tenant = TenantId{rows[0].Int(0)};
     p.user = UserId{rows[0].Int(1)};
     p.role = core::ParseRole(rows[0].Text(2)).value_or(core::Role::kAgent);
+    if (!rows[0].IsNull(3)) p.token_expires_at = FromEpochMillis(rows[0].Int(3));
     return std::optional<Principal>{std::move(p)};
   }
 
