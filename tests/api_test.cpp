@@ -501,6 +501,63 @@ TEST_F(ApiTest, InboxItemsCarryTheSameFieldsAsTheConversation) {
   EXPECT_EQ(item.at("sla").at("time_left_ms").as_int64(), 26 * 60 * 1000);
 }
 
+TEST_F(ApiTest, InboxPagesAreKeptUntilTheTenantsDataChanges) {
+  std::string second = security::NewSecret("cdk_");
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::User u;
+    u.email = "second@clinic.example";
+    u.display_name = "Second";
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("another horse battery").value()));
+    return tx.InsertApiToken(u.id, security::HashSecret(second), "second", clock_.Now(),
+                             std::nullopt);
+  }));
+  std::int64_t id = Inbound("+13125550188", "refill please");
+  auto first_item = [&](const std::string* token = nullptr) {
+    HttpResult r = Call("GET", "/api/v1/conversations?q=refill", {}, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r).at("items").at(0).as_object();
+  };
+  EXPECT_EQ(first_item().at("queue").as_string(), "front-desk");
+  // Change the row behind the server's back: the kept page is what the user sees again, and
+  // proves the page is kept. Its time left still follows the clock.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "db.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE conversations SET queue = 'changed-behind'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  clock_.Advance(std::chrono::minutes(2));
+  json::object kept = first_item();
+  EXPECT_EQ(kept.at("queue").as_string(), "front-desk");
+  EXPECT_EQ(kept.at("sla").at("time_left_ms").as_int64(), 28 * 60 * 1000);
+  // Another user of the same practice never gets this user's page: theirs is read afresh.
+  EXPECT_EQ(first_item(&second).at("queue").as_string(), "changed-behind");
+  EXPECT_EQ(first_item().at("queue").as_string(), "front-desk");
+  // Any write to the practice moves its generation, so the next read is fresh.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/conversations/" + std::to_string(id) + "/tags", R"({"tags":["seen"]})")
+          .status,
+      200);
+  EXPECT_EQ(first_item().at("queue").as_string(), "changed-behind");
+
+  // Every acknowledged write is visible on the next read: a patient rename...
+  std::string patient = std::to_string(first_item().at("patient_id").as_int64());
+  HttpResult patch = Call("PATCH", "/api/v1/patients/" + patient, R"({"name":"Renamed Patient"})");
+  ASSERT_EQ(patch.status, 200) << patch.body;
+  EXPECT_EQ(first_item().at("patient_name").as_string(), "Renamed Patient");
+  // ...a staff command...
+  ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(id) + "/assign",
+                 R"({"queue":"billing"})")
+                .status,
+            200);
+  EXPECT_EQ(first_item().at("queue").as_string(), "billing");
+  // ...and a new conversation on a page that was kept.
+  std::size_t before = InboxSize();
+  EXPECT_EQ(InboxSize(), before);
+  Inbound("+13125550189", "another refill");
+  EXPECT_EQ(InboxSize(), before + 1);
+}
+
 TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {
   HttpResult created = Call(
       "POST", "/api/v1/patients",

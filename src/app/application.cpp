@@ -2,11 +2,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -43,6 +45,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   }
   http::ApiOptions api_options;
   api_options.session_idle_timeout = std::chrono::minutes(config.session_idle_minutes);
+  api_options.inbox_cache_bytes = static_cast<std::size_t>(config.inbox_cache_mib) << 20;
   http::Api api(*store, clock, api_options);
 
   boost::asio::io_context io(config.io_threads);
@@ -79,10 +82,23 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
                                {"io_threads", config.io_threads},
                                {"handler_threads", config.handler_threads}});
 
+  // The access log is written in batches (see log::SetBuffered), at most 200 ms late.
+  log::SetBuffered(true);
+  boost::asio::steady_timer log_flush(io);
+  std::function<void()> flush_soon = [&] {
+    log_flush.expires_after(std::chrono::milliseconds(200));
+    log_flush.async_wait([&](const boost::system::error_code& ec) {
+      log::Flush();
+      if (!ec) flush_soon();
+    });
+  };
+  flush_soon();
+
   std::vector<std::thread> io_threads;
   for (int i = 1; i < config.io_threads; ++i) io_threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : io_threads) t.join();
+  log::SetBuffered(false);  // writes what is left
   // Reverse order: timers, then in-flight handlers, then the store.
   sla_timer.Stop();
   blocking.join();

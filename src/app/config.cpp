@@ -77,11 +77,13 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.group_commit_max_batch, 1, 4096));
     else if (key == "max_read_connections")
       CD_TRY(want_int(c.max_read_connections, 1, 256));
+    else if (key == "inbox_cache_mib")
+      CD_TRY(want_int(c.inbox_cache_mib, 0, 4096));
     else
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
-          "max_read_connections)",
+          "max_read_connections, inbox_cache_mib)",
           key);
   }
   return {};

@@ -22,6 +22,7 @@ struct Config {
   int session_idle_minutes = 15;           // automatic logoff
   int group_commit_max_batch = 256;  // writes per commit; 1 = one commit per write (benchmarks)
   int max_read_connections = 8;      // concurrent database readers
+  int inbox_cache_mib = 16;          // rendered inbox pages kept (SQLite); 0 turns it off
   std::string log_level = "info";    // debug | info | warn | error
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.

@@ -14,7 +14,18 @@ namespace caredesk::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+constexpr std::size_t kMaxBuffered = std::size_t{32} << 10;
 std::mutex write_mutex;  // keeps lines whole when threads log at once
+bool buffered = false;   // guarded by write_mutex
+std::string pending;     // buffered lines; guarded by write_mutex
+
+void WriteOut(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+
+void FlushLocked() {
+  if (pending.empty()) return;
+  WriteOut(pending);
+  pending.clear();
+}
 
 std::string_view LevelName(Level l) {
   switch (l) {
@@ -33,6 +44,17 @@ std::string_view LevelName(Level l) {
 }  // namespace
 
 void SetMinLevel(Level level) { min_level = static_cast<int>(level); }
+
+void SetBuffered(bool on) {
+  std::lock_guard lock(write_mutex);
+  buffered = on;
+  if (!on) FlushLocked();
+}
+
+void Flush() {
+  std::lock_guard lock(write_mutex);
+  FlushLocked();
+}
 
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) return;
@@ -68,7 +90,13 @@ void Write(Level level, std::string_view event, std::initializer_list<Field> fie
   }
   line += "}\n";
   std::lock_guard lock(write_mutex);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  if (buffered && level < Level::kWarn) {
+    pending += line;
+    if (pending.size() >= kMaxBuffered) FlushLocked();
+    return;
+  }
+  FlushLocked();
+  WriteOut(line);
 }
 
 }  // namespace caredesk::log

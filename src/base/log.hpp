@@ -26,6 +26,13 @@ struct Field {
 };
 
 void SetMinLevel(Level level);
+// Off by default: every line is written as it is logged. When on, debug and info lines (the
+// access log: a line per request) collect in memory, at most 32 KiB, until Flush(), a warn or
+// error line (which writes them first, in order) or a full buffer. The server turns it on and
+// flushes every 200 ms, so a crash loses at most that much of the access log, and each request
+// no longer pays a write(2) of its own.
+void SetBuffered(bool on);
+void Flush();
 // Writes {"ts":..., "level":..., "event":..., fields...}. `event` is a fixed snake_case name.
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 

@@ -27,6 +27,7 @@ struct Route {
   bool authenticated;
   HandlerFn fn;
   bool never_blocks = false;  // answered on the I/O thread by HandleInline
+  KeptFn kept = nullptr;      // tried on the I/O thread when the caller's token is kept
 };
 
 // Verified bearer tokens, by hash, until `valid_until`. Only successes are cached, so a wrong
@@ -175,7 +176,8 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
     : store_(store),
       clock_(clock),
       options_(options),
-      token_cache_(std::make_unique<TokenCache>()) {
+      token_cache_(std::make_unique<TokenCache>()),
+      inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)) {
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, &Healthz, /*never_blocks=*/true},
       {Method::kGet, "GET", "/readyz", false, &Readyz},
@@ -184,7 +186,8 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       {Method::kDelete, "DELETE", "/api/v1/session", true, &DeleteSession},
       {Method::kGet, "GET", "/api/v1/me", true, &GetMe},
       {Method::kPost, "POST", "/api/v1/messages", true, &PostMessage},
-      {Method::kGet, "GET", "/api/v1/conversations", true, &ListConversations},
+      {Method::kGet, "GET", "/api/v1/conversations", true, &ListConversations,
+       /*never_blocks=*/false, &ListConversationsKept},
       {Method::kGet, "GET", "/api/v1/conversations/{id}", true, &GetConversation},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, &PostReply},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, &PostNote},
@@ -232,13 +235,26 @@ std::optional<Response> Api::HandleInline(Request& request) const {
   bool path_known = false;
   const Route* route = FindRoute(request, ids, path_known);
   if (!route) return NoRoute(path_known);
-  if (!route->never_blocks) return std::nullopt;
+  if (!route->never_blocks) {
+    if (!route->kept) return std::nullopt;
+    Timestamp now = clock_.Now();
+    std::optional<store::Principal> who = KeptBearer(request, now);
+    if (!who) return std::nullopt;
+    Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_};
+    return route->kept(ctx);
+  }
   // These routes read neither the caller nor the store; Context needs a principal and a time.
   store::Principal nobody;
-  Context ctx{store_, options_, nobody, request, std::move(ids), Timestamp{}};
+  Context ctx{store_, options_, nobody, request, std::move(ids), Timestamp{}, *inbox_pages_};
   Result<Response> result = route->fn(ctx);
   if (!result) return ErrorResponse(result.error());
   return std::move(*result);
+}
+
+std::optional<store::Principal> Api::KeptBearer(const Request& request, Timestamp now) const {
+  auto auth = request.headers.Get("authorization");
+  if (!auth || AsciiLower(auth->substr(0, 7)) != "bearer ") return std::nullopt;
+  return token_cache_->Find(security::HashSecret(Trim(auth->substr(7))), now);
 }
 
 Response Api::Handle(Request& request) {
@@ -301,7 +317,7 @@ Response Api::Handle(Request& request) {
     }
   }
 
-  Context ctx{store_, options_, who, request, std::move(ids), now};
+  Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_};
   Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,9 +24,13 @@ struct ApiOptions {
   // post in bursts, and the lookup (a read connection per request) was a quarter of ingestion's
   // cost. A revoked or deactivated token stops working within this time; 0 turns caching off.
   Millis token_cache_ttl = std::chrono::seconds(1);
+  // Rendered inbox pages kept while the tenant's data is unchanged (SQLite only; see
+  // Store::WriteGeneration); 0 renders every read afresh.
+  std::size_t inbox_cache_bytes = std::size_t{16} << 20;
 };
 
 struct TokenCache;
+class PageCache;
 
 struct Route;
 
@@ -37,8 +42,9 @@ class Api {
   // Answers any request; never throws for bad input.
   Response Handle(Request& request);
   // Answers, without touching the store or blocking, the requests that need neither: /healthz,
-  // the OpenAPI document, unknown paths (404) and wrong methods (405). nullopt for the rest,
-  // which go to Handle on the blocking pool. Safe on the I/O threads.
+  // the OpenAPI document, unknown paths (404), wrong methods (405), and an inbox read whose
+  // bearer token and page are both still kept in memory. nullopt for the rest, which go to
+  // Handle on the blocking pool. Safe on the I/O threads.
   std::optional<Response> HandleInline(Request& request) const;
 
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
@@ -47,12 +53,15 @@ class Api {
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
+  // The caller of a bearer token verified within token_cache_ttl; nullopt otherwise.
+  std::optional<store::Principal> KeptBearer(const Request& request, Timestamp now) const;
 
   store::Store& store_;
   const Clock& clock_;
   ApiOptions options_;
   std::vector<Route> routes_;
   std::unique_ptr<TokenCache> token_cache_;
+  std::unique_ptr<PageCache> inbox_pages_;
 };
 
 // The OpenAPI 3 document served at /api/openapi.json.

@@ -6,6 +6,7 @@
 // inside the callback.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -195,6 +196,12 @@ class Store {
   virtual Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) = 0;
   // Database-level integrity check; "ok" when healthy.
   virtual Result<std::string> IntegrityCheck() = 0;
+
+  // A number that changes after every Write to `tenant` that this Store commits (or fails to
+  // commit), before that Write returns; never reused. While it is unchanged, anything derived
+  // from a Read of the tenant (e.g. a rendered inbox page) is still current. nullopt when other
+  // processes may write the same data (PostgreSQL, shared by several nodes): do not cache then.
+  virtual std::optional<std::uint64_t> WriteGeneration(TenantId tenant) = 0;
 };
 
 // Helpers for callers that want a value out of a transaction.

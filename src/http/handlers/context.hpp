@@ -13,6 +13,7 @@
 #include "base/time.hpp"
 #include "http/api.hpp"
 #include "http/message.hpp"
+#include "http/page_cache.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::http {
@@ -24,15 +25,19 @@ struct Context {
   Request& request;
   std::vector<std::int64_t> ids;  // numeric path parameters, in order
   Timestamp now;
+  PageCache& inbox_pages;  // rendered inbox pages (see ListConversations)
 };
 
 using HandlerFn = Result<Response> (*)(Context&);
+// Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.
+using KeptFn = std::optional<Response> (*)(Context&);
 
 Response JsonResponse(int status, const boost::json::value& body);
 
 // Handlers, grouped by file.
 Result<Response> PostMessage(Context& ctx);        // handlers/messages.cpp
 Result<Response> ListConversations(Context& ctx);  // handlers/conversations.cpp
+std::optional<Response> ListConversationsKept(Context& ctx);
 Result<Response> GetConversation(Context& ctx);
 Result<Response> PostReply(Context& ctx);
 Result<Response> PostNote(Context& ctx);

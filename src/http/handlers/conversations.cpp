@@ -138,24 +138,67 @@ core::Message StaffMessage(const Context& ctx, core::MessageKind kind, std::stri
 
 }  // namespace
 
+namespace {
+
+// Names one user's view: the tenant, the user (a page is only served to whom it was rendered
+// for, whatever access rules later make pages differ between users) and every filter field.
+std::string InboxPageKey(const store::Principal& who, const store::InboxFilter& f) {
+  std::string key = std::to_string(who.tenant.value) + "/" + std::to_string(who.user.value);
+  auto add = [&](char name, std::string_view value) {
+    key.push_back('\x1f');
+    key.push_back(name);
+    key.append(value);
+  };
+  if (f.status) add('s', core::Name(*f.status));
+  if (f.queue) add('q', *f.queue);
+  if (f.assignee) add('a', std::to_string(f.assignee->value));
+  if (f.channel) add('c', core::Name(*f.channel));
+  if (f.category) add('k', core::Name(*f.category));
+  if (f.sla) add('l', *f.sla);
+  if (f.patient) add('p', std::to_string(f.patient->value));
+  for (const std::string& token : f.search_tokens) add('w', token);
+  add('o', f.sort == store::InboxFilter::Sort::kTimeLeft ? "t" : "r");
+  add('n', std::to_string(f.limit));
+  if (f.cursor) add('x', *f.cursor);
+  return key;
+}
+
+Response PageResponse(const PageText& page, Timestamp now) {
+  Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = page.Fill(now);
+  return r;
+}
+
+}  // namespace
+
+// Pages are kept in ctx.inbox_pages under the tenant's write generation, read before the read
+// snapshot begins: a page is served again only while no write has committed since, so a
+// client that saw its write acknowledged never reads a page from before it.
 Result<Response> ListConversations(Context& ctx) {
   CD_TRY_ASSIGN(store::InboxFilter filter, ParseInboxQuery(ctx));
+  std::optional<std::uint64_t> generation;
+  std::string key;
+  if (ctx.inbox_pages.enabled()) generation = ctx.store.WriteGeneration(ctx.who.tenant);
+  if (generation) {
+    key = InboxPageKey(ctx.who, filter);
+    if (auto kept = ctx.inbox_pages.Find(key, *generation)) return PageResponse(*kept, ctx.now);
+  }
   CD_TRY_ASSIGN(store::InboxPage page, store::ReadValue<store::InboxPage>(
                                            ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
                                              return tx.ListConversations(filter);
                                            }));
   // Written straight to text: building and serializing a json::object per row was a quarter of
   // the inbox read's CPU.
-  Response r;
-  r.status = 200;
-  r.headers.Set("Content-Type", "application/json");
-  std::string& body = r.body;
+  auto rendered = std::make_shared<PageText>();
+  std::string& body = rendered->text;
   body.reserve(64 + page.items.size() * 700);
   body += R"({"items":[)";
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     const store::InboxItem& item = page.items[i];
     if (i) body.push_back(',');
-    AppendConversationJson(body, item.conversation, item.sla_state, item.sla_due_at, ctx.now,
+    AppendConversationJson(*rendered, item.conversation, item.sla_state, item.sla_due_at,
                            item.patient_name);
   }
   body += R"(],"next_cursor":)";
@@ -165,7 +208,20 @@ Result<Response> ListConversations(Context& ctx) {
     body += "null";
   }
   body.push_back('}');
+  Response r = PageResponse(*rendered, ctx.now);
+  if (generation) ctx.inbox_pages.Put(std::move(key), *generation, std::move(rendered));
   return r;
+}
+
+std::optional<Response> ListConversationsKept(Context& ctx) {
+  if (!ctx.inbox_pages.enabled()) return std::nullopt;
+  auto filter = ParseInboxQuery(ctx);
+  if (!filter) return std::nullopt;  // the full path answers the error
+  auto generation = ctx.store.WriteGeneration(ctx.who.tenant);
+  if (!generation) return std::nullopt;
+  auto kept = ctx.inbox_pages.Find(InboxPageKey(ctx.who, *filter), *generation);
+  if (!kept) return std::nullopt;
+  return PageResponse(*kept, ctx.now);
 }
 
 Result<Response> GetConversation(Context& ctx) {

@@ -111,9 +111,10 @@ class JsonOut {
 
 }  // namespace
 
-void AppendConversationJson(std::string& out, const core::Conversation& c,
-                            std::string_view sla_state, std::optional<Timestamp> due_at,
-                            Timestamp now, std::optional<std::string_view> patient_name) {
+void AppendConversationJson(PageText& page, const core::Conversation& c, std::string_view sla_state,
+                            std::optional<Timestamp> due_at,
+                            std::optional<std::string_view> patient_name) {
+  std::string& out = page.text;
   JsonOut j(out);
   j.Open();
   j.Key("id").Int(c.id.value);
@@ -146,7 +147,7 @@ void AppendConversationJson(std::string& out, const core::Conversation& c,
     sla.Key("policy_id").Int(c.sla.policy_id);
     sla.Key("due_at").TimeOrNull(due_at);
     sla.Key("time_left_ms");
-    due_at ? sla.Int((*due_at - now).count()) : sla.Null();
+    due_at ? page.AppendTimeLeft(*due_at) : sla.Null();
     sla.Close();
   }
   if (patient_name) j.Key("patient_name").String(*patient_name);
@@ -156,9 +157,9 @@ void AppendConversationJson(std::string& out, const core::Conversation& c,
 json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
                               std::optional<Timestamp> due_at, Timestamp now) {
   // One writer for both shapes: the single-object endpoints parse what the list path appends.
-  std::string text;
-  AppendConversationJson(text, c, sla_state, due_at, now, std::nullopt);
-  return json::parse(text).as_object();
+  PageText page;
+  AppendConversationJson(page, c, sla_state, due_at, std::nullopt);
+  return json::parse(page.Fill(now)).as_object();
 }
 
 }  // namespace caredesk::http

@@ -5,6 +5,7 @@
 
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
+#include "http/page_cache.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::http {
@@ -16,10 +17,11 @@ boost::json::object EventView(const core::Event& e);
 boost::json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
                                      std::optional<Timestamp> due_at, Timestamp now);
 // The same object as ConversationView, appended as JSON text (the inbox list writes 20 to 200 of
-// these per request); `patient_name`, when given, is added as a last "patient_name" key.
-void AppendConversationJson(std::string& out, const core::Conversation& c,
-                            std::string_view sla_state, std::optional<Timestamp> due_at,
-                            Timestamp now, std::optional<std::string_view> patient_name);
+// these per request) with time_left_ms left for PageText::Fill; `patient_name`, when given, is
+// added as a last "patient_name" key.
+void AppendConversationJson(PageText& out, const core::Conversation& c, std::string_view sla_state,
+                            std::optional<Timestamp> due_at,
+                            std::optional<std::string_view> patient_name);
 boost::json::value TimeOrNull(std::optional<Timestamp> t);
 
 }  // namespace caredesk::http

@@ -254,6 +254,33 @@ TEST_P(ConformanceTest, AFailingUnitRollsBackOnlyItself) {
   EXPECT_EQ(kept->size(), 8u);
 }
 
+TEST_P(ConformanceTest, WriteGenerationChangesWithEachWriteOfItsTenantOnly) {
+  if (GetParam() == "postgres") {
+    // Other nodes write the same database unseen, so nothing derived may be cached.
+    EXPECT_EQ(store_->WriteGeneration(a_), std::nullopt);
+    return;
+  }
+  auto a0 = store_->WriteGeneration(a_);
+  auto b0 = store_->WriteGeneration(b_);
+  ASSERT_TRUE(a0 && b0);
+  MakeConversation(a_, "first");
+  auto a1 = store_->WriteGeneration(a_);
+  ASSERT_TRUE(a1);
+  EXPECT_NE(*a1, *a0);
+  EXPECT_EQ(store_->WriteGeneration(b_), b0);  // another tenant's write does not disturb B
+  // A unit that fails still moves the number: being conservative costs one re-render.
+  auto failed = store_->Write(a_, [](TenantTx&) -> Result<void> { return Invalid("no", "x"); });
+  ASSERT_FALSE(failed);
+  auto a2 = store_->WriteGeneration(a_);
+  EXPECT_NE(a2, a1);
+  // Reads never move it.
+  ASSERT_TRUE(List(a_, {}));
+  EXPECT_EQ(store_->WriteGeneration(a_), a2);
+  MakeConversation(b_, "second");
+  EXPECT_NE(store_->WriteGeneration(b_), b0);
+  EXPECT_EQ(store_->WriteGeneration(a_), a2);
+}
+
 TEST_P(ConformanceTest, PatientsAreFoundByPhoneEmailAndName) {
   auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
     core::Patient p;

@@ -19,8 +19,8 @@ struct SqliteOptions {
 };
 
 // Opens the database at `path`, creating the file if absent (its directory must exist), and
-// switches it to WAL. Every connection then gets foreign_keys=ON, synchronous=FULL, a 16 MiB
-// page cache, a 256 MiB mmap window and a per-connection prepared-statement cache.
+// switches it to WAL. Every connection then gets foreign_keys=ON, synchronous=FULL, an 8 MiB
+// page cache, no mmap and a per-connection prepared-statement cache.
 //
 // Connection semantics: Begin() is BEGIN IMMEDIATE (takes the write lock up front, so a
 // transaction never fails half-way with SQLITE_BUSY). Rollback() outside a transaction succeeds;
