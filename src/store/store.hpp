@@ -138,6 +138,8 @@ class TenantTx {
                                                         const core::BusinessCalendar& cal,
                                                         Timestamp now) = 0;
   virtual Result<core::Conversation> GetConversation(ConversationId id) = 0;
+  // The patient, channel and created_at of a conversation are fixed at insert; Update stores
+  // everything else and ignores those three.
   virtual Result<void> UpdateConversation(const core::Conversation& c,
                                           const core::BusinessCalendar& cal, Timestamp now) = 0;
   // The patient's most recent conversation that is not closed, if any.

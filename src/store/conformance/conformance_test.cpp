@@ -281,6 +281,56 @@ TEST_P(ConformanceTest, WriteGenerationChangesWithEachWriteOfItsTenantOnly) {
   EXPECT_EQ(store_->WriteGeneration(a_), a2);
 }
 
+TEST_P(ConformanceTest, UpdatesStoreEveryChangeMadeInATransaction) {
+  using core::Conversation;
+  ConversationId id = MakeConversation(a_, "hello");
+  auto cal = core::BusinessCalendar::AlwaysOpen();
+  // Updates in one transaction, each on top of the last: one with no change, and one that puts
+  // the queue back to the value it was read with (still a change from what was written).
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(Conversation c, tx.GetConversation(id));
+    c.queue = "billing";
+    c.status = core::Status::kPending;
+    c.updated_at = T0() + minutes(1);
+    CD_TRY(tx.UpdateConversation(c, cal, T0() + minutes(1)));
+    c.priority = core::Priority::kUrgent;
+    c.tags = {"callback"};
+    CD_TRY(tx.UpdateConversation(c, cal, T0() + minutes(1)));
+    CD_TRY(tx.UpdateConversation(c, cal, T0() + minutes(1)));
+    c.queue = "front-desk";
+    return tx.UpdateConversation(c, cal, T0() + minutes(1));
+  }));
+  auto stored =
+      ReadValue<Conversation>(*store_, a_, [&](TenantTx& tx) { return tx.GetConversation(id); });
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->queue, "front-desk");
+  EXPECT_EQ(stored->status, core::Status::kPending);
+  EXPECT_EQ(stored->priority, core::Priority::kUrgent);
+  EXPECT_EQ(stored->tags, std::vector<std::string>{"callback"});
+  EXPECT_EQ(stored->updated_at, T0() + minutes(1));
+  InboxFilter pending;
+  pending.status = core::Status::kPending;
+  ASSERT_EQ(List(a_, pending)->items.size(), 1u);  // the indexes saw the change
+  // An update of a conversation this transaction never read writes every column.
+  Conversation blind = *stored;
+  blind.queue = "billing";
+  blind.status = core::Status::kOpen;
+  ASSERT_TRUE(store_->Write(
+      a_, [&](TenantTx& tx) { return tx.UpdateConversation(blind, cal, T0() + minutes(2)); }));
+  EXPECT_EQ(List(a_, pending)->items.size(), 0u);
+  auto again =
+      ReadValue<Conversation>(*store_, a_, [&](TenantTx& tx) { return tx.GetConversation(id); });
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->queue, "billing");
+  EXPECT_EQ(again->status, core::Status::kOpen);
+  EXPECT_EQ(again->priority, core::Priority::kUrgent);
+  // Another tenant's id is still not found, read or not.
+  auto foreign = store_->Write(
+      b_, [&](TenantTx& tx) { return tx.UpdateConversation(blind, cal, T0() + minutes(3)); });
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().kind, ErrorKind::kNotFound);
+}
+
 TEST_P(ConformanceTest, PatientsAreFoundByPhoneEmailAndName) {
   auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
     core::Patient p;

@@ -87,7 +87,7 @@ class SqlStore final : public Store {
       lease.broken = true;
       return begun.error();
     }
-    auto tx = MakeSqlTenantTx(db, tenant);
+    auto tx = MakeSqlTenantTx(db, tenant, &calendars_);
     Result<void> result = RunGuarded(fn, *tx);
     auto end = db.Execute("COMMIT");
     if (!end) {
@@ -118,7 +118,7 @@ class SqlStore final : public Store {
                   lease.db->Query("SELECT id FROM tenants WHERE slug = ?", {std::string(slug)}));
     if (rows.empty()) return std::optional<Tenant>{};
     TenantId id{rows[0].Int(0)};
-    auto tx = MakeSqlTenantTx(*lease.db, id);
+    auto tx = MakeSqlTenantTx(*lease.db, id, &calendars_);
     CD_TRY_ASSIGN(Tenant t, tx->GetTenant());
     return std::optional<Tenant>{std::move(t)};
   }
@@ -347,7 +347,7 @@ class SqlStore final : public Store {
         results.push_back(sp.error());
         continue;
       }
-      auto tx = MakeSqlTenantTx(db, unit->tenant);
+      auto tx = MakeSqlTenantTx(db, unit->tenant, &calendars_);
       Result<void> r = RunGuarded(unit->fn, *tx);
       if (r) {
         auto released = db.ReleaseSavepoint(kUnitSavepoint);
@@ -395,6 +395,7 @@ class SqlStore final : public Store {
   std::vector<std::unique_ptr<SqlConnection>> idle_readers_;  // guarded by readers_mutex_
   std::size_t open_readers_ = 0;                              // guarded by readers_mutex_
 
+  CalendarCache calendars_;
   const bool track_generations_;
   std::mutex generations_mutex_;
   std::unordered_map<std::int64_t, std::uint64_t> generations_;  // guarded by generations_mutex_

@@ -24,7 +24,18 @@ constexpr std::string_view kPatientColumns =
 constexpr std::string_view kConversationColumns =
     "c.id, c.patient_id, c.channel, c.status, c.priority, c.queue, c.assignee_id, c.category, "
     "c.tags, c.created_at, c.updated_at, c.last_message_at, c.first_response_at, c.resolved_at, "
-    "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort";
+    "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort, c.sla_timer_at";
+// The columns UpdateConversation may set, in ConversationParams order, and where each is in a
+// row read with kConversationColumns.
+constexpr std::array<std::string_view, 16> kUpdateColumns = {
+    "status",      "priority",        "queue",
+    "assignee_id", "category",        "tags",
+    "updated_at",  "last_message_at", "first_response_at",
+    "resolved_at", "reopen_count",    "awaiting_agent",
+    "sla",         "sla_state",       "sla_due_sort",
+    "sla_timer_at"};
+constexpr std::array<std::size_t, 16> kUpdateColumnInRow = {3,  4,  5,  6,  7,  8,  10, 11,
+                                                            12, 13, 14, 15, 16, 17, 18, 19};
 
 SqlValue Opt(const std::optional<std::string>& v) { return v ? SqlValue{*v} : SqlValue{}; }
 SqlValue OptTime(const std::optional<Timestamp>& t) {
@@ -120,9 +131,25 @@ Result<std::pair<std::int64_t, std::int64_t>> ParseCursor(std::string_view curso
   return std::pair{a, b};
 }
 
+Result<core::BusinessCalendar> ParseCalendar(std::string_view time_zone,
+                                             std::string_view business_hours,
+                                             std::string_view holidays_text) {
+  CD_TRY_ASSIGN(core::WeeklyHours hours, core::ParseWeeklyHours(business_hours));
+  std::vector<date::year_month_day> holidays;
+  for (const std::string& h : SplitList(holidays_text)) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (std::sscanf(h.c_str(), "%d-%u-%u", &y, &m, &d) == 3) {
+      holidays.emplace_back(date::year{y}, date::month{m}, date::day{d});
+    }
+  }
+  return core::BusinessCalendar::Create(time_zone, std::move(hours), std::move(holidays));
+}
+
 class SqlTenantTx final : public TenantTx {
  public:
-  SqlTenantTx(SqlConnection& db, TenantId tenant) : db_(db), tenant_(tenant) {}
+  SqlTenantTx(SqlConnection& db, TenantId tenant, CalendarCache* calendars)
+      : db_(db), tenant_(tenant), calendars_(calendars) {}
 
   TenantId tenant() const override { return tenant_; }
 
@@ -145,17 +172,13 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<core::BusinessCalendar> Calendar() override {
-    CD_TRY_ASSIGN(Tenant t, GetTenant());
-    CD_TRY_ASSIGN(core::WeeklyHours hours, core::ParseWeeklyHours(t.business_hours));
-    std::vector<date::year_month_day> holidays;
-    for (const std::string& h : t.holidays) {
-      int y = 0;
-      unsigned m = 0, d = 0;
-      if (std::sscanf(h.c_str(), "%d-%u-%u", &y, &m, &d) == 3) {
-        holidays.emplace_back(date::year{y}, date::month{m}, date::day{d});
-      }
-    }
-    return core::BusinessCalendar::Create(t.time_zone, std::move(hours), std::move(holidays));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("SELECT time_zone, business_hours, holidays FROM tenants WHERE id = ?", {T()}));
+    if (rows.empty()) return NotFound("tenant not found");
+    const SqlRow& r = rows[0];
+    if (calendars_) return calendars_->Get(tenant_, r.Text(0), r.Text(1), r.Text(2));
+    return ParseCalendar(r.Text(0), r.Text(1), r.Text(2));
   }
 
   Result<std::vector<core::SlaPolicy>> SlaPolicies() override {
@@ -364,11 +387,10 @@ class SqlTenantTx final : public TenantTx {
     CD_TRY_ASSIGN(
         auto rows,
         db_.Query(
-            "INSERT INTO conversations (tenant_id, patient_id, channel, status, priority, queue, "
-            "assignee_id, category, tags, created_at, updated_at, last_message_at, "
-            "first_response_at, "
-            "resolved_at, reopen_count, awaiting_agent, sla, sla_state, sla_due_sort, "
-            "sla_timer_at) "
+            "INSERT INTO conversations (tenant_id, patient_id, channel, created_at, status, "
+            "priority, queue, assignee_id, category, tags, updated_at, last_message_at, "
+            "first_response_at, resolved_at, reopen_count, awaiting_agent, sla, sla_state, "
+            "sla_due_sort, sla_timer_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             ConversationParams(c, v, /*for_insert=*/true)));
     c.id = ConversationId{rows.at(0).Int(0)};
@@ -381,25 +403,35 @@ class SqlTenantTx final : public TenantTx {
                                 " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?",
                             {T(), id.value}));
     if (rows.empty()) return NotFound("conversation not found");
+    Remember(rows[0]);
     return ReadConversation(rows[0]);
   }
 
+  // Sets only the columns that differ from the row as this transaction last read or wrote it,
+  // so the indexes over unchanged columns are left alone (an inbound message on an open
+  // conversation leaves its deadline and timer, hence two of five indexes, as they were). A
+  // conversation not read in this transaction gets every column.
   Result<void> UpdateConversation(const Conversation& c, const core::BusinessCalendar& cal,
                                   Timestamp now) override {
     core::SlaView v = core::ViewSla(c, now, cal);
-    SqlParams params = ConversationParams(c, v, /*for_insert=*/false);
+    SqlParams values = ConversationParams(c, v, /*for_insert=*/false);
+    auto known = stored_.find(c.id.value);
+    std::string sql = "UPDATE conversations SET ";
+    SqlParams params;
+    for (std::size_t i = 0; i < kUpdateColumns.size(); ++i) {
+      if (known != stored_.end() && known->second[i] == values[i]) continue;
+      if (!params.empty()) sql += ", ";
+      sql += kUpdateColumns[i];
+      sql += " = ?";
+      params.push_back(values[i]);
+    }
+    if (params.empty()) return {};  // read in this transaction and unchanged since
+    sql += " WHERE tenant_id = ? AND id = ? RETURNING id";
     params.push_back(T());
     params.push_back(c.id.value);
-    CD_TRY_ASSIGN(
-        auto rows,
-        db_.Query("UPDATE conversations SET patient_id = ?, channel = ?, status = ?, priority = ?, "
-                  "queue = ?, "
-                  "assignee_id = ?, category = ?, tags = ?, created_at = ?, updated_at = ?, "
-                  "last_message_at = ?, first_response_at = ?, resolved_at = ?, reopen_count = ?, "
-                  "awaiting_agent = ?, sla = ?, sla_state = ?, sla_due_sort = ?, sla_timer_at = ? "
-                  "WHERE tenant_id = ? AND id = ? RETURNING id",
-                  params));
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
     if (rows.empty()) return NotFound("conversation not found");
+    stored_.insert_or_assign(c.id.value, std::move(values));
     return {};
   }
 
@@ -410,6 +442,7 @@ class SqlTenantTx final : public TenantTx {
                                            " ORDER BY c.id DESC LIMIT 1",
                                        {T(), patient.value}));
     if (rows.empty()) return std::optional<Conversation>{};
+    Remember(rows[0]);
     CD_TRY_ASSIGN(Conversation c, ReadConversation(rows[0]));
     return std::optional<Conversation>{std::move(c)};
   }
@@ -469,7 +502,7 @@ class SqlTenantTx final : public TenantTx {
       item.sla_state = r.Text(17);
       std::int64_t due = r.Int(18);
       if (due != kNoDeadline) item.sla_due_at = FromEpochMillis(due);
-      item.patient_name = r.Text(19);
+      item.patient_name = r.Text(20);
       item.conversation = std::move(c);
       page.items.push_back(std::move(item));
     }
@@ -650,14 +683,18 @@ class SqlTenantTx final : public TenantTx {
     return params;
   }
 
+  // The columns a conversation keeps for life (patient, channel, created_at) go only into the
+  // INSERT: an UPDATE that names patient_id rewrites conversations_patient on every change.
   SqlParams ConversationParams(const Conversation& c, const core::SlaView& v, bool for_insert) {
     SqlParams params;
-    if (for_insert) params.push_back(T());
+    if (for_insert) {
+      params.insert(params.end(), {T(), c.patient_id.value, std::string(core::Name(c.channel)),
+                                   ToEpochMillis(c.created_at)});
+    }
     params.insert(
         params.end(),
-        {c.patient_id.value, std::string(core::Name(c.channel)), std::string(core::Name(c.status)),
-         std::string(core::Name(c.priority)), c.queue, c.assignee.value,
-         std::string(core::Name(c.category)), JoinList(c.tags), ToEpochMillis(c.created_at),
+        {std::string(core::Name(c.status)), std::string(core::Name(c.priority)), c.queue,
+         c.assignee.value, std::string(core::Name(c.category)), JoinList(c.tags),
          ToEpochMillis(c.updated_at), ToEpochMillis(c.last_message_at),
          OptTime(c.first_response_at), OptTime(c.resolved_at), std::int64_t{c.reopen_count},
          std::int64_t{c.awaiting_agent ? 1 : 0}, core::EncodeSla(c.sla), std::string(v.state),
@@ -676,11 +713,41 @@ class SqlTenantTx final : public TenantTx {
 
   SqlValue T() const { return tenant_.value; }
 
+  // Keeps the update columns of a conversation row read in this transaction.
+  void Remember(const SqlRow& row) {
+    SqlParams values;
+    values.reserve(kUpdateColumnInRow.size());
+    for (std::size_t column : kUpdateColumnInRow) values.push_back(row.columns.at(column));
+    stored_.insert_or_assign(row.Int(0), std::move(values));
+  }
+
   SqlConnection& db_;
   TenantId tenant_;
+  CalendarCache* calendars_;  // may be null
+  // Update columns by conversation id, as last read or written in this transaction.
+  std::unordered_map<std::int64_t, SqlParams> stored_;
 };
 
 }  // namespace
+
+Result<core::BusinessCalendar> CalendarCache::Get(TenantId tenant, std::string_view time_zone,
+                                                  std::string_view business_hours,
+                                                  std::string_view holidays) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(tenant.value);
+    if (it != entries_.end() && it->second.time_zone == time_zone &&
+        it->second.business_hours == business_hours && it->second.holidays == holidays) {
+      return *it->second.calendar;
+    }
+  }
+  CD_TRY_ASSIGN(core::BusinessCalendar parsed, ParseCalendar(time_zone, business_hours, holidays));
+  auto shared = std::make_shared<const core::BusinessCalendar>(parsed);
+  std::lock_guard lock(mutex_);
+  entries_.insert_or_assign(tenant.value, Entry{std::string(time_zone), std::string(business_hours),
+                                                std::string(holidays), std::move(shared)});
+  return parsed;
+}
 
 std::string JoinList(const std::vector<std::string>& items) {
   std::string out;
@@ -703,8 +770,9 @@ std::vector<std::string> SplitList(std::string_view text) {
   return out;
 }
 
-std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant) {
-  return std::make_unique<SqlTenantTx>(db, tenant);
+std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
+                                          CalendarCache* calendars) {
+  return std::make_unique<SqlTenantTx>(db, tenant, calendars);
 }
 
 }  // namespace caredesk::store
