@@ -59,7 +59,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   server_options.max_body_bytes = config.max_body_bytes;
   http::Server server(
       io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); },
-      [&api](http::Request& r) { return api.HandleInline(r); });
+      [&api](http::Request& r) { return api.HandleInline(r); }, &reads);
   auto port = server.Start();
   if (!port) {
     std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),
