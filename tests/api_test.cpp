@@ -233,6 +233,33 @@ TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
                                             "message_received"));
 }
 
+TEST_F(ApiTest, AChatVisitorThreadsByVisitorIdAndNeverByAClaimedPhone) {
+  HttpResult known = Call("POST", "/api/v1/messages",
+                          R"({"channel":"sms","from":"+13125550111","text":"my refill"})");
+  ASSERT_EQ(known.status, 201);
+  std::int64_t known_patient = Json(known).at("patient_id").as_int64();
+  auto chat = [&](const std::string& body, const std::string* token = nullptr) {
+    HttpResult r = Call("POST", "/api/v1/messages", body, token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Json(r);
+  };
+  json::object first = chat(
+      R"({"channel":"chat","from":"visitor-7f3a","text":"hello?","patient":{"phone":"+13125550111"}})");
+  json::object second = chat(R"({"channel":"chat","from":"visitor-7f3a","text":"anyone there?"})");
+  EXPECT_EQ(second.at("patient_id"), first.at("patient_id"));
+  EXPECT_EQ(second.at("conversation_id"), first.at("conversation_id"));
+  EXPECT_FALSE(second.at("created_conversation").as_bool());
+  EXPECT_EQ(MessageCount(first.at("conversation_id").as_int64()), 2u);
+  // Typing a known patient's phone into the chat does not join that patient's record.
+  EXPECT_NE(first.at("patient_id").as_int64(), known_patient);
+  // Another visitor, and the same visitor id at another practice, are other people.
+  json::object stranger = chat(R"({"channel":"chat","from":"visitor-0000","text":"hi"})");
+  EXPECT_NE(stranger.at("patient_id"), first.at("patient_id"));
+  json::object elsewhere =
+      chat(R"({"channel":"chat","from":"visitor-7f3a","text":"hi"})", &other_token_);
+  EXPECT_TRUE(elsewhere.at("created_conversation").as_bool());
+}
+
 TEST_F(ApiTest, IdempotencyKeyNeverStoresTwice) {
   std::string body = R"({"channel":"email","from":"pat@example.com","text":"Need my records"})";
   HttpResult first =

@@ -124,6 +124,7 @@ class TenantTx {
   virtual Result<void> UpdatePatient(const core::Patient& p) = 0;
   virtual Result<std::optional<core::Patient>> FindPatientByPhone(std::string_view e164) = 0;
   virtual Result<std::optional<core::Patient>> FindPatientByEmail(std::string_view email) = 0;
+  virtual Result<std::optional<core::Patient>> FindPatientByVisitor(std::string_view visitor) = 0;
   // Search by name substring, exact phone or exact email; `after` is the last id of the
   // previous page.
   virtual Result<std::vector<core::Patient>> SearchPatients(std::string_view name_fragment,

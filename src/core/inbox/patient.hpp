@@ -22,6 +22,9 @@ struct Patient {
   std::optional<Channel> preferred_channel;
   bool consent_sms = false;    // may receive non-urgent texts
   bool consent_email = false;  // may receive non-urgent email
+  // The chat or web visitor id whose first message created this record: later messages from
+  // that visitor thread here. Set only at creation; never matched by claimed phone or email.
+  std::optional<std::string> visitor_id;
   Timestamp created_at{};
   Timestamp updated_at{};
 };

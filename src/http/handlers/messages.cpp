@@ -24,6 +24,8 @@ Result<core::Patient> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in
     CD_TRY_ASSIGN(found, tx.FindPatientByPhone(in.from));
   } else if (in.from_kind == Inbound::FromKind::kEmail) {
     CD_TRY_ASSIGN(found, tx.FindPatientByEmail(in.from));
+  } else {
+    CD_TRY_ASSIGN(found, tx.FindPatientByVisitor(in.from));
   }
   if (found) return std::move(*found);
   // Details sent with a message only ever fill a new record: an inbound message must not be
@@ -31,6 +33,7 @@ Result<core::Patient> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in
   core::Patient p = in.details.value_or(core::Patient{});
   if (in.from_kind == Inbound::FromKind::kPhone) p.phone = in.from;
   if (in.from_kind == Inbound::FromKind::kEmail) p.email = in.from;
+  if (in.from_kind == Inbound::FromKind::kVisitor) p.visitor_id = in.from;
   if (in.channel == core::Channel::kSms) p.preferred_channel = core::Channel::kSms;
   p.created_at = p.updated_at = now;
   CD_TRY_ASSIGN(p, tx.InsertPatient(std::move(p)));

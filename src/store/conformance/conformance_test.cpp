@@ -332,6 +332,31 @@ TEST_P(ConformanceTest, UpdatesStoreEveryChangeMadeInATransaction) {
   EXPECT_EQ(foreign.error().kind, ErrorKind::kNotFound);
 }
 
+TEST_P(ConformanceTest, VisitorsAreFoundByTheirIdWithinTheirTenantOnly) {
+  auto insert = [&](TenantId tenant, std::optional<std::string> visitor) {
+    return WriteValue<core::Patient>(*store_, tenant, [&](TenantTx& tx) {
+      core::Patient p;
+      p.visitor_id = visitor;
+      p.created_at = p.updated_at = T0();
+      return tx.InsertPatient(p);
+    });
+  };
+  auto a = insert(a_, "visitor-1");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(insert(a_, std::nullopt));
+  auto find = [&](TenantId tenant, const char* visitor) {
+    return ReadValue<std::optional<core::Patient>>(
+        *store_, tenant, [&](TenantTx& tx) { return tx.FindPatientByVisitor(visitor); });
+  };
+  auto found = find(a_, "visitor-1");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, a->id);
+  EXPECT_EQ((*found)->visitor_id, "visitor-1");
+  EXPECT_FALSE(find(b_, "visitor-1")->has_value());
+  EXPECT_FALSE(find(a_, "visitor-2")->has_value());
+}
+
 TEST_P(ConformanceTest, PatientsAreFoundByPhoneEmailAndName) {
   auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
     core::Patient p;

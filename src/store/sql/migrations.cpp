@@ -98,6 +98,13 @@ const std::vector<Migration> kMigrations = {
      "DROP TABLE message_tokens;"
      "ALTER TABLE message_tokens_v2 RENAME TO message_tokens;",
      "SELECT 1;"},
+    // A chat or web visitor is known by the id its channel gives it: without this every
+    // message from the same visitor created a new patient and a new conversation.
+    {3, "patients by visitor id",
+     "ALTER TABLE patients ADD COLUMN visitor_id TEXT;"
+     "CREATE INDEX patients_visitor ON patients(tenant_id, visitor_id);",
+     "ALTER TABLE patients ADD COLUMN visitor_id TEXT;"
+     "CREATE INDEX patients_visitor ON patients(tenant_id, visitor_id);"},
 };
 
 #undef CD_TABLES

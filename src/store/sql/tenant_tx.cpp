@@ -19,7 +19,7 @@ constexpr std::int64_t kNoDeadline = 9'000'000'000'000'000;  // sorts after ever
 
 constexpr std::string_view kPatientColumns =
     "id, name, date_of_birth, phone, email, language, preferred_channel, consent_sms, "
-    "consent_email, created_at, updated_at";
+    "consent_email, created_at, updated_at, visitor_id";
 
 constexpr std::string_view kConversationColumns =
     "c.id, c.patient_id, c.channel, c.status, c.priority, c.queue, c.assignee_id, c.category, "
@@ -59,6 +59,7 @@ Patient ReadPatient(const SqlRow& r) {
   p.consent_email = r.Int(8) != 0;
   p.created_at = FromEpochMillis(r.Int(9));
   p.updated_at = FromEpochMillis(r.Int(10));
+  p.visitor_id = r.OptText(11);
   return p;
 }
 
@@ -313,8 +314,8 @@ class SqlTenantTx final : public TenantTx {
         auto rows,
         db_.Query("INSERT INTO patients (tenant_id, name, name_lower, date_of_birth, phone, email, "
                   "language, "
-                  "preferred_channel, consent_sms, consent_email, created_at, updated_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  "preferred_channel, consent_sms, consent_email, created_at, updated_at, "
+                  "visitor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                   PatientParams(p, true)));
     p.id = PatientId{rows.at(0).Int(0)};
     return p;
@@ -347,6 +348,9 @@ class SqlTenantTx final : public TenantTx {
   }
   Result<std::optional<Patient>> FindPatientByEmail(std::string_view email) override {
     return FindPatientBy("email", email);
+  }
+  Result<std::optional<Patient>> FindPatientByVisitor(std::string_view visitor) override {
+    return FindPatientBy("visitor_id", visitor);
   }
 
   Result<std::vector<Patient>> SearchPatients(std::string_view name_fragment,
@@ -680,6 +684,7 @@ class SqlTenantTx final : public TenantTx {
          std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0}});
     if (for_insert) params.push_back(ToEpochMillis(p.created_at));
     params.push_back(ToEpochMillis(p.updated_at));
+    if (for_insert) params.push_back(Opt(p.visitor_id));
     return params;
   }
 
