@@ -251,13 +251,15 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
         core::Priority priority =
             rng() % 25 == 0 ? core::Priority::kUrgent : core::Priority::kNormal;
         core::SlaPolicy policy = core::SelectPolicy(policies, topic.queue, channel, priority);
-        core::Decision d =
+        core::Decision created =
             core::OpenConversation(patient, channel, topic.queue, priority, policy, opened, cal);
-        CD_TRY_ASSIGN(d, core::ReceiveInbound(d.conversation, opened, cal));
+        CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(created.conversation, opened, cal));
         d.conversation.category = topic.category;
         CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, opened));
         core::Conversation c = d.conversation;
-        std::vector<core::Event> events = d.events;
+        // The log starts where the conversation did, as for a real inbound message.
+        std::vector<core::Event> events = created.events;
+        events.insert(events.end(), d.events.begin(), d.events.end());
         std::vector<core::Message> messages;
         auto add_message = [&](core::MessageKind kind, std::string text, Timestamp at,
                                UserId author) {

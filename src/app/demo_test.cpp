@@ -1,0 +1,76 @@
+#include "app/demo.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "store/open.hpp"
+
+namespace caredesk::app {
+namespace {
+
+TEST(Demo, CreatesTheWholePracticeOnceWithAnEventLogFromTheFirstMessage) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("caredesk-demo-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto opened = store::OpenStore("sqlite:" + (dir / "caredesk.db").string());
+  ASSERT_TRUE(opened);
+  store::Store& st = **opened;
+  ASSERT_TRUE(st.Migrate());
+  Config config;
+  config.data_dir = dir.string();
+  Timestamp now = *ParseRfc3339("2026-11-27T18:00:00Z");  // a Friday afternoon in Chicago
+
+  auto created = EnsureDemo(st, config, now);
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_TRUE(created->created);
+  EXPECT_EQ(created->admin_email, "admin@demo.example");
+  auto tenant = st.FindTenantBySlug("demo");
+  ASSERT_TRUE(tenant && tenant->has_value());
+  TenantId id = (*tenant)->id;
+
+  std::size_t conversations = 0;
+  std::map<std::string, int> first_event;
+  std::map<core::Channel, int> channels;
+  ASSERT_TRUE(st.Read(id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto locations, tx.Locations());
+    EXPECT_EQ(locations.size(), 2u);
+    CD_TRY_ASSIGN(auto admin, tx.FindUserByEmail("admin@demo.example"));
+    EXPECT_TRUE(admin && admin->role == core::Role::kAdmin);
+    CD_TRY_ASSIGN(auto patients,
+                  tx.SearchPatients("", std::nullopt, std::nullopt, PatientId{}, 1000));
+    EXPECT_EQ(patients.size(), 300u);
+    store::InboxFilter all;
+    all.limit = 200;
+    for (;;) {
+      CD_TRY_ASSIGN(auto page, tx.ListConversations(all));
+      for (const auto& item : page.items) {
+        ++conversations;
+        ++channels[item.conversation.channel];
+        CD_TRY_ASSIGN(auto events, tx.ListEvents(item.conversation.id));
+        ++first_event[events.empty() ? "" : events.front().type];
+      }
+      if (!page.next_cursor) break;
+      all.cursor = page.next_cursor;
+    }
+    return {};
+  }));
+  EXPECT_GT(conversations, 250u);
+  EXPECT_GE(channels.size(), 4u);
+  // Every conversation's log begins with its creation, as the event-derived KPIs expect.
+  EXPECT_EQ(first_event["conversation_created"], static_cast<int>(conversations));
+
+  // A second start finds the demo and its saved credentials instead of creating another.
+  auto again = EnsureDemo(st, config, now);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->api_token, created->api_token);
+  opened->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace caredesk::app
