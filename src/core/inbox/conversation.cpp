@@ -53,26 +53,39 @@ void StartNextResponse(SlaState& s, Timestamp now) {
   s.recorded &= ~(kNextAtRisk | kNextBreached);
 }
 
+void StartFirstResponse(SlaState& s, Timestamp now) {
+  s.first_response = StartClock(s.targets.first_response, now);
+  s.recorded &= ~(kFirstAtRisk | kFirstBreached);
+}
+
+// Leaving "resolved" for "open" or "pending": the resolution clock restarts in full and, when
+// the patient is waiting, a response clock too (the first-response clock if nobody has replied
+// yet, since it was stopped at resolve).
+void Reopen(Conversation& c, std::vector<Event>& events, UserId actor, Timestamp now) {
+  ++c.reopen_count;
+  c.resolved_at.reset();
+  StartResolution(c.sla, now);
+  if (c.awaiting_agent) {
+    c.first_response_at ? StartNextResponse(c.sla, now) : StartFirstResponse(c.sla, now);
+  }
+  events.push_back(MakeEvent(c, "conversation_reopened", now, actor,
+                             {{"reopen_count", std::to_string(c.reopen_count)}}));
+}
+
 // Moves the status with the SLA effects of the move; appends the events.
 void ApplyStatus(Conversation& c, std::vector<Event>& events, Status to, UserId actor,
                  Timestamp now, const BusinessCalendar& cal) {
   Status from = c.status;
   if (from == to) return;
+  if (from == Status::kResolved && (to == Status::kOpen || to == Status::kPending)) {
+    Reopen(c, events, actor, now);
+  }
   switch (to) {
     case Status::kPending:
       PauseAll(c.sla, now, cal);
       break;
     case Status::kOpen:
-      if (from == Status::kResolved) {
-        ++c.reopen_count;
-        c.resolved_at.reset();
-        StartResolution(c.sla, now);
-        if (c.awaiting_agent && c.first_response_at) StartNextResponse(c.sla, now);
-        events.push_back(MakeEvent(c, "conversation_reopened", now, actor,
-                                   {{"reopen_count", std::to_string(c.reopen_count)}}));
-      } else {
-        ResumeAll(c.sla, now);
-      }
+      if (from != Status::kResolved) ResumeAll(c.sla, now);  // reopened clocks already run
       break;
     case Status::kResolved:
       if (from == Status::kPending)

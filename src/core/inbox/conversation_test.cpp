@@ -100,6 +100,45 @@ TEST_F(ConversationTest, InboundAfterResolutionReopensWithFreshResolutionClock) 
   EXPECT_EQ(rc.sla.resolution.consumed, Millis{0});
 }
 
+TEST_F(ConversationTest, ResolvedThenPendingIsAReopenAndThePatientsReplyRunsItsClocks) {
+  Conversation c = Open();
+  auto resolved = RecordReply(c, UserId{3}, Status::kResolved, t0_ + minutes(5), always_);
+  ASSERT_TRUE(resolved);
+  auto pending =
+      ChangeStatus(resolved->conversation, Status::kPending, UserId{3}, t0_ + hours(1), always_);
+  ASSERT_TRUE(pending);
+  const Conversation& pc = pending->conversation;
+  EXPECT_EQ(pc.status, Status::kPending);
+  EXPECT_EQ(pc.reopen_count, 1);
+  EXPECT_FALSE(pc.resolved_at);
+  EXPECT_THAT(Types(pending->events),
+              ::testing::ElementsAre("conversation_reopened", "status_changed"));
+  EXPECT_EQ(ViewSla(pc, t0_ + hours(1), always_).state, "paused");
+
+  Timestamp later = t0_ + hours(2);
+  auto answered = ReceiveInbound(pc, later, always_);
+  ASSERT_TRUE(answered);
+  const Conversation& ac = answered->conversation;
+  EXPECT_EQ(ac.status, Status::kOpen);
+  EXPECT_EQ(ac.reopen_count, 1);  // one reopen, not two
+  EXPECT_EQ(ac.sla.resolution.running_since, later);
+  EXPECT_EQ(ac.sla.resolution.consumed, Millis{0});  // paused from the reopen until now
+  EXPECT_EQ(ViewSla(ac, later, always_).due_at, later + minutes(60));  // next response
+}
+
+TEST_F(ConversationTest, AReopenedConversationNobodyAnsweredGetsAFreshFirstResponseClock) {
+  Conversation c = Open();
+  auto resolved = ChangeStatus(c, Status::kResolved, UserId{3}, t0_ + minutes(5), always_);
+  ASSERT_TRUE(resolved);
+  Timestamp later = t0_ + hours(2);
+  auto reopened = ReceiveInbound(resolved->conversation, later, always_);
+  ASSERT_TRUE(reopened);
+  const Conversation& rc = reopened->conversation;
+  EXPECT_FALSE(rc.first_response_at);
+  EXPECT_EQ(rc.sla.first_response.running_since, later);
+  EXPECT_EQ(ViewSla(rc, later, always_).due_at, later + minutes(30));
+}
+
 TEST_F(ConversationTest, ResolvedLongAgoOrClosedStartsANewConversation) {
   Conversation c = Open();
   auto r = ChangeStatus(c, Status::kResolved, UserId{3}, t0_, always_);
