@@ -665,6 +665,8 @@ TEST_F(ApiTest, LogsCarryNoPatientInformation) {
   Call("GET", "/api/v1/patients?q=Zebulon");
   Call("POST", "/api/v1/messages", R"({"channel":"sms","from":"zebulon@example.com","text":5})");
   Call("GET", "/api/v1/conversations/1", {}, &other_token_);
+  Call("GET", "/api/v1/patients/Zebulon%20Quartz");  // no such route: 404
+  Call("DELETE", "/api/v1/patients/1");              // wrong method: 405
   std::fflush(stderr);
   ::dup2(saved, 2);
   ::close(saved);
@@ -672,6 +674,9 @@ TEST_F(ApiTest, LogsCarryNoPatientInformation) {
   std::ifstream in(log_path);
   std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(logs, ::testing::HasSubstr("http_request")) << "the access log is on";
+  EXPECT_THAT(logs, ::testing::HasSubstr(R"("route":"/api/v1/conversations/{id}")"));
+  EXPECT_THAT(logs, ::testing::HasSubstr(R"x("route":"(no route)","status":404)x"));
+  EXPECT_THAT(logs, ::testing::HasSubstr(R"x("route":"(method not allowed)","status":405)x"));
   for (const char* phi :
        {"HIV", "hiv", "Zebulon", "zebulon", "Quartz", "0188", "1970-01-02", "results"}) {
     EXPECT_THAT(logs, ::testing::Not(::testing::HasSubstr(phi))) << phi;

@@ -223,6 +223,11 @@ const Route* Api::FindRoute(const Request& request, std::vector<std::int64_t>& i
 }
 
 namespace {
+std::string_view RouteName(const Route* route, bool path_known) {
+  if (route) return route->pattern;
+  return path_known ? "(method not allowed)" : "(no route)";
+}
+
 Response NoRoute(bool path_known) {
   if (path_known)
     return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
@@ -234,6 +239,7 @@ std::optional<Response> Api::HandleInline(Request& request) const {
   std::vector<std::int64_t> ids;
   bool path_known = false;
   const Route* route = FindRoute(request, ids, path_known);
+  request.route = RouteName(route, path_known);
   if (!route) return NoRoute(path_known);
   if (!route->never_blocks) {
     if (!route->kept) return std::nullopt;
@@ -263,6 +269,7 @@ Response Api::Handle(Request& request) {
   std::vector<std::int64_t> ids;
   bool path_known = false;
   const Route* route = FindRoute(request, ids, path_known);
+  request.route = RouteName(route, path_known);
   if (!route) return NoRoute(path_known);
   if (IsUnsafe(method) && !request.body.empty()) {
     auto type = request.headers.Get("content-type");

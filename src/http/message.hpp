@@ -39,6 +39,9 @@ struct Request {
   std::string body;
   std::string remote_address;  // peer IP, for audit
   std::string request_id;      // from X-Request-Id if sane, else generated
+  // The route pattern the handler matched, e.g. "/api/v1/patients/{id}" (a string literal).
+  // Logs name this, never `path`, which holds whatever the client typed (a name, say).
+  std::string_view route;
 
   std::optional<std::string_view> Query(std::string_view name) const;
 };

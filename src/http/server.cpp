@@ -214,6 +214,11 @@ std::string PeerAddress(const Socket& socket) {
 
 class Session;
 
+// What the logs say about where a request went: the handler's route, or "-".
+std::string_view LoggedRoute(const Request& request) {
+  return request.route.empty() ? std::string_view("-") : request.route;
+}
+
 // Everything the accept loop and the sessions share. Owned jointly by the Server and every
 // coroutine, so coroutines still unwinding after the Server is destroyed stay valid.
 struct State {
@@ -268,19 +273,20 @@ bool RunCounted(State& state, Request& request, Response& response, Fn&& fn) noe
       answered = fn();
     } catch (const ErrorException& e) {
       log::Error("http_handler_exception", {{"request_id", request.request_id},
-                                            {"path", request.path},
+                                            {"route", LoggedRoute(request)},
                                             {"kind", ErrorKindName(e.error.kind)},
                                             {"message", e.error.message}});
       response = ErrorResponse(Internal("internal error"));
     } catch (const std::exception& e) {
       // what() of an arbitrary exception may quote input, so only its type is logged.
-      log::Error(
-          "http_handler_exception",
-          {{"request_id", request.request_id}, {"path", request.path}, {"type", typeid(e).name()}});
+      log::Error("http_handler_exception", {{"request_id", request.request_id},
+                                            {"route", LoggedRoute(request)},
+                                            {"type", typeid(e).name()}});
       response = ErrorResponse(Internal("internal error"));
     } catch (...) {
-      log::Error("http_handler_exception",
-                 {{"request_id", request.request_id}, {"path", request.path}, {"type", "unknown"}});
+      log::Error("http_handler_exception", {{"request_id", request.request_id},
+                                            {"route", LoggedRoute(request)},
+                                            {"type", "unknown"}});
       response = ErrorResponse(Internal("internal error"));
     }
   }
@@ -479,7 +485,7 @@ Task<void> Session::Serve() {
     double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     log::Info("http_request", {{"request_id", request.request_id},
                                {"method", parser.get().method_string()},
-                               {"path", request.path},
+                               {"route", LoggedRoute(request)},
                                {"status", response.status},
                                {"duration_ms", duration_ms},
                                {"bytes_in", bytes_in}});

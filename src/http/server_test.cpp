@@ -182,6 +182,7 @@ class ServerTest : public ::testing::Test {
 
   Response Handle(Request& request) {
     ++calls_;
+    if (request.path == "/search") request.route = "/search";  // as a router would
     if (request.path == "/throw") throw std::runtime_error("boom with secret detail");
     if (request.path == "/sleep") {
       handler_started_ = true;
@@ -666,11 +667,24 @@ TEST_F(ServerTest, AccessLogHasThePathButNeverTheQueryOrBody) {
   std::string log = testing::internal::GetCapturedStderr();
   ASSERT_TRUE(response);
   EXPECT_THAT(log, HasSubstr(R"("event":"http_request","request_id":"log-1","method":"POST",)"
-                             R"("path":"/search","status":200,"duration_ms":)"));
+                             R"("route":"/search","status":200,"duration_ms":)"));
   EXPECT_THAT(log, HasSubstr(R"("bytes_in":)"));
   EXPECT_THAT(log, Not(HasSubstr("Maria")));
   EXPECT_THAT(log, Not(HasSubstr("1970")));
   EXPECT_THAT(log, Not(HasSubstr("Bearer")));
+}
+
+TEST_F(ServerTest, AccessLogNeverHasAPathTheHandlerDidNotRoute) {
+  StartServer();
+  RawClient client(port_);
+  testing::internal::CaptureStderr();
+  client.Send("GET /patients/Maria%20Lopez HTTP/1.1\r\nHost: t\r\nX-Request-Id: log-2\r\n\r\n");
+  auto response = client.Read();
+  std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(response);
+  EXPECT_THAT(log, HasSubstr(R"("request_id":"log-2","method":"GET","route":"-")"));
+  EXPECT_THAT(log, Not(HasSubstr("Maria")));
+  EXPECT_THAT(log, Not(HasSubstr("Lopez")));
 }
 
 TEST_F(ServerTest, HeadGetsHeadersOnly) {
