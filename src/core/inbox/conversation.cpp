@@ -160,7 +160,7 @@ Result<Decision> ReceiveInbound(const Conversation& in, Timestamp now,
   if (!AcceptsInbound(in, now)) {
     return Conflict("the conversation no longer accepts messages", "conversation_id");
   }
-  Decision d{in, {}};
+  Decision d = SlaTick(in, now, cal);  // thresholds passed before this message
   Conversation& c = d.conversation;
   bool staff_spoke_last = !c.awaiting_agent;
   c.awaiting_agent = true;
@@ -183,7 +183,7 @@ Result<Decision> RecordReply(const Conversation& in, UserId author, std::optiona
   if (then && *then != Status::kPending && *then != Status::kResolved && *then != Status::kOpen) {
     return Invalid("after a reply the status may only become open, pending or resolved", "status");
   }
-  Decision d{in, {}};
+  Decision d = SlaTick(in, now, cal);  // a late reply still records the breach first
   Conversation& c = d.conversation;
   std::vector<std::pair<std::string, std::string>> data;
   if (!c.first_response_at) {
@@ -218,16 +218,16 @@ Result<Decision> ChangeStatus(const Conversation& in, Status to, UserId actor, T
                               const BusinessCalendar& cal) {
   if (in.status == to) return Decision{in, {}};
   CD_TRY(RejectClosed(in));
-  Decision d{in, {}};
+  Decision d = SlaTick(in, now, cal);  // before pausing or stopping the clocks
   ApplyStatus(d.conversation, d.events, to, actor, now, cal);
   return d;
 }
 
 Result<Decision> Route(const Conversation& in, const Routing& r,
                        const std::vector<SlaPolicy>& policies, UserId actor, Timestamp now,
-                       const BusinessCalendar&) {
+                       const BusinessCalendar& cal) {
   CD_TRY(RejectClosed(in));
-  Decision d{in, {}};
+  Decision d = SlaTick(in, now, cal);  // before the targets change
   Conversation& c = d.conversation;
   std::vector<std::pair<std::string, std::string>> data;
   if (r.assignee && *r.assignee != c.assignee) {

@@ -142,7 +142,9 @@ Result<Decision> SetTags(const Conversation& c, const std::vector<std::string>& 
                          Timestamp now);
 
 // Appends sla_at_risk / sla_breached events for thresholds passed by `now` and not yet
-// recorded. Each event's `at` is the threshold instant itself, not `now`.
+// recorded. Each event's `at` is the threshold instant itself, not `now`. ReceiveInbound,
+// RecordReply, ChangeStatus and Route run it first, so a command that lands between two passes
+// of the SLA timer never hides a threshold that had already passed.
 Decision SlaTick(const Conversation& c, Timestamp now, const BusinessCalendar& cal);
 
 // The SLA as the inbox shows it at `now`.

@@ -196,6 +196,23 @@ TEST_F(ConversationTest, TickRecordsAtRiskAndBreachAtTheirOwnInstantsOnce) {
   EXPECT_TRUE(SlaTick(breach.conversation, t0_ + minutes(40), always_).events.empty());
 }
 
+TEST_F(ConversationTest, ACommandRecordsThresholdsThatPassedBeforeItAtTheirOwnInstants) {
+  Conversation c = Open();
+  // No timer pass since opening; the reply comes 40 minutes later, past the 30-minute target.
+  auto late = RecordReply(c, UserId{3}, std::nullopt, t0_ + minutes(40), always_);
+  ASSERT_TRUE(late);
+  EXPECT_THAT(Types(late->events),
+              ::testing::ElementsAre("sla_at_risk", "sla_breached", "reply_sent"));
+  EXPECT_EQ(late->events[0].at, t0_ + minutes(24));
+  EXPECT_EQ(late->events[1].at, t0_ + minutes(30));
+  EXPECT_TRUE(SlaTick(late->conversation, t0_ + minutes(41), always_).events.empty());
+  // Pending after an unrecorded at-risk point: recorded first, then the clocks pause.
+  auto pending = ChangeStatus(Open(), Status::kPending, UserId{3}, t0_ + minutes(25), always_);
+  ASSERT_TRUE(pending);
+  EXPECT_THAT(Types(pending->events), ::testing::ElementsAre("sla_at_risk", "status_changed"));
+  EXPECT_EQ(pending->events[0].at, t0_ + minutes(24));
+}
+
 TEST_F(ConversationTest, DeadlinesFollowBusinessHoursAcrossTheWeekend) {
   auto hours_spec = ParseWeeklyHours("mon-fri 08:00-17:00");
   ASSERT_TRUE(hours_spec);
