@@ -136,10 +136,6 @@ core::Message StaffMessage(const Context& ctx, core::MessageKind kind, std::stri
   return m;
 }
 
-}  // namespace
-
-namespace {
-
 // Names one user's view: the tenant, the user (a page is only served to whom it was rendered
 // for, whatever access rules later make pages differ between users) and every filter field.
 std::string InboxPageKey(const store::Principal& who, const store::InboxFilter& f) {
@@ -171,20 +167,32 @@ Response PageResponse(const PageText& page, Timestamp now) {
   return r;
 }
 
-}  // namespace
-
-// Pages are kept in ctx.inbox_pages under the tenant's write generation, read before the read
-// snapshot begins: a page is served again only while no write has committed since, so a
-// client that saw its write acknowledged never reads a page from before it.
-Result<Response> ListConversations(Context& ctx) {
-  CD_TRY_ASSIGN(store::InboxFilter filter, ParseInboxQuery(ctx));
+// Where a page for this view is kept, and the page if it is still current. Pages are kept under
+// the tenant's write generation, read before the read snapshot begins: a page is served again
+// only while no write has committed since, so a client that saw its write acknowledged never
+// reads a page from before it. `generation` is empty when pages cannot be kept.
+struct KeptLookup {
   std::optional<std::uint64_t> generation;
   std::string key;
-  if (ctx.inbox_pages.enabled()) generation = ctx.store.WriteGeneration(ctx.who.tenant);
-  if (generation) {
-    key = InboxPageKey(ctx.who, filter);
-    if (auto kept = ctx.inbox_pages.Find(key, *generation)) return PageResponse(*kept, ctx.now);
-  }
+  std::shared_ptr<const PageText> page;
+};
+
+KeptLookup LookUpKept(const Context& ctx, const store::InboxFilter& filter) {
+  KeptLookup out;
+  if (!ctx.inbox_pages.enabled()) return out;
+  out.generation = ctx.store.WriteGeneration(ctx.who.tenant);
+  if (!out.generation) return out;
+  out.key = InboxPageKey(ctx.who, filter);
+  out.page = ctx.inbox_pages.Find(out.key, *out.generation);
+  return out;
+}
+
+}  // namespace
+
+Result<Response> ListConversations(Context& ctx) {
+  CD_TRY_ASSIGN(store::InboxFilter filter, ParseInboxQuery(ctx));
+  KeptLookup kept = LookUpKept(ctx, filter);
+  if (kept.page) return PageResponse(*kept.page, ctx.now);
   CD_TRY_ASSIGN(store::InboxPage page, store::ReadValue<store::InboxPage>(
                                            ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
                                              return tx.ListConversations(filter);
@@ -209,19 +217,18 @@ Result<Response> ListConversations(Context& ctx) {
   }
   body.push_back('}');
   Response r = PageResponse(*rendered, ctx.now);
-  if (generation) ctx.inbox_pages.Put(std::move(key), *generation, std::move(rendered));
+  if (kept.generation) {
+    ctx.inbox_pages.Put(std::move(kept.key), *kept.generation, std::move(rendered));
+  }
   return r;
 }
 
 std::optional<Response> ListConversationsKept(Context& ctx) {
-  if (!ctx.inbox_pages.enabled()) return std::nullopt;
   auto filter = ParseInboxQuery(ctx);
   if (!filter) return std::nullopt;  // the full path answers the error
-  auto generation = ctx.store.WriteGeneration(ctx.who.tenant);
-  if (!generation) return std::nullopt;
-  auto kept = ctx.inbox_pages.Find(InboxPageKey(ctx.who, *filter), *generation);
-  if (!kept) return std::nullopt;
-  return PageResponse(*kept, ctx.now);
+  KeptLookup kept = LookUpKept(ctx, *filter);
+  if (!kept.page) return std::nullopt;
+  return PageResponse(*kept.page, ctx.now);
 }
 
 Result<Response> GetConversation(Context& ctx) {
