@@ -81,6 +81,11 @@ Response BodyTooLarge(std::size_t limit) {
       MakeError(ErrorKind::kTooLarge, "request body exceeds " + std::to_string(limit) + " bytes"));
 }
 
+Response RequestTimeout(std::chrono::seconds limit) {
+  return ProtocolError(408, "request_timeout",
+                       "request not received within " + std::to_string(limit.count()) + " s");
+}
+
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
     case bhttp::verb::get:
@@ -429,8 +434,15 @@ Task<void> Session::Watchdog(std::shared_ptr<Session> /*self*/) {
   while (socket_.is_open()) {
     Clock::time_point now = Clock::now();
     if (deadline_ <= now) {
-      timed_out_ = true;
       error_code ignored;
+      if (!timed_out_) {
+        // First expiry: abort the pending read or write so that a half-received request can
+        // still be answered 408. The answer has one write timeout; then the socket closes.
+        timed_out_ = true;
+        socket_.cancel(ignored);
+        deadline_ = now + o.write_timeout;
+        continue;
+      }
       socket_.close(ignored);
       co_return;
     }
@@ -530,8 +542,12 @@ Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request
     auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
     buffer_.commit(n);
     if (read_ec) {
-      if (timed_out_ && parser.got_some()) log::Write(log::Level::kDebug, "http_header_timeout");
-      co_return ReadOutcome::kClosed;  // peer closed, timed out, or Stop()
+      // A client that started a request and stalled (slow loris) is told why it is cut off;
+      // an idle keep-alive connection is closed without a word.
+      if (!timed_out_ || !(parser.got_some() || buffer_.size() > 0)) co_return ReadOutcome::kClosed;
+      request.request_id = NewRequestId();
+      response = RequestTimeout(options.header_timeout);
+      co_return ReadOutcome::kRejected;
     }
     if (!header_clock) {
       header_clock = true;
@@ -632,7 +648,11 @@ Task<bool> Session::ReadBody(Parser& parser, Response& response, std::size_t& by
     auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), kTuple);
     buffer_.commit(n);
     if (read_ec) {
-      response.status = 0;
+      if (timed_out_) {
+        response = RequestTimeout(options.body_timeout);
+      } else {
+        response.status = 0;
+      }
       co_return false;
     }
   }

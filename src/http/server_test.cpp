@@ -469,17 +469,40 @@ TEST_F(ServerTest, AbsoluteFormTargetUsesItsPath) {
   EXPECT_EQ(response->body, Echo("GET", "/p/q", "abs", "", "q:a=1\n"));
 }
 
-TEST_F(ServerTest, SlowLorisIsDisconnectedAfterHeaderTimeout) {
+TEST_F(ServerTest, SlowLorisGets408AfterHeaderTimeout) {
   ServerOptions options;
   options.header_timeout = 1s;
   StartServer(options);
   RawClient client(port_);
   auto start = std::chrono::steady_clock::now();
   client.Send("GET / HTTP/1.1\r\nHost: t\r\nX-Part");
-  EXPECT_TRUE(client.WaitClosed(3s));
+  auto response = client.Read(false, 3s);
   auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+  EXPECT_EQ(response->headers["connection"], "close");
+  EXPECT_NE(response->body.find("\"code\":\"request_timeout\""), std::string::npos)
+      << response->body;
   EXPECT_GE(elapsed, 900ms);
   EXPECT_LT(elapsed, 3s);
+  EXPECT_TRUE(client.WaitClosed(4s));
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(ServerTest, SlowBodyGets408AfterBodyTimeout) {
+  ServerOptions options;
+  options.body_timeout = 1s;
+  StartServer(options);
+  RawClient client(port_);
+  auto start = std::chrono::steady_clock::now();
+  client.Send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789");
+  auto response = client.Read(false, 3s);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+  EXPECT_NE(response->body.find("\"code\":\"request_timeout\""), std::string::npos)
+      << response->body;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_TRUE(client.WaitClosed(4s));
   EXPECT_EQ(calls_, 0);
 }
 
@@ -490,21 +513,14 @@ TEST_F(ServerTest, HeaderTimeoutCoversTheWholeHeaderNotEachByte) {
   RawClient client(port_);
   auto start = std::chrono::steady_clock::now();
   std::string header = "GET / HTTP/1.1\r\nHost: t\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-  bool closed = false;
+  std::optional<WireResponse> response;
   for (char c : header) {
-    try {
-      client.Send(std::string_view(&c, 1));
-    } catch (const boost::system::system_error&) {
-      closed = true;
-      break;
-    }
-    if (client.WaitClosed(100ms)) {
-      closed = true;
-      break;
-    }
-    if (std::chrono::steady_clock::now() - start > 4s) break;
+    client.Send(std::string_view(&c, 1));
+    response = client.Read(false, 100ms);
+    if (response || std::chrono::steady_clock::now() - start > 4s) break;
   }
-  EXPECT_TRUE(closed);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
 }
 
