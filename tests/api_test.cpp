@@ -347,6 +347,110 @@ TEST_F(ApiTest, BadInboundInputIsRejectedClearlyAndChangesNothing) {
   EXPECT_EQ(Json(patients).at("items").as_array().size(), 1u);
 }
 
+// Every route that takes a body or query parameters, with each kind of bad input: the answer
+// names the problem and the field, and nothing stored changes.
+TEST_F(ApiTest, BadInputOnEveryRouteIsRejectedClearlyAndChangesNothing) {
+  std::int64_t conv = Inbound("+13125550100", "first message");
+  HttpResult patient_made = Call("POST", "/api/v1/patients", R"({"name":"Ada Lovelace"})");
+  ASSERT_EQ(patient_made.status, 201);
+  std::string pid = std::to_string(Json(patient_made).at("id").as_int64());
+  UserId inactive;
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::User u;
+    u.email = "former@clinic.example";
+    u.display_name = "Former";
+    u.active = false;
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
+    inactive = u.id;
+    return {};
+  }));
+  std::string c = "/api/v1/conversations/" + std::to_string(conv);
+  std::string inactive_id = std::to_string(inactive.value);
+  struct Case {
+    std::string method, target, body;
+    int status;
+    std::string code, field;
+  };
+  const std::vector<Case> cases = {
+      {"POST", c + "/replies", R"({"text":)", 400, "invalid", ""},
+      {"POST", c + "/replies", R"({"text":5})", 400, "invalid", "text"},
+      {"POST", c + "/replies", R"({"text":"hi","cc":"x"})", 400, "invalid", "cc"},
+      {"POST", c + "/replies", R"({})", 400, "invalid", "text"},
+      {"POST", c + "/replies", R"({"text":"  "})", 400, "invalid", "text"},
+      {"POST", c + "/replies", "{\"text\":\"\xFF\xFE\"}", 400, "invalid", ""},
+      {"POST", c + "/replies", R"({"text":"hi","status":"closed"})", 400, "invalid", "status"},
+      {"POST", c + "/replies", R"({"text":"hi","status":"later"})", 400, "invalid", "status"},
+      {"POST", c + "/replies", R"({"text":")" + std::string(70000, 'a') + "\"}", 413, "too_large",
+       "text"},
+      {"POST", c + "/notes", R"({"text":["a"]})", 400, "invalid", "text"},
+      {"POST", c + "/notes", R"([])", 400, "invalid", ""},
+      {"POST", c + "/assign", R"({})", 400, "invalid", ""},
+      {"POST", c + "/assign", R"({"assignee_id":"7"})", 400, "invalid", "assignee_id"},
+      {"POST", c + "/assign", R"({"assignee_id":-1})", 400, "invalid", "assignee_id"},
+      {"POST", c + "/assign", R"({"assignee_id":424242})", 400, "invalid", "assignee_id"},
+      {"POST", c + "/assign", R"({"assignee_id":)" + inactive_id + "}", 400, "invalid",
+       "assignee_id"},
+      {"POST", c + "/assign", R"({"queue":""})", 400, "invalid", "queue"},
+      {"POST", c + "/assign", R"({"priority":"extreme"})", 400, "invalid", "priority"},
+      {"POST", c + "/assign", R"({"category":"astrology"})", 400, "invalid", "category"},
+      {"POST", c + "/assign", R"({"queue":"billing","team":"x"})", 400, "invalid", "team"},
+      {"POST", c + "/status", R"({"status":"archived"})", 400, "invalid", "status"},
+      {"POST", c + "/status", R"({"status":true})", 400, "invalid", "status"},
+      {"POST", c + "/status", R"({})", 400, "invalid", "status"},
+      {"POST", c + "/tags", R"({"tags":"x"})", 400, "invalid", "tags"},
+      {"POST", c + "/tags", R"({"tags":[1]})", 400, "invalid", "tags"},
+      {"POST", c + "/tags", R"({"tags":["no spaces"]})", 400, "invalid", "tags"},
+      {"POST", c + "/tags", R"({})", 400, "invalid", "tags"},
+      {"POST", "/api/v1/patients", R"({})", 400, "invalid", "name"},
+      {"POST", "/api/v1/patients", R"({"name":5})", 400, "invalid", "name"},
+      {"POST", "/api/v1/patients", R"({"name":"A","phone":"555"})", 400, "invalid", "phone"},
+      {"POST", "/api/v1/patients", R"({"name":"A","email":"nobody"})", 400, "invalid", "email"},
+      {"POST", "/api/v1/patients", R"({"name":"A","date_of_birth":"1990-13-45"})", 400, "invalid",
+       "date_of_birth"},
+      {"POST", "/api/v1/patients", R"({"name":"A","preferred_channel":"fax"})", 400, "invalid",
+       "preferred_channel"},
+      {"POST", "/api/v1/patients", R"({"name":"A","consent_sms":"yes"})", 400, "invalid",
+       "consent_sms"},
+      {"POST", "/api/v1/patients", R"({"name":"A","ssn":"1"})", 400, "invalid", "ssn"},
+      {"PATCH", "/api/v1/patients/" + pid, R"({"name":""})", 400, "invalid", "name"},
+      {"PATCH", "/api/v1/patients/" + pid, R"({"phone":12})", 400, "invalid", "phone"},
+      {"PATCH", "/api/v1/patients/" + pid, R"({"name":"B","email":"x@"})", 400, "invalid", "email"},
+      {"PATCH", "/api/v1/patients/" + pid, R"({"name":)", 400, "invalid", ""},
+      {"PATCH", "/api/v1/patients/999999", R"({"name":"B"})", 404, "not_found", ""},
+      {"GET", "/api/v1/conversations?limit=0", "", 400, "invalid", "limit"},
+      {"GET", "/api/v1/conversations?limit=201", "", 400, "invalid", "limit"},
+      {"GET", "/api/v1/conversations?limit=ten", "", 400, "invalid", "limit"},
+      {"GET", "/api/v1/conversations?status=done", "", 400, "invalid", "status"},
+      {"GET", "/api/v1/conversations?sla=late", "", 400, "invalid", "sla"},
+      {"GET", "/api/v1/conversations?sort=oldest", "", 400, "invalid", "sort"},
+      {"GET", "/api/v1/conversations?channel=fax", "", 400, "invalid", "channel"},
+      {"GET", "/api/v1/conversations?cursor=garbage", "", 400, "invalid", "cursor"},
+      {"GET", "/api/v1/conversations?q=a", "", 400, "invalid", "q"},
+      {"GET", "/api/v1/conversations?q=%FF%FE", "", 400, "invalid", "q"},
+      {"GET", "/api/v1/conversations?page=2", "", 400, "invalid", "page"},
+      {"GET", "/api/v1/patients?limit=0", "", 400, "invalid", "limit"},
+      {"GET", "/api/v1/patients?cursor=x", "", 400, "invalid", "cursor"},
+      {"GET", "/api/v1/patients?sort=name", "", 400, "invalid", "sort"},
+      {"POST", "/api/v1/session", R"({"tenant":"clinic"})", 400, "invalid", "email"},
+      {"POST", "/api/v1/session", R"({"tenant":"clinic","email":"a@b.c","password":1})", 400,
+       "invalid", "password"},
+  };
+  auto snapshot = [&] {
+    return Call("GET", c).body + Call("GET", "/api/v1/patients").body +
+           Call("GET", "/api/v1/conversations").body;
+  };
+  std::string before = snapshot();
+  for (const Case& k : cases) {
+    HttpResult r = Call(k.method, k.target, k.body);
+    std::string what = k.method + " " + k.target + " " + k.body.substr(0, 60);
+    EXPECT_EQ(r.status, k.status) << what << ": " << r.body;
+    ASSERT_FALSE(r.body.empty()) << what;
+    EXPECT_EQ(ErrorCode(r), k.code) << what;
+    EXPECT_EQ(ErrorField(r), k.field) << what;
+  }
+  EXPECT_EQ(snapshot(), before);
+}
+
 TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {
   HttpResult r = Call("POST", "/api/v1/messages", std::string(2 << 20, 'x'));
   EXPECT_EQ(r.status, 413);

@@ -322,7 +322,10 @@ Result<Response> PostAssign(Context& ctx) {
                      const core::BusinessCalendar& cal) -> Result<core::Decision> {
                    if (routing.assignee && *routing.assignee) {
                      auto user = tx.GetUser(*routing.assignee);
-                     if (!user) return Invalid("no such user in this practice", "assignee_id");
+                     if (!user && user.error().kind != ErrorKind::kNotFound) return user.error();
+                     if (!user || !user->active) {
+                       return Invalid("no such active user in this practice", "assignee_id");
+                     }
                    }
                    CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
                    return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
