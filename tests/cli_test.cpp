@@ -1,0 +1,213 @@
+// The command line is a contract with scripts and operators: run the real binary and check the
+// documented forms, the environment variables, the exit codes, and the readiness probe.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+namespace caredesk {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunCommand;
+
+constexpr const char* kBinary = CAREDESK_BINARY;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("caredesk-cli-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `caredesk ARGS...` with `env` (NAME=VALUE entries) in front; returns stdout.
+  static std::string Run(const std::vector<std::string>& args, int* status,
+                         const std::vector<std::string>& env = {}, const std::string& input = "") {
+    std::vector<std::string> argv = {"/usr/bin/env",    "-u", "CAREDESK_DATA",    "-u",
+                                     "CAREDESK_LISTEN", "-u", "CAREDESK_DATABASE"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.emplace_back(kBinary);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, input, status);
+  }
+
+  // One integer from an SQL query on a database file, or -1.
+  static long long Scalar(const std::filesystem::path& db_file, const char* sql) {
+    sqlite3* db = nullptr;
+    long long value = -1;
+    if (sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
+          sqlite3_step(st) == SQLITE_ROW) {
+        value = sqlite3_column_int64(st, 0);
+      }
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, MigrateCreatesTheSchemaOnceAndExits) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  std::string out = Run({"migrate", "--data", data}, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out, "migrations applied\n");
+  std::filesystem::path db = dir_ / "data" / "caredesk.db";
+  ASSERT_TRUE(std::filesystem::exists(db));
+  long long version = Scalar(db, "SELECT MAX(version) FROM schema_migrations");
+  long long count = Scalar(db, "SELECT COUNT(*) FROM schema_migrations");
+  EXPECT_GE(version, 3);
+  EXPECT_EQ(count, version);
+  Run({"migrate", "--data", data}, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(Scalar(db, "SELECT COUNT(*) FROM schema_migrations"), count) << "applied twice";
+
+  // --database sqlite:PATH wins over the data directory.
+  std::filesystem::path elsewhere = dir_ / "elsewhere.db";
+  Run({"migrate", "--data", data, "--database", "sqlite:" + elsewhere.string()}, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(Scalar(elsewhere, "SELECT MAX(version) FROM schema_migrations"), version);
+}
+
+TEST_F(CliTest, EnvironmentVariablesChooseStorage) {
+  int status = -1;
+  std::string data = (dir_ / "from-env").string();
+  Run({"tenant", "create", "--slug", "env-clinic", "--name", "Env Clinic"}, &status,
+      {"CAREDESK_DATA=" + data});
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(Scalar(dir_ / "from-env" / "caredesk.db",
+                   "SELECT COUNT(*) FROM tenants WHERE slug = 'env-clinic'"),
+            1);
+  std::filesystem::path file = dir_ / "url.db";
+  Run({"tenant", "create", "--slug", "url-clinic", "--name", "Url Clinic"}, &status,
+      {"CAREDESK_DATA=" + data, "CAREDESK_DATABASE=sqlite:" + file.string()});
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(Scalar(file, "SELECT COUNT(*) FROM tenants WHERE slug = 'url-clinic'"), 1);
+  EXPECT_EQ(Scalar(dir_ / "from-env" / "caredesk.db",
+                   "SELECT COUNT(*) FROM tenants WHERE slug = 'url-clinic'"),
+            0);
+  // A flag beats the environment.
+  std::string flag_data = (dir_ / "from-flag").string();
+  Run({"tenant", "create", "--slug", "flag-clinic", "--name", "F", "--data", flag_data}, &status,
+      {"CAREDESK_DATA=" + data});
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(Scalar(dir_ / "from-flag" / "caredesk.db", "SELECT COUNT(*) FROM tenants"), 1);
+}
+
+TEST_F(CliTest, TenantUserAndTokenCreateGiveAWorkingTokenAlone) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "cli", "--name", "Cli Clinic", "--time-zone", "America/Denver",
+       "--data", data},
+      &status);
+  ASSERT_EQ(status, 0);
+  Run({"user", "create", "--tenant", "cli", "--email", "Front@Cli.example", "--role", "supervisor",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  ASSERT_EQ(status, 0);
+  std::string token =
+      Run({"token", "create", "--tenant", "cli", "--user", "front@cli.example", "--data", data},
+          &status);
+  ASSERT_EQ(status, 0);
+  ASSERT_TRUE(token.starts_with("cdk_")) << token;
+  ASSERT_EQ(token.find('\n'), token.size() - 1) << "the token alone on one line";
+  token.pop_back();
+
+  // Mistakes exit non-zero and print nothing on standard output.
+  struct Bad {
+    std::vector<std::string> args;
+    std::string input;
+  };
+  const std::vector<Bad> bad = {
+      {{"tenant", "create", "--slug", "cli", "--name", "Again", "--data", data}, ""},
+      {{"tenant", "create", "--slug", "Bad Slug", "--name", "X", "--data", data}, ""},
+      {{"tenant", "create", "--slug", "tz", "--name", "X", "--time-zone", "Mars/Base", "--data",
+        data},
+       ""},
+      {{"user", "create", "--tenant", "cli", "--email", "x@cli.example", "--role", "wizard",
+        "--data", data},
+       "a long enough password\n"},
+      {{"user", "create", "--tenant", "cli", "--email", "y@cli.example", "--role", "agent",
+        "--data", data},
+       "short\n"},
+      {{"user", "create", "--tenant", "nowhere", "--email", "z@cli.example", "--role", "agent",
+        "--data", data},
+       "a long enough password\n"},
+      {{"token", "create", "--tenant", "cli", "--user", "nobody@cli.example", "--data", data}, ""},
+      {{"tenant", "delete", "--slug", "cli", "--data", data}, ""},
+      {{"serve", "--data", data, "--listen", "not-an-address"}, ""},
+  };
+  for (const Bad& b : bad) {
+    std::string out = Run(b.args, &status, {}, b.input);
+    EXPECT_NE(status, 0) << b.args[0] << " " << b.args[1] << " " << b.args[2];
+    EXPECT_EQ(out, "") << b.args[0] << " " << b.args[1];
+  }
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db", "SELECT COUNT(*) FROM tenants"), 1);
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db", "SELECT COUNT(*) FROM users"), 1);
+
+  // The token works against a server listening where CAREDESK_LISTEN says.
+  ChildProcess server;
+  ASSERT_TRUE(server.Start(
+      {"/usr/bin/env", "CAREDESK_LISTEN=127.0.0.1:0", "CAREDESK_DATA=" + data, kBinary, "serve"}));
+  std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
+  ASSERT_FALSE(line.empty()) << "server did not start";
+  auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  EXPECT_NE(port, 8080) << "CAREDESK_LISTEN was ignored";
+  testing::HttpCall me;
+  me.target = "/api/v1/me";
+  me.headers = {{"Authorization", "Bearer " + token}};
+  testing::HttpResult r = testing::Send(port, me);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"role\":\"supervisor\""), std::string::npos) << r.body;
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+}
+
+TEST_F(CliTest, ReadinessFailsWhenTheSchemaIsBehind) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"migrate", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  ChildProcess server;
+  ASSERT_TRUE(server.Start({kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"}));
+  std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
+  ASSERT_FALSE(line.empty());
+  auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  testing::HttpCall ready;
+  ready.target = "/readyz";
+  EXPECT_EQ(testing::Send(port, ready).status, 200);
+
+  // Another process (an operator restoring an old backup, say) takes the schema back.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "data" / "caredesk.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DELETE FROM schema_migrations WHERE version = "
+                         "(SELECT MAX(version) FROM schema_migrations)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  testing::HttpResult r = testing::Send(port, ready);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("\"code\":\"unavailable\""), std::string::npos) << r.body;
+  testing::HttpCall health;
+  health.target = "/healthz";
+  EXPECT_EQ(testing::Send(port, health).status, 200) << "the process itself is fine";
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+}
+
+}  // namespace
+}  // namespace caredesk
