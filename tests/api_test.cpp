@@ -233,6 +233,45 @@ TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
                                             "message_received"));
 }
 
+TEST_F(ApiTest, InboundKeepsChannelMetadataAndPriorityOnlyRises) {
+  HttpResult first =
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"email","from":"pat@example.com","text":"refill please",)"
+           R"("priority":"high","metadata":{"subject":"Refill","message_id":"<a@b>"}})");
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::string base =
+      "/api/v1/conversations/" + std::to_string(Json(first).at("conversation_id").as_int64());
+  json::object c = Json(Call("GET", base));
+  EXPECT_EQ(c.at("priority").as_string(), "high");
+  EXPECT_EQ(json::serialize(c.at("messages").at(0).at("metadata")),
+            R"({"subject":"Refill","message_id":"<a@b>"})");
+
+  // A later message marked lower leaves the priority alone; one marked higher raises it.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"email","from":"pat@example.com","text":"no rush","priority":"low"})")
+          .status,
+      201);
+  EXPECT_EQ(Json(Call("GET", base)).at("priority").as_string(), "high");
+  ASSERT_EQ(
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"email","from":"pat@example.com","text":"worse now","priority":"urgent"})")
+          .status,
+      201);
+  c = Json(Call("GET", base));
+  EXPECT_EQ(c.at("priority").as_string(), "urgent");
+  EXPECT_TRUE(c.at("messages").at(2).at("metadata").as_object().empty());
+  int routed = 0;
+  for (const auto& e : c.at("events").as_array()) {
+    if (e.at("type").as_string() == "routed") {
+      ++routed;
+      EXPECT_EQ(e.at("data").at("to_priority").as_string(), "urgent");
+      EXPECT_TRUE(e.at("actor_id").is_null()) << "raised by the system, not a person";
+    }
+  }
+  EXPECT_EQ(routed, 1);
+}
+
 TEST_F(ApiTest, AChatVisitorThreadsByVisitorIdAndNeverByAClaimedPhone) {
   HttpResult known = Call("POST", "/api/v1/messages",
                           R"({"channel":"sms","from":"+13125550111","text":"my refill"})");
@@ -326,6 +365,21 @@ TEST_F(ApiTest, BadInboundInputIsRejectedClearlyAndChangesNothing) {
        400, "invalid", ""},
       {"not json content type", R"({"channel":"sms","from":"+13125550100","text":"x"})", 415,
        "unsupported_media_type", "", false},
+      {"bad priority", R"({"channel":"sms","from":"+13125550100","text":"x","priority":"asap"})",
+       400, "invalid", "priority"},
+      {"metadata not an object",
+       R"({"channel":"sms","from":"+13125550100","text":"x","metadata":"sid"})", 400, "invalid",
+       "metadata"},
+      {"metadata value not a string",
+       R"({"channel":"sms","from":"+13125550100","text":"x","metadata":{"sid":5}})", 400, "invalid",
+       "metadata"},
+      {"metadata key not allowed",
+       R"({"channel":"sms","from":"+13125550100","text":"x","metadata":{"Jane Doe":"x"}})", 400,
+       "invalid", "metadata"},
+      {"metadata value too long",
+       R"({"channel":"sms","from":"+13125550100","text":"x","metadata":{"subject":")" +
+           std::string(1025, 's') + "\"}}",
+       400, "invalid", "metadata.subject"},
   };
   for (const BadInput& c : cases) {
     HttpCall call;

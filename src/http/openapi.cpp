@@ -54,12 +54,13 @@ const std::string& OpenApiDocument() {
         }
       },
       "Message": {
-        "type": "object", "required": ["id", "conversation_id", "kind", "channel", "author_id", "from", "text", "delivery_status", "created_at"],
+        "type": "object", "required": ["id", "conversation_id", "kind", "channel", "author_id", "from", "text", "delivery_status", "metadata", "created_at"],
         "properties": {"id": {"type": "integer"}, "conversation_id": {"type": "integer"},
           "kind": {"type": "string", "enum": ["inbound", "outbound", "note"]},
           "channel": {"type": "string"}, "author_id": {"type": "integer", "nullable": true},
           "from": {"type": "string", "nullable": true}, "text": {"type": "string"},
           "delivery_status": {"type": "string", "enum": ["received", "queued", "sent", "delivered", "undelivered", "failed", "read"]},
+          "metadata": {"$ref": "#/components/schemas/MessageMetadata"},
           "created_at": {"type": "string", "format": "date-time"}}
       },
       "Event": {
@@ -93,7 +94,13 @@ const std::string& OpenApiDocument() {
           "text": {"type": "string", "maxLength": 65536},
           "patient_id": {"type": "integer"},
           "patient": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "date_of_birth": {"type": "string"}, "phone": {"type": "string"}, "email": {"type": "string"}, "language": {"type": "string"}}},
-          "queue": {"type": "string"}}
+          "queue": {"type": "string", "description": "queue of a new conversation (default front-desk)"},
+          "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"], "description": "priority of a new conversation (default normal); raises, never lowers, an existing one's"},
+          "metadata": {"$ref": "#/components/schemas/MessageMetadata"}}
+      },
+      "MessageMetadata": {
+        "type": "object", "maxProperties": 20, "description": "what the channel says about the message, e.g. the provider's message id or an email's subject; keys 1-64 characters of a-z 0-9 _ . -",
+        "additionalProperties": {"type": "string", "maxLength": 1024}
       },
       "InboundResult": {
         "type": "object", "required": ["message_id", "conversation_id", "patient_id", "conversation_status", "created_conversation", "reopened"],

@@ -120,6 +120,29 @@ Result<void> ValidateMessageText(std::string_view text, std::string_view field) 
   return {};
 }
 
+Result<void> ValidateMessageMetadata(const std::vector<std::pair<std::string, std::string>>& m) {
+  if (m.size() > kMaxMetadataEntries) {
+    return Invalid("metadata may have at most 20 entries", "metadata");
+  }
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const auto& [key, value] = m[i];
+    bool key_ok = !key.empty() && key.size() <= kMaxMetadataKeyBytes &&
+                  std::all_of(key.begin(), key.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                           c == '.' || c == '-';
+                  });
+    if (!key_ok)
+      return Invalid("metadata keys are 1 to 64 characters of a-z 0-9 _ . -", "metadata");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (m[j].first == key) return Invalid("metadata key appears twice", "metadata." + key);
+    }
+    if (value.size() > kMaxMetadataValueBytes || !IsValidUtf8(value)) {
+      return Invalid("metadata values are at most 1024 bytes of UTF-8", "metadata." + key);
+    }
+  }
+  return {};
+}
+
 Decision OpenConversation(PatientId patient, Channel channel, std::string queue, Priority priority,
                           const SlaPolicy& policy, Timestamp now, const BusinessCalendar&) {
   Conversation c;

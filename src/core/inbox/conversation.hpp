@@ -42,12 +42,21 @@ struct Message {
   std::string sender;  // inbound: the address it came from (phone, email, visitor id)
   std::string text;
   DeliveryStatus delivery = DeliveryStatus::kReceived;
+  // What the channel says about the message, e.g. the provider's message id or an email's
+  // subject: short string pairs, as given by the integration (see ValidateMessageMetadata).
+  std::vector<std::pair<std::string, std::string>> metadata;
   Timestamp created_at{};
 };
 
 // Limits that apply to every message, whatever the channel.
 inline constexpr std::size_t kMaxMessageTextBytes = std::size_t{64} * 1024;
 Result<void> ValidateMessageText(std::string_view text, std::string_view field = "text");
+inline constexpr std::size_t kMaxMetadataEntries = 20;
+inline constexpr std::size_t kMaxMetadataKeyBytes = 64;
+inline constexpr std::size_t kMaxMetadataValueBytes = 1024;
+// Keys are 1..64 characters of [a-z0-9_.-], unique; values at most 1024 bytes of UTF-8.
+// kInvalid naming "metadata" or "metadata.<key>".
+Result<void> ValidateMessageMetadata(const std::vector<std::pair<std::string, std::string>>& m);
 
 enum SlaFlag : std::uint32_t {
   kFirstAtRisk = 1u << 0,

@@ -295,5 +295,24 @@ TEST(MessageText, ValidatesEmptyOversizedAndInvalidUtf8) {
   EXPECT_EQ(ValidateMessageText("bad \xC3").error().field, "text");
 }
 
+TEST(MessageMetadata, KeysAreShortIdentifiersValuesShortText) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_TRUE(ValidateMessageMetadata({}));
+  EXPECT_TRUE(ValidateMessageMetadata(Pairs{{"provider_message_id", "SM1"}, {"a.b-c", ""}}));
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{"", "x"}}).error().field, "metadata");
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{"Subject", "x"}}).error().field, "metadata");
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{std::string(65, 'k'), "x"}}).error().field, "metadata");
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{"k", "1"}, {"k", "2"}}).error().field, "metadata.k");
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{"k", std::string(1025, 'v')}}).error().field,
+            "metadata.k");
+  EXPECT_TRUE(ValidateMessageMetadata(Pairs{{"k", std::string(1024, 'v')}}));
+  EXPECT_EQ(ValidateMessageMetadata(Pairs{{"k", "bad \xC3"}}).error().field, "metadata.k");
+  Pairs many;
+  for (int i = 0; i < 21; ++i) many.emplace_back("k" + std::to_string(i), "v");
+  EXPECT_EQ(ValidateMessageMetadata(many).error().field, "metadata");
+  many.pop_back();
+  EXPECT_TRUE(ValidateMessageMetadata(many));
+}
+
 }  // namespace
 }  // namespace caredesk::core

@@ -42,8 +42,8 @@ static Result<core::Patient> ParsePatientDetails(const json::object& o, Timestam
 }
 
 Result<Inbound> ParseInbound(std::string_view raw, Timestamp now) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(raw, {"channel", "from", "text", "patient_id", "patient", "queue"}));
+  CD_TRY_ASSIGN(json::object body, ParseObject(raw, {"channel", "from", "text", "patient_id",
+                                                     "patient", "queue", "priority", "metadata"}));
   Inbound in;
   CD_TRY_ASSIGN(std::string channel, RequireString(body, "channel"));
   auto parsed = core::ParseChannel(channel);
@@ -88,6 +88,20 @@ Result<Inbound> ParseInbound(std::string_view raw, Timestamp now) {
     if (queue->empty() || queue->size() > 64)
       return Invalid("queue must have 1 to 64 characters", "queue");
     in.queue = *queue;
+  }
+  CD_TRY_ASSIGN(auto priority, OptionalString(body, "priority"));
+  if (priority) {
+    in.priority = core::ParsePriority(*priority);
+    if (!in.priority) return Invalid("priority must be low, normal, high or urgent", "priority");
+  }
+  if (auto it = body.find("metadata"); it != body.end() && !it->value().is_null()) {
+    if (!it->value().is_object()) return Invalid("metadata must be an object", "metadata");
+    for (const auto& kv : it->value().as_object()) {
+      // The key is not echoed here: it has not been checked yet.
+      if (!kv.value().is_string()) return Invalid("metadata values must be strings", "metadata");
+      in.metadata.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
+    }
+    CD_TRY(core::ValidateMessageMetadata(in.metadata));
   }
   return in;
 }

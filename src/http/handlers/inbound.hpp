@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/time.hpp"
@@ -20,6 +22,9 @@ struct Inbound {
   std::optional<PatientId> patient_id;
   std::optional<core::Patient> details;  // used only when a new patient is created
   std::string queue = "front-desk";
+  // Opens a new conversation at this priority; raises (never lowers) an existing one's.
+  std::optional<core::Priority> priority;
+  std::vector<std::pair<std::string, std::string>> metadata;  // valid per ValidateMessageMetadata
 };
 
 // kInvalid / kTooLarge naming the field for anything malformed; `from` is normalized to E.164

@@ -87,15 +87,26 @@ Result<Response> PostMessage(Context& ctx) {
     if (latest && core::AcceptsInbound(*latest, ctx.now)) {
       reopened = latest->status == core::Status::kResolved;
       CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(*latest, ctx.now, cal));
+      if (in.priority && *in.priority > d.conversation.priority) {
+        // The integration flagged this message as more pressing (an IVR's "urgent" option,
+        // say): raise the conversation and let its response targets follow.
+        core::Routing raise;
+        raise.priority = in.priority;
+        CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+        CD_TRY_ASSIGN(core::Decision routed,
+                      core::Route(d.conversation, raise, policies, UserId{0}, ctx.now, cal));
+        d.conversation = std::move(routed.conversation);
+        d.events.insert(d.events.end(), routed.events.begin(), routed.events.end());
+      }
       CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
       conversation = std::move(d.conversation);
       events.insert(events.end(), d.events.begin(), d.events.end());
     } else {
       CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-      core::SlaPolicy policy =
-          core::SelectPolicy(policies, in.queue, in.channel, core::Priority::kNormal);
-      core::Decision opened = core::OpenConversation(patient.id, in.channel, in.queue,
-                                                     core::Priority::kNormal, policy, ctx.now, cal);
+      core::Priority priority = in.priority.value_or(core::Priority::kNormal);
+      core::SlaPolicy policy = core::SelectPolicy(policies, in.queue, in.channel, priority);
+      core::Decision opened =
+          core::OpenConversation(patient.id, in.channel, in.queue, priority, policy, ctx.now, cal);
       CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, ctx.now, cal));
       CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, ctx.now));
       conversation = std::move(d.conversation);
@@ -114,6 +125,7 @@ Result<Response> PostMessage(Context& ctx) {
     m.sender = in.from;
     m.text = in.text;
     m.delivery = core::DeliveryStatus::kReceived;
+    m.metadata = in.metadata;
     m.created_at = ctx.now;
     CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m)));
     for (core::Event& e : events) {

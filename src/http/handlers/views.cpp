@@ -42,6 +42,8 @@ json::object PatientView(const core::Patient& p) {
 }
 
 json::object MessageView(const core::Message& m) {
+  json::object metadata;
+  for (const auto& [k, v] : m.metadata) metadata[k] = v;
   return {{"id", m.id.value},
           {"conversation_id", m.conversation_id.value},
           {"kind", core::Name(m.kind)},
@@ -51,6 +53,7 @@ json::object MessageView(const core::Message& m) {
                                                          : json::value(nullptr)},
           {"text", m.text},
           {"delivery_status", core::Name(m.delivery)},
+          {"metadata", std::move(metadata)},
           {"created_at", FormatRfc3339(m.created_at)}};
 }
 

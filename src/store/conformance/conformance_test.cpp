@@ -505,9 +505,31 @@ TEST_P(ConformanceTest, EventsAndMessagesRoundTrip) {
     EXPECT_EQ(events[0].type, "conversation_created");
     EXPECT_THAT(events[0].data,
                 ::testing::Contains(std::pair<std::string, std::string>("channel", "sms")));
+    EXPECT_TRUE(msgs[0].metadata.empty());
     return {};
   });
   ASSERT_TRUE(r) << r.error().message;
+  // Channel metadata comes back in the order given, quotes and non-ASCII intact.
+  std::vector<std::pair<std::string, std::string>> meta = {
+      {"provider_message_id", "SM0123456789abcdef"},
+      {"subject", "Re: \"refill\" \xC3\xA9t\xC3\xA9"},
+      {"a.b-c_d", ""}};
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    core::Message m;
+    m.conversation_id = id;
+    m.channel = core::Channel::kEmail;
+    m.text = "second";
+    m.metadata = meta;
+    m.created_at = T0();
+    CD_TRY(tx.InsertMessage(m));
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto msgs = ReadValue<std::vector<core::Message>>(
+      *store_, a_, [&](TenantTx& tx) { return tx.ListMessages(id); });
+  ASSERT_TRUE(msgs);
+  ASSERT_EQ(msgs->size(), 2u);
+  EXPECT_EQ(msgs->at(1).metadata, meta);
 }
 
 TEST_P(ConformanceTest, IdempotentRepliesAreKeptPerTenant) {

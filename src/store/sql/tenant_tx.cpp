@@ -91,7 +91,7 @@ Result<Conversation> ReadConversation(const SqlRow& r) {
   return c;
 }
 
-std::string EncodeEventData(const std::vector<std::pair<std::string, std::string>>& data) {
+std::string EncodeStringPairs(const std::vector<std::pair<std::string, std::string>>& data) {
   std::string out = "{";
   for (const auto& [k, v] : data) {
     if (out.size() > 1) out.push_back(',');
@@ -103,7 +103,7 @@ std::string EncodeEventData(const std::vector<std::pair<std::string, std::string
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> DecodeEventData(std::string_view text) {
+std::vector<std::pair<std::string, std::string>> DecodeStringPairs(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> out;
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
@@ -524,11 +524,13 @@ class SqlTenantTx final : public TenantTx {
   Result<core::Message> InsertMessage(core::Message m) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO messages (tenant_id, conversation_id, kind, channel, "
-                            "author_id, sender, body, "
-                            "delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            "author_id, sender, body, delivery, metadata, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                             {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
                              std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
-                             std::string(core::Name(m.delivery)), ToEpochMillis(m.created_at)}));
+                             std::string(core::Name(m.delivery)),
+                             m.metadata.empty() ? std::string("{}") : EncodeStringPairs(m.metadata),
+                             ToEpochMillis(m.created_at)}));
     m.id = MessageId{rows.at(0).Int(0)};
     CD_TRY(InsertTokens(SearchTokens(m.text), m.conversation_id));
     return m;
@@ -569,7 +571,7 @@ class SqlTenantTx final : public TenantTx {
   Result<std::vector<core::Message>> ListMessages(ConversationId id) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("SELECT id, conversation_id, kind, channel, author_id, sender, body, "
-                            "delivery, created_at "
+                            "delivery, created_at, metadata "
                             "FROM messages WHERE tenant_id = ? AND conversation_id = ? ORDER BY id",
                             {T(), id.value}));
     std::vector<core::Message> out;
@@ -588,6 +590,7 @@ class SqlTenantTx final : public TenantTx {
       m.text = r.Text(6);
       m.delivery = *delivery;
       m.created_at = FromEpochMillis(r.Int(8));
+      if (std::string_view meta = r.Text(9); meta != "{}") m.metadata = DecodeStringPairs(meta);
       out.push_back(std::move(m));
     }
     return out;
@@ -600,7 +603,7 @@ class SqlTenantTx final : public TenantTx {
                               "at, actor_id, data) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                               {T(), e.conversation_id.value, e.patient_id.value, e.type,
-                               ToEpochMillis(e.at), e.actor.value, EncodeEventData(e.data)}));
+                               ToEpochMillis(e.at), e.actor.value, EncodeStringPairs(e.data)}));
       e.id = EventId{rows.at(0).Int(0)};
     }
     return {};
@@ -621,7 +624,7 @@ class SqlTenantTx final : public TenantTx {
       e.type = r.Text(3);
       e.at = FromEpochMillis(r.Int(4));
       e.actor = UserId{r.Int(5)};
-      e.data = DecodeEventData(r.Text(6));
+      e.data = DecodeStringPairs(r.Text(6));
       out.push_back(std::move(e));
     }
     return out;
