@@ -95,6 +95,22 @@ class ApiTest : public ::testing::Test {
     return token;
   }
 
+  // A user with `role` in `tenant`; returns a bearer token for them.
+  std::string MakeUser(TenantId tenant, const std::string& email, core::Role role) {
+    std::string token = security::NewSecret("cdk_");
+    auto w = store_->Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      store::User u;
+      u.email = email;
+      u.display_name = email;
+      u.role = role;
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
+      return tx.InsertApiToken(u.id, security::HashSecret(token), "test", clock_.Now(),
+                               std::nullopt);
+    });
+    EXPECT_TRUE(w);
+    return token;
+  }
+
   HttpResult Call(std::string method, std::string target, std::string body = {},
                   const std::string* token = nullptr,
                   std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -503,6 +519,134 @@ TEST_F(ApiTest, BadInputOnEveryRouteIsRejectedClearlyAndChangesNothing) {
     EXPECT_EQ(ErrorField(r), k.field) << what;
   }
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(ApiTest, PracticeSettingsAreChangedByAdminsAndMoveRunningDeadlines) {
+  std::int64_t conv = Inbound("+13125550100", "Can I come in today?");  // Mon 09:00 Chicago
+  std::string base = "/api/v1/conversations/" + std::to_string(conv);
+  auto due = [&] {
+    return std::string(Json(Call("GET", base)).at("sla").at("due_at").as_string());
+  };
+  EXPECT_EQ(due(), "2026-11-23T15:30:00.000Z") << "open always: 30 minutes";
+  clock_.Advance(std::chrono::minutes(10));
+
+  HttpResult read = Call("GET", "/api/v1/settings");
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(Json(read).at("time_zone").as_string(), "America/Chicago");
+  HttpResult refused = Call("PATCH", "/api/v1/settings", R"({"business_hours":"mon 10:00-11:00"})");
+  EXPECT_EQ(refused.status, 403) << "agents may not change the practice's hours";
+  EXPECT_EQ(ErrorCode(refused), "forbidden");
+
+  std::string admin = MakeUser(tenant_, "admin@clinic.example", core::Role::kAdmin);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"time_zone":"Mars/Base"})", "time_zone"},
+      {R"({"business_hours":"whenever"})", "business_hours"},
+      {R"({"holidays":["2026-02-30"]})", "holidays"},
+      {R"({"holidays":"2026-12-25"})", "holidays"},
+      {R"({"name":""})", "name"},
+      {R"({"slug":"new"})", "slug"},
+      {R"({})", ""},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult r = Call("PATCH", "/api/v1/settings", body, &admin);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/settings").body, read.body) << "nothing changed";
+  EXPECT_EQ(due(), "2026-11-23T15:30:00.000Z");
+
+  // 10 of 30 minutes used; now open only 16:00-18:00 Chicago (22:00Z): 20 minutes are left.
+  HttpResult hours =
+      Call("PATCH", "/api/v1/settings", R"({"business_hours":"Mon-Fri 16:00-18:00"})", &admin);
+  ASSERT_EQ(hours.status, 200) << hours.body;
+  EXPECT_EQ(Json(hours).at("business_hours").as_string(), "mon-fri 16:00-18:00");
+  EXPECT_EQ(due(), "2026-11-23T22:20:00.000Z");
+  HttpResult holiday = Call("PATCH", "/api/v1/settings",
+                            R"({"holidays":["2026-12-25","2026-11-23","2026-11-23"]})", &admin);
+  ASSERT_EQ(holiday.status, 200) << holiday.body;
+  EXPECT_EQ(json::serialize(Json(holiday).at("holidays")), R"(["2026-11-23","2026-12-25"])");
+  EXPECT_EQ(due(), "2026-11-24T22:20:00.000Z") << "closed all Monday: Tuesday 16:20 Chicago";
+  HttpResult sorted = Call("GET", "/api/v1/conversations?sort=time_left");
+  EXPECT_EQ(Json(sorted).at("items").at(0).at("sla").at("due_at").as_string(),
+            "2026-11-24T22:20:00.000Z");
+}
+
+TEST_F(ApiTest, SlaPoliciesAndLocationsAreKeptThroughTheApi) {
+  std::string supervisor = MakeUser(tenant_, "lead@clinic.example", core::Role::kSupervisor);
+  std::string admin = MakeUser(tenant_, "admin@clinic.example", core::Role::kAdmin);
+  std::string other_admin = MakeUser(other_tenant_, "admin@other.example", core::Role::kAdmin);
+  EXPECT_EQ(Call("POST", "/api/v1/sla-policies", R"({"name":"x"})").status, 403);
+  HttpResult made =
+      Call("POST", "/api/v1/sla-policies",
+           R"({"name":"Urgent","priority":"urgent","first_response_minutes":5})", &supervisor);
+  ASSERT_EQ(made.status, 201) << made.body;
+  json::object p = Json(made);
+  EXPECT_EQ(p.at("first_response_minutes").as_int64(), 5);
+  EXPECT_EQ(p.at("next_response_minutes").as_int64(), 60) << "defaults fill the rest";
+  EXPECT_EQ(p.at("resolution_minutes").as_int64(), 1440);
+  EXPECT_EQ(p.at("at_risk_percent").as_int64(), 80);
+  EXPECT_TRUE(p.at("queue").is_null());
+  std::string id = std::to_string(p.at("id").as_int64());
+
+  HttpResult urgent =
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"sms","from":"+13125550111","text":"bleeding","priority":"urgent"})");
+  ASSERT_EQ(urgent.status, 201);
+  std::string conv = std::to_string(Json(urgent).at("conversation_id").as_int64());
+  EXPECT_EQ(Json(Call("GET", "/api/v1/conversations/" + conv)).at("sla").at("due_at").as_string(),
+            "2026-11-23T15:05:00.000Z");
+
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"first_response_minutes":0})", "first_response_minutes"},
+           {R"({"first_response_minutes":"5"})", "first_response_minutes"},
+           {R"({"at_risk_percent":100})", "at_risk_percent"},
+           {R"({"channel":"fax"})", "channel"},
+           {R"({"name":"  "})", "name"},
+           {R"({"targets":{}})", "targets"}}) {
+    HttpResult r = Call("PATCH", "/api/v1/sla-policies/" + id, body, &admin);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  HttpResult patched = Call("PATCH", "/api/v1/sla-policies/" + id,
+                            R"({"first_response_minutes":10,"queue":"clinical"})", &admin);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(Json(patched).at("queue").as_string(), "clinical");
+  EXPECT_EQ(Json(patched).at("name").as_string(), "Urgent");
+  EXPECT_EQ(Call("PATCH", "/api/v1/sla-policies/" + id, R"({"queue":"x"})", &other_admin).status,
+            404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sla-policies/" + id, {}, &other_admin).status, 404);
+  HttpResult list = Call("GET", "/api/v1/sla-policies");
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(Json(list).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Json(list).at("items").at(0).at("first_response_minutes").as_int64(), 10);
+  EXPECT_EQ(Json(list).at("default").at("first_response_minutes").as_int64(), 30);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sla-policies/" + id).status, 403);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sla-policies/" + id, {}, &admin).status, 204);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sla-policies/" + id, {}, &admin).status, 404);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/sla-policies")).at("items").as_array().size(), 0u);
+
+  EXPECT_EQ(Call("POST", "/api/v1/locations", R"({"name":"Main"})", &supervisor).status, 403);
+  HttpResult loc =
+      Call("POST", "/api/v1/locations",
+           R"({"name":"Main","address":"1 Lake St","business_hours":"mon-fri 08:00-17:00",)"
+           R"("holidays":["2026-12-25"]})",
+           &admin);
+  ASSERT_EQ(loc.status, 201) << loc.body;
+  std::string lid = std::to_string(Json(loc).at("id").as_int64());
+  EXPECT_EQ(
+      Call("POST", "/api/v1/locations", R"({"name":"B","holidays":["12/25/2026"]})", &admin).status,
+      400);
+  HttpResult moved =
+      Call("PATCH", "/api/v1/locations/" + lid, R"({"business_hours":null,"holidays":[]})", &admin);
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_TRUE(Json(moved).at("business_hours").is_null()) << "uses the practice's hours";
+  EXPECT_EQ(Json(moved).at("holidays").as_array().size(), 0u);
+  EXPECT_EQ(Call("PATCH", "/api/v1/locations/" + lid, R"({"name":"x"})", &other_admin).status, 404);
+  HttpResult locations = Call("GET", "/api/v1/locations");
+  ASSERT_EQ(Json(locations).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Json(locations).at("items").at(0).at("address").as_string(), "1 Lake St");
+  EXPECT_EQ(Json(Call("GET", "/api/v1/locations", {}, &other_admin)).at("items").as_array().size(),
+            0u);
 }
 
 TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {

@@ -198,6 +198,15 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       {Method::kPost, "POST", "/api/v1/patients", true, &CreatePatient},
       {Method::kGet, "GET", "/api/v1/patients/{id}", true, &GetPatient},
       {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, &PatchPatient},
+      {Method::kGet, "GET", "/api/v1/settings", true, &GetSettings},
+      {Method::kPatch, "PATCH", "/api/v1/settings", true, &PatchSettings},
+      {Method::kGet, "GET", "/api/v1/locations", true, &ListLocations},
+      {Method::kPost, "POST", "/api/v1/locations", true, &CreateLocation},
+      {Method::kPatch, "PATCH", "/api/v1/locations/{id}", true, &PatchLocation},
+      {Method::kGet, "GET", "/api/v1/sla-policies", true, &ListSlaPolicies},
+      {Method::kPost, "POST", "/api/v1/sla-policies", true, &CreateSlaPolicy},
+      {Method::kPatch, "PATCH", "/api/v1/sla-policies/{id}", true, &PatchSlaPolicy},
+      {Method::kDelete, "DELETE", "/api/v1/sla-policies/{id}", true, &DeleteSlaPolicy},
   };
 }
 

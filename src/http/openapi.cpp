@@ -107,6 +107,47 @@ const std::string& OpenApiDocument() {
         "properties": {"message_id": {"type": "integer"}, "conversation_id": {"type": "integer"}, "patient_id": {"type": "integer"},
           "conversation_status": {"type": "string"}, "created_conversation": {"type": "boolean"}, "reopened": {"type": "boolean"}}
       },
+      "Settings": {
+        "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays"],
+        "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+          "time_zone": {"type": "string", "description": "IANA name, e.g. America/Chicago"},
+          "business_hours": {"type": "string", "description": "e.g. mon-fri 08:00-17:00; sat 09:00-12:00, or always"},
+          "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}
+      },
+      "SettingsInput": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"name": {"type": "string"}, "time_zone": {"type": "string"}, "business_hours": {"type": "string"},
+          "holidays": {"type": "array", "maxItems": 400, "items": {"type": "string", "format": "date"}}}
+      },
+      "Location": {
+        "type": "object", "required": ["id", "name", "address", "business_hours", "holidays"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "address": {"type": "string"},
+          "business_hours": {"type": "string", "nullable": true, "description": "null: the practice's hours"},
+          "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}
+      },
+      "LocationInput": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"name": {"type": "string"}, "address": {"type": "string"}, "business_hours": {"type": "string", "nullable": true},
+          "holidays": {"type": "array", "maxItems": 400, "items": {"type": "string", "format": "date"}}}
+      },
+      "SlaPolicy": {
+        "type": "object", "required": ["id", "name", "queue", "channel", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes", "at_risk_percent"],
+        "description": "Targets in business minutes. The most specific policy whose queue, channel and priority all match a conversation applies (ties: lowest id); null matches anything.",
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+          "queue": {"type": "string", "nullable": true}, "channel": {"type": "string", "nullable": true}, "priority": {"type": "string", "nullable": true},
+          "first_response_minutes": {"type": "integer"}, "next_response_minutes": {"type": "integer"}, "resolution_minutes": {"type": "integer"},
+          "at_risk_percent": {"type": "integer", "minimum": 1, "maximum": 99}}
+      },
+      "SlaPolicyInput": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"name": {"type": "string"}, "queue": {"type": "string", "nullable": true},
+          "channel": {"type": "string", "nullable": true, "enum": ["chat", "sms", "email", "phone", "web", null]},
+          "priority": {"type": "string", "nullable": true, "enum": ["low", "normal", "high", "urgent", null]},
+          "first_response_minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
+          "next_response_minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
+          "resolution_minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
+          "at_risk_percent": {"type": "integer", "minimum": 1, "maximum": 99}}
+      },
       "CommandResult": {
         "type": "object", "required": ["conversation"],
         "properties": {"conversation": {"$ref": "#/components/schemas/Conversation"}, "message_id": {"type": "integer"}}
@@ -196,6 +237,34 @@ const std::string& OpenApiDocument() {
       "patch": {"summary": "Update some fields; null clears an optional one", "parameters": [{"$ref": "#/components/parameters/id"}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PatientInput"}}}},
         "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/settings": {
+      "get": {"summary": "The practice's name, time zone, business hours and holidays", "responses": {"200": {"description": "settings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Settings"}}}}}},
+      "patch": {"summary": "Change settings (admin). A new time zone, hours or holidays reschedules every running SLA deadline in the same commit.",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SettingsInput"}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Settings"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/locations": {
+      "get": {"summary": "The practice's locations", "responses": {"200": {"description": "all locations", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Location"}}}}}}}}},
+      "post": {"summary": "Add a location (admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/LocationInput"}, {"required": ["name"]}]}}}},
+        "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Location"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/locations/{id}": {
+      "patch": {"summary": "Change a location (admin)", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LocationInput"}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Location"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/sla-policies": {
+      "get": {"summary": "Response-time targets, and the default that applies when none matches", "responses": {"200": {"description": "policies", "content": {"application/json": {"schema": {"type": "object", "required": ["items", "default"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/SlaPolicy"}}, "default": {"$ref": "#/components/schemas/SlaPolicy"}}}}}}}},
+      "post": {"summary": "Add a policy (admin or supervisor); applies to conversations opened or routed afterwards", "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/SlaPolicyInput"}, {"required": ["name"]}]}}}},
+        "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SlaPolicy"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/sla-policies/{id}": {
+      "patch": {"summary": "Change a policy (admin or supervisor)", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SlaPolicyInput"}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SlaPolicy"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"summary": "Remove a policy (admin or supervisor)", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"204": {"description": "removed"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
     }
   }
 })JSON";

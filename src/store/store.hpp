@@ -37,7 +37,8 @@ struct Location {
   LocationId id;
   std::string name;
   std::string address;
-  std::string business_hours;
+  std::string business_hours;         // in the tenant's time zone; "" means the tenant's
+  std::vector<std::string> holidays;  // "YYYY-MM-DD" local dates the location is closed
 };
 
 struct User {
@@ -104,8 +105,16 @@ class TenantTx {
   virtual Result<core::BusinessCalendar> Calendar() = 0;
   virtual Result<std::vector<core::SlaPolicy>> SlaPolicies() = 0;
   virtual Result<core::SlaPolicy> InsertSlaPolicy(core::SlaPolicy policy) = 0;
+  // kNotFound when the policy is not this tenant's.
+  virtual Result<void> UpdateSlaPolicy(const core::SlaPolicy& policy) = 0;
+  virtual Result<void> DeleteSlaPolicy(std::int64_t id) = 0;
+  // Name, time zone, business hours and holidays; the slug and id never change.
+  virtual Result<void> UpdateTenantSettings(const Tenant& settings) = 0;
   virtual Result<Location> InsertLocation(Location location) = 0;
+  virtual Result<void> UpdateLocation(const Location& location) = 0;  // kNotFound if foreign
   virtual Result<std::vector<Location>> Locations() = 0;
+  // Every conversation whose SLA clocks may still run (status other than closed), by id.
+  virtual Result<std::vector<ConversationId>> UnclosedConversations() = 0;
 
   virtual Result<User> InsertUser(User user, std::string password_hash) = 0;
   virtual Result<User> GetUser(UserId id) = 0;

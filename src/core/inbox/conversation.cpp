@@ -330,6 +330,15 @@ constexpr ClockRef kClocks[] = {
 
 }  // namespace
 
+Decision ChangeCalendar(const Conversation& c, Timestamp now, const BusinessCalendar& before) {
+  Decision d = SlaTick(c, now, before);
+  for (const ClockRef& ref : kClocks) {
+    SlaClock& clock = d.conversation.sla.*(ref.clock);
+    if (clock.running_since) clock = ResumeClock(PauseClock(clock, now, before), now);
+  }
+  return d;
+}
+
 Decision SlaTick(const Conversation& in, Timestamp now, const BusinessCalendar& cal) {
   Decision d{in, {}};
   SlaState& s = d.conversation.sla;

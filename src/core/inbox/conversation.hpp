@@ -156,6 +156,12 @@ Result<Decision> SetTags(const Conversation& c, const std::vector<std::string>& 
 // of the SLA timer never hides a threshold that had already passed.
 Decision SlaTick(const Conversation& c, Timestamp now, const BusinessCalendar& cal);
 
+// The tenant's calendar (time zone, hours, holidays) changes at `now`, away from `before`.
+// Records thresholds already passed under `before`, then folds the business time each running
+// clock used under it into `consumed` and restarts the span at `now`, so time already counted
+// stays counted and only what is left follows the new calendar. No event of its own.
+Decision ChangeCalendar(const Conversation& c, Timestamp now, const BusinessCalendar& before);
+
 // The SLA as the inbox shows it at `now`.
 struct SlaView {
   std::string_view state;                  // none | ok | at_risk | breached | paused

@@ -287,6 +287,26 @@ TEST_F(ConversationTest, SlaStateRoundTripsThroughStorageText) {
   EXPECT_FALSE(DecodeSla(text.substr(0, text.size() - 2) + "x1"));  // not a number
 }
 
+TEST_F(ConversationTest, CalendarChangeKeepsTimeAlreadyUsedAndMovesWhatIsLeft) {
+  Conversation c = Open();  // Monday 15:00Z, 30 min first response, open always
+  // Open only 16:00-18:00 in Chicago (22:00Z) from now on.
+  auto later =
+      BusinessCalendar::Create("America/Chicago", *ParseWeeklyHours("mon-fri 16:00-18:00"), {});
+  ASSERT_TRUE(later);
+  Decision d = ChangeCalendar(c, t0_ + minutes(10), always_);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_EQ(ViewSla(d.conversation, t0_ + minutes(10), *later).due_at, At("2026-11-23T22:20:00Z"))
+      << "10 minutes used before the change, 20 left under the new hours";
+  // Without the fold the 10 minutes would be lost.
+  EXPECT_EQ(ViewSla(c, t0_ + minutes(10), *later).due_at, At("2026-11-23T22:30:00Z"));
+
+  // A threshold passed under the old calendar is recorded at its own instant first.
+  Decision late = ChangeCalendar(c, t0_ + minutes(40), always_);
+  EXPECT_THAT(Types(late.events), ::testing::ElementsAre("sla_at_risk", "sla_breached"));
+  EXPECT_EQ(late.events[1].at, t0_ + minutes(30));
+  EXPECT_EQ(ViewSla(late.conversation, t0_ + minutes(40), *later).state, "breached");
+}
+
 TEST(MessageText, ValidatesEmptyOversizedAndInvalidUtf8) {
   EXPECT_TRUE(ValidateMessageText("hello"));
   EXPECT_EQ(ValidateMessageText("   ").error().kind, ErrorKind::kInvalid);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <exception>
 #include <span>
 #include <utility>
@@ -232,6 +233,40 @@ std::string FormatWeeklyHours(const WeeklyHours& hours) {
 BusinessCalendar::BusinessCalendar(const date::time_zone* zone, WeeklyHours hours,
                                    std::vector<date::year_month_day> holidays)
     : zone_(zone), hours_(std::move(hours)), holidays_(std::move(holidays)) {}
+
+Result<std::vector<date::year_month_day>> ParseHolidays(const std::vector<std::string>& dates,
+                                                        std::string_view field) {
+  std::string f(field);
+  if (dates.size() > 400) return Invalid("at most 400 holidays", f);
+  std::vector<date::year_month_day> out;
+  out.reserve(dates.size());
+  for (const std::string& text : dates) {
+    auto bad = [&] { return Invalid("holidays are dates written YYYY-MM-DD", f); };
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad();
+    int parts[3] = {0, 0, 0};
+    const std::size_t starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
+    for (int k = 0; k < 3; ++k) {
+      for (std::size_t i = starts[k]; i < starts[k] + lengths[k]; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(text[i]))) return bad();
+        parts[k] = parts[k] * 10 + (text[i] - '0');
+      }
+    }
+    date::year_month_day day{date::year{parts[0]}, date::month{static_cast<unsigned>(parts[1])},
+                             date::day{static_cast<unsigned>(parts[2])}};
+    if (!day.ok() || parts[0] < 2000 || parts[0] > 2199) return bad();
+    out.push_back(day);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string FormatDate(date::year_month_day day) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+  return text;
+}
 
 Result<BusinessCalendar> BusinessCalendar::Create(std::string_view time_zone, WeeklyHours hours,
                                                   std::vector<date::year_month_day> holidays) {

@@ -37,6 +37,12 @@ Result<WeeklyHours> ParseWeeklyHours(std::string_view text);
 // Canonical text that ParseWeeklyHours reads back to the same value.
 std::string FormatWeeklyHours(const WeeklyHours& hours);
 
+// Strictly parses holiday dates written "YYYY-MM-DD" (years 2000 to 2199, at most 400 dates);
+// returns them sorted without repeats. kInvalid naming `field` otherwise.
+Result<std::vector<date::year_month_day>> ParseHolidays(const std::vector<std::string>& dates,
+                                                        std::string_view field = "holidays");
+std::string FormatDate(date::year_month_day day);  // "YYYY-MM-DD"
+
 class BusinessCalendar {
  public:
   // time_zone: an IANA name such as "America/Chicago". Holidays are local dates on which the

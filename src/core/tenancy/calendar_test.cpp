@@ -467,5 +467,20 @@ TEST(BusinessCalendarProperty, BetweenMatchesMinuteByMinuteOracle) {
   }
 }
 
+TEST(ParseHolidays, StrictDatesSortedWithoutRepeats) {
+  auto parsed = ParseHolidays({"2026-12-25", "2026-11-26", "2026-12-25"});
+  ASSERT_TRUE(parsed);
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ(FormatDate(parsed->at(0)), "2026-11-26");
+  EXPECT_EQ(FormatDate(parsed->at(1)), "2026-12-25");
+  for (const char* bad : {"2026-02-30", "2026-1-05", "26-01-05", "2026/01/05", "1999-12-31",
+                          "2026-01-05 ", "", "２026-01-05"}) {
+    auto r = ParseHolidays({bad}, "location.holidays");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "location.holidays");
+  }
+  EXPECT_FALSE(ParseHolidays(std::vector<std::string>(401, "2026-01-01")));
+}
+
 }  // namespace
 }  // namespace caredesk::core

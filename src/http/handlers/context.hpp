@@ -48,6 +48,15 @@ Result<Response> ListPatients(Context& ctx);  // handlers/patients.cpp
 Result<Response> CreatePatient(Context& ctx);
 Result<Response> GetPatient(Context& ctx);
 Result<Response> PatchPatient(Context& ctx);
+Result<Response> GetSettings(Context& ctx);  // handlers/settings.cpp
+Result<Response> PatchSettings(Context& ctx);
+Result<Response> ListLocations(Context& ctx);
+Result<Response> CreateLocation(Context& ctx);
+Result<Response> PatchLocation(Context& ctx);
+Result<Response> ListSlaPolicies(Context& ctx);
+Result<Response> CreateSlaPolicy(Context& ctx);
+Result<Response> PatchSlaPolicy(Context& ctx);
+Result<Response> DeleteSlaPolicy(Context& ctx);
 Result<Response> GetMe(Context& ctx);  // handlers/session.cpp
 Result<Response> DeleteSession(Context& ctx);
 

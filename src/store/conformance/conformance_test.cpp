@@ -532,6 +532,107 @@ TEST_P(ConformanceTest, EventsAndMessagesRoundTrip) {
   EXPECT_EQ(msgs->at(1).metadata, meta);
 }
 
+TEST_P(ConformanceTest, ReadTransactionsCannotWrite) {
+  auto r = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    core::SlaPolicy p;
+    p.name = "sneaky";
+    CD_TRY(tx.InsertSlaPolicy(p));
+    return {};
+  });
+  EXPECT_FALSE(r);
+  auto policies = ReadValue<std::vector<core::SlaPolicy>>(
+      *store_, a_, [](TenantTx& tx) { return tx.SlaPolicies(); });
+  ASSERT_TRUE(policies);
+  EXPECT_TRUE(policies->empty());
+}
+
+TEST_P(ConformanceTest, SettingsPoliciesAndLocationsChangeOnlyInTheirTenant) {
+  core::SlaPolicy policy;
+  policy.name = "urgent";
+  policy.priority = core::Priority::kUrgent;
+  Location location{LocationId{}, "Main", "1 Lake St", "mon-fri 08:00-17:00", {"2026-12-25"}};
+  auto made = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(policy, tx.InsertSlaPolicy(policy));
+    CD_TRY_ASSIGN(location, tx.InsertLocation(location));
+    return {};
+  });
+  ASSERT_TRUE(made) << made.error().message;
+  ConversationId open = MakeConversation(a_, "still open");
+  ConversationId closed = MakeConversation(a_, "done");
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto c, tx.GetConversation(closed));
+    c.status = core::Status::kClosed;
+    CD_TRY_ASSIGN(auto cal, tx.Calendar());
+    return tx.UpdateConversation(c, cal, T0());
+  }));
+  MakeConversation(b_, "other tenant");
+
+  // Tenant B can touch none of it.
+  auto foreign = store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    core::SlaPolicy p = policy;
+    p.name = "stolen";
+    EXPECT_EQ(tx.UpdateSlaPolicy(p).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(tx.DeleteSlaPolicy(policy.id).error().kind, ErrorKind::kNotFound);
+    Location l = location;
+    l.name = "stolen";
+    EXPECT_EQ(tx.UpdateLocation(l).error().kind, ErrorKind::kNotFound);
+    CD_TRY_ASSIGN(auto ids, tx.UnclosedConversations());
+    EXPECT_EQ(ids.size(), 1u);
+    return {};
+  });
+  ASSERT_TRUE(foreign);
+
+  auto changed = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto ids, tx.UnclosedConversations());
+    EXPECT_THAT(ids, ::testing::ElementsAre(open));
+    policy.targets.first_response = std::chrono::minutes(5);
+    policy.queue = "clinical";
+    CD_TRY(tx.UpdateSlaPolicy(policy));
+    location.business_hours = "";
+    location.holidays = {"2026-11-26", "2026-12-25"};
+    CD_TRY(tx.UpdateLocation(location));
+    CD_TRY_ASSIGN(Tenant t, tx.GetTenant());
+    t.name = "Alpha Family Medicine";
+    t.time_zone = "America/Denver";
+    t.business_hours = "mon-fri 09:00-17:00";
+    t.holidays = {"2026-12-24"};
+    CD_TRY(tx.UpdateTenantSettings(t));
+    CD_TRY_ASSIGN(auto cal, tx.Calendar());
+    EXPECT_EQ(cal.time_zone_name(), "America/Denver") << "the same transaction sees the change";
+    return {};
+  });
+  ASSERT_TRUE(changed) << changed.error().message;
+  auto read = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+    EXPECT_EQ(policies.size(), 1u);
+    EXPECT_EQ(policies.at(0).queue, std::optional<std::string>("clinical"));
+    EXPECT_EQ(policies.at(0).targets.first_response, std::chrono::minutes(5));
+    CD_TRY_ASSIGN(auto locations, tx.Locations());
+    EXPECT_EQ(locations.size(), 1u);
+    EXPECT_EQ(locations.at(0).business_hours, "");
+    EXPECT_THAT(locations.at(0).holidays, ::testing::ElementsAre("2026-11-26", "2026-12-25"));
+    CD_TRY_ASSIGN(Tenant t, tx.GetTenant());
+    EXPECT_EQ(t.slug, "alpha");
+    EXPECT_EQ(t.name, "Alpha Family Medicine");
+    EXPECT_THAT(t.holidays, ::testing::ElementsAre("2026-12-24"));
+    return {};
+  });
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.DeleteSlaPolicy(policy.id); }));
+  auto policies = ReadValue<std::vector<core::SlaPolicy>>(
+      *store_, a_, [](TenantTx& tx) { return tx.SlaPolicies(); });
+  ASSERT_TRUE(policies);
+  EXPECT_TRUE(policies->empty());
+  auto b_tenant = store_->Read(b_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(Tenant t, tx.GetTenant());
+    EXPECT_NE(t.name, "Alpha Family Medicine");
+    CD_TRY_ASSIGN(auto locations, tx.Locations());
+    EXPECT_TRUE(locations.empty());
+    return {};
+  });
+  ASSERT_TRUE(b_tenant);
+}
+
 TEST_P(ConformanceTest, IdempotentRepliesAreKeptPerTenant) {
   auto put = store_->Write(a_, [&](TenantTx& tx) {
     return tx.PutIdempotentReply("key-1", IdempotentReply{"h1", 201, "{\"message_id\":1}"}, T0());

@@ -238,6 +238,10 @@ class SqlStore final : public Store {
       ++open_readers_;
     }
     auto db = engine_->Connect();
+    if (db && (*db)->Dialect() != "postgres") {
+      // Reads must not write, as on PostgreSQL where Read's transaction is READ ONLY.
+      if (auto ro = (*db)->Execute("PRAGMA query_only = ON"); !ro) db = ro.error();
+    }
     if (!db) {
       DropReader();
       return db.error();

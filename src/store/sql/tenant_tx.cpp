@@ -224,25 +224,79 @@ class SqlTenantTx final : public TenantTx {
     return p;
   }
 
-  Result<Location> InsertLocation(Location l) override {
+  Result<void> UpdateSlaPolicy(const core::SlaPolicy& p) override {
+    CD_TRY(core::ValidateTargets(p.targets));
     CD_TRY_ASSIGN(
         auto rows,
-        db_.Query(
-            "INSERT INTO locations (tenant_id, name, address, business_hours) VALUES (?, ?, ?, ?) "
-            "RETURNING id",
-            {T(), l.name, l.address, l.business_hours}));
+        db_.Query("UPDATE sla_policies SET name = ?, queue = ?, channel = ?, priority = ?, "
+                  "first_response_ms = ?, next_response_ms = ?, resolution_ms = ?, "
+                  "at_risk_fraction = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+                  {p.name, Opt(p.queue),
+                   p.channel ? SqlValue{std::string(core::Name(*p.channel))} : SqlValue{},
+                   p.priority ? SqlValue{std::string(core::Name(*p.priority))} : SqlValue{},
+                   p.targets.first_response.count(), p.targets.next_response.count(),
+                   p.targets.resolution.count(), p.targets.at_risk_fraction, T(), p.id}));
+    if (rows.empty()) return NotFound("SLA policy not found");
+    return {};
+  }
+
+  Result<void> DeleteSlaPolicy(std::int64_t id) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("DELETE FROM sla_policies WHERE tenant_id = ? AND id = ? RETURNING id",
+                            {T(), id}));
+    if (rows.empty()) return NotFound("SLA policy not found");
+    return {};
+  }
+
+  Result<void> UpdateTenantSettings(const Tenant& t) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE tenants SET name = ?, time_zone = ?, "
+                                       "business_hours = ?, holidays = ? WHERE id = ? RETURNING id",
+                                       {t.name, t.time_zone, t.business_hours,
+                                        JoinList(t.holidays), T()}));
+    if (rows.empty()) return NotFound("tenant not found");
+    return {};
+  }
+
+  Result<Location> InsertLocation(Location l) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("INSERT INTO locations (tenant_id, name, address, "
+                                       "business_hours, holidays) VALUES (?, ?, ?, ?, ?) "
+                                       "RETURNING id",
+                                       {T(), l.name, l.address, l.business_hours,
+                                        JoinList(l.holidays)}));
     l.id = LocationId{rows.at(0).Int(0)};
     return l;
   }
 
+  Result<void> UpdateLocation(const Location& l) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE locations SET name = ?, address = ?, "
+                                       "business_hours = ?, holidays = ? "
+                                       "WHERE tenant_id = ? AND id = ? RETURNING id",
+                                       {l.name, l.address, l.business_hours, JoinList(l.holidays),
+                                        T(), l.id.value}));
+    if (rows.empty()) return NotFound("location not found");
+    return {};
+  }
+
   Result<std::vector<Location>> Locations() override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, name, address, business_hours FROM locations "
-                                       "WHERE tenant_id = ? ORDER BY id",
-                                       {T()}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, name, address, business_hours, holidays FROM locations "
+                            "WHERE tenant_id = ? ORDER BY id",
+                            {T()}));
     std::vector<Location> out;
     for (const SqlRow& r : rows) {
-      out.push_back(Location{LocationId{r.Int(0)}, r.Text(1), r.Text(2), r.Text(3)});
+      out.push_back(
+          Location{LocationId{r.Int(0)}, r.Text(1), r.Text(2), r.Text(3), SplitList(r.Text(4))});
     }
+    return out;
+  }
+
+  Result<std::vector<ConversationId>> UnclosedConversations() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id FROM conversations WHERE tenant_id = ? AND "
+                                       "status <> 'closed' ORDER BY id",
+                                       {T()}));
+    std::vector<ConversationId> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ConversationId{r.Int(0)});
     return out;
   }
 
