@@ -22,6 +22,7 @@
 #include "store/open.hpp"
 #include "support/fake_clock.hpp"
 #include "support/http_client.hpp"
+#include "support/openapi_check.hpp"
 
 namespace caredesk {
 namespace {
@@ -120,7 +121,16 @@ class ApiTest : public ::testing::Test {
     c.body = std::move(body);
     c.headers = std::move(headers);
     c.headers.emplace_back("Authorization", "Bearer " + (token ? *token : token_));
-    return Send(port_, c);
+    return Checked(c);
+  }
+
+  // Sends `c` and checks the answer against the OpenAPI document (see OpenApiCheck).
+  HttpResult Checked(const HttpCall& c) {
+    HttpResult r = Send(port_, c);
+    for (const std::string& problem : openapi_.Check(c.method, c.target, r.status, r.body)) {
+      ADD_FAILURE() << "response does not match the OpenAPI document: " << problem;
+    }
+    return r;
   }
 
   static json::object Json(const HttpResult& r) {
@@ -157,6 +167,7 @@ class ApiTest : public ::testing::Test {
   }
 
   static inline std::atomic<int> counter_{0};
+  const testing::OpenApiCheck openapi_{json::parse(http::OpenApiDocument())};
   std::filesystem::path dir_;
   testing::FakeClock clock_{*ParseRfc3339("2026-11-23T15:00:00Z")};
   std::unique_ptr<store::Store> store_;
@@ -177,13 +188,13 @@ class ApiTest : public ::testing::Test {
 TEST_F(ApiTest, HealthReadinessAndOpenApiNeedNoCredentials) {
   HttpCall c;
   c.target = "/healthz";
-  EXPECT_EQ(Send(port_, c).status, 200);
+  EXPECT_EQ(Checked(c).status, 200);
   c.target = "/readyz";
-  HttpResult ready = Send(port_, c);
+  HttpResult ready = Checked(c);
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body, R"({"status":"ready"})");
   c.target = "/api/openapi.json";
-  HttpResult doc = Send(port_, c);
+  HttpResult doc = Checked(c);
   ASSERT_EQ(doc.status, 200);
   EXPECT_EQ(json::parse(doc.body).at("openapi").as_string(), "3.0.3");
 }
@@ -202,14 +213,40 @@ TEST_F(ApiTest, OpenApiDocumentsExactlyTheServedRoutes) {
   EXPECT_EQ(documented, served);
 }
 
+// Every response in this suite goes through Checked(); this shows the check catches drift.
+TEST_F(ApiTest, ResponsesThatDriftFromTheDocumentAreCaught) {
+  std::int64_t conv = Inbound("+13125550100", "hello");
+  std::string target = "/api/v1/conversations/" + std::to_string(conv);
+  HttpResult real = Call("GET", target);
+  ASSERT_EQ(real.status, 200);
+  EXPECT_TRUE(openapi_.Check("GET", target, 200, real.body).empty());
+  json::object drifted = Json(real);
+  drifted.erase("status");
+  drifted["priority"] = 3;
+  drifted["messages"].as_array()[0].as_object()["kind"] = "fax";
+  drifted["surprise"] = true;  // extra fields are allowed unless a schema forbids them
+  auto problems = openapi_.Check("GET", target, 200, json::serialize(drifted));
+  EXPECT_THAT(problems, ::testing::UnorderedElementsAre(
+                            ::testing::HasSubstr("missing required status"),
+                            ::testing::HasSubstr(".priority: expected string"),
+                            ::testing::HasSubstr(".messages[0].kind: \"fax\" is not in the enum")));
+  EXPECT_THAT(openapi_.Check("GET", target, 201, real.body),
+              ::testing::ElementsAre(::testing::HasSubstr("status not documented")));
+  EXPECT_THAT(openapi_.Check("GET", target, 404, R"({"error":"gone"})"),
+              ::testing::Not(::testing::IsEmpty()));
+  EXPECT_EQ(openapi_.TemplateOf("/api/v1/conversations/12/replies"),
+            "/api/v1/conversations/{id}/replies");
+  EXPECT_EQ(openapi_.TemplateOf("/api/v1/conversations/x"), "");
+}
+
 TEST_F(ApiTest, RequestsWithoutValidCredentialsAre401) {
   HttpCall c;
   c.target = "/api/v1/conversations";
-  HttpResult none = Send(port_, c);
+  HttpResult none = Checked(c);
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(ErrorCode(none), "unauthenticated");
   c.headers = {{"Authorization", "Bearer cdk_forged"}};
-  EXPECT_EQ(Send(port_, c).status, 401);
+  EXPECT_EQ(Checked(c).status, 401);
 }
 
 TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
@@ -405,7 +442,7 @@ TEST_F(ApiTest, BadInboundInputIsRejectedClearlyAndChangesNothing) {
     call.json = c.json_type;
     call.headers = {{"Authorization", "Bearer " + token_}};
     if (!c.json_type) call.headers.emplace_back("Content-Type", "text/plain");
-    HttpResult r = Send(port_, call);
+    HttpResult r = Checked(call);
     EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
     ASSERT_FALSE(r.body.empty()) << c.name;
     EXPECT_EQ(ErrorCode(r), c.code) << c.name;
@@ -919,11 +956,11 @@ TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
   login.method = "POST";
   login.target = "/api/v1/session";
   login.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"wrong password"})";
-  HttpResult denied = Send(port_, login);
+  HttpResult denied = Checked(login);
   EXPECT_EQ(denied.status, 401);
   login.body =
       R"({"tenant":"clinic","email":"Agent@Clinic.example","password":"correct horse battery"})";
-  HttpResult ok = Send(port_, login);
+  HttpResult ok = Checked(login);
   ASSERT_EQ(ok.status, 201) << ok.body;
   std::string cookie = ok.headers["set-cookie"];
   EXPECT_THAT(cookie, ::testing::HasSubstr("HttpOnly"));
@@ -935,7 +972,7 @@ TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
   HttpCall me;
   me.target = "/api/v1/me";
   me.headers = {{"Cookie", session}};
-  HttpResult who = Send(port_, me);
+  HttpResult who = Checked(me);
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_EQ(Json(who).at("tenant").at("slug").as_string(), "clinic");
 
@@ -944,13 +981,13 @@ TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
   post.target = "/api/v1/patients";
   post.body = R"({"name":"Via Browser"})";
   post.headers = {{"Cookie", session}};
-  HttpResult no_csrf = Send(port_, post);
+  HttpResult no_csrf = Checked(post);
   EXPECT_EQ(no_csrf.status, 403);
   post.headers.emplace_back("X-CSRF-Token", csrf);
-  EXPECT_EQ(Send(port_, post).status, 201);
+  EXPECT_EQ(Checked(post).status, 201);
 
   clock_.Advance(std::chrono::minutes(16));
-  HttpResult idle = Send(port_, me);
+  HttpResult idle = Checked(me);
   EXPECT_EQ(idle.status, 401) << "15 minutes idle ends the session";
 }
 

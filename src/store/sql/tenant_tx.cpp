@@ -249,20 +249,20 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<void> UpdateTenantSettings(const Tenant& t) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE tenants SET name = ?, time_zone = ?, "
-                                       "business_hours = ?, holidays = ? WHERE id = ? RETURNING id",
-                                       {t.name, t.time_zone, t.business_hours,
-                                        JoinList(t.holidays), T()}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE tenants SET name = ?, time_zone = ?, "
+                            "business_hours = ?, holidays = ? WHERE id = ? RETURNING id",
+                            {t.name, t.time_zone, t.business_hours, JoinList(t.holidays), T()}));
     if (rows.empty()) return NotFound("tenant not found");
     return {};
   }
 
   Result<Location> InsertLocation(Location l) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("INSERT INTO locations (tenant_id, name, address, "
-                                       "business_hours, holidays) VALUES (?, ?, ?, ?, ?) "
-                                       "RETURNING id",
-                                       {T(), l.name, l.address, l.business_hours,
-                                        JoinList(l.holidays)}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("INSERT INTO locations (tenant_id, name, address, "
+                            "business_hours, holidays) VALUES (?, ?, ?, ?, ?) "
+                            "RETURNING id",
+                            {T(), l.name, l.address, l.business_hours, JoinList(l.holidays)}));
     l.id = LocationId{rows.at(0).Int(0)};
     return l;
   }
