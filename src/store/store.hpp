@@ -141,7 +141,15 @@ class TenantTx {
                                                             std::optional<std::string> email,
                                                             PatientId after, int limit) = 0;
 
+  // Holds a lock named `key` (within this tenant) until the write commits, so that writes
+  // from several nodes that look something up and then create it (a patient by phone, an
+  // idempotency key) take turns. A no-op where one writer already serializes every write
+  // (SQLite) and in reads.
+  virtual Result<void> LockKey(std::string_view key) = 0;
+
   // Conversations and messages.
+  // In a write, Get and LatestConversationOf lock the row until commit (PostgreSQL's FOR
+  // UPDATE), so two nodes changing one conversation take turns instead of losing an update.
   // Insert/Update also store the SLA view at `now` (state, deadline, next timer) so the inbox
   // can filter and sort by time left and the SLA job finds due timers.
   virtual Result<core::Conversation> InsertConversation(core::Conversation c,

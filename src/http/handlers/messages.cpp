@@ -66,6 +66,10 @@ Result<Response> PostMessage(Context& ctx) {
   int status = 201;
   std::string body;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    // Another node may be storing the same delivery or a message from the same sender now.
+    // Locks are taken in one order (delivery, sender, patient) so two writes cannot deadlock.
+    if (key) CD_TRY(tx.LockKey("idempotency:" + *key));
+    CD_TRY(tx.LockKey("sender:" + in.from));
     if (key) {
       CD_TRY_ASSIGN(auto previous, tx.GetIdempotentReply(*key));
       if (previous) {
@@ -80,6 +84,7 @@ Result<Response> PostMessage(Context& ctx) {
     }
     std::vector<core::Event> events;
     CD_TRY_ASSIGN(core::Patient patient, FindOrCreatePatient(tx, in, ctx.now, events));
+    CD_TRY(tx.LockKey("patient:" + std::to_string(patient.id.value)));
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(auto latest, tx.LatestConversationOf(patient.id));
     core::Conversation conversation;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "base/text.hpp"
 #include "core/sla/policy.hpp"
@@ -66,7 +67,7 @@ json::object PolicyView(const core::SlaPolicy& p) {
           {"first_response_minutes", in_minutes(p.targets.first_response)},
           {"next_response_minutes", in_minutes(p.targets.next_response)},
           {"resolution_minutes", in_minutes(p.targets.resolution)},
-          {"at_risk_percent", static_cast<std::int64_t>(p.targets.at_risk_fraction * 100 + 0.5)}};
+          {"at_risk_percent", std::llround(p.targets.at_risk_fraction * 100)}};
 }
 
 // Canonical business hours text; "" stays "" where `empty_ok` (a location using the
@@ -125,7 +126,7 @@ Result<void> ApplyPolicyFields(const json::object& body, core::SlaPolicy& p, boo
     p.priority = core::ParsePriority(*priority);
     if (!p.priority) return Invalid("priority must be low, normal, high or urgent", "priority");
   }
-  constexpr std::int64_t kYearMinutes = 365 * 24 * 60;
+  constexpr std::int64_t kYearMinutes = std::int64_t{365} * 24 * 60;
   const std::pair<const char*, Millis*> targets[] = {
       {"first_response_minutes", &p.targets.first_response},
       {"next_response_minutes", &p.targets.next_response},

@@ -322,6 +322,11 @@ class PostgresConnection final : public SqlConnection {
           {{"op", op}, {"sqlstate", state}, {"constraint", constraint}, {"sql", SqlForLog(sql)}});
       return Conflict("unique constraint violated");
     }
+    if (state == "40P01" || state == "40001" || state == "55P03") {
+      log::Info("postgres_write_conflict", {{"op", op}, {"sqlstate", state}});
+      return Unavailable(std::string(kWriteConflictMessage) + " (SQLSTATE " + std::string(state) +
+                         ")");
+    }
     const bool retryable = state.starts_with("08") || state.starts_with("53") ||
                            state.starts_with("57P") || state == "40001" || state == "40P01" ||
                            state == "55P03";

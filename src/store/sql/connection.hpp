@@ -32,6 +32,14 @@ struct SqlRow {
 
 using SqlParams = std::vector<SqlValue>;
 
+// The database gave up one statement because another transaction held what it needed
+// (PostgreSQL's deadlock and serialization failures). Nothing of the statement's unit is kept;
+// running the unit again after the other transaction commits succeeds. kUnavailable.
+inline constexpr std::string_view kWriteConflictMessage = "write conflict with another writer";
+inline bool IsWriteConflict(const Error& e) {
+  return e.kind == ErrorKind::kUnavailable && e.message.starts_with(kWriteConflictMessage);
+}
+
 // Engine-specific error details are logged by the engine (without parameter values, which may
 // be PHI) and surface as kUnavailable (connection lost), kConflict (unique violation) or
 // kInternal.

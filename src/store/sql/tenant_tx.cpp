@@ -149,10 +149,29 @@ Result<core::BusinessCalendar> ParseCalendar(std::string_view time_zone,
 
 class SqlTenantTx final : public TenantTx {
  public:
-  SqlTenantTx(SqlConnection& db, TenantId tenant, CalendarCache* calendars)
-      : db_(db), tenant_(tenant), calendars_(calendars) {}
+  SqlTenantTx(SqlConnection& db, TenantId tenant, CalendarCache* calendars, bool for_write)
+      : db_(db),
+        tenant_(tenant),
+        calendars_(calendars),
+        lock_rows_(for_write && db.Dialect() == "postgres") {}
 
   TenantId tenant() const override { return tenant_; }
+
+  Result<void> LockKey(std::string_view key) override {
+    if (!lock_rows_) return {};
+    // FNV-1a over the tenant and the key: a collision only makes two writes take turns.
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](std::string_view bytes) {
+      for (char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ULL;
+      }
+    };
+    mix(std::to_string(tenant_.value));
+    mix(":");
+    mix(key);
+    return db_.Execute("SELECT pg_advisory_xact_lock(?)", {static_cast<std::int64_t>(h)});
+  }
 
   Result<Tenant> GetTenant() override {
     CD_TRY_ASSIGN(auto rows,
@@ -456,10 +475,11 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<Conversation> GetConversation(ConversationId id) override {
-    CD_TRY_ASSIGN(auto rows,
-                  db_.Query("SELECT " + std::string(kConversationColumns) +
-                                " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?",
-                            {T(), id.value}));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("SELECT " + std::string(kConversationColumns) +
+                      " FROM conversations c WHERE c.tenant_id = ? AND c.id = ?" + ForUpdate(),
+                  {T(), id.value}));
     if (rows.empty()) return NotFound("conversation not found");
     Remember(rows[0]);
     return ReadConversation(rows[0]);
@@ -497,7 +517,8 @@ class SqlTenantTx final : public TenantTx {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kConversationColumns) +
                                            " FROM conversations c WHERE c.tenant_id = ? AND "
                                            "c.patient_id = ? AND c.status <> 'closed'"
-                                           " ORDER BY c.id DESC LIMIT 1",
+                                           " ORDER BY c.id DESC LIMIT 1" +
+                                           ForUpdate(),
                                        {T(), patient.value}));
     if (rows.empty()) return std::optional<Conversation>{};
     Remember(rows[0]);
@@ -785,7 +806,10 @@ class SqlTenantTx final : public TenantTx {
 
   SqlConnection& db_;
   TenantId tenant_;
+  const char* ForUpdate() const { return lock_rows_ ? " FOR UPDATE" : ""; }
+
   CalendarCache* calendars_;  // may be null
+  const bool lock_rows_;      // a write on PostgreSQL: lock what is read for change
   // Update columns by conversation id, as last read or written in this transaction.
   std::unordered_map<std::int64_t, SqlParams> stored_;
 };
@@ -833,8 +857,8 @@ std::vector<std::string> SplitList(std::string_view text) {
 }
 
 std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
-                                          CalendarCache* calendars) {
-  return std::make_unique<SqlTenantTx>(db, tenant, calendars);
+                                          CalendarCache* calendars, bool for_write) {
+  return std::make_unique<SqlTenantTx>(db, tenant, calendars, for_write);
 }
 
 }  // namespace caredesk::store

@@ -32,9 +32,11 @@ class CalendarCache {
   std::unordered_map<std::int64_t, Entry> entries_;  // by tenant id; guarded by mutex_
 };
 
-// `calendars` may be null (then every Calendar() call parses).
+// `calendars` may be null (then every Calendar() call parses). `for_write`: inside the
+// writer's transaction, where LockKey and row locks apply (PostgreSQL).
 std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
-                                          CalendarCache* calendars = nullptr);
+                                          CalendarCache* calendars = nullptr,
+                                          bool for_write = false);
 
 // Comma-joined lists as stored in TEXT columns.
 std::string JoinList(const std::vector<std::string>& items);

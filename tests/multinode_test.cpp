@@ -1,0 +1,219 @@
+// Two CareDesk nodes on one PostgreSQL database, as a practice group scales out. Each node
+// group-commits on its own, so the same patient writing to both at once, or an integration
+// retrying a delivery against the other node, must still give one patient, one conversation
+// and one stored copy of each delivery. Runs against CAREDESK_TEST_PG_URL (the test script
+// starts a throw-away cluster); fails rather than skips when CAREDESK_REQUIRE_PG=1.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <barrier>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "security/password.hpp"
+#include "security/token.hpp"
+#include "store/open.hpp"
+#include "store/postgres/postgres_engine.hpp"
+#include "support/fake_clock.hpp"
+#include "support/http_client.hpp"
+
+namespace caredesk {
+namespace {
+
+namespace json = boost::json;
+
+std::string PgUrl() {
+  const char* url = std::getenv("CAREDESK_TEST_PG_URL");
+  return url ? url : "";
+}
+
+// One node: its own store (connections, writer, group commit), API and HTTP server.
+class Node {
+ public:
+  Node(const std::string& url, const Clock& clock) {
+    auto opened = store::OpenStore(url);
+    EXPECT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+    api_ = std::make_unique<http::Api>(*store_, clock, http::ApiOptions{});
+    http::ServerOptions options;
+    options.port = 0;
+    server_ = std::make_unique<http::Server>(
+        io_, pool_, options, [this](http::Request& r) { return api_->Handle(r); },
+        [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
+    auto port = server_->Start();
+    EXPECT_TRUE(port);
+    port_ = port ? *port : 0;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Node() {
+    server_->Stop();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    pool_.join();
+    reads_.join();
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  store::Store& store() { return *store_; }
+  unsigned short port() const { return port_; }
+
+ private:
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<http::Api> api_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  boost::asio::thread_pool pool_{16};
+  boost::asio::thread_pool reads_{2};
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+};
+
+class MultiNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (PgUrl().empty()) {
+      if (const char* req = std::getenv("CAREDESK_REQUIRE_PG"); req && std::string(req) == "1") {
+        FAIL() << "CAREDESK_REQUIRE_PG=1 but CAREDESK_TEST_PG_URL is not set";
+      }
+      GTEST_SKIP() << "CAREDESK_TEST_PG_URL not set";
+    }
+    ASSERT_TRUE(security::Init());
+    schema_ = "multinode_" + std::to_string(::getpid());
+    ASSERT_TRUE(Admin("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+    std::string url = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") +
+                      "options=-csearch_path%3D" + schema_;
+    a_ = std::make_unique<Node>(url, clock_);
+    ASSERT_TRUE(a_->store().Migrate());
+    b_ = std::make_unique<Node>(url, clock_);
+    ASSERT_TRUE(b_->store().Migrate());
+
+    store::Tenant t;
+    t.slug = "group";
+    t.name = "Practice Group";
+    t.time_zone = "America/Chicago";
+    t.business_hours = "always";
+    auto created = a_->store().CreateTenant(t);
+    ASSERT_TRUE(created);
+    tenant_ = created->id;
+    token_ = security::NewSecret("cdk_");
+    ASSERT_TRUE(a_->store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      store::User u;
+      u.email = "bot@group.example";
+      u.display_name = "Bot";
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
+      return tx.InsertApiToken(u.id, security::HashSecret(token_), "test", clock_.Now(),
+                               std::nullopt);
+    }));
+  }
+
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    if (!schema_.empty()) (void)Admin("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+  }
+
+  static Result<void> Admin(const std::string& script) {
+    CD_TRY_ASSIGN(auto engine, store::postgres::OpenPostgres(PgUrl()));
+    CD_TRY_ASSIGN(auto db, engine->Connect());
+    return db->ExecuteScript(script);
+  }
+
+  testing::HttpResult Post(Node& node, const std::string& body, const std::string& key) {
+    testing::HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/messages";
+    c.body = body;
+    c.headers = {{"Authorization", "Bearer " + token_}};
+    if (!key.empty()) c.headers.emplace_back("Idempotency-Key", key);
+    return testing::Send(node.port(), c);
+  }
+
+  // Counts for one phone number, read through node A's store.
+  struct Counts {
+    std::size_t patients = 0, conversations = 0, messages = 0;
+  };
+  Counts CountsFor(const std::string& phone) {
+    Counts n;
+    auto r = a_->store().Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(auto found, tx.SearchPatients("", phone, std::nullopt, PatientId{}, 10));
+      n.patients = found.size();
+      for (const core::Patient& p : found) {
+        store::InboxFilter f;
+        f.patient = p.id;
+        f.limit = 200;
+        CD_TRY_ASSIGN(auto page, tx.ListConversations(f));
+        n.conversations += page.items.size();
+        for (const auto& item : page.items) {
+          CD_TRY_ASSIGN(auto messages, tx.ListMessages(item.conversation.id));
+          n.messages += messages.size();
+        }
+      }
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().message;
+    return n;
+  }
+
+  std::string schema_;
+  testing::FakeClock clock_{*ParseRfc3339("2026-11-23T15:00:00Z")};
+  std::unique_ptr<Node> a_, b_;
+  TenantId tenant_;
+  std::string token_;
+};
+
+TEST_F(MultiNodeTest, ConcurrentWritesOnTwoNodesKeepOnePatientConversationAndDelivery) {
+  constexpr int kRounds = 25;
+  std::barrier start(4);
+  std::vector<std::map<std::string, testing::HttpResult>> results(kRounds);
+  std::mutex mu;
+  auto client = [&](int which) {
+    for (int round = 0; round < kRounds; ++round) {
+      char phone[16];
+      std::snprintf(phone, sizeof phone, "+1312555%04d", round);
+      Node& node = which % 2 == 0 ? *a_ : *b_;
+      bool keyed = which < 2;
+      std::string text = keyed ? "retried delivery" : "second thought " + std::to_string(which);
+      std::string body =
+          std::string(R"({"channel":"sms","from":")") + phone + R"(","text":")" + text + R"("})";
+      start.arrive_and_wait();  // all four requests of a round leave together
+      testing::HttpResult r = Post(node, body, keyed ? "delivery-" + std::to_string(round) : "");
+      std::lock_guard lock(mu);
+      results[round][std::to_string(which)] = std::move(r);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int which = 0; which < 4; ++which) threads.emplace_back(client, which);
+  for (auto& t : threads) t.join();
+
+  for (int round = 0; round < kRounds; ++round) {
+    char phone[16];
+    std::snprintf(phone, sizeof phone, "+1312555%04d", round);
+    const auto& r = results[round];
+    // The same delivery to both nodes: one stored (201), the other the same answer (200).
+    int first = r.at("0").status, second = r.at("1").status;
+    EXPECT_TRUE((first == 201 && second == 200) || (first == 200 && second == 201))
+        << "round " << round << ": " << first << " " << second << " " << r.at("0").body << " "
+        << r.at("1").body;
+    EXPECT_EQ(r.at("0").body, r.at("1").body) << "round " << round;
+    EXPECT_EQ(r.at("2").status, 201) << r.at("2").body;
+    EXPECT_EQ(r.at("3").status, 201) << r.at("3").body;
+    Counts n = CountsFor(phone);
+    EXPECT_EQ(n.patients, 1u) << "round " << round;
+    EXPECT_EQ(n.conversations, 1u) << "round " << round;
+    EXPECT_EQ(n.messages, 3u) << "round " << round << ": one delivery and two other messages";
+  }
+}
+
+}  // namespace
+}  // namespace caredesk
