@@ -223,11 +223,24 @@ TEST_P(ConformanceTest, ConcurrentWritesAreAllCommitted) {
 
 TEST_P(ConformanceTest, AFailingUnitRollsBackOnlyItself) {
   constexpr int kThreads = 12;
+  // A first write holds the writer while the others queue up, so they share one batch: the
+  // failing units are mixed with good ones in a single transaction.
+  std::atomic<bool> holding{false};
+  std::thread gate([&] {
+    ASSERT_TRUE(store_->Write(a_, [&](TenantTx&) -> Result<void> {
+      holding = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return {};
+    }));
+  });
+  while (!holding) std::this_thread::yield();
   std::vector<std::thread> threads;
   std::atomic<int> failed{0};
+  std::atomic<int> runs{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto r = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+        ++runs;
         core::Patient p;
         p.name = t % 3 == 0 ? "Doomed" : "Kept";
         p.created_at = p.updated_at = T0();
@@ -242,7 +255,9 @@ TEST_P(ConformanceTest, AFailingUnitRollsBackOnlyItself) {
     });
   }
   for (auto& th : threads) th.join();
+  gate.join();
   EXPECT_EQ(failed.load(), 4);
+  EXPECT_GT(runs.load(), kThreads) << "the batch was tried whole first, then unit by unit";
   auto doomed = ReadValue<std::vector<core::Patient>>(*store_, a_, [](TenantTx& tx) {
     return tx.SearchPatients("doomed", std::nullopt, std::nullopt, PatientId{}, 100);
   });

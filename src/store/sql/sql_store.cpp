@@ -351,15 +351,47 @@ class SqlStore final : public Store {
     }
   }
 
-  // Runs every unit under its own savepoint inside one transaction; one fsync for all.
-  // Returns false when the connection should be replaced.
+  // Runs every unit inside one transaction; one fsync for all. Returns false when the
+  // connection should be replaced.
+  //
+  // Units almost always succeed, so the batch first runs without savepoints: a savepoint per
+  // unit made SQLite copy each page a unit touched into its statement journal and walk that
+  // journal again at every release. If any unit fails, that attempt is rolled back and the
+  // batch runs again with a savepoint per unit, so the failed unit leaves nothing behind and
+  // the others still commit. Units may therefore run twice; they only touch the database and
+  // their own results.
   bool CommitBatch(SqlConnection& db, std::vector<WriteUnit*>& batch) {
-    std::vector<Result<void>> results;
-    results.reserve(batch.size());
     if (auto begun = db.Begin(); !begun) {
       FailAll(batch, Unavailable("database is unavailable"));
       return false;
     }
+    std::vector<Result<void>> results;
+    results.reserve(batch.size());
+    bool all_ok = true;
+    for (WriteUnit* unit : batch) {
+      auto tx = MakeSqlTenantTx(db, unit->tenant, &calendars_, /*for_write=*/true);
+      results.push_back(RunGuarded(unit->fn, *tx));
+      if (!results.back()) {
+        all_ok = false;
+        break;
+      }
+    }
+    if (all_ok) return Finish(db, batch, std::move(results));
+    if (batch.size() == 1) {  // nothing else to keep: the rollback is the unit's
+      bool rolled_back = static_cast<bool>(db.Rollback());
+      BumpGenerations(batch);  // as after any failed unit: conservative, one re-render
+      Answer(batch, std::move(results));
+      return rolled_back;
+    }
+    if (auto rolled = db.Rollback(); !rolled) {
+      FailAll(batch, Unavailable("database is unavailable"));
+      return false;
+    }
+    if (auto begun = db.Begin(); !begun) {
+      FailAll(batch, Unavailable("database is unavailable"));
+      return false;
+    }
+    results.clear();
     for (WriteUnit* unit : batch) {
       if (auto sp = db.Savepoint(kUnitSavepoint); !sp) {
         results.push_back(sp.error());
@@ -377,6 +409,12 @@ class SqlStore final : public Store {
       }
       results.push_back(std::move(r));
     }
+    return Finish(db, batch, std::move(results));
+  }
+
+  // Commits and answers every unit, or sends units that lost to another writer round again.
+  bool Finish(SqlConnection& db, std::vector<WriteUnit*>& batch,
+              std::vector<Result<void>> results) {
     auto committed = db.Commit();
     // Whether or not a failed COMMIT left anything behind, what readers derived is now suspect.
     BumpGenerations(batch);
@@ -388,6 +426,13 @@ class SqlStore final : public Store {
     }
     // A unit that lost a deadlock to another node's transaction runs again first in the next
     // batch, once this one's locks are gone; its caller is still waiting and sees one answer.
+    Answer(batch, std::move(results));
+    return true;
+  }
+
+  // Answers each unit with its result, except units that lost to another writer, which go
+  // to the front of the queue (their callers keep waiting).
+  void Answer(std::vector<WriteUnit*>& batch, std::vector<Result<void>> results) {
     std::vector<WriteUnit*> again;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!results[i] && IsWriteConflict(results[i].error()) &&
@@ -401,7 +446,6 @@ class SqlStore final : public Store {
       std::lock_guard lock(mutex_);
       queue_.insert(queue_.begin(), again.begin(), again.end());
     }
-    return true;
   }
 
   void BumpGenerations(const std::vector<WriteUnit*>& batch) {
