@@ -113,7 +113,15 @@ Result<void> WriteCredentials(const Config& config, const DemoCredentials& c) {
 
 Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Timestamp now) {
   CD_TRY_ASSIGN(auto existing, st.FindTenantBySlug("demo"));
-  if (existing) return ReadCredentials(config);
+  if (existing) {
+    // The practice is written in one transaction after the tenant row, so a tenant without
+    // its admin is a first start that was interrupted: fill it in now.
+    CD_TRY_ASSIGN(auto admin, store::ReadValue<std::optional<store::User>>(
+                                  st, existing->id, [](store::TenantTx& tx) {
+                                    return tx.FindUserByEmail("admin@demo.example");
+                                  }));
+    if (admin) return ReadCredentials(config);
+  }
 
   std::mt19937_64 rng(20261123);
   auto pick = [&](auto& arr) -> decltype(auto) { return arr[rng() % arr.size()]; };
@@ -128,7 +136,11 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
   t.business_hours = "mon-fri 08:00-17:00; sat 09:00-12:00";
   t.holidays = {"2026-11-26", "2026-12-25"};
   t.created_at = now - std::chrono::hours(24 * 8);
-  CD_TRY_ASSIGN(t, st.CreateTenant(t));
+  if (existing) {
+    t = *existing;
+  } else {
+    CD_TRY_ASSIGN(t, st.CreateTenant(t));
+  }
 
   DemoCredentials creds;
   creds.password = security::NewSecret().substr(0, 16);
@@ -136,9 +148,17 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
   creds.created = true;
   CD_TRY_ASSIGN(std::string hash, security::HashPassword(creds.password));
 
+  // Saved first: if the transaction below commits and the process dies before this line
+  // would have run, the demo must still be usable.
+  CD_TRY(WriteCredentials(config, creds));
   std::vector<UserId> agents;
   std::vector<PatientId> patients;
+  int conversations = 0;
+  // The whole practice in one transaction: an interrupted first start leaves no half demo.
   CD_TRY(st.Write(t.id, [&](store::TenantTx& tx) -> Result<void> {
+    agents.clear();  // a unit may run twice (see Store::Write)
+    patients.clear();
+    conversations = 0;
     CD_TRY(tx.InsertLocation({LocationId{}, "Lakeside Main Clinic",
                               "1200 Lakeshore Dr, Chicago, IL 60611",
                               "mon-fri 08:00-17:00; sat 09:00-12:00"}));
@@ -228,116 +248,117 @@ Result<DemoCredentials> EnsureDemo(store::Store& st, const Config& config, Times
       CD_TRY_ASSIGN(p, tx.InsertPatient(p));
       patients.push_back(p.id);
     }
-    return {};
-  }));
 
-  // A week of conversations, simulated with the domain's own commands so the events, SLA
-  // outcomes and final states are exactly what the live system would have recorded.
-  auto one_day = std::chrono::hours(24);
-  Timestamp week_start = now - 7 * one_day;
-  int conversations = 0;
-  for (int day = 0; day < 7; ++day) {
-    int count = uniform(45, 70);
-    for (int k = 0; k < count; ++k) {
-      Timestamp opened = week_start + day * one_day + minutes(uniform(0, 24 * 60 - 1));
-      if (opened >= now - minutes(5)) continue;
-      const Topic& topic = pick(kTopics);
-      core::Channel channel = pick(kChannelMix);
-      PatientId patient = patients[rng() % patients.size()];
-      UserId agent = agents[rng() % agents.size()];
-      auto r = st.Write(t.id, [&](store::TenantTx& tx) -> Result<void> {
-        CD_TRY_ASSIGN(auto cal, tx.Calendar());
-        CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-        core::Priority priority =
-            rng() % 25 == 0 ? core::Priority::kUrgent : core::Priority::kNormal;
-        core::SlaPolicy policy = core::SelectPolicy(policies, topic.queue, channel, priority);
-        core::Decision created =
-            core::OpenConversation(patient, channel, topic.queue, priority, policy, opened, cal);
-        CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(created.conversation, opened, cal));
-        d.conversation.category = topic.category;
-        CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, opened));
-        core::Conversation c = d.conversation;
-        // The log starts where the conversation did, as for a real inbound message.
-        std::vector<core::Event> events = created.events;
-        events.insert(events.end(), d.events.begin(), d.events.end());
-        std::vector<core::Message> messages;
-        auto add_message = [&](core::MessageKind kind, std::string text, Timestamp at,
-                               UserId author) {
-          core::Message m;
-          m.conversation_id = c.id;
-          m.kind = kind;
-          m.channel = channel;
-          m.author = author;
-          m.sender = kind == core::MessageKind::kInbound ? "demo-patient" : "";
-          m.text = std::move(text);
-          m.delivery = kind == core::MessageKind::kInbound ? core::DeliveryStatus::kReceived
-                                                           : core::DeliveryStatus::kDelivered;
-          m.created_at = at;
-          messages.push_back(std::move(m));
-        };
-        add_message(core::MessageKind::kInbound, pick(topic.patient_lines), opened, UserId{});
-        auto tick_to = [&](Timestamp at) {
-          core::Decision tick = core::SlaTick(c, at, cal);
-          c = tick.conversation;
-          events.insert(events.end(), tick.events.begin(), tick.events.end());
-        };
-        auto apply = [&](core::Decision step) {
-          c = step.conversation;
-          events.insert(events.end(), step.events.begin(), step.events.end());
-        };
-        // Response delay in business time: mostly quick, a tail that breaches.
-        int roll = uniform(0, 99);
-        Millis delay = minutes(roll < 60   ? uniform(1, 12)
-                               : roll < 85 ? uniform(12, 28)
-                                           : uniform(30, 120));
-        Timestamp reply_at = cal.AddBusinessTime(opened, delay);
-        if (reply_at < now) {
-          CD_TRY_ASSIGN(auto routed,
-                        core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt}, policies,
-                                    agent, opened + minutes(1), cal));
-          apply(routed);
-          tick_to(reply_at);
-          bool resolve_now = roll % 3 == 0;
-          CD_TRY_ASSIGN(auto replied, core::RecordReply(c, agent,
-                                                        resolve_now ? core::Status::kResolved
-                                                                    : core::Status::kPending,
-                                                        reply_at, cal));
-          apply(replied);
-          add_message(core::MessageKind::kOutbound, topic.reply, reply_at, agent);
-          Timestamp follow_up = reply_at + minutes(uniform(20, 300));
-          if (!resolve_now && follow_up < now && roll % 2 == 0) {
-            CD_TRY_ASSIGN(auto back, core::ReceiveInbound(c, follow_up, cal));
-            apply(back);
-            add_message(core::MessageKind::kInbound, "Thank you, that works for me.", follow_up,
-                        UserId{});
-            Timestamp wrap = cal.AddBusinessTime(follow_up, minutes(uniform(2, 40)));
-            if (wrap < now) {
-              tick_to(wrap);
-              CD_TRY_ASSIGN(auto done,
-                            core::RecordReply(c, agent, core::Status::kResolved, wrap, cal));
-              apply(done);
-              add_message(core::MessageKind::kOutbound, "You're all set. Have a good day!", wrap,
-                          agent);
+    // A week of conversations, simulated with the domain's own commands so the events, SLA
+    // outcomes and final states are exactly what the live system would have recorded.
+    auto one_day = std::chrono::hours(24);
+    Timestamp week_start = now - 7 * one_day;
+    for (int day = 0; day < 7; ++day) {
+      int count = uniform(45, 70);
+      for (int k = 0; k < count; ++k) {
+        Timestamp opened = week_start + day * one_day + minutes(uniform(0, 24 * 60 - 1));
+        if (opened >= now - minutes(5)) continue;
+        const Topic& topic = pick(kTopics);
+        core::Channel channel = pick(kChannelMix);
+        PatientId patient = patients[rng() % patients.size()];
+        UserId agent = agents[rng() % agents.size()];
+        auto r = [&](store::TenantTx& tx) -> Result<void> {
+          CD_TRY_ASSIGN(auto cal, tx.Calendar());
+          CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+          core::Priority priority =
+              rng() % 25 == 0 ? core::Priority::kUrgent : core::Priority::kNormal;
+          core::SlaPolicy policy = core::SelectPolicy(policies, topic.queue, channel, priority);
+          core::Decision created =
+              core::OpenConversation(patient, channel, topic.queue, priority, policy, opened, cal);
+          CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(created.conversation, opened, cal));
+          d.conversation.category = topic.category;
+          CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, opened));
+          core::Conversation c = d.conversation;
+          // The log starts where the conversation did, as for a real inbound message.
+          std::vector<core::Event> events = created.events;
+          events.insert(events.end(), d.events.begin(), d.events.end());
+          std::vector<core::Message> messages;
+          auto add_message = [&](core::MessageKind kind, std::string text, Timestamp at,
+                                 UserId author) {
+            core::Message m;
+            m.conversation_id = c.id;
+            m.kind = kind;
+            m.channel = channel;
+            m.author = author;
+            m.sender = kind == core::MessageKind::kInbound ? "demo-patient" : "";
+            m.text = std::move(text);
+            m.delivery = kind == core::MessageKind::kInbound ? core::DeliveryStatus::kReceived
+                                                             : core::DeliveryStatus::kDelivered;
+            m.created_at = at;
+            messages.push_back(std::move(m));
+          };
+          add_message(core::MessageKind::kInbound, pick(topic.patient_lines), opened, UserId{});
+          auto tick_to = [&](Timestamp at) {
+            core::Decision tick = core::SlaTick(c, at, cal);
+            c = tick.conversation;
+            events.insert(events.end(), tick.events.begin(), tick.events.end());
+          };
+          auto apply = [&](core::Decision step) {
+            c = step.conversation;
+            events.insert(events.end(), step.events.begin(), step.events.end());
+          };
+          // Response delay in business time: mostly quick, a tail that breaches.
+          int roll = uniform(0, 99);
+          Millis delay = minutes(roll < 60   ? uniform(1, 12)
+                                 : roll < 85 ? uniform(12, 28)
+                                             : uniform(30, 120));
+          Timestamp reply_at = cal.AddBusinessTime(opened, delay);
+          // One in twenty slipped through and still waits, as in a real inbox: those are
+          // what the SLA filters and the time-left sort are for.
+          bool slipped = roll >= 95;
+          if (reply_at < now && !slipped) {
+            CD_TRY_ASSIGN(auto routed,
+                          core::Route(c, {agent, std::nullopt, std::nullopt, std::nullopt},
+                                      policies, agent, opened + minutes(1), cal));
+            apply(routed);
+            tick_to(reply_at);
+            bool resolve_now = roll % 3 == 0;
+            CD_TRY_ASSIGN(auto replied, core::RecordReply(c, agent,
+                                                          resolve_now ? core::Status::kResolved
+                                                                      : core::Status::kPending,
+                                                          reply_at, cal));
+            apply(replied);
+            add_message(core::MessageKind::kOutbound, topic.reply, reply_at, agent);
+            Timestamp follow_up = reply_at + minutes(uniform(20, 300));
+            if (!resolve_now && follow_up < now && roll % 2 == 0) {
+              CD_TRY_ASSIGN(auto back, core::ReceiveInbound(c, follow_up, cal));
+              apply(back);
+              add_message(core::MessageKind::kInbound, "Thank you, that works for me.", follow_up,
+                          UserId{});
+              Timestamp wrap = cal.AddBusinessTime(follow_up, minutes(uniform(2, 40)));
+              if (wrap < now) {
+                tick_to(wrap);
+                CD_TRY_ASSIGN(auto done,
+                              core::RecordReply(c, agent, core::Status::kResolved, wrap, cal));
+                apply(done);
+                add_message(core::MessageKind::kOutbound, "You're all set. Have a good day!", wrap,
+                            agent);
+              }
+            }
+            if (c.status == core::Status::kResolved && c.resolved_at &&
+                *c.resolved_at < now - 3 * one_day) {
+              CD_TRY_ASSIGN(auto closed, core::ChangeStatus(c, core::Status::kClosed, UserId{},
+                                                            *c.resolved_at + 3 * one_day, cal));
+              apply(closed);
             }
           }
-          if (c.status == core::Status::kResolved && c.resolved_at &&
-              *c.resolved_at < now - 3 * one_day) {
-            CD_TRY_ASSIGN(auto closed, core::ChangeStatus(c, core::Status::kClosed, UserId{},
-                                                          *c.resolved_at + 3 * one_day, cal));
-            apply(closed);
-          }
-        }
-        tick_to(now);
-        for (auto& m : messages) CD_TRY(tx.InsertMessage(m));
-        for (auto& e : events) e.conversation_id = c.id;
-        CD_TRY(tx.UpdateConversation(c, cal, now));
-        return tx.AppendEvents(events);
-      });
-      CD_TRY(r);
-      ++conversations;
+          tick_to(now);
+          for (auto& m : messages) CD_TRY(tx.InsertMessage(m));
+          for (auto& e : events) e.conversation_id = c.id;
+          CD_TRY(tx.UpdateConversation(c, cal, now));
+          return tx.AppendEvents(events);
+        }(tx);
+        CD_TRY(r);
+        ++conversations;
+      }
     }
-  }
-  CD_TRY(WriteCredentials(config, creds));
+    return {};
+  }));
   std::cerr << "created the demo practice: 300 patients, " << conversations << " conversations\n";
   return creds;
 }

@@ -72,5 +72,43 @@ TEST(Demo, CreatesTheWholePracticeOnceWithAnEventLogFromTheFirstMessage) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Demo, AFirstStartInterruptedAfterTheTenantRowIsCompletedNextTime) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("caredesk-demo-cut-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto opened = store::OpenStore("sqlite:" + (dir / "caredesk.db").string());
+  ASSERT_TRUE(opened);
+  store::Store& st = **opened;
+  ASSERT_TRUE(st.Migrate());
+  Config config;
+  config.data_dir = dir.string();
+  // What a first start killed right after creating the tenant leaves behind.
+  store::Tenant bare;
+  bare.slug = "demo";
+  bare.name = "Lakeside Family Medicine";
+  bare.time_zone = "America/Chicago";
+  ASSERT_TRUE(st.CreateTenant(bare));
+
+  auto created = EnsureDemo(st, config, *ParseRfc3339("2026-11-27T18:00:00Z"));
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_TRUE(created->created);
+  auto tenant = st.FindTenantBySlug("demo");
+  ASSERT_TRUE(tenant && tenant->has_value());
+  ASSERT_TRUE(st.Read((*tenant)->id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto admin, tx.FindUserByEmail("admin@demo.example"));
+    EXPECT_TRUE(admin.has_value());
+    CD_TRY_ASSIGN(auto patients,
+                  tx.SearchPatients("", std::nullopt, std::nullopt, PatientId{}, 1000));
+    EXPECT_EQ(patients.size(), 300u);
+    return {};
+  }));
+  auto again = EnsureDemo(st, config, *ParseRfc3339("2026-11-27T18:00:00Z"));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->api_token, created->api_token) << "the saved credentials match the data";
+  opened->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace caredesk::app
