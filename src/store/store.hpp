@@ -52,6 +52,34 @@ struct User {
   Timestamp created_at{};
 };
 
+// One entry of the tamper-evident audit log: who read or changed what, when, from where and
+// under which session. PHI-free by construction: ids, names of actions and fields, never
+// values. Records of one tenant form a hash chain (see TenantTx::AppendAudit).
+struct AuditRecord {
+  std::int64_t id = 0;
+  Timestamp at{};
+  UserId actor;                 // 0: the system (the SLA timer, the command line)
+  std::string session;          // "s:" + 16 hex of a cookie session, "t:" + of an API token
+  std::string remote_address;   // the client's IP address
+  std::string action;           // read, create, update, ...
+  std::string object_type;      // conversation, conversation_list, patient, patient_list, ...
+  std::int64_t object_id = 0;   // 0 for lists
+  PatientId patient;            // whose information, when it is one patient's
+  std::string detail;           // what exactly: the command, the fields, the ids listed
+  std::string prev_hash, hash;  // set by AppendAudit: hex SHA-256, "" before the first
+};
+
+// The result of walking every tenant's audit chain.
+struct AuditVerification {
+  std::int64_t records = 0;
+  struct Break {
+    TenantId tenant;
+    std::int64_t record_id = 0;  // the first record that does not fit the chain
+    std::string reason;
+  };
+  std::optional<Break> broken;
+};
+
 // Who is calling, resolved from a session cookie or bearer token.
 struct Principal {
   TenantId tenant;
@@ -61,6 +89,7 @@ struct Principal {
   std::string csrf_token;                     // set for cookie sessions
   Timestamp session_last_seen{};              // set for cookie sessions
   std::optional<Timestamp> token_expires_at;  // set for API tokens that expire
+  std::string credential_ref;                 // AuditRecord::session of this caller
 };
 
 struct InboxFilter {
@@ -141,6 +170,14 @@ class TenantTx {
                                                             std::optional<std::string> email,
                                                             PatientId after, int limit) = 0;
 
+  // Appends `record` to this tenant's audit chain: prev_hash is the hash of the tenant's latest
+  // record ("" for the first) and hash = SHA-256 over prev_hash and every field. Changing,
+  // removing or reordering a stored record breaks the chain at that point (Store::VerifyAudit).
+  virtual Result<void> AppendAudit(AuditRecord record) = 0;
+  // This tenant's records, oldest first, after `after_id`; only those about `patient` if set.
+  virtual Result<std::vector<AuditRecord>> AuditTrail(std::optional<PatientId> patient,
+                                                      std::int64_t after_id, int limit) = 0;
+
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an
   // idempotency key) take turns. A no-op where one writer already serializes every write
@@ -216,6 +253,8 @@ class Store {
   virtual Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) = 0;
   // Database-level integrity check; "ok" when healthy.
   virtual Result<std::string> IntegrityCheck() = 0;
+  // Recomputes every tenant's audit chain; `broken` names the first record that does not fit.
+  virtual Result<AuditVerification> VerifyAudit() = 0;
 
   // A number that changes after every Write to `tenant` that this Store commits (or fails to
   // commit), before that Write returns; never reused. While it is unchanged, anything derived

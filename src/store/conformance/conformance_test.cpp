@@ -15,6 +15,7 @@
 #include "store/open.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/postgres/postgres_engine.hpp"
+#include "store/sqlite/sqlite_engine.hpp"
 
 namespace caredesk::store {
 namespace {
@@ -545,6 +546,72 @@ TEST_P(ConformanceTest, EventsAndMessagesRoundTrip) {
   ASSERT_TRUE(msgs);
   ASSERT_EQ(msgs->size(), 2u);
   EXPECT_EQ(msgs->at(1).metadata, meta);
+}
+
+// Runs SQL behind the store's back, as someone with a copy of the database file could.
+Result<void> Tamper(const std::string& url, const std::string& sql) {
+  auto engine =
+      url.starts_with("sqlite:") ? sqlite::OpenSqlite(url.substr(7)) : postgres::OpenPostgres(url);
+  CD_TRY_ASSIGN(auto db, (*engine)->Connect());
+  return db->ExecuteScript(sql);
+}
+
+TEST_P(ConformanceTest, TheAuditChainShowsAChangedOrRemovedRecord) {
+  auto append = [&](TenantId tenant, std::string action, std::int64_t patient) {
+    AuditRecord r;
+    r.at = T0();
+    r.actor = UserId{7};
+    r.session = "t:0123456789abcdef";
+    r.remote_address = "127.0.0.1";
+    r.action = std::move(action);
+    r.object_type = "patient";
+    r.object_id = patient;
+    r.patient = PatientId{patient};
+    r.detail = "GET /api/v1/patients/{id}";
+    return store_->Write(tenant, [&](TenantTx& tx) { return tx.AppendAudit(r); });
+  };
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(append(a_, i % 2 ? "read" : "update", i));
+    ASSERT_TRUE(append(b_, "read", 100 + i));
+  }
+  auto intact = store_->VerifyAudit();
+  ASSERT_TRUE(intact) << intact.error().message;
+  EXPECT_EQ(intact->records, 8);
+  EXPECT_FALSE(intact->broken);
+  auto trail = ReadValue<std::vector<AuditRecord>>(
+      *store_, a_, [](TenantTx& tx) { return tx.AuditTrail(PatientId{3}, 0, 100); });
+  ASSERT_TRUE(trail);
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ(trail->at(0).action, "read");
+  EXPECT_EQ(trail->at(0).session, "t:0123456789abcdef");
+  EXPECT_EQ(trail->at(0).hash.size(), 64u);
+  auto all_a = ReadValue<std::vector<AuditRecord>>(
+      *store_, a_, [](TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 100); });
+  ASSERT_TRUE(all_a);
+  ASSERT_EQ(all_a->size(), 4u);
+  EXPECT_EQ(all_a->at(0).prev_hash, "");
+  EXPECT_EQ(all_a->at(1).prev_hash, all_a->at(0).hash);
+
+  // Someone edits what a record says...
+  std::string third = std::to_string(all_a->at(2).id);
+  ASSERT_TRUE(Tamper(
+      url_, "UPDATE audit_log SET action = 'read' WHERE id = " + std::to_string(all_a->at(1).id)));
+  auto changed = store_->VerifyAudit();
+  ASSERT_TRUE(changed);
+  ASSERT_TRUE(changed->broken);
+  EXPECT_EQ(changed->broken->tenant, a_);
+  EXPECT_EQ(changed->broken->record_id, all_a->at(1).id);
+  EXPECT_THAT(changed->broken->reason, ::testing::HasSubstr("changed"));
+  ASSERT_TRUE(Tamper(url_, "UPDATE audit_log SET action = 'update' WHERE id = " +
+                               std::to_string(all_a->at(1).id)));
+  EXPECT_FALSE(store_->VerifyAudit()->broken) << "put back as it was";
+  // ...or removes one.
+  ASSERT_TRUE(Tamper(url_, "DELETE FROM audit_log WHERE id = " + third));
+  auto removed = store_->VerifyAudit();
+  ASSERT_TRUE(removed);
+  ASSERT_TRUE(removed->broken);
+  EXPECT_EQ(removed->broken->record_id, all_a->at(3).id);
+  EXPECT_THAT(removed->broken->reason, ::testing::HasSubstr("removed"));
 }
 
 TEST_P(ConformanceTest, ReadTransactionsCannotWrite) {

@@ -190,6 +190,41 @@ class SqlStore final : public Store {
 
   Result<std::string> IntegrityCheck() override { return engine_->IntegrityCheck(); }
 
+  Result<AuditVerification> VerifyAudit() override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    AuditVerification out;
+    std::int64_t tenant = 0, after = 0;
+    std::string expected_prev;
+    for (;;) {
+      CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, " + std::string(kAuditColumns) +
+                                                   " FROM audit_log WHERE tenant_id > ? OR "
+                                                   "(tenant_id = ? AND id > ?) "
+                                                   "ORDER BY tenant_id, id LIMIT 5000",
+                                               {tenant, tenant, after}));
+      if (rows.empty()) return out;
+      for (const SqlRow& row : rows) {
+        if (row.Int(0) != tenant) {
+          tenant = row.Int(0);
+          expected_prev.clear();
+        }
+        AuditRecord r = ReadAuditRecord(row, 1);
+        after = r.id;
+        ++out.records;
+        std::string_view reason;
+        if (r.prev_hash != expected_prev) {
+          reason = "its link does not match the record before it (one was removed or moved)";
+        } else if (AuditHash(TenantId{tenant}, r) != r.hash) {
+          reason = "its content does not match its hash (it was changed)";
+        }
+        if (!reason.empty()) {
+          out.broken = AuditVerification::Break{TenantId{tenant}, r.id, std::string(reason)};
+          return out;
+        }
+        expected_prev = r.hash;
+      }
+    }
+  }
+
   std::optional<std::uint64_t> WriteGeneration(TenantId tenant) override {
     if (!track_generations_) return std::nullopt;
     std::lock_guard lock(generations_mutex_);

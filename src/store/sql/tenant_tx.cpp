@@ -8,6 +8,7 @@
 
 #include "base/text.hpp"
 #include "core/inbox/phone.hpp"
+#include "security/token.hpp"
 
 namespace caredesk::store {
 namespace {
@@ -156,6 +157,39 @@ class SqlTenantTx final : public TenantTx {
         lock_rows_(for_write && db.Dialect() == "postgres") {}
 
   TenantId tenant() const override { return tenant_; }
+
+  Result<void> AppendAudit(AuditRecord r) override {
+    CD_TRY(LockKey("audit"));  // one chain per tenant, even with several nodes writing
+    CD_TRY_ASSIGN(auto last, db_.Query("SELECT hash FROM audit_log WHERE tenant_id = ? "
+                                       "ORDER BY id DESC LIMIT 1",
+                                       {T()}));
+    r.prev_hash = last.empty() ? std::string() : last[0].Text(0);
+    r.hash = AuditHash(tenant_, r);
+    return db_.Execute(
+        "INSERT INTO audit_log (tenant_id, at, actor_id, session_ref, remote_address, action, "
+        "object_type, object_id, patient_id, detail, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {T(), ToEpochMillis(r.at), r.actor.value, r.session, r.remote_address, r.action,
+         r.object_type, r.object_id, r.patient.value, r.detail, r.prev_hash, r.hash});
+  }
+
+  Result<std::vector<AuditRecord>> AuditTrail(std::optional<PatientId> patient,
+                                              std::int64_t after_id, int limit) override {
+    std::string sql =
+        "SELECT " + std::string(kAuditColumns) + " FROM audit_log WHERE tenant_id = ? AND id > ?";
+    SqlParams params{T(), after_id};
+    if (patient) {
+      sql += " AND patient_id = ?";
+      params.emplace_back(patient->value);
+    }
+    sql += " ORDER BY id LIMIT ?";
+    params.emplace_back(std::int64_t{limit});
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    std::vector<AuditRecord> out;
+    out.reserve(rows.size());
+    for (const SqlRow& row : rows) out.push_back(ReadAuditRecord(row));
+    return out;
+  }
 
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
@@ -854,6 +888,45 @@ std::vector<std::string> SplitList(std::string_view text) {
     text.remove_prefix(comma + 1);
   }
   return out;
+}
+
+std::string AuditHash(TenantId tenant, const AuditRecord& r) {
+  std::string input;
+  auto field = [&input](std::string_view value) {
+    input += std::to_string(value.size());
+    input += ':';
+    input += value;
+    input += ';';
+  };
+  field(r.prev_hash);
+  field(std::to_string(tenant.value));
+  field(std::to_string(ToEpochMillis(r.at)));
+  field(std::to_string(r.actor.value));
+  field(r.session);
+  field(r.remote_address);
+  field(r.action);
+  field(r.object_type);
+  field(std::to_string(r.object_id));
+  field(std::to_string(r.patient.value));
+  field(r.detail);
+  return security::HashSecret(input);
+}
+
+AuditRecord ReadAuditRecord(const SqlRow& row, std::size_t first) {
+  AuditRecord r;
+  r.id = row.Int(first);
+  r.at = FromEpochMillis(row.Int(first + 1));
+  r.actor = UserId{row.Int(first + 2)};
+  r.session = row.Text(first + 3);
+  r.remote_address = row.Text(first + 4);
+  r.action = row.Text(first + 5);
+  r.object_type = row.Text(first + 6);
+  r.object_id = row.Int(first + 7);
+  r.patient = PatientId{row.Int(first + 8)};
+  r.detail = row.Text(first + 9);
+  r.prev_hash = row.Text(first + 10);
+  r.hash = row.Text(first + 11);
+  return r;
 }
 
 std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,

@@ -38,6 +38,15 @@ std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
                                           CalendarCache* calendars = nullptr,
                                           bool for_write = false);
 
+// The chain hash of an audit record of `tenant`: hex SHA-256 over its prev_hash and every
+// field, each written with its length so no two records share an input.
+std::string AuditHash(TenantId tenant, const AuditRecord& r);
+inline constexpr std::string_view kAuditColumns =
+    "id, at, actor_id, session_ref, remote_address, action, object_type, object_id, patient_id, "
+    "detail, prev_hash, hash";
+// Reads a row selected with kAuditColumns starting at column `first`.
+AuditRecord ReadAuditRecord(const SqlRow& row, std::size_t first = 0);
+
 // Comma-joined lists as stored in TEXT columns.
 std::string JoinList(const std::vector<std::string>& items);
 std::vector<std::string> SplitList(std::string_view text);
