@@ -686,6 +686,64 @@ TEST_F(ApiTest, SlaPoliciesAndLocationsAreKeptThroughTheApi) {
             0u);
 }
 
+TEST_F(ApiTest, EveryReadAndChangeOfPatientInformationIsAudited) {
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550142","text":"My rash is worse",)"
+                       R"("patient":{"name":"Grace Hopper","date_of_birth":"1906-12-09"}})");
+  ASSERT_EQ(in.status, 201);
+  std::int64_t conv = Json(in).at("conversation_id").as_int64();
+  std::int64_t patient = Json(in).at("patient_id").as_int64();
+  std::string c = "/api/v1/conversations/" + std::to_string(conv);
+  std::string p = "/api/v1/patients/" + std::to_string(patient);
+  ASSERT_EQ(Call("GET", c).status, 200);
+  ASSERT_EQ(Call("POST", c + "/replies", R"({"text":"Please send a photo"})").status, 201);
+  ASSERT_EQ(Call("GET", "/api/v1/conversations").status, 200);
+  ASSERT_EQ(Call("GET", p).status, 200);
+  ASSERT_EQ(Call("PATCH", p, R"({"language":"es"})").status, 200);
+  ASSERT_EQ(Call("GET", "/api/v1/patients?q=hopper").status, 200);
+  ASSERT_EQ(Call("GET", c, {}, &other_token_).status, 404) << "a refused read reads nothing";
+  api_->FlushAudit();
+
+  auto trail = store::ReadValue<std::vector<store::AuditRecord>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 100); });
+  ASSERT_TRUE(trail);
+  std::vector<std::string> seen;
+  for (const store::AuditRecord& r : *trail) {
+    seen.push_back(r.action + " " + r.object_type + " " + r.detail);
+    EXPECT_EQ(r.actor, user_);
+    EXPECT_EQ(r.session, "t:" + security::HashSecret(token_).substr(0, 16));
+    EXPECT_EQ(r.remote_address, "127.0.0.1");
+    if (r.object_type == "conversation" || r.object_type == "patient" ||
+        r.object_type == "message") {
+      EXPECT_EQ(r.patient.value, patient) << r.action << " " << r.object_type;
+    }
+    for (const char* phi : {"3125550142", "Grace", "Hopper", "hopper", "1906", "rash", "photo"}) {
+      EXPECT_EQ((r.detail + r.action + r.object_type).find(phi), std::string::npos) << phi;
+    }
+  }
+  std::string ids = "patients=" + std::to_string(patient);
+  // Changes are chained as they commit, reads when their batch is written: by time, not order.
+  EXPECT_THAT(
+      seen, ::testing::UnorderedElementsAre(
+                "create message inbound sms", "read conversation ", "update conversation reply",
+                "read conversation_list " + ids, "read patient ", "update patient fields=language",
+                "read patient_list " + ids));
+  auto about = store::ReadValue<std::vector<store::AuditRecord>>(
+      *store_, tenant_,
+      [&](store::TenantTx& tx) { return tx.AuditTrail(PatientId{patient}, 0, 100); });
+  ASSERT_TRUE(about);
+  EXPECT_EQ(about->size(), 5u) << "the lists name the patient in their detail instead";
+  auto other = store::ReadValue<std::vector<store::AuditRecord>>(
+      *store_, other_tenant_,
+      [](store::TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 100); });
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
+  auto verified = store_->VerifyAudit();
+  ASSERT_TRUE(verified);
+  EXPECT_FALSE(verified->broken);
+  EXPECT_EQ(verified->records, 7);
+}
+
 TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {
   HttpResult r = Call("POST", "/api/v1/messages", std::string(2 << 20, 'x'));
   EXPECT_EQ(r.status, 413);

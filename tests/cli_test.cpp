@@ -175,6 +175,68 @@ TEST_F(CliTest, TenantUserAndTokenCreateGiveAWorkingTokenAlone) {
   EXPECT_EQ(server.Wait(), 0);
 }
 
+TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "aud", "--name", "Audit Clinic", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  Run({"user", "create", "--tenant", "aud", "--email", "bot@aud.example", "--role", "agent",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  ASSERT_EQ(status, 0);
+  std::string token = Run(
+      {"token", "create", "--tenant", "aud", "--user", "bot@aud.example", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  token.pop_back();
+  {
+    ChildProcess server;
+    ASSERT_TRUE(server.Start({kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"}));
+    std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
+    ASSERT_FALSE(line.empty());
+    auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+    testing::HttpCall post;
+    post.method = "POST";
+    post.target = "/api/v1/messages";
+    post.headers = {{"Authorization", "Bearer " + token}};
+    post.body = R"({"channel":"sms","from":"+13125550188","text":"refill please"})";
+    ASSERT_EQ(testing::Send(port, post).status, 201);
+    testing::HttpCall read;
+    read.target = "/api/v1/conversations/1";
+    read.headers = post.headers;
+    ASSERT_EQ(testing::Send(port, read).status, 200);
+    server.Kill(SIGTERM);  // a graceful stop writes the queued record of the read
+    ASSERT_EQ(server.Wait(), 0);
+  }
+  std::string verified = Run({"audit", "verify", "--data", data}, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(verified, "audit log intact: 2 records\n");
+  std::string exported = Run({"audit", "export", "--tenant", "aud", "--from", "2000-01-01", "--to",
+                              "2199-12-31", "--data", data},
+                             &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(exported.find(R"("action":"create","object_type":"message")"), std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find(R"("action":"read","object_type":"conversation")"), std::string::npos);
+  EXPECT_EQ(exported.find("3125550188"), std::string::npos) << "no PHI in the audit log";
+  EXPECT_EQ(Run({"audit", "export", "--tenant", "aud", "--from", "2000-01-01", "--to", "2000-01-02",
+                 "--data", data},
+                &status),
+            "");
+  Run({"audit", "export", "--tenant", "aud", "--from", "01/01/2000", "--to", "2000-01-02", "--data",
+       data},
+      &status);
+  EXPECT_EQ(status, 2);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "data" / "caredesk.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit_log SET actor_id = 99 WHERE id = 1", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Run({"audit", "verify", "--data", data}, &status), "");
+  EXPECT_EQ(status, 1) << "a changed record fails the check";
+}
+
 TEST_F(CliTest, ReadinessFailsWhenTheSchemaIsBehind) {
   int status = -1;
   std::string data = (dir_ / "data").string();

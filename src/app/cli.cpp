@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <iostream>
 #include <iterator>
@@ -110,6 +111,59 @@ Result<void> CreateToken(store::Store& st, const std::string& slug, const std::s
   return {};
 }
 
+// Exit 0 only when every tenant's chain is intact.
+int VerifyAudit(store::Store& st) {
+  auto verified = st.VerifyAudit();
+  if (!verified) return Fail(verified.error());
+  if (verified->broken) {
+    std::cerr << "caredesk: audit log broken: tenant " << verified->broken->tenant.value
+              << ", record " << verified->broken->record_id << ": " << verified->broken->reason
+              << "\n";
+    return 1;
+  }
+  std::cout << "audit log intact: " << verified->records << " records\n";
+  return 0;
+}
+
+// JSON lines, oldest first, of the records whose time falls on the UTC dates from..to.
+Result<void> ExportAudit(store::Store& st, const std::string& slug, const std::string& from,
+                         const std::string& to) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  auto day = [](const std::string& text, const char* field) -> Result<Timestamp> {
+    auto t = ParseRfc3339(text + "T00:00:00Z");
+    if (!t || text.size() != 10) return Invalid("dates are written YYYY-MM-DD", field);
+    return *t;
+  };
+  CD_TRY_ASSIGN(Timestamp begin, day(from, "from"));
+  CD_TRY_ASSIGN(Timestamp end, day(to, "to"));
+  end += std::chrono::hours(24);
+  std::int64_t after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto page, store::ReadValue<std::vector<store::AuditRecord>>(
+                                 st, tenant, [&](store::TenantTx& tx) {
+                                   return tx.AuditTrail(std::nullopt, after, 1000);
+                                 }));
+    if (page.empty()) return {};
+    for (const store::AuditRecord& r : page) {
+      after = r.id;
+      if (r.at < begin || r.at >= end) continue;
+      boost::json::object line{{"id", r.id},
+                               {"at", FormatRfc3339(r.at)},
+                               {"actor_id", r.actor.value},
+                               {"session", r.session},
+                               {"remote_address", r.remote_address},
+                               {"action", r.action},
+                               {"object_type", r.object_type},
+                               {"object_id", r.object_id},
+                               {"patient_id", r.patient.value},
+                               {"detail", r.detail},
+                               {"prev_hash", r.prev_hash},
+                               {"hash", r.hash}};
+      std::cout << boost::json::serialize(line) << "\n";
+    }
+  }
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -161,6 +215,19 @@ int RunCli(int argc, char** argv) {
   token_create->add_option("--expires-days", expires_days, "0 (default) never expires");
   AddStorageFlags(token_create, o);
 
+  auto* audit = cli.add_subcommand("audit", "the tamper-evident audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify =
+      audit->add_subcommand("verify", "recompute every hash chain; exit 0 only when intact");
+  AddStorageFlags(audit_verify, o);
+  auto* audit_export =
+      audit->add_subcommand("export", "a tenant's records as JSON lines, for compliance review");
+  std::string from, to;
+  audit_export->add_option("--tenant", slug, "tenant slug")->required();
+  audit_export->add_option("--from", from, "first UTC date, YYYY-MM-DD")->required();
+  audit_export->add_option("--to", to, "last UTC date, YYYY-MM-DD")->required();
+  AddStorageFlags(audit_export, o);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -189,8 +256,11 @@ int RunCli(int argc, char** argv) {
     PrintSignIn(*credentials, *config);
     return Serve(*config, std::move(*store));
   }
+  if (*audit_verify) return VerifyAudit(**store);
   if (*tenant_create)
     done = CreateTenant(**store, slug, name, tz, hours);
+  else if (*audit_export)
+    done = ExportAudit(**store, slug, from, to);
   else if (*user_create)
     done = CreateUser(**store, slug, email, role, display_name);
   else if (*token_create)

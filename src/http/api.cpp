@@ -177,7 +177,8 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       clock_(clock),
       options_(options),
       token_cache_(std::make_unique<TokenCache>()),
-      inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)) {
+      inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
+      audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, &Healthz, /*never_blocks=*/true},
       {Method::kGet, "GET", "/readyz", false, &Readyz},
@@ -211,6 +212,23 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
 }
 
 Api::~Api() = default;
+
+void Api::FlushAudit() { audit_->Flush(); }
+
+store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
+                           std::int64_t object_id, PatientId patient, std::string detail) {
+  store::AuditRecord r;
+  r.at = ctx.now;
+  r.actor = ctx.who.user;
+  r.session = ctx.who.credential_ref;
+  r.remote_address = ctx.request.remote_address;
+  r.action = std::move(action);
+  r.object_type = std::move(object_type);
+  r.object_id = object_id;
+  r.patient = patient;
+  r.detail = std::move(detail);
+  return r;
+}
 
 std::vector<std::pair<std::string, std::string>> Api::Routes() const {
   std::vector<std::pair<std::string, std::string>> out;
@@ -255,12 +273,13 @@ std::optional<Response> Api::HandleInline(Request& request) const {
     Timestamp now = clock_.Now();
     std::optional<store::Principal> who = KeptBearer(request, now);
     if (!who) return std::nullopt;
-    Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_};
+    Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_, *audit_};
     return route->kept(ctx);
   }
   // These routes read neither the caller nor the store; Context needs a principal and a time.
   store::Principal nobody;
-  Context ctx{store_, options_, nobody, request, std::move(ids), Timestamp{}, *inbox_pages_};
+  Context ctx{store_,         options_,    nobody,        request,
+              std::move(ids), Timestamp{}, *inbox_pages_, *audit_};
   Result<Response> result = route->fn(ctx);
   if (!result) return ErrorResponse(result.error());
   return std::move(*result);
@@ -333,7 +352,7 @@ Response Api::Handle(Request& request) {
     }
   }
 
-  Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_};
+  Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_};
   Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {

@@ -27,10 +27,13 @@ struct ApiOptions {
   // Rendered inbox pages kept while the tenant's data is unchanged (SQLite only; see
   // Store::WriteGeneration); 0 renders every read afresh.
   std::size_t inbox_cache_bytes = std::size_t{16} << 20;
+  // Reads are written to the audit log in batches at most this late (see AuditTrail).
+  Millis audit_flush_every = std::chrono::milliseconds(100);
 };
 
 struct TokenCache;
 class PageCache;
+class AuditTrail;
 
 struct Route;
 
@@ -49,6 +52,8 @@ class Api {
 
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
   std::vector<std::pair<std::string, std::string>> Routes() const;
+  // Writes the queued records of reads to the audit log now (tests).
+  void FlushAudit();
 
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
@@ -62,6 +67,7 @@ class Api {
   std::vector<Route> routes_;
   std::unique_ptr<TokenCache> token_cache_;
   std::unique_ptr<PageCache> inbox_pages_;
+  std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 
 // The OpenAPI 3 document served at /api/openapi.json.

@@ -174,6 +174,8 @@ class TenantTx {
   // record ("" for the first) and hash = SHA-256 over prev_hash and every field. Changing,
   // removing or reordering a stored record breaks the chain at that point (Store::VerifyAudit).
   virtual Result<void> AppendAudit(AuditRecord record) = 0;
+  // The same for several records, in order, with one look-up of the chain's end.
+  virtual Result<void> AppendAudits(std::vector<AuditRecord>& records) = 0;
   // This tenant's records, oldest first, after `after_id`; only those about `patient` if set.
   virtual Result<std::vector<AuditRecord>> AuditTrail(std::optional<PatientId> patient,
                                                       std::int64_t after_id, int limit) = 0;

@@ -13,6 +13,7 @@
 #include "base/time.hpp"
 #include "http/api.hpp"
 #include "http/message.hpp"
+#include "http/audit_trail.hpp"
 #include "http/page_cache.hpp"
 #include "store/store.hpp"
 
@@ -26,7 +27,12 @@ struct Context {
   std::vector<std::int64_t> ids;  // numeric path parameters, in order
   Timestamp now;
   PageCache& inbox_pages;  // rendered inbox pages (see ListConversations)
+  AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
 };
+
+// An audit record of this request's caller, session, address and time.
+store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
+                           std::int64_t object_id, PatientId patient, std::string detail = {});
 
 using HandlerFn = Result<Response> (*)(Context&);
 // Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.

@@ -88,8 +88,9 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
 
 // Loads the conversation, runs `decide`, stores the new state and its events; answers with
 // the updated conversation. `make_message` optionally creates a message in the same commit.
+// `what` names the command in the audit log.
 template <class Decide>
-Result<Response> Command(Context& ctx, int status, Decide decide,
+Result<Response> Command(Context& ctx, int status, std::string_view what, Decide decide,
                          std::optional<core::Message> message = std::nullopt) {
   ConversationId id{ctx.ids.at(0)};
   json::object out;
@@ -115,6 +116,8 @@ Result<Response> Command(Context& ctx, int status, Decide decide,
       }
     }
     CD_TRY(tx.AppendEvents(d.events));
+    CD_TRY(tx.AppendAudit(
+        AuditOf(ctx, "update", "conversation", id.value, c.patient_id, std::string(what))));
     core::SlaView v = core::ViewSla(d.conversation, ctx.now, cal);
     out["conversation"] = ConversationView(d.conversation, v.state, v.due_at, ctx.now);
     return {};
@@ -216,6 +219,15 @@ Result<Response> ListConversations(Context& ctx) {
     body += "null";
   }
   body.push_back('}');
+  // What this user was shown, once per rendering: a page served again from memory to the same
+  // user showed nothing new.
+  std::string shown = "patients=";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i) shown.push_back(',');
+    shown += std::to_string(page.items[i].conversation.patient_id.value);
+  }
+  ctx.audit.Record(ctx.who.tenant,
+                   AuditOf(ctx, "read", "conversation_list", 0, PatientId{}, std::move(shown)));
   Response r = PageResponse(*rendered, ctx.now);
   if (kept.generation) {
     ctx.inbox_pages.Put(std::move(kept.key), *kept.generation, std::move(rendered));
@@ -248,6 +260,7 @@ Result<Response> GetConversation(Context& ctx) {
     for (const auto& e : events) es.emplace_back(EventView(e));
     out["messages"] = std::move(ms);
     out["events"] = std::move(es);
+    ctx.audit.Record(ctx.who.tenant, AuditOf(ctx, "read", "conversation", id.value, p.id));
     return {};
   }));
   return JsonResponse(200, out);
@@ -266,7 +279,7 @@ Result<Response> PostReply(Context& ctx) {
     }
   }
   return Command(
-      ctx, 201,
+      ctx, 201, "reply",
       [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
         return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
       },
@@ -278,7 +291,7 @@ Result<Response> PostNote(Context& ctx) {
   CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
   CD_TRY(core::ValidateMessageText(text));
   return Command(
-      ctx, 201,
+      ctx, 201, "note",
       [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar&) {
         return core::AddNote(c, ctx.who.user, ctx.now);
       },
@@ -317,7 +330,7 @@ Result<Response> PostAssign(Context& ctx) {
   if (!routing.assignee && !routing.queue && !routing.priority && !routing.category) {
     return Invalid("give at least one of assignee_id, queue, priority, category");
   }
-  return Command(ctx, 200,
+  return Command(ctx, 200, "assign",
                  [&](store::TenantTx& tx, const core::Conversation& c,
                      const core::BusinessCalendar& cal) -> Result<core::Decision> {
                    if (routing.assignee && *routing.assignee) {
@@ -338,7 +351,7 @@ Result<Response> PostStatus(Context& ctx) {
   auto status = core::ParseStatus(text);
   if (!status) return Invalid("status must be open, pending, resolved or closed", "status");
   return Command(
-      ctx, 200,
+      ctx, 200, "status",
       [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
         return core::ChangeStatus(c, *status, ctx.who.user, ctx.now, cal);
       });
@@ -348,7 +361,7 @@ Result<Response> PostTags(Context& ctx) {
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tags"}));
   CD_TRY_ASSIGN(auto tags, OptionalStringArray(body, "tags"));
   if (!tags) return Invalid("field is required", "tags");
-  return Command(ctx, 200,
+  return Command(ctx, 200, "tags",
                  [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar&) {
                    return core::SetTags(c, *tags, ctx.who.user, ctx.now);
                  });

@@ -138,6 +138,8 @@ Result<Response> PostMessage(Context& ctx) {
         e.data.emplace_back("message_id", std::to_string(m.id.value));
     }
     CD_TRY(tx.AppendEvents(events));
+    CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "message", m.id.value, patient.id,
+                                  "inbound " + std::string(core::Name(in.channel)))));
     body = json::serialize(json::object{{"message_id", m.id.value},
                                         {"conversation_id", conversation.id.value},
                                         {"patient_id", patient.id.value},

@@ -108,9 +108,14 @@ Result<Response> ListPatients(Context& ctx) {
                                      return tx.SearchPatients(name, phone, email, after, limit + 1);
                                    }));
   json::array items;
+  std::string shown = "patients=";
   for (std::size_t i = 0; i < patients.size() && i < static_cast<std::size_t>(limit); ++i) {
     items.emplace_back(PatientView(patients[i]));
+    if (i) shown.push_back(',');
+    shown += std::to_string(patients[i].id.value);
   }
+  ctx.audit.Record(ctx.who.tenant,
+                   AuditOf(ctx, "read", "patient_list", 0, PatientId{}, std::move(shown)));
   json::value next = nullptr;
   if (patients.size() > static_cast<std::size_t>(limit)) {
     next = json::string(std::to_string(patients[limit - 1].id.value));
@@ -124,18 +129,20 @@ Result<Response> CreatePatient(Context& ctx) {
   CD_TRY(ApplyPatientFields(body, p, /*partial=*/false));
   CD_TRY(core::ValidatePatient(p, ctx.now));
   p.created_at = p.updated_at = ctx.now;
-  CD_TRY_ASSIGN(core::Patient created,
-                store::WriteValue<core::Patient>(
-                    ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) -> Result<core::Patient> {
-                      CD_TRY_ASSIGN(core::Patient out, tx.InsertPatient(p));
-                      std::vector<core::Event> events(1);
-                      events[0].type = "patient_created";
-                      events[0].at = ctx.now;
-                      events[0].patient_id = out.id;
-                      events[0].actor = ctx.who.user;
-                      CD_TRY(tx.AppendEvents(events));
-                      return out;
-                    }));
+  CD_TRY_ASSIGN(
+      core::Patient created,
+      store::WriteValue<core::Patient>(
+          ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) -> Result<core::Patient> {
+            CD_TRY_ASSIGN(core::Patient out, tx.InsertPatient(p));
+            std::vector<core::Event> events(1);
+            events[0].type = "patient_created";
+            events[0].at = ctx.now;
+            events[0].patient_id = out.id;
+            events[0].actor = ctx.who.user;
+            CD_TRY(tx.AppendEvents(events));
+            CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "patient", out.id.value, out.id)));
+            return out;
+          }));
   return JsonResponse(201, PatientView(created));
 }
 
@@ -144,6 +151,7 @@ Result<Response> GetPatient(Context& ctx) {
   CD_TRY_ASSIGN(core::Patient p, store::ReadValue<core::Patient>(
                                      ctx.store, ctx.who.tenant,
                                      [&](store::TenantTx& tx) { return tx.GetPatient(id); }));
+  ctx.audit.Record(ctx.who.tenant, AuditOf(ctx, "read", "patient", id.value, id));
   return JsonResponse(200, PatientView(p));
 }
 
@@ -168,6 +176,8 @@ Result<Response> PatchPatient(Context& ctx) {
                       events[0].actor = ctx.who.user;
                       events[0].data = {{"fields", fields}};
                       CD_TRY(tx.AppendEvents(events));
+                      CD_TRY(tx.AppendAudit(
+                          AuditOf(ctx, "update", "patient", id.value, id, "fields=" + fields)));
                       return p;
                     }));
   return JsonResponse(200, PatientView(updated));

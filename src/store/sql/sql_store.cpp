@@ -141,6 +141,7 @@ class SqlStore final : public Store {
     p.user = UserId{rows[0].Int(1)};
     p.role = core::ParseRole(rows[0].Text(2)).value_or(core::Role::kAgent);
     if (!rows[0].IsNull(3)) p.token_expires_at = FromEpochMillis(rows[0].Int(3));
+    p.credential_ref = "t:" + std::string(token_hash.substr(0, 16));
     return std::optional<Principal>{std::move(p)};
   }
 
@@ -162,6 +163,7 @@ class SqlStore final : public Store {
     p.session_id_hash = std::string(session_hash);
     p.csrf_token = rows[0].Text(3);
     p.session_last_seen = FromEpochMillis(rows[0].Int(4));
+    p.credential_ref = "s:" + std::string(session_hash.substr(0, 16));
     return std::optional<Principal>{std::move(p)};
   }
 

@@ -159,18 +159,29 @@ class SqlTenantTx final : public TenantTx {
   TenantId tenant() const override { return tenant_; }
 
   Result<void> AppendAudit(AuditRecord r) override {
+    std::vector<AuditRecord> one{std::move(r)};
+    return AppendAudits(one);
+  }
+
+  Result<void> AppendAudits(std::vector<AuditRecord>& records) override {
+    if (records.empty()) return {};
     CD_TRY(LockKey("audit"));  // one chain per tenant, even with several nodes writing
     CD_TRY_ASSIGN(auto last, db_.Query("SELECT hash FROM audit_log WHERE tenant_id = ? "
                                        "ORDER BY id DESC LIMIT 1",
                                        {T()}));
-    r.prev_hash = last.empty() ? std::string() : last[0].Text(0);
-    r.hash = AuditHash(tenant_, r);
-    return db_.Execute(
-        "INSERT INTO audit_log (tenant_id, at, actor_id, session_ref, remote_address, action, "
-        "object_type, object_id, patient_id, detail, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {T(), ToEpochMillis(r.at), r.actor.value, r.session, r.remote_address, r.action,
-         r.object_type, r.object_id, r.patient.value, r.detail, r.prev_hash, r.hash});
+    std::string prev = last.empty() ? std::string() : last[0].Text(0);
+    for (AuditRecord& r : records) {
+      r.prev_hash = std::move(prev);
+      r.hash = AuditHash(tenant_, r);
+      CD_TRY(db_.Execute(
+          "INSERT INTO audit_log (tenant_id, at, actor_id, session_ref, remote_address, action, "
+          "object_type, object_id, patient_id, detail, prev_hash, hash) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {T(), ToEpochMillis(r.at), r.actor.value, r.session, r.remote_address, r.action,
+           r.object_type, r.object_id, r.patient.value, r.detail, r.prev_hash, r.hash}));
+      prev = r.hash;
+    }
+    return {};
   }
 
   Result<std::vector<AuditRecord>> AuditTrail(std::optional<PatientId> patient,
