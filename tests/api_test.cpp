@@ -742,6 +742,34 @@ TEST_F(ApiTest, EveryReadAndChangeOfPatientInformationIsAudited) {
   ASSERT_TRUE(verified);
   EXPECT_FALSE(verified->broken);
   EXPECT_EQ(verified->records, 7);
+
+  // The privacy officer's report: who saw or changed this patient, newest first.
+  std::string report = p + "/access-log";
+  EXPECT_EQ(Call("GET", report).status, 403) << "agents may not read who looked";
+  std::string admin = MakeUser(tenant_, "privacy@clinic.example", core::Role::kAdmin);
+  std::string other_admin = MakeUser(other_tenant_, "privacy@other.example", core::Role::kAdmin);
+  EXPECT_EQ(Call("GET", report, {}, &other_admin).status, 404);
+  HttpResult page = Call("GET", report + "?limit=5", {}, &admin);
+  ASSERT_EQ(page.status, 200) << page.body;
+  json::array items = Json(page).at("items").as_array();
+  ASSERT_EQ(items.size(), 5u);
+  EXPECT_EQ(items[0].at("actor_id").as_int64(), user_.value);
+  EXPECT_EQ(items[0].at("remote_address").as_string(), "127.0.0.1");
+  std::int64_t previous = INT64_MAX;
+  for (const auto& item : items) {
+    EXPECT_LT(item.at("id").as_int64(), previous) << "newest first";
+    previous = item.at("id").as_int64();
+  }
+  std::string cursor(Json(page).at("next_cursor").as_string());
+  HttpResult rest = Call("GET", report + "?cursor=" + cursor, {}, &admin);
+  ASSERT_EQ(rest.status, 200);
+  EXPECT_EQ(Json(rest).at("items").as_array().size(), 2u) << "all 7 touched this patient";
+  EXPECT_TRUE(Json(rest).at("next_cursor").is_null());
+  EXPECT_EQ(Call("GET", report + "?limit=0", {}, &admin).status, 400);
+  api_->FlushAudit();
+  HttpResult again = Call("GET", report + "?limit=1", {}, &admin);
+  EXPECT_EQ(Json(again).at("items").at(0).at("object_type").as_string(), "patient_access_log")
+      << "looking is recorded too";
 }
 
 TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <unordered_map>
@@ -199,6 +200,7 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       {Method::kPost, "POST", "/api/v1/patients", true, &CreatePatient},
       {Method::kGet, "GET", "/api/v1/patients/{id}", true, &GetPatient},
       {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, &PatchPatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, &GetPatientAccessLog},
       {Method::kGet, "GET", "/api/v1/settings", true, &GetSettings},
       {Method::kPatch, "PATCH", "/api/v1/settings", true, &PatchSettings},
       {Method::kGet, "GET", "/api/v1/locations", true, &ListLocations},
@@ -214,6 +216,11 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
 Api::~Api() = default;
 
 void Api::FlushAudit() { audit_->Flush(); }
+
+Result<void> RequireRole(const Context& ctx, std::initializer_list<core::Role> roles) {
+  if (std::find(roles.begin(), roles.end(), ctx.who.role) != roles.end()) return {};
+  return MakeError(ErrorKind::kForbidden, "your role does not allow this");
+}
 
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
                            std::int64_t object_id, PatientId patient, std::string detail) {

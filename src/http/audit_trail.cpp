@@ -44,7 +44,9 @@ void AuditTrail::Flush() {
   if (taken.empty()) return;
   std::map<std::int64_t, std::vector<store::AuditRecord>> by_tenant;  // keeps queue order
   for (auto& [tenant, record] : taken) by_tenant[tenant.value].push_back(std::move(record));
-  for (auto& [tenant, records] : by_tenant) {
+  for (auto& entry : by_tenant) {
+    const std::int64_t tenant = entry.first;
+    std::vector<store::AuditRecord>& records = entry.second;
     auto written = store_.Write(TenantId{tenant}, [&](store::TenantTx& tx) -> Result<void> {
       std::vector<store::AuditRecord> batch = records;  // a unit may run twice
       return tx.AppendAudits(batch);

@@ -240,6 +240,16 @@ const std::string& OpenApiDocument() {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PatientInput"}}}},
         "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
     },
+    "/api/v1/patients/{id}/access-log": {
+      "get": {"summary": "Who saw or changed this patient's information, newest first (admins)", "description": "The records about the patient and the inbox pages and searches that showed them. Looking is itself recorded.",
+        "parameters": [{"$ref": "#/components/parameters/id"}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}, {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "a page", "content": {"application/json": {"schema": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+          "items": {"type": "array", "items": {"type": "object", "required": ["id", "at", "actor_id", "session", "remote_address", "action", "object_type", "object_id"], "properties": {
+            "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor_id": {"type": "integer", "nullable": true}, "session": {"type": "string"}, "remote_address": {"type": "string"},
+            "action": {"type": "string"}, "object_type": {"type": "string"}, "object_id": {"type": "integer", "nullable": true}}}},
+          "next_cursor": {"type": "string", "nullable": true}}}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
     "/api/v1/settings": {
       "get": {"summary": "The practice's name, time zone, business hours and holidays", "responses": {"200": {"description": "settings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Settings"}}}}}},
       "patch": {"summary": "Change settings (admin). A new time zone, hours or holidays reschedules every running SLA deadline in the same commit.",

@@ -179,6 +179,10 @@ class TenantTx {
   // This tenant's records, oldest first, after `after_id`; only those about `patient` if set.
   virtual Result<std::vector<AuditRecord>> AuditTrail(std::optional<PatientId> patient,
                                                       std::int64_t after_id, int limit) = 0;
+  // Who saw or changed `patient`'s information, newest first, before `before_id` (0: from the
+  // newest): the records about the patient and the lists that showed them.
+  virtual Result<std::vector<AuditRecord>> PatientAccessLog(PatientId patient,
+                                                            std::int64_t before_id, int limit) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

@@ -183,4 +183,53 @@ Result<Response> PatchPatient(Context& ctx) {
   return JsonResponse(200, PatientView(updated));
 }
 
+// Who saw or changed this patient's information: the privacy officer's report. Admins only
+// until the auditor role arrives. Looking is itself recorded.
+Result<Response> GetPatientAccessLog(Context& ctx) {
+  CD_TRY(RequireRole(ctx, {core::Role::kAdmin}));
+  PatientId id{ctx.ids.at(0)};
+  std::int64_t before = 0;
+  int limit = 100;
+  for (const auto& [key, value] : ctx.request.query) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    bool number = ec == std::errc{} && end == value.data() + value.size() && v > 0;
+    if (key == "cursor") {
+      if (!number) return Invalid("cursor is not one this server issued", "cursor");
+      before = v;
+    } else if (key == "limit") {
+      if (!number || v > 500) return Invalid("limit must be between 1 and 500", "limit");
+      limit = static_cast<int>(v);
+    } else {
+      return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
+    }
+  }
+  CD_TRY_ASSIGN(auto records,
+                store::ReadValue<std::vector<store::AuditRecord>>(
+                    ctx.store, ctx.who.tenant,
+                    [&](store::TenantTx& tx) -> Result<std::vector<store::AuditRecord>> {
+                      CD_TRY(tx.GetPatient(id));  // 404 for another tenant's id
+                      return tx.PatientAccessLog(id, before, limit + 1);
+                    }));
+  json::array items;
+  for (std::size_t i = 0; i < records.size() && i < static_cast<std::size_t>(limit); ++i) {
+    const store::AuditRecord& r = records[i];
+    items.emplace_back(
+        json::object{{"id", r.id},
+                     {"at", FormatRfc3339(r.at)},
+                     {"actor_id", r.actor ? json::value(r.actor.value) : json::value(nullptr)},
+                     {"session", r.session},
+                     {"remote_address", r.remote_address},
+                     {"action", r.action},
+                     {"object_type", r.object_type},
+                     {"object_id", r.object_id ? json::value(r.object_id) : json::value(nullptr)}});
+  }
+  json::value next = nullptr;
+  if (records.size() > static_cast<std::size_t>(limit)) {
+    next = json::string(std::to_string(records[limit - 1].id));
+  }
+  ctx.audit.Record(ctx.who.tenant, AuditOf(ctx, "read", "patient_access_log", id.value, id));
+  return JsonResponse(200, json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
+
 }  // namespace caredesk::http

@@ -22,11 +22,6 @@ namespace {
 
 using std::chrono::minutes;
 
-Result<void> RequireRole(const Context& ctx, std::initializer_list<core::Role> roles) {
-  if (std::find(roles.begin(), roles.end(), ctx.who.role) != roles.end()) return {};
-  return MakeError(ErrorKind::kForbidden, "your role may not change this setting");
-}
-
 json::array Strings(const std::vector<std::string>& items) {
   json::array out;
   for (const std::string& s : items) out.emplace_back(s);

@@ -614,6 +614,40 @@ TEST_P(ConformanceTest, TheAuditChainShowsAChangedOrRemovedRecord) {
   EXPECT_THAT(removed->broken->reason, ::testing::HasSubstr("removed"));
 }
 
+TEST_P(ConformanceTest, APatientsAccessLogFindsTheListsThatShowedThem) {
+  std::vector<AuditRecord> records(5);
+  const char* types[] = {"patient", "conversation_list", "patient_list", "conversation_list",
+                         "conversation"};
+  const char* details[] = {"", "patients=15,5,25", "patients=55", "patients=5", ""};
+  const std::int64_t patients[] = {5, 0, 0, 0, 6};
+  for (int i = 0; i < 5; ++i) {
+    records[i].at = T0();
+    records[i].action = "read";
+    records[i].object_type = types[i];
+    records[i].patient = PatientId{patients[i]};
+    records[i].detail = details[i];
+  }
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.AppendAudits(records); }));
+  auto log = ReadValue<std::vector<AuditRecord>>(
+      *store_, a_, [](TenantTx& tx) { return tx.PatientAccessLog(PatientId{5}, 0, 10); });
+  ASSERT_TRUE(log) << log.error().message;
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ(log->at(0).detail, "patients=5");
+  EXPECT_EQ(log->at(1).detail, "patients=15,5,25");
+  EXPECT_EQ(log->at(2).object_type, "patient");
+  auto older = ReadValue<std::vector<AuditRecord>>(*store_, a_, [&](TenantTx& tx) {
+    return tx.PatientAccessLog(PatientId{5}, log->at(0).id, 1);
+  });
+  ASSERT_TRUE(older);
+  ASSERT_EQ(older->size(), 1u);
+  EXPECT_EQ(older->at(0).id, log->at(1).id);
+  auto foreign = ReadValue<std::vector<AuditRecord>>(
+      *store_, b_, [](TenantTx& tx) { return tx.PatientAccessLog(PatientId{5}, 0, 10); });
+  ASSERT_TRUE(foreign);
+  EXPECT_TRUE(foreign->empty());
+  EXPECT_FALSE(store_->VerifyAudit()->broken);
+}
+
 TEST_P(ConformanceTest, ReadTransactionsCannotWrite) {
   auto r = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
     core::SlaPolicy p;

@@ -202,6 +202,27 @@ class SqlTenantTx final : public TenantTx {
     return out;
   }
 
+  Result<std::vector<AuditRecord>> PatientAccessLog(PatientId patient, std::int64_t before_id,
+                                                    int limit) override {
+    // A list's detail is "patients=1,2,3"; the patient is found in it as ",<id>,".
+    std::string sql = "SELECT " + std::string(kAuditColumns) +
+                      " FROM audit_log WHERE tenant_id = ? AND (patient_id = ? OR"
+                      " (object_type IN ('conversation_list', 'patient_list') AND"
+                      " ',' || substr(detail, 10) || ',' LIKE ?))";
+    SqlParams params{T(), patient.value, "%," + std::to_string(patient.value) + ",%"};
+    if (before_id > 0) {
+      sql += " AND id < ?";
+      params.emplace_back(before_id);
+    }
+    sql += " ORDER BY id DESC LIMIT ?";
+    params.emplace_back(std::int64_t{limit});
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    std::vector<AuditRecord> out;
+    out.reserve(rows.size());
+    for (const SqlRow& row : rows) out.push_back(ReadAuditRecord(row));
+    return out;
+  }
+
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
     // FNV-1a over the tenant and the key: a collision only makes two writes take turns.
