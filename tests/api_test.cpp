@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -237,6 +238,135 @@ TEST_F(ApiTest, ResponsesThatDriftFromTheDocumentAreCaught) {
   EXPECT_EQ(openapi_.TemplateOf("/api/v1/conversations/12/replies"),
             "/api/v1/conversations/{id}/replies");
   EXPECT_EQ(openapi_.TemplateOf("/api/v1/conversations/x"), "");
+}
+
+// Authorization, route by route: every operation in the OpenAPI document is tried with no
+// credentials, with every role, and with another practice's ids. A route added without an
+// entry here fails the test.
+TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
+  using core::Role;
+  const std::vector<Role> roles = {Role::kAgent, Role::kSupervisor, Role::kCounselor, Role::kAdmin,
+                                   Role::kAuditor};
+  std::map<Role, std::string> tokens;
+  for (Role r : roles) {
+    tokens[r] = MakeUser(tenant_, "role-" + std::string(core::Name(r)) + "@clinic.example", r);
+  }
+  std::string other_admin = MakeUser(other_tenant_, "boss@other.example", Role::kAdmin);
+  // One of each object in both practices.
+  auto objects = [&](const std::string& token, const std::string& phone) {
+    std::map<std::string, std::string> ids;
+    HttpResult in = Call("POST", "/api/v1/messages",
+                         R"({"channel":"sms","from":")" + phone + R"(","text":"hello"})", &token);
+    EXPECT_EQ(in.status, 201) << in.body;
+    ids["conversations"] = std::to_string(Json(in).at("conversation_id").as_int64());
+    ids["patients"] = std::to_string(Json(in).at("patient_id").as_int64());
+    HttpResult loc = Call("POST", "/api/v1/locations", R"({"name":"Main"})", &token);
+    EXPECT_EQ(loc.status, 201) << loc.body;
+    ids["locations"] = std::to_string(Json(loc).at("id").as_int64());
+    HttpResult pol = Call("POST", "/api/v1/sla-policies", R"({"name":"p"})", &token);
+    EXPECT_EQ(pol.status, 201) << pol.body;
+    ids["sla-policies"] = std::to_string(Json(pol).at("id").as_int64());
+    return ids;
+  };
+  auto mine = objects(tokens[Role::kAdmin], "+13125550161");
+  auto theirs = objects(other_admin, "+13125550162");
+
+  const std::set<Role> everyone(roles.begin(), roles.end());
+  const std::set<Role> staff = {Role::kAgent, Role::kSupervisor, Role::kCounselor, Role::kAdmin};
+  const std::set<Role> leads = {Role::kSupervisor, Role::kAdmin};
+  const std::set<Role> admins = {Role::kAdmin};
+  const std::set<Role> oversight = {Role::kAdmin, Role::kAuditor};
+  struct Policy {
+    bool is_public = false;
+    std::set<Role> allowed;
+    std::string body;
+  };
+  const std::map<std::string, Policy> policy = {
+      {"GET /healthz", {true, {}, ""}},
+      {"GET /readyz", {true, {}, ""}},
+      {"GET /api/openapi.json", {true, {}, ""}},
+      {"POST /api/v1/session", {true, {}, "{}"}},
+      {"DELETE /api/v1/session", {false, everyone, ""}},
+      {"GET /api/v1/me", {false, everyone, ""}},
+      {"POST /api/v1/messages",
+       {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
+      {"GET /api/v1/conversations", {false, everyone, ""}},
+      {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
+      {"POST /api/v1/conversations/{id}/replies", {false, staff, R"({"text":"x"})"}},
+      {"POST /api/v1/conversations/{id}/notes", {false, staff, R"({"text":"x"})"}},
+      {"POST /api/v1/conversations/{id}/assign", {false, staff, R"({"queue":"billing"})"}},
+      {"POST /api/v1/conversations/{id}/status", {false, staff, R"({"status":"pending"})"}},
+      {"POST /api/v1/conversations/{id}/tags", {false, staff, R"({"tags":["x"]})"}},
+      {"GET /api/v1/patients", {false, everyone, ""}},
+      {"POST /api/v1/patients", {false, staff, R"({"name":"New Patient"})"}},
+      {"GET /api/v1/patients/{id}", {false, everyone, ""}},
+      {"PATCH /api/v1/patients/{id}", {false, staff, R"({"language":"es"})"}},
+      {"GET /api/v1/patients/{id}/access-log", {false, oversight, ""}},
+      {"GET /api/v1/settings", {false, everyone, ""}},
+      {"PATCH /api/v1/settings", {false, admins, R"({"name":"Clinic"})"}},
+      {"GET /api/v1/locations", {false, everyone, ""}},
+      {"POST /api/v1/locations", {false, admins, R"({"name":"Branch"})"}},
+      {"PATCH /api/v1/locations/{id}", {false, admins, R"({"address":"2 Lake St"})"}},
+      {"GET /api/v1/sla-policies", {false, everyone, ""}},
+      {"POST /api/v1/sla-policies", {false, leads, R"({"name":"q"})"}},
+      {"PATCH /api/v1/sla-policies/{id}", {false, leads, R"({"name":"r"})"}},
+      {"DELETE /api/v1/sla-policies/{id}", {false, leads, ""}},
+  };
+
+  auto with_ids = [](std::string pattern, const std::map<std::string, std::string>& ids) {
+    std::size_t at = pattern.find("{id}");
+    if (at == std::string::npos) return pattern;
+    std::string kind = pattern.substr(8, pattern.rfind('/', at - 2) - 8);  // "/api/v1/<kind>/"
+    kind = kind.substr(0, kind.find('/'));
+    return pattern.replace(at, 4, ids.at(kind));
+  };
+  json::object paths = json::parse(http::OpenApiDocument()).at("paths").as_object();
+  std::size_t checked = 0;
+  for (const auto& path : paths) {
+    for (const auto& op : path.value().as_object()) {
+      std::string method(op.key());
+      for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      std::string name = method + " " + std::string(path.key());
+      auto entry = policy.find(name);
+      if (entry == policy.end()) {
+        ADD_FAILURE() << name << " has no entry in this test's policy table";
+        continue;
+      }
+      ++checked;
+      const Policy& p = entry->second;
+      std::string target = with_ids(std::string(path.key()), mine);
+      if (p.is_public) {
+        HttpCall c;
+        c.method = method;
+        c.target = target;
+        c.body = p.body;
+        EXPECT_NE(Checked(c).status, 401) << name << " is public";
+        continue;
+      }
+      HttpCall anonymous;
+      anonymous.method = method;
+      anonymous.target = target;
+      anonymous.body = p.body;
+      EXPECT_EQ(Checked(anonymous).status, 401) << name << " without credentials";
+      for (Role r : roles) {
+        HttpResult res = Call(method, target, p.body, &tokens[r]);
+        if (p.allowed.count(r)) {
+          EXPECT_NE(res.status, 401) << name << " as " << core::Name(r) << ": " << res.body;
+          EXPECT_NE(res.status, 403) << name << " as " << core::Name(r) << ": " << res.body;
+          EXPECT_LT(res.status, 500) << name << " as " << core::Name(r) << ": " << res.body;
+        } else {
+          EXPECT_EQ(res.status, 403) << name << " as " << core::Name(r) << ": " << res.body;
+        }
+      }
+      if (path.key().find("{id}") != std::string::npos) {
+        Role someone = *p.allowed.begin();
+        HttpResult foreign =
+            Call(method, with_ids(std::string(path.key()), theirs), p.body, &tokens[someone]);
+        EXPECT_EQ(foreign.status, 404) << name << " with another practice's id: " << foreign.body;
+      }
+    }
+  }
+  EXPECT_EQ(checked, policy.size()) << "an entry in the table names a route that is gone";
 }
 
 TEST_F(ApiTest, RequestsWithoutValidCredentialsAre401) {

@@ -74,7 +74,7 @@ Result<void> CreateUser(store::Store& st, const std::string& slug, const std::st
   CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
   CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in));
   auto role = core::ParseRole(role_name);
-  if (!role) return Invalid("role must be agent, supervisor, counselor or admin", "role");
+  if (!role) return Invalid("role must be agent, supervisor, counselor, admin or auditor", "role");
   std::string password((std::istreambuf_iterator<char>(std::cin)),
                        std::istreambuf_iterator<char>());
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
@@ -199,7 +199,7 @@ int RunCli(int argc, char** argv) {
   std::string email, role, display_name;
   user_create->add_option("--tenant", slug, "tenant slug")->required();
   user_create->add_option("--email", email, "sign-in email")->required();
-  user_create->add_option("--role", role, "agent | supervisor | counselor | admin")->required();
+  user_create->add_option("--role", role, "agent | supervisor | counselor | admin | auditor")->required();
   user_create->add_option("--name", display_name, "display name");
   AddStorageFlags(user_create, o);
 

@@ -21,11 +21,24 @@ namespace json = boost::json;
 
 constexpr std::string_view kSessionCookie = "caredesk_session";
 
+// Who may call a route, as bits of core::Role: the one place authorization is decided, checked
+// before any handler runs.
+using RoleSet = unsigned;
+constexpr RoleSet Allow(core::Role r) { return 1u << static_cast<unsigned>(r); }
+constexpr RoleSet kNobody = 0;  // public routes: no caller
+constexpr RoleSet kAdmins = Allow(core::Role::kAdmin);
+constexpr RoleSet kLeads = kAdmins | Allow(core::Role::kSupervisor);
+// Everyone who works with patients; the auditor is not among them: it changes nothing.
+constexpr RoleSet kStaff = kLeads | Allow(core::Role::kAgent) | Allow(core::Role::kCounselor);
+constexpr RoleSet kEveryone = kStaff | Allow(core::Role::kAuditor);
+constexpr RoleSet kOversight = kAdmins | Allow(core::Role::kAuditor);
+
 struct Route {
   Method method;
   std::string_view method_name;
   std::string_view pattern;
   bool authenticated;
+  RoleSet roles;
   HandlerFn fn;
   bool never_blocks = false;  // answered on the I/O thread by HandleInline
   KeptFn kept = nullptr;      // tried on the I/O thread when the caller's token is kept
@@ -181,35 +194,35 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
-      {Method::kGet, "GET", "/healthz", false, &Healthz, /*never_blocks=*/true},
-      {Method::kGet, "GET", "/readyz", false, &Readyz},
-      {Method::kGet, "GET", "/api/openapi.json", false, &OpenApi, /*never_blocks=*/true},
-      {Method::kPost, "POST", "/api/v1/session", false, nullptr},  // Login, special-cased
-      {Method::kDelete, "DELETE", "/api/v1/session", true, &DeleteSession},
-      {Method::kGet, "GET", "/api/v1/me", true, &GetMe},
-      {Method::kPost, "POST", "/api/v1/messages", true, &PostMessage},
-      {Method::kGet, "GET", "/api/v1/conversations", true, &ListConversations,
+      {Method::kGet, "GET", "/healthz", false, kNobody, &Healthz, /*never_blocks=*/true},
+      {Method::kGet, "GET", "/readyz", false, kNobody, &Readyz},
+      {Method::kGet, "GET", "/api/openapi.json", false, kNobody, &OpenApi, /*never_blocks=*/true},
+      {Method::kPost, "POST", "/api/v1/session", false, kNobody, nullptr},  // Login, special-cased
+      {Method::kDelete, "DELETE", "/api/v1/session", true, kEveryone, &DeleteSession},
+      {Method::kGet, "GET", "/api/v1/me", true, kEveryone, &GetMe},
+      {Method::kPost, "POST", "/api/v1/messages", true, kStaff, &PostMessage},
+      {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, &ListConversations,
        /*never_blocks=*/false, &ListConversationsKept},
-      {Method::kGet, "GET", "/api/v1/conversations/{id}", true, &GetConversation},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, &PostReply},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, &PostNote},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/assign", true, &PostAssign},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/status", true, &PostStatus},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/tags", true, &PostTags},
-      {Method::kGet, "GET", "/api/v1/patients", true, &ListPatients},
-      {Method::kPost, "POST", "/api/v1/patients", true, &CreatePatient},
-      {Method::kGet, "GET", "/api/v1/patients/{id}", true, &GetPatient},
-      {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, &PatchPatient},
-      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, &GetPatientAccessLog},
-      {Method::kGet, "GET", "/api/v1/settings", true, &GetSettings},
-      {Method::kPatch, "PATCH", "/api/v1/settings", true, &PatchSettings},
-      {Method::kGet, "GET", "/api/v1/locations", true, &ListLocations},
-      {Method::kPost, "POST", "/api/v1/locations", true, &CreateLocation},
-      {Method::kPatch, "PATCH", "/api/v1/locations/{id}", true, &PatchLocation},
-      {Method::kGet, "GET", "/api/v1/sla-policies", true, &ListSlaPolicies},
-      {Method::kPost, "POST", "/api/v1/sla-policies", true, &CreateSlaPolicy},
-      {Method::kPatch, "PATCH", "/api/v1/sla-policies/{id}", true, &PatchSlaPolicy},
-      {Method::kDelete, "DELETE", "/api/v1/sla-policies/{id}", true, &DeleteSlaPolicy},
+      {Method::kGet, "GET", "/api/v1/conversations/{id}", true, kEveryone, &GetConversation},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, kStaff, &PostReply},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, kStaff, &PostNote},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/assign", true, kStaff, &PostAssign},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/status", true, kStaff, &PostStatus},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/tags", true, kStaff, &PostTags},
+      {Method::kGet, "GET", "/api/v1/patients", true, kEveryone, &ListPatients},
+      {Method::kPost, "POST", "/api/v1/patients", true, kStaff, &CreatePatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}", true, kEveryone, &GetPatient},
+      {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, kStaff, &PatchPatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, kOversight, &GetPatientAccessLog},
+      {Method::kGet, "GET", "/api/v1/settings", true, kEveryone, &GetSettings},
+      {Method::kPatch, "PATCH", "/api/v1/settings", true, kAdmins, &PatchSettings},
+      {Method::kGet, "GET", "/api/v1/locations", true, kEveryone, &ListLocations},
+      {Method::kPost, "POST", "/api/v1/locations", true, kAdmins, &CreateLocation},
+      {Method::kPatch, "PATCH", "/api/v1/locations/{id}", true, kAdmins, &PatchLocation},
+      {Method::kGet, "GET", "/api/v1/sla-policies", true, kEveryone, &ListSlaPolicies},
+      {Method::kPost, "POST", "/api/v1/sla-policies", true, kLeads, &CreateSlaPolicy},
+      {Method::kPatch, "PATCH", "/api/v1/sla-policies/{id}", true, kLeads, &PatchSlaPolicy},
+      {Method::kDelete, "DELETE", "/api/v1/sla-policies/{id}", true, kLeads, &DeleteSlaPolicy},
   };
 }
 
@@ -217,10 +230,7 @@ Api::~Api() = default;
 
 void Api::FlushAudit() { audit_->Flush(); }
 
-Result<void> RequireRole(const Context& ctx, std::initializer_list<core::Role> roles) {
-  if (std::find(roles.begin(), roles.end(), ctx.who.role) != roles.end()) return {};
-  return MakeError(ErrorKind::kForbidden, "your role does not allow this");
-}
+
 
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
                            std::int64_t object_id, PatientId patient, std::string detail) {
@@ -262,6 +272,10 @@ std::string_view RouteName(const Route* route, bool path_known) {
   return path_known ? "(method not allowed)" : "(no route)";
 }
 
+Response Forbidden() {
+  return ErrorResponse(MakeError(ErrorKind::kForbidden, "your role does not allow this"));
+}
+
 Response NoRoute(bool path_known) {
   if (path_known)
     return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
@@ -280,6 +294,7 @@ std::optional<Response> Api::HandleInline(Request& request) const {
     Timestamp now = clock_.Now();
     std::optional<store::Principal> who = KeptBearer(request, now);
     if (!who) return std::nullopt;
+    if ((route->roles & Allow(who->role)) == 0) return Forbidden();
     Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_, *audit_};
     return route->kept(ctx);
   }
@@ -357,6 +372,7 @@ Response Api::Handle(Request& request) {
     } else {
       return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "authentication required"));
     }
+    if ((route->roles & Allow(who.role)) == 0) return Forbidden();
   }
 
   Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_};

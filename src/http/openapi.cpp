@@ -172,7 +172,7 @@ const std::string& OpenApiDocument() {
       "delete": {"summary": "Sign out (cookie session)", "responses": {"204": {"description": "signed out"}, "400": {"$ref": "#/components/responses/Error"}}}
     },
     "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "email", "display_name", "role", "tenant"], "properties": {
-        "user_id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin"]},
+        "user_id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin", "auditor"]},
         "tenant": {"type": "object", "required": ["id", "slug", "name", "time_zone"], "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}, "time_zone": {"type": "string"}}}}}}}}, "401": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/messages": {
       "post": {"summary": "An inbound message from any channel", "description": "Finds or creates the patient (by patient_id, else by phone or email in from) and their open conversation, reopens one resolved within 7 days, or opens a new one. A repeated Idempotency-Key answers 200 with the first response's body; the same key with a different body answers 409.",

@@ -40,10 +40,11 @@ constexpr Names<DeliveryStatus, 7> kDelivery{{{DeliveryStatus::kReceived, "recei
                                               {DeliveryStatus::kUndelivered, "undelivered"},
                                               {DeliveryStatus::kFailed, "failed"},
                                               {DeliveryStatus::kRead, "read"}}};
-constexpr Names<Role, 4> kRoles{{{Role::kAgent, "agent"},
+constexpr Names<Role, 5> kRoles{{{Role::kAgent, "agent"},
                                  {Role::kSupervisor, "supervisor"},
                                  {Role::kCounselor, "counselor"},
-                                 {Role::kAdmin, "admin"}}};
+                                 {Role::kAdmin, "admin"},
+                                 {Role::kAuditor, "auditor"}}};
 
 template <class E, std::size_t N>
 std::string_view Lookup(const Names<E, N>& names, E v) {

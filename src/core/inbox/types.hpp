@@ -23,7 +23,8 @@ enum class Category {
 };
 enum class MessageKind { kInbound, kOutbound, kNote };
 enum class DeliveryStatus { kReceived, kQueued, kSent, kDelivered, kUndelivered, kFailed, kRead };
-enum class Role { kAgent, kSupervisor, kCounselor, kAdmin };
+// kAuditor reads everything, including who read what, and changes nothing.
+enum class Role { kAgent, kSupervisor, kCounselor, kAdmin, kAuditor };
 
 std::string_view Name(Channel v);
 std::string_view Name(Status v);

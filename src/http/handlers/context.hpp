@@ -30,9 +30,6 @@ struct Context {
   AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
 };
 
-// kForbidden unless the caller has one of `roles`.
-Result<void> RequireRole(const Context& ctx, std::initializer_list<core::Role> roles);
-
 // An audit record of this request's caller, session, address and time.
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
                            std::int64_t object_id, PatientId patient, std::string detail = {});
