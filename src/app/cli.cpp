@@ -199,7 +199,8 @@ int RunCli(int argc, char** argv) {
   std::string email, role, display_name;
   user_create->add_option("--tenant", slug, "tenant slug")->required();
   user_create->add_option("--email", email, "sign-in email")->required();
-  user_create->add_option("--role", role, "agent | supervisor | counselor | admin | auditor")->required();
+  user_create->add_option("--role", role, "agent | supervisor | counselor | admin | auditor")
+      ->required();
   user_create->add_option("--name", display_name, "display name");
   AddStorageFlags(user_create, o);
 

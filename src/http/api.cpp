@@ -213,7 +213,8 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       {Method::kPost, "POST", "/api/v1/patients", true, kStaff, &CreatePatient},
       {Method::kGet, "GET", "/api/v1/patients/{id}", true, kEveryone, &GetPatient},
       {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, kStaff, &PatchPatient},
-      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, kOversight, &GetPatientAccessLog},
+      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, kOversight,
+       &GetPatientAccessLog},
       {Method::kGet, "GET", "/api/v1/settings", true, kEveryone, &GetSettings},
       {Method::kPatch, "PATCH", "/api/v1/settings", true, kAdmins, &PatchSettings},
       {Method::kGet, "GET", "/api/v1/locations", true, kEveryone, &ListLocations},
@@ -229,8 +230,6 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
 Api::~Api() = default;
 
 void Api::FlushAudit() { audit_->Flush(); }
-
-
 
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
                            std::int64_t object_id, PatientId patient, std::string detail) {
