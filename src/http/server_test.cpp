@@ -212,6 +212,13 @@ class ServerTest : public ::testing::Test {
       response.body = "{}";
       return response;
     }
+    if (request.path == "/page") {
+      response.headers.Set("Content-Type", "text/html");
+      response.headers.Set("Content-Security-Policy", "default-src 'self'");
+      response.headers.Set("Cache-Control", "max-age=60");
+      response.body = "<p>hi</p>";
+      return response;
+    }
     if (request.path == "/json") {
       response.status = 201;
       response.body = R"({"ok":true})";
@@ -275,6 +282,34 @@ TEST_F(ServerTest, GetDecodesPathAndQuery) {
   EXPECT_EQ(response->Header("x-request-id"), "req-1");
   EXPECT_EQ(response->Header("connection"), "<none>");
   EXPECT_THAT(response->Header("date"), MatchesRegex("[A-Z][a-z][a-z], [0-9]+ .* GMT"));
+}
+
+TEST_F(ServerTest, EveryAnswerCarriesSecurityHeadersUnlessItSetsItsOwn) {
+  StartServer();
+  RawClient client(port_);
+  for (const char* path : {"/json", "/no-content", "/inline-x"}) {
+    client.Send(std::string("GET ") + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto response = client.Read();
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->Header("x-content-type-options"), "nosniff") << path;
+    EXPECT_EQ(response->Header("referrer-policy"), "no-referrer") << path;
+    EXPECT_EQ(response->Header("content-security-policy"),
+              "default-src 'none'; frame-ancestors 'none'")
+        << path;
+    EXPECT_EQ(response->Header("cache-control"), "no-store") << path;
+  }
+  client.Send("GET /page HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto page = client.Read();
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->Header("content-security-policy"), "default-src 'self'");
+  EXPECT_EQ(page->Header("cache-control"), "max-age=60");
+  EXPECT_EQ(page->Header("x-content-type-options"), "nosniff");
+  // A request rejected before any handler gets them too.
+  client.Send("GET / HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n");
+  auto rejected = client.Read();
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 400);
+  EXPECT_EQ(rejected->Header("cache-control"), "no-store");
 }
 
 TEST_F(ServerTest, PostBodyIsEchoed) {
