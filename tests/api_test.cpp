@@ -98,13 +98,15 @@ class ApiTest : public ::testing::Test {
   }
 
   // A user with `role` in `tenant`; returns a bearer token for them.
-  std::string MakeUser(TenantId tenant, const std::string& email, core::Role role) {
+  std::string MakeUser(TenantId tenant, const std::string& email, core::Role role,
+                       std::vector<std::string> queues = {}) {
     std::string token = security::NewSecret("cdk_");
     auto w = store_->Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
       store::User u;
       u.email = email;
       u.display_name = email;
       u.role = role;
+      u.queues = queues;
       CD_TRY_ASSIGN(u, tx.InsertUser(u, security::HashPassword("correct horse battery").value()));
       return tx.InsertApiToken(u.id, security::HashSecret(token), "test", clock_.Now(),
                                std::nullopt);
@@ -900,6 +902,40 @@ TEST_F(ApiTest, EveryReadAndChangeOfPatientInformationIsAudited) {
   HttpResult again = Call("GET", report + "?limit=1", {}, &admin);
   EXPECT_EQ(Json(again).at("items").at(0).at("object_type").as_string(), "patient_access_log")
       << "looking is recorded too";
+}
+
+TEST_F(ApiTest, AnAgentSeesOnlyTheQueuesTheyServe) {
+  std::int64_t front = Inbound("+13125550171", "front desk question");
+  HttpResult billing_in =
+      Call("POST", "/api/v1/messages",
+           R"({"channel":"sms","from":"+13125550172","text":"my bill","queue":"billing"})");
+  ASSERT_EQ(billing_in.status, 201);
+  std::int64_t billing = Json(billing_in).at("conversation_id").as_int64();
+  std::string biller = MakeUser(tenant_, "biller@clinic.example", core::Role::kAgent, {"billing"});
+  std::string lead = MakeUser(tenant_, "lead@clinic.example", core::Role::kSupervisor, {"billing"});
+
+  auto inbox_ids = [&](const std::string& token, const std::string& query) {
+    std::set<std::int64_t> ids;
+    HttpResult r = Call("GET", "/api/v1/conversations" + query, {}, &token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    json::object page = Json(r);
+    for (const auto& item : page.at("items").as_array()) ids.insert(item.at("id").as_int64());
+    return ids;
+  };
+  EXPECT_EQ(inbox_ids(biller, ""), std::set<std::int64_t>{billing});
+  EXPECT_EQ(inbox_ids(biller, "?queue=front-desk"), std::set<std::int64_t>{});
+  EXPECT_EQ(inbox_ids(biller, "?q=question"), std::set<std::int64_t>{});
+  EXPECT_EQ(inbox_ids(lead, ""), (std::set<std::int64_t>{front, billing})) << "supervisors see all";
+  EXPECT_EQ(inbox_ids(token_, ""), (std::set<std::int64_t>{front, billing}))
+      << "an agent with no queues named is a generalist";
+
+  std::string outside = "/api/v1/conversations/" + std::to_string(front);
+  EXPECT_EQ(Call("GET", outside, {}, &biller).status, 404);
+  EXPECT_EQ(Call("POST", outside + "/replies", R"({"text":"hi"})", &biller).status, 404);
+  EXPECT_EQ(Call("POST", outside + "/assign", R"({"queue":"billing"})", &biller).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations/" + std::to_string(billing), {}, &biller).status,
+            200);
+  EXPECT_EQ(MessageCount(front), 1u) << "nothing was added through the refused reply";
 }
 
 TEST_F(ApiTest, OversizedBodyIs413WithoutBeingRead) {

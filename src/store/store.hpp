@@ -6,6 +6,7 @@
 // inside the callback.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +91,16 @@ struct Principal {
   Timestamp session_last_seen{};              // set for cookie sessions
   std::optional<Timestamp> token_expires_at;  // set for API tokens that expire
   std::string credential_ref;                 // AuditRecord::session of this caller
+  std::vector<std::string> queues;            // the queues the user serves
+
+  // "Minimum necessary": agents and counselors who serve named queues see only conversations
+  // in those queues. Everyone else (and an agent with no queues named) sees every queue.
+  bool Restricted() const {
+    return (role == core::Role::kAgent || role == core::Role::kCounselor) && !queues.empty();
+  }
+  bool Sees(std::string_view queue) const {
+    return !Restricted() || std::find(queues.begin(), queues.end(), queue) != queues.end();
+  }
 };
 
 struct InboxFilter {
@@ -101,6 +112,7 @@ struct InboxFilter {
   std::optional<std::string> sla;  // "at_risk", "breached", or "at_risk_or_breached"
   std::optional<PatientId> patient;
   std::vector<std::string> search_tokens;  // every token must appear in the conversation
+  std::vector<std::string> within_queues;  // when not empty, only these queues
   enum class Sort { kRecent, kTimeLeft } sort = Sort::kRecent;
   int limit = 50;                     // 1..200
   std::optional<std::string> cursor;  // from a previous page

@@ -83,6 +83,7 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
       return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
     }
   }
+  if (ctx.who.Restricted()) f.within_queues = ctx.who.queues;
   return f;
 }
 
@@ -96,6 +97,7 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
   json::object out;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
+    if (!ctx.who.Sees(c.queue)) return NotFound("conversation not found");
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(core::Decision d, decide(tx, c, cal));
     if (d.events.empty()) {  // nothing changed
@@ -156,6 +158,7 @@ std::string InboxPageKey(const store::Principal& who, const store::InboxFilter& 
   if (f.sla) add('l', *f.sla);
   if (f.patient) add('p', std::to_string(f.patient->value));
   for (const std::string& token : f.search_tokens) add('w', token);
+  for (const std::string& queue : f.within_queues) add('v', queue);
   add('o', f.sort == store::InboxFilter::Sort::kTimeLeft ? "t" : "r");
   add('n', std::to_string(f.limit));
   if (f.cursor) add('x', *f.cursor);
@@ -248,6 +251,8 @@ Result<Response> GetConversation(Context& ctx) {
   json::object out;
   CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
+    // Outside the caller's queues it does not exist for them, like another practice's.
+    if (!ctx.who.Sees(c.queue)) return NotFound("conversation not found");
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(c.patient_id));
     CD_TRY_ASSIGN(auto messages, tx.ListMessages(id));

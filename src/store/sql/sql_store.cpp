@@ -129,7 +129,8 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(
         auto rows,
         lease.db->Query(
-            "SELECT t.tenant_id, t.user_id, u.role, t.expires_at FROM api_tokens t JOIN users u ON "
+            "SELECT t.tenant_id, t.user_id, u.role, t.expires_at, u.queues FROM api_tokens t "
+            "JOIN users u ON "
             "u.id = "
             "t.user_id "
             "AND u.tenant_id = t.tenant_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
@@ -142,6 +143,7 @@ class SqlStore final : public Store {
     p.role = core::ParseRole(rows[0].Text(2)).value_or(core::Role::kAgent);
     if (!rows[0].IsNull(3)) p.token_expires_at = FromEpochMillis(rows[0].Int(3));
     p.credential_ref = "t:" + std::string(token_hash.substr(0, 16));
+    p.queues = SplitList(rows[0].Text(4));
     return std::optional<Principal>{std::move(p)};
   }
 
@@ -151,7 +153,8 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(
         auto rows,
         lease.db->Query(
-            "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at FROM sessions s "
+            "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at, u.queues "
+            "FROM sessions s "
             "JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id_hash = ? "
             "AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
             {std::string(session_hash), ToEpochMillis(now), ToEpochMillis(now - idle_timeout)}));
@@ -164,6 +167,7 @@ class SqlStore final : public Store {
     p.csrf_token = rows[0].Text(3);
     p.session_last_seen = FromEpochMillis(rows[0].Int(4));
     p.credential_ref = "s:" + std::string(session_hash.substr(0, 16));
+    p.queues = SplitList(rows[0].Text(5));
     return std::optional<Principal>{std::move(p)};
   }
 

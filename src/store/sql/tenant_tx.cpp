@@ -603,6 +603,14 @@ class SqlTenantTx final : public TenantTx {
     };
     if (f.status) where(" AND c.status = ?", std::string(core::Name(*f.status)));
     if (f.queue) where(" AND c.queue = ?", *f.queue);
+    if (!f.within_queues.empty()) {
+      sql += " AND c.queue IN (";
+      for (std::size_t i = 0; i < f.within_queues.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.emplace_back(f.within_queues[i]);
+      }
+      sql += ")";
+    }
     if (f.assignee) where(" AND c.assignee_id = ?", f.assignee->value);
     if (f.channel) where(" AND c.channel = ?", std::string(core::Name(*f.channel)));
     if (f.category) where(" AND c.category = ?", std::string(core::Name(*f.category)));
