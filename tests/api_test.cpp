@@ -1203,6 +1203,33 @@ TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {
   EXPECT_EQ(Json(Call("GET", "/api/v1/patients/" + id)).at("language").as_string(), "es");
 }
 
+TEST_F(ApiTest, RepeatedFailedSignInsLockTheAccountAndThenTheAddress) {
+  auto sign_in = [&](const std::string& email, const std::string& password) {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/session";
+    c.body = R"({"tenant":"clinic","email":")" + email + R"(","password":")" + password + "\"}";
+    return Checked(c);
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(sign_in("agent@clinic.example", "guess").status, 401);
+  HttpResult locked = sign_in("agent@clinic.example", "correct horse battery");
+  EXPECT_EQ(locked.status, 429) << "locked even with the right password";
+  EXPECT_EQ(ErrorCode(locked), "too_many_attempts");
+  EXPECT_EQ(locked.headers["retry-after"], "901");
+  // An email with no account locks the same way, so a lockout tells nothing about accounts.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(sign_in("nobody@clinic.example", "guess").status, 401);
+  EXPECT_EQ(sign_in("nobody@clinic.example", "guess").status, 429);
+  clock_.Advance(std::chrono::minutes(15));
+  EXPECT_EQ(sign_in("agent@clinic.example", "correct horse battery").status, 201);
+  // One address trying many accounts is stopped after 20 failures in 15 minutes.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(sign_in("user" + std::to_string(i) + "@clinic.example", "guess").status, 401);
+  }
+  EXPECT_EQ(sign_in("agent@clinic.example", "correct horse battery").status, 429);
+  clock_.Advance(std::chrono::minutes(15));
+  EXPECT_EQ(sign_in("agent@clinic.example", "correct horse battery").status, 201);
+}
+
 TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
   HttpCall login;
   login.method = "POST";

@@ -149,21 +149,82 @@ bool Match(std::string_view pattern, std::string_view path, std::vector<std::int
 
 }  // namespace
 
+// Failed sign-ins in memory, per practice and email and per address (see ApiOptions). Each
+// node counts its own; bounded, oldest windows dropped first when full.
+struct LoginThrottle {
+  struct Window {
+    int failures = 0;
+    Timestamp first{};         // start of the counting window
+    Timestamp locked_until{};  // refused until then
+  };
+  static constexpr std::size_t kMaxKeys = 20000;
+  std::mutex mutex;
+  std::unordered_map<std::string, Window> windows;  // guarded by mutex
+
+  // When `key` is locked at `now`, the time left; otherwise nullopt.
+  std::optional<Millis> Locked(const std::string& key, Timestamp now) {
+    std::lock_guard lock(mutex);
+    auto it = windows.find(key);
+    if (it == windows.end() || it->second.locked_until <= now) return std::nullopt;
+    return std::chrono::duration_cast<Millis>(it->second.locked_until - now);
+  }
+  void Fail(const std::string& key, Timestamp now, int limit, Millis window) {
+    std::lock_guard lock(mutex);
+    if (windows.size() >= kMaxKeys) {
+      std::erase_if(windows, [&](const auto& kv) {
+        return kv.second.first + window <= now && kv.second.locked_until <= now;
+      });
+      if (windows.size() >= kMaxKeys) windows.clear();
+    }
+    Window& w = windows[key];
+    if (w.failures == 0 || w.first + window <= now) w = Window{0, now, w.locked_until};
+    if (++w.failures >= limit) {
+      w.locked_until = now + window;
+      w.failures = 0;
+    }
+  }
+  void Succeed(const std::string& key) {
+    std::lock_guard lock(mutex);
+    windows.erase(key);
+  }
+};
+
+static Response TooManySignIns(Millis left) {
+  Response r = ProtocolError(429, "too_many_attempts", "too many failed sign-ins; try again later");
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left).count() + 1;
+  r.headers.Set("Retry-After", std::to_string(seconds));
+  return r;
+}
+
 // Login: POST /api/v1/session {"tenant", "email", "password"}. Sets the session cookie and
 // returns the CSRF token the console sends back in X-CSRF-Token on every unsafe request.
-static Result<Response> Login(Context& ctx, const ApiOptions& options) {
+static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThrottle& throttle) {
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tenant", "email", "password"}));
   CD_TRY_ASSIGN(std::string tenant, RequireString(body, "tenant"));
   CD_TRY_ASSIGN(std::string email, RequireString(body, "email"));
   CD_TRY_ASSIGN(std::string password, RequireString(body, "password"));
-  CD_TRY_ASSIGN(auto login, ctx.store.FindLogin(tenant, AsciiLower(Trim(email))));
+  email = AsciiLower(Trim(email));
+  // Keyed by what was typed, account or not, so a lockout reveals nothing about accounts.
+  const std::string account_key = "a\n" + tenant + "\n" + email;
+  const std::string address_key = "r\n" + ctx.request.remote_address;
+  for (const std::string* key : {&account_key, &address_key}) {
+    if (auto left = throttle.Locked(*key, ctx.now)) {
+      log::Warn("login_throttled", {{"request_id", ctx.request.request_id}});
+      return TooManySignIns(*left);
+    }
+  }
+  CD_TRY_ASSIGN(auto login, ctx.store.FindLogin(tenant, email));
   // Verify against a dummy hash when the user is unknown so timing does not reveal accounts.
   static const std::string kDummy = security::HashPassword("not-a-real-password").value();
   bool ok = security::VerifyPassword(password, login ? login->password_hash : kDummy) && login;
   if (!ok) {
     log::Warn("login_failed", {{"request_id", ctx.request.request_id}});
+    throttle.Fail(account_key, ctx.now, options.login_max_failures, options.login_lock_time);
+    throttle.Fail(address_key, ctx.now, options.login_max_address_failures,
+                  options.login_lock_time);
     return MakeError(ErrorKind::kUnauthenticated, "email or password is incorrect");
   }
+  throttle.Succeed(account_key);
   std::string secret = security::NewSecret();
   std::string csrf = security::NewSecret();
   Timestamp expires = ctx.now + options.session_max_lifetime;
@@ -191,6 +252,7 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       clock_(clock),
       options_(options),
       token_cache_(std::make_unique<TokenCache>()),
+      login_throttle_(std::make_unique<LoginThrottle>()),
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
@@ -375,7 +437,7 @@ Response Api::Handle(Request& request) {
   }
 
   Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_};
-  Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_);
+  Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_, *login_throttle_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {
       log::Error("request_failed", {{"request_id", request.request_id}, {"path", route->pattern}});

@@ -27,11 +27,19 @@ struct ApiOptions {
   // Rendered inbox pages kept while the tenant's data is unchanged (SQLite only; see
   // Store::WriteGeneration); 0 renders every read afresh.
   std::size_t inbox_cache_bytes = std::size_t{16} << 20;
+  // Sign-in throttling: after this many failed sign-ins for one practice and email within
+  // login_lock_time, further attempts are refused for login_lock_time without checking the
+  // password (the same for an email that has no account, so nothing is revealed); one address
+  // gets login_max_address_failures across all accounts.
+  int login_max_failures = 5;
+  int login_max_address_failures = 20;
+  Millis login_lock_time = std::chrono::minutes(15);
   // Reads are written to the audit log in batches at most this late (see AuditTrail).
   Millis audit_flush_every = std::chrono::milliseconds(100);
 };
 
 struct TokenCache;
+struct LoginThrottle;
 class PageCache;
 class AuditTrail;
 
@@ -66,6 +74,7 @@ class Api {
   ApiOptions options_;
   std::vector<Route> routes_;
   std::unique_ptr<TokenCache> token_cache_;
+  std::unique_ptr<LoginThrottle> login_throttle_;
   std::unique_ptr<PageCache> inbox_pages_;
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };

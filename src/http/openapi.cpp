@@ -21,7 +21,7 @@ const std::string& OpenApiDocument() {
       "Error": {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
-          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type"]},
+          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts"]},
                          "message": {"type": "string"}, "field": {"type": "string"}}}}
       },
       "Sla": {
@@ -168,7 +168,8 @@ const std::string& OpenApiDocument() {
     "/api/v1/session": {
       "post": {"summary": "Sign in; sets the session cookie and returns the CSRF token", "security": [],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["tenant", "email", "password"], "additionalProperties": false, "properties": {"tenant": {"type": "string"}, "email": {"type": "string"}, "password": {"type": "string"}}}}}},
-        "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "tenant_id", "csrf_token", "expires_at"]}}}}, "401": {"$ref": "#/components/responses/Error"}}},
+        "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "tenant_id", "csrf_token", "expires_at"]}}}}, "401": {"$ref": "#/components/responses/Error"},
+          "429": {"description": "too many failed sign-ins for this email or from this address in 15 minutes; Retry-After says when to try again", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}},
       "delete": {"summary": "Sign out (cookie session)", "responses": {"204": {"description": "signed out"}, "400": {"$ref": "#/components/responses/Error"}}}
     },
     "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "email", "display_name", "role", "tenant"], "properties": {
