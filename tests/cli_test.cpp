@@ -39,6 +39,14 @@ class CliTest : public ::testing::Test {
     return RunCommand(argv, input, status);
   }
 
+  // Starts `argv` (a server) and returns the port it prints; 0 when it did not start.
+  static unsigned short StartServer(ChildProcess& server, const std::vector<std::string>& argv) {
+    if (!server.Start(argv)) return 0;
+    std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
+    if (line.empty()) return 0;
+    return static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  }
+
   // One integer from an SQL query on a database file, or -1.
   static long long Scalar(const std::filesystem::path& db_file, const char* sql) {
     sqlite3* db = nullptr;
@@ -159,11 +167,9 @@ TEST_F(CliTest, TenantUserAndTokenCreateGiveAWorkingTokenAlone) {
 
   // The token works against a server listening where CAREDESK_LISTEN says.
   ChildProcess server;
-  ASSERT_TRUE(server.Start(
-      {"/usr/bin/env", "CAREDESK_LISTEN=127.0.0.1:0", "CAREDESK_DATA=" + data, kBinary, "serve"}));
-  std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
-  ASSERT_FALSE(line.empty()) << "server did not start";
-  auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  unsigned short port = StartServer(server, {"/usr/bin/env", "CAREDESK_LISTEN=127.0.0.1:0",
+                                             "CAREDESK_DATA=" + data, kBinary, "serve"});
+  ASSERT_NE(port, 0) << "server did not start";
   EXPECT_NE(port, 8080) << "CAREDESK_LISTEN was ignored";
   testing::HttpCall me;
   me.target = "/api/v1/me";
@@ -190,10 +196,9 @@ TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
   token.pop_back();
   {
     ChildProcess server;
-    ASSERT_TRUE(server.Start({kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"}));
-    std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
-    ASSERT_FALSE(line.empty());
-    auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+    unsigned short port =
+        StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+    ASSERT_NE(port, 0);
     testing::HttpCall post;
     post.method = "POST";
     post.target = "/api/v1/messages";
@@ -243,10 +248,9 @@ TEST_F(CliTest, ReadinessFailsWhenTheSchemaIsBehind) {
   Run({"migrate", "--data", data}, &status);
   ASSERT_EQ(status, 0);
   ChildProcess server;
-  ASSERT_TRUE(server.Start({kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"}));
-  std::string line = server.WaitForLine("listening on http://127.0.0.1:", 20000);
-  ASSERT_FALSE(line.empty());
-  auto port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+  unsigned short port =
+      StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+  ASSERT_NE(port, 0);
   testing::HttpCall ready;
   ready.target = "/readyz";
   EXPECT_EQ(testing::Send(port, ready).status, 200);

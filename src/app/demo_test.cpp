@@ -5,23 +5,40 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "store/open.hpp"
 
 namespace caredesk::app {
 namespace {
 
-TEST(Demo, CreatesTheWholePracticeOnceWithAnEventLogFromTheFirstMessage) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("caredesk-demo-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto opened = store::OpenStore("sqlite:" + (dir / "caredesk.db").string());
-  ASSERT_TRUE(opened);
-  store::Store& st = **opened;
-  ASSERT_TRUE(st.Migrate());
-  Config config;
-  config.data_dir = dir.string();
+// A fresh data directory with a migrated SQLite store, removed afterwards.
+class DemoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("caredesk-demo-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto opened = store::OpenStore("sqlite:" + (dir_ / "caredesk.db").string());
+    ASSERT_TRUE(opened);
+    store_ = std::move(*opened);
+    ASSERT_TRUE(store_->Migrate());
+    config_.data_dir = dir_.string();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  Config config_;
+};
+
+TEST_F(DemoTest, CreatesTheWholePracticeOnceWithAnEventLogFromTheFirstMessage) {
+  store::Store& st = *store_;
+  const Config& config = config_;
   Timestamp now = *ParseRfc3339("2026-11-27T18:00:00Z");  // a Friday afternoon in Chicago
 
   auto created = EnsureDemo(st, config, now);
@@ -68,21 +85,11 @@ TEST(Demo, CreatesTheWholePracticeOnceWithAnEventLogFromTheFirstMessage) {
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->api_token, created->api_token);
-  opened->reset();
-  std::filesystem::remove_all(dir);
 }
 
-TEST(Demo, AFirstStartInterruptedAfterTheTenantRowIsCompletedNextTime) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("caredesk-demo-cut-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto opened = store::OpenStore("sqlite:" + (dir / "caredesk.db").string());
-  ASSERT_TRUE(opened);
-  store::Store& st = **opened;
-  ASSERT_TRUE(st.Migrate());
-  Config config;
-  config.data_dir = dir.string();
+TEST_F(DemoTest, AFirstStartInterruptedAfterTheTenantRowIsCompletedNextTime) {
+  store::Store& st = *store_;
+  const Config& config = config_;
   // What a first start killed right after creating the tenant leaves behind.
   store::Tenant bare;
   bare.slug = "demo";
@@ -106,8 +113,6 @@ TEST(Demo, AFirstStartInterruptedAfterTheTenantRowIsCompletedNextTime) {
   auto again = EnsureDemo(st, config, *ParseRfc3339("2026-11-27T18:00:00Z"));
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->api_token, created->api_token) << "the saved credentials match the data";
-  opened->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

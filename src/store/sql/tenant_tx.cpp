@@ -195,11 +195,7 @@ class SqlTenantTx final : public TenantTx {
     }
     sql += " ORDER BY id LIMIT ?";
     params.emplace_back(std::int64_t{limit});
-    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
-    std::vector<AuditRecord> out;
-    out.reserve(rows.size());
-    for (const SqlRow& row : rows) out.push_back(ReadAuditRecord(row));
-    return out;
+    return QueryAudit(sql, params);
   }
 
   Result<std::vector<AuditRecord>> PatientAccessLog(PatientId patient, std::int64_t before_id,
@@ -216,6 +212,10 @@ class SqlTenantTx final : public TenantTx {
     }
     sql += " ORDER BY id DESC LIMIT ?";
     params.emplace_back(std::int64_t{limit});
+    return QueryAudit(sql, params);
+  }
+
+  Result<std::vector<AuditRecord>> QueryAudit(const std::string& sql, const SqlParams& params) {
     CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
     std::vector<AuditRecord> out;
     out.reserve(rows.size());
