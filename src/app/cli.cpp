@@ -79,7 +79,7 @@ Result<void> CreateUser(store::Store& st, const std::string& slug, const std::st
                        std::istreambuf_iterator<char>());
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
     password.pop_back();
-  CD_TRY(security::CheckPasswordPolicy(password));
+  CD_TRY(security::CheckPasswordPolicy(password, email));
   CD_TRY_ASSIGN(std::string hash, security::HashPassword(password));
   store::User u;
   u.email = email;

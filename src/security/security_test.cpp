@@ -18,8 +18,29 @@ TEST(Password, HashesWithArgon2idAndVerifies) {
 
 TEST(Password, PolicyBoundsLength) {
   EXPECT_EQ(CheckPasswordPolicy("short").error().field, "password");
-  EXPECT_TRUE(CheckPasswordPolicy(std::string(64, 'x')));
-  EXPECT_FALSE(CheckPasswordPolicy(std::string(129, 'x')));
+  std::string long_ok;
+  for (int i = 0; i < 16; ++i) long_ok += "wxyz";
+  EXPECT_TRUE(CheckPasswordPolicy(long_ok)) << "64 characters must be allowed";
+  EXPECT_FALSE(CheckPasswordPolicy(long_ok + long_ok + "a"));
+}
+
+TEST(Password, PolicyRefusesWhatAttackersTryFirst) {
+  for (const char* weak :
+       {"password", "Password123!", "P@ssw0rd2026", "qwertyuiop", "letmein!!", "12345678",
+        "20261128", "aaaaaaaa", "abababab", "abcdefgh", "87654321", "Caredesk1", "Clinic2026!"}) {
+    auto r = CheckPasswordPolicy(weak);
+    EXPECT_FALSE(r) << weak;
+    if (!r) {
+      EXPECT_EQ(r.error().field, "password");
+    }
+  }
+  EXPECT_FALSE(CheckPasswordPolicy("dana.admin-rules", "Dana.Admin@demo.example"));
+  for (const char* fine : {"correct horse battery", "a long enough password", "Tr0ub4dor&3x",
+                           "blue-kettle-morning-42"}) {
+    EXPECT_TRUE(CheckPasswordPolicy(fine)) << fine;
+  }
+  EXPECT_TRUE(CheckPasswordPolicy("bobcat-river-stone", "bo@demo.example"))
+      << "an email name under 3 letters is not looked for";
 }
 
 TEST(Token, SecretsAreRandomPrefixedAndHashed) {
