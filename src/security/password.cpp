@@ -52,7 +52,7 @@ bool IsStraightRun(std::string_view s) {
 }  // namespace
 
 Result<void> CheckPasswordPolicy(std::string_view password, std::string_view email) {
-  auto weak = [](std::string why) { return Invalid("password " + why, "password"); };
+  auto weak = [](const std::string& why) { return Invalid("password " + why, "password"); };
   if (password.size() < 8) return weak("must have at least 8 characters");
   if (password.size() > 128) return weak("must have at most 128 characters");
   std::string lower(password);
