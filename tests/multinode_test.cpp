@@ -179,7 +179,7 @@ TEST_F(MultiNodeTest, ConcurrentWritesOnTwoNodesKeepOnePatientConversationAndDel
   std::mutex mu;
   auto client = [&](int which) {
     for (int round = 0; round < kRounds; ++round) {
-      char phone[16];
+      char phone[32];
       std::snprintf(phone, sizeof phone, "+1312555%04d", round);
       Node& node = which % 2 == 0 ? *a_ : *b_;
       bool keyed = which < 2;
@@ -197,7 +197,7 @@ TEST_F(MultiNodeTest, ConcurrentWritesOnTwoNodesKeepOnePatientConversationAndDel
   for (auto& t : threads) t.join();
 
   for (int round = 0; round < kRounds; ++round) {
-    char phone[16];
+    char phone[32];
     std::snprintf(phone, sizeof phone, "+1312555%04d", round);
     const auto& r = results[round];
     // The same delivery to both nodes: one stored (201), the other the same answer (200).
