@@ -47,7 +47,8 @@ void AuditTrail::Flush() {
   for (auto& entry : by_tenant) {
     const std::int64_t tenant = entry.first;
     std::vector<store::AuditRecord>& records = entry.second;
-    auto written = store_.Write(TenantId{tenant}, [&](store::TenantTx& tx) -> Result<void> {
+    // Unseen: records of reads are on no inbox page, so kept pages stay valid.
+    auto written = store_.WriteUnseen(TenantId{tenant}, [&](store::TenantTx& tx) -> Result<void> {
       std::vector<store::AuditRecord> batch = records;  // a unit may run twice
       return tx.AppendAudits(batch);
     });

@@ -6,7 +6,6 @@
 // inside the callback.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,15 +91,6 @@ struct Principal {
   std::optional<Timestamp> token_expires_at;  // set for API tokens that expire
   std::string credential_ref;                 // AuditRecord::session of this caller
   std::vector<std::string> queues;            // the queues the user serves
-
-  // "Minimum necessary": agents and counselors who serve named queues see only conversations
-  // in those queues. Everyone else (and an agent with no queues named) sees every queue.
-  bool Restricted() const {
-    return (role == core::Role::kAgent || role == core::Role::kCounselor) && !queues.empty();
-  }
-  bool Sees(std::string_view queue) const {
-    return !Restricted() || std::find(queues.begin(), queues.end(), queue) != queues.end();
-  }
 };
 
 struct InboxFilter {
@@ -243,6 +233,9 @@ class Store {
   // changes only. Returns fn's result once the transaction holding it is durably committed,
   // or kUnavailable if the commit failed (then nothing of fn's was stored).
   virtual Result<void> Write(TenantId tenant, TxFn fn) = 0;
+  // Write for data no inbox page shows (the audit trail of reads): it leaves the tenant's
+  // WriteGeneration alone, so kept inbox pages stay valid.
+  virtual Result<void> WriteUnseen(TenantId tenant, TxFn fn) = 0;
   // Runs fn on a consistent read snapshot scoped to `tenant`.
   virtual Result<void> Read(TenantId tenant, TxFn fn) = 0;
 
@@ -274,10 +267,11 @@ class Store {
   // Recomputes every tenant's audit chain; `broken` names the first record that does not fit.
   virtual Result<AuditVerification> VerifyAudit() = 0;
 
-  // A number that changes after every Write to `tenant` that this Store commits (or fails to
-  // commit), before that Write returns; never reused. While it is unchanged, anything derived
-  // from a Read of the tenant (e.g. a rendered inbox page) is still current. nullopt when other
-  // processes may write the same data (PostgreSQL, shared by several nodes): do not cache then.
+  // A number that changes after every Write (not WriteUnseen) to `tenant` that this Store commits
+  // (or fails to commit), before that Write returns; never reused. While it is unchanged, anything
+  // derived from a Read of the tenant (e.g. a rendered inbox page) is still current. nullopt when
+  // other processes may write the same data (PostgreSQL, shared by several nodes): do not cache
+  // then.
   virtual std::optional<std::uint64_t> WriteGeneration(TenantId tenant) = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,17 @@ struct Context {
   PageCache& inbox_pages;  // rendered inbox pages (see ListConversations)
   AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
 };
+
+// "Minimum necessary": agents and counselors who serve named queues see only conversations in
+// those queues. Everyone else (and an agent with no queues named) sees every queue.
+inline bool RestrictedToQueues(const store::Principal& who) {
+  return (who.role == core::Role::kAgent || who.role == core::Role::kCounselor) &&
+         !who.queues.empty();
+}
+inline bool SeesQueue(const store::Principal& who, std::string_view queue) {
+  return !RestrictedToQueues(who) ||
+         std::find(who.queues.begin(), who.queues.end(), queue) != who.queues.end();
+}
 
 // An audit record of this request's caller, session, address and time.
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,

@@ -83,7 +83,7 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
       return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
     }
   }
-  if (ctx.who.Restricted()) f.within_queues = ctx.who.queues;
+  if (RestrictedToQueues(ctx.who)) f.within_queues = ctx.who.queues;
   return f;
 }
 
@@ -97,7 +97,7 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
   json::object out;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
-    if (!ctx.who.Sees(c.queue)) return NotFound("conversation not found");
+    if (!SeesQueue(ctx.who, c.queue)) return NotFound("conversation not found");
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(core::Decision d, decide(tx, c, cal));
     if (d.events.empty()) {  // nothing changed
@@ -252,7 +252,7 @@ Result<Response> GetConversation(Context& ctx) {
   CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
     // Outside the caller's queues it does not exist for them, like another practice's.
-    if (!ctx.who.Sees(c.queue)) return NotFound("conversation not found");
+    if (!SeesQueue(ctx.who, c.queue)) return NotFound("conversation not found");
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(c.patient_id));
     CD_TRY_ASSIGN(auto messages, tx.ListMessages(id));

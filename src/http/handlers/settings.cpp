@@ -165,6 +165,16 @@ Result<void> ApplyLocationFields(const json::object& body, store::Location& l, b
   return {};
 }
 
+// The fields a policy or a location may be created or changed with; others are refused.
+Result<json::object> ParsePolicyBody(const Context& ctx) {
+  return ParseObject(ctx.request.body,
+                     {"name", "queue", "channel", "priority", "first_response_minutes",
+                      "next_response_minutes", "resolution_minutes", "at_risk_percent"});
+}
+Result<json::object> ParseLocationBody(const Context& ctx) {
+  return ParseObject(ctx.request.body, {"name", "address", "business_hours", "holidays"});
+}
+
 core::Event SettingsEvent(const Context& ctx, std::string type,
                           std::vector<std::pair<std::string, std::string>> data) {
   core::Event e;
@@ -253,8 +263,7 @@ Result<Response> ListLocations(Context& ctx) {
 }
 
 Result<Response> CreateLocation(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"name", "address", "business_hours", "holidays"}));
+  CD_TRY_ASSIGN(json::object body, ParseLocationBody(ctx));
   store::Location l;
   CD_TRY(ApplyLocationFields(body, l, /*partial=*/false));
   CD_TRY_ASSIGN(
@@ -271,8 +280,7 @@ Result<Response> CreateLocation(Context& ctx) {
 }
 
 Result<Response> PatchLocation(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"name", "address", "business_hours", "holidays"}));
+  CD_TRY_ASSIGN(json::object body, ParseLocationBody(ctx));
   LocationId id{ctx.ids.at(0)};
   CD_TRY_ASSIGN(
       store::Location updated,
@@ -308,10 +316,7 @@ Result<Response> ListSlaPolicies(Context& ctx) {
 // and to any conversation when it is next routed (queue, priority); a conversation keeps the
 // targets it was given until then, so its deadline never jumps under an agent's feet.
 Result<Response> CreateSlaPolicy(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body,
-                            {"name", "queue", "channel", "priority", "first_response_minutes",
-                             "next_response_minutes", "resolution_minutes", "at_risk_percent"}));
+  CD_TRY_ASSIGN(json::object body, ParsePolicyBody(ctx));
   core::SlaPolicy p;
   CD_TRY(ApplyPolicyFields(body, p, /*partial=*/false));
   CD_TRY_ASSIGN(core::SlaPolicy created,
@@ -327,10 +332,7 @@ Result<Response> CreateSlaPolicy(Context& ctx) {
 }
 
 Result<Response> PatchSlaPolicy(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body,
-                            {"name", "queue", "channel", "priority", "first_response_minutes",
-                             "next_response_minutes", "resolution_minutes", "at_risk_percent"}));
+  CD_TRY_ASSIGN(json::object body, ParsePolicyBody(ctx));
   std::int64_t id = ctx.ids.at(0);
   CD_TRY_ASSIGN(
       core::SlaPolicy updated,

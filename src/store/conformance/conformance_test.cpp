@@ -290,9 +290,15 @@ TEST_P(ConformanceTest, WriteGenerationChangesWithEachWriteOfItsTenantOnly) {
   ASSERT_FALSE(failed);
   auto a2 = store_->WriteGeneration(a_);
   EXPECT_NE(a2, a1);
-  // Reads never move it.
+  // Reads never move it, nor a write of data no inbox page shows.
   ASSERT_TRUE(List(a_, {}));
   EXPECT_EQ(store_->WriteGeneration(a_), a2);
+  AuditRecord read;
+  read.action = "read";
+  read.object_type = "conversation_list";
+  ASSERT_TRUE(store_->WriteUnseen(a_, [&](TenantTx& tx) { return tx.AppendAudit(read); }));
+  EXPECT_EQ(store_->WriteGeneration(a_), a2);
+  EXPECT_EQ(store_->VerifyAudit()->records, 1) << "committed all the same";
   MakeConversation(b_, "second");
   EXPECT_NE(store_->WriteGeneration(b_), b0);
   EXPECT_EQ(store_->WriteGeneration(a_), a2);

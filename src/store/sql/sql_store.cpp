@@ -66,7 +66,14 @@ class SqlStore final : public Store {
   }
 
   Result<void> Write(TenantId tenant, TxFn fn) override {
-    WriteUnit unit{tenant, std::move(fn), {}, 0};
+    return Enqueue(tenant, std::move(fn), /*seen=*/true);
+  }
+  Result<void> WriteUnseen(TenantId tenant, TxFn fn) override {
+    return Enqueue(tenant, std::move(fn), /*seen=*/false);
+  }
+
+  Result<void> Enqueue(TenantId tenant, TxFn fn, bool seen) {
+    WriteUnit unit{tenant, std::move(fn), {}, 0, seen};
     auto done = unit.done.get_future();
     {
       std::lock_guard lock(mutex_);
@@ -244,6 +251,7 @@ class SqlStore final : public Store {
     TxFn fn;
     std::promise<Result<void>> done;
     int conflicts = 0;  // times it lost to another writer and was queued again
+    bool seen = true;   // moves the tenant's WriteGeneration (see Store::WriteUnseen)
   };
   // A unit that keeps losing to other nodes' writes gives up with 503 after this many runs.
   static constexpr int kMaxConflicts = 5;
@@ -492,7 +500,9 @@ class SqlStore final : public Store {
   void BumpGenerations(const std::vector<WriteUnit*>& batch) {
     if (!track_generations_) return;
     std::lock_guard lock(generations_mutex_);
-    for (const WriteUnit* unit : batch) generations_[unit->tenant.value] = ++last_generation_;
+    for (const WriteUnit* unit : batch) {
+      if (unit->seen) generations_[unit->tenant.value] = ++last_generation_;
+    }
   }
 
   static void FailAll(std::vector<WriteUnit*>& batch, const Error& e) {
