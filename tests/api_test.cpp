@@ -20,6 +20,7 @@
 #include "http/server.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
+#include "security/totp.hpp"
 #include "store/open.hpp"
 #include "support/fake_clock.hpp"
 #include "support/http_client.hpp"
@@ -134,6 +135,53 @@ class ApiTest : public ::testing::Test {
       ADD_FAILURE() << "response does not match the OpenAPI document: " << problem;
     }
     return r;
+  }
+
+  // A browser: the session cookie and CSRF token of one sign-in.
+  struct Browser {
+    std::string cookie;  // "caredesk_session=..."
+    std::string csrf;
+    std::string secret;  // the TOTP secret, once set up
+    HttpCall Call(std::string method, std::string target, std::string body = {}) const {
+      HttpCall c;
+      c.method = std::move(method);
+      c.target = std::move(target);
+      c.body = std::move(body);
+      c.headers = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+      return c;
+    }
+  };
+  HttpResult SignIn(const std::string& email, const std::string& password = "correct horse battery",
+                    const std::string& extra = {}) {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/session";
+    c.body = R"({"tenant":"clinic","email":")" + email + R"(","password":")" + password + "\"" +
+             extra + "}";
+    return Checked(c);
+  }
+  static Browser BrowserOf(const HttpResult& login) {
+    Browser b;
+    auto it = login.headers.find("set-cookie");
+    if (it == login.headers.end()) return b;
+    b.cookie = it->second.substr(0, it->second.find(';'));
+    b.csrf = std::string(Json(login).at("csrf_token").as_string());
+    return b;
+  }
+  // Sets up TOTP in `b`'s session; returns the recovery codes (nullopt on failure).
+  std::optional<json::array> SetUpSecondFactor(Browser& b) {
+    HttpResult started = Checked(b.Call("POST", "/api/v1/me/second-factor"));
+    if (started.status != 201) return std::nullopt;
+    b.secret = std::string(Json(started).at("secret").as_string());
+    HttpResult confirmed = Checked(
+        b.Call("POST", "/api/v1/me/second-factor/confirm", R"({"code":")" + Code(b, 0) + "\"}"));
+    if (confirmed.status != 200) return std::nullopt;
+    return Json(confirmed).at("recovery_codes").as_array();
+  }
+  // The TOTP code `steps_ahead` 30-second steps from now, moving the clock there.
+  std::string Code(const Browser& b, int steps_ahead) {
+    clock_.Advance(std::chrono::seconds(30) * steps_ahead);
+    return *security::TotpCode(b.secret, security::TotpStep(clock_.Now()));
   }
 
   static json::object Json(const HttpResult& r) {
@@ -268,10 +316,28 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
     HttpResult pol = Call("POST", "/api/v1/sla-policies", R"({"name":"p"})", &token);
     EXPECT_EQ(pol.status, 201) << pol.body;
     ids["sla-policies"] = std::to_string(Json(pol).at("id").as_int64());
+    HttpResult tok =
+        Call("POST", "/api/v1/tokens", R"({"name":"spare","scopes":["inbox:read"]})", &token);
+    EXPECT_EQ(tok.status, 201) << tok.body;
+    ids["tokens"] = std::to_string(Json(tok).at("id").as_int64());
     return ids;
   };
   auto mine = objects(tokens[Role::kAdmin], "+13125550161");
   auto theirs = objects(other_admin, "+13125550162");
+  // A browser session in each practice (the second factor still to be set up).
+  auto session_of = [&](const std::string& slug, const std::string& email,
+                        const std::string& token) {
+    HttpCall login;
+    login.method = "POST";
+    login.target = "/api/v1/session";
+    login.body = R"({"tenant":")" + slug + R"(","email":")" + email +
+                 R"(","password":"correct horse battery"})";
+    EXPECT_EQ(Checked(login).status, 201);
+    HttpResult list = Call("GET", "/api/v1/sessions", {}, &token);
+    return std::to_string(Json(list).at("items").as_array().at(0).at("id").as_int64());
+  };
+  mine["sessions"] = session_of("clinic", "role-admin@clinic.example", tokens[Role::kAdmin]);
+  theirs["sessions"] = session_of("other", "boss@other.example", other_admin);
 
   const std::set<Role> everyone(roles.begin(), roles.end());
   const std::set<Role> staff = {Role::kAgent, Role::kSupervisor, Role::kCounselor, Role::kAdmin};
@@ -313,6 +379,14 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/sla-policies", {false, leads, R"({"name":"q"})"}},
       {"PATCH /api/v1/sla-policies/{id}", {false, leads, R"({"name":"r"})"}},
       {"DELETE /api/v1/sla-policies/{id}", {false, leads, ""}},
+      {"GET /api/v1/sessions", {false, everyone, ""}},
+      {"DELETE /api/v1/sessions/{id}", {false, everyone, ""}},
+      {"GET /api/v1/tokens", {false, everyone, ""}},
+      {"POST /api/v1/tokens", {false, everyone, R"({"name":"t","scopes":["inbox:read"]})"}},
+      {"DELETE /api/v1/tokens/{id}", {false, everyone, ""}},
+      {"POST /api/v1/me/second-factor", {false, everyone, ""}},
+      {"POST /api/v1/me/second-factor/confirm", {false, everyone, R"({"code":"abcdef"})"}},
+      {"POST /api/v1/me/recovery-codes", {false, everyone, R"({"code":"abcdef"})"}},
   };
 
   auto with_ids = [](std::string pattern, const std::map<std::string, std::string>& ids) {
@@ -1231,43 +1305,264 @@ TEST_F(ApiTest, RepeatedFailedSignInsLockTheAccountAndThenTheAddress) {
 }
 
 TEST_F(ApiTest, BrowserSessionsUseCookiesCsrfAndIdleLogoff) {
-  HttpCall login;
-  login.method = "POST";
-  login.target = "/api/v1/session";
-  login.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"wrong password"})";
-  HttpResult denied = Checked(login);
+  HttpResult denied = SignIn("agent@clinic.example", "wrong password");
   EXPECT_EQ(denied.status, 401);
-  login.body =
-      R"({"tenant":"clinic","email":"Agent@Clinic.example","password":"correct horse battery"})";
-  HttpResult ok = Checked(login);
+  HttpResult ok = SignIn("Agent@Clinic.example");
   ASSERT_EQ(ok.status, 201) << ok.body;
   std::string cookie = ok.headers["set-cookie"];
   EXPECT_THAT(cookie, ::testing::HasSubstr("HttpOnly"));
   EXPECT_THAT(cookie, ::testing::HasSubstr("SameSite=Strict"));
   EXPECT_THAT(cookie, ::testing::HasSubstr("Secure"));
-  std::string session = cookie.substr(0, cookie.find(';'));
-  std::string csrf(Json(ok).at("csrf_token").as_string());
+  Browser browser = BrowserOf(ok);
+  ASSERT_TRUE(SetUpSecondFactor(browser).has_value());
 
-  HttpCall me;
-  me.target = "/api/v1/me";
-  me.headers = {{"Cookie", session}};
+  HttpCall me = browser.Call("GET", "/api/v1/me");
   HttpResult who = Checked(me);
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_EQ(Json(who).at("tenant").at("slug").as_string(), "clinic");
 
-  HttpCall post;
-  post.method = "POST";
-  post.target = "/api/v1/patients";
-  post.body = R"({"name":"Via Browser"})";
-  post.headers = {{"Cookie", session}};
+  HttpCall post = browser.Call("POST", "/api/v1/patients", R"({"name":"Via Browser"})");
+  post.headers.pop_back();  // no X-CSRF-Token
   HttpResult no_csrf = Checked(post);
   EXPECT_EQ(no_csrf.status, 403);
-  post.headers.emplace_back("X-CSRF-Token", csrf);
-  EXPECT_EQ(Checked(post).status, 201);
+  EXPECT_EQ(Checked(browser.Call("POST", "/api/v1/patients", R"({"name":"Via Browser"})")).status,
+            201);
 
   clock_.Advance(std::chrono::minutes(16));
   HttpResult idle = Checked(me);
   EXPECT_EQ(idle.status, 401) << "15 minutes idle ends the session";
+}
+
+TEST_F(ApiTest, SecondFactorIsSetUpBeforeAnythingElseThenRequiredAtEverySignIn) {
+  HttpResult first = SignIn("agent@clinic.example");
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(Json(first).at("second_factor").as_string(), "setup_required")
+      << "the practice requires it and the user has none yet";
+  Browser browser = BrowserOf(first);
+  HttpResult inbox = Checked(browser.Call("GET", "/api/v1/conversations"));
+  EXPECT_EQ(inbox.status, 403);
+  EXPECT_EQ(ErrorCode(inbox), "second_factor_setup_required");
+  EXPECT_EQ(Checked(browser.Call("POST", "/api/v1/tokens",
+                                 R"({"name":"sneaky","scopes":["inbox:read"]})"))
+                .status,
+            403)
+      << "no token as a way around it";
+  HttpResult me = Checked(browser.Call("GET", "/api/v1/me"));
+  ASSERT_EQ(me.status, 200);
+  EXPECT_TRUE(Json(me).at("second_factor").at("setup_pending").as_bool());
+
+  HttpResult started = Checked(browser.Call("POST", "/api/v1/me/second-factor"));
+  ASSERT_EQ(started.status, 201) << started.body;
+  std::string secret(Json(started).at("secret").as_string());
+  EXPECT_THAT(std::string(Json(started).at("otpauth_uri").as_string()),
+              ::testing::StartsWith("otpauth://totp/CareDesk%20clinic:agent%40clinic.example?"));
+  HttpResult wrong =
+      Checked(browser.Call("POST", "/api/v1/me/second-factor/confirm", R"({"code":"123456x"})"));
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(Checked(browser.Call("GET", "/api/v1/conversations")).status, 403);
+  std::string code = *security::TotpCode(secret, security::TotpStep(clock_.Now()));
+  HttpResult confirmed = Checked(
+      browser.Call("POST", "/api/v1/me/second-factor/confirm", R"({"code":")" + code + R"("})"));
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  json::array codes = Json(confirmed).at("recovery_codes").as_array();
+  ASSERT_EQ(codes.size(), 10u);
+  EXPECT_EQ(Checked(browser.Call("GET", "/api/v1/conversations")).status, 200)
+      << "the same session may now work";
+  EXPECT_EQ(Checked(browser.Call("POST", "/api/v1/me/second-factor")).status, 409);
+
+  // From now on the password alone is not enough.
+  HttpResult password_only = SignIn("agent@clinic.example");
+  EXPECT_EQ(password_only.status, 401);
+  EXPECT_EQ(ErrorCode(password_only), "second_factor_required");
+  HttpResult replayed =
+      SignIn("agent@clinic.example", "correct horse battery", R"(,"code":")" + code + "\"");
+  EXPECT_EQ(replayed.status, 401) << "a code works once";
+  clock_.Advance(std::chrono::seconds(30));
+  std::string next = *security::TotpCode(secret, security::TotpStep(clock_.Now()));
+  HttpResult with_code =
+      SignIn("agent@clinic.example", "correct horse battery", R"(,"code":")" + next + "\"");
+  ASSERT_EQ(with_code.status, 201) << with_code.body;
+  EXPECT_EQ(Json(with_code).at("second_factor").as_string(), "verified");
+  std::string recovery(codes.at(3).as_string());
+  HttpResult by_recovery = SignIn("agent@clinic.example", "correct horse battery",
+                                  R"(,"recovery_code":")" + recovery + "\"");
+  EXPECT_EQ(by_recovery.status, 201) << by_recovery.body;
+  EXPECT_EQ(SignIn("agent@clinic.example", "correct horse battery",
+                   R"(,"recovery_code":")" + recovery + "\"")
+                .status,
+            401)
+      << "a recovery code works once";
+  Browser later = BrowserOf(with_code);
+  EXPECT_EQ(Json(Checked(later.Call("GET", "/api/v1/me")))
+                .at("second_factor")
+                .at("recovery_codes_left")
+                .as_int64(),
+            9);
+  // New recovery codes need a fresh code and replace the old ones.
+  clock_.Advance(std::chrono::seconds(30));
+  next = *security::TotpCode(secret, security::TotpStep(clock_.Now()));
+  HttpResult renewed =
+      Checked(later.Call("POST", "/api/v1/me/recovery-codes", R"({"code":")" + next + "\"}"));
+  ASSERT_EQ(renewed.status, 200) << renewed.body;
+  EXPECT_EQ(SignIn("agent@clinic.example", "correct horse battery",
+                   R"(,"recovery_code":")" + std::string(codes.at(5).as_string()) + "\"")
+                .status,
+            401)
+      << "old codes are gone";
+
+  // Each sign-in is in the audit log with how it was made.
+  api_->FlushAudit();
+  auto trail = store::ReadValue<std::vector<store::AuditRecord>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 500); });
+  ASSERT_TRUE(trail);
+  std::multiset<std::string> sign_ins;
+  std::set<std::string> changes;
+  for (const auto& r : *trail) {
+    if (r.action == "sign_in") sign_ins.insert(r.detail);
+    if (r.object_type == "second_factor" || r.object_type == "recovery_codes") {
+      changes.insert(r.action);
+    }
+  }
+  EXPECT_EQ(sign_ins.count("password"), 1u);
+  EXPECT_EQ(sign_ins.count("password+totp"), 1u);
+  EXPECT_EQ(sign_ins.count("password+recovery_code"), 1u);
+  EXPECT_EQ(changes, (std::set<std::string>{"start", "enable", "replace"}));
+}
+
+TEST_F(ApiTest, PracticeMayLetStaffSignInWithThePasswordAlone) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  HttpResult off = Call("PATCH", "/api/v1/settings", R"({"require_second_factor":false})", &admin);
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(Json(off).at("require_second_factor").as_bool());
+  HttpResult in = SignIn("agent@clinic.example");
+  ASSERT_EQ(in.status, 201);
+  EXPECT_EQ(Json(in).at("second_factor").as_string(), "not_required");
+  EXPECT_EQ(Checked(BrowserOf(in).Call("GET", "/api/v1/conversations")).status, 200);
+  EXPECT_EQ(Call("PATCH", "/api/v1/settings", R"({"require_second_factor":"no"})", &admin).status,
+            400);
+}
+
+TEST_F(ApiTest, UsersListAndEndTheirSessionsAndAdminsEndAnyones) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  std::string colleague = MakeUser(tenant_, "colleague@clinic.example", core::Role::kAgent);
+  HttpResult a = SignIn("agent@clinic.example");
+  Browser laptop = BrowserOf(a);
+  ASSERT_TRUE(SetUpSecondFactor(laptop));
+  HttpResult b = SignIn("agent@clinic.example", "correct horse battery",
+                        R"(,"code":")" + Code(laptop, 1) + "\"");
+  ASSERT_EQ(b.status, 201) << b.body;
+  Browser phone = BrowserOf(b);
+  HttpResult listed = Checked(phone.Call("GET", "/api/v1/sessions"));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  json::array items = Json(listed).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_TRUE(items.at(0).at("current").as_bool()) << "newest first, and it is this one";
+  EXPECT_FALSE(items.at(1).at("current").as_bool());
+  EXPECT_EQ(items.at(1).at("remote_address").as_string(), "127.0.0.1");
+  std::string laptop_id = std::to_string(items.at(1).at("id").as_int64());
+  std::string phone_id = std::to_string(items.at(0).at("id").as_int64());
+
+  // Ending the laptop's session from the phone signs the laptop out at once.
+  EXPECT_EQ(Checked(laptop.Call("GET", "/api/v1/me")).status, 200);
+  EXPECT_EQ(Checked(phone.Call("DELETE", "/api/v1/sessions/" + laptop_id)).status, 204);
+  EXPECT_EQ(Checked(laptop.Call("GET", "/api/v1/me")).status, 401);
+  // A colleague can neither see nor end it; an admin can do both.
+  EXPECT_EQ(Call("GET", "/api/v1/sessions?user_id=all", {}, &colleague).status, 403);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sessions/" + phone_id, {}, &colleague).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sessions/" + phone_id, {}, &other_token_).status, 404);
+  EXPECT_EQ(Checked(phone.Call("GET", "/api/v1/me")).status, 200);
+  HttpResult everyone = Call("GET", "/api/v1/sessions?user_id=all", {}, &admin);
+  ASSERT_EQ(everyone.status, 200);
+  EXPECT_EQ(Json(everyone).at("items").as_array().size(), 1u);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/sessions?user_id=" + std::to_string(user_.value), {}, &admin).status,
+      200);
+  EXPECT_EQ(Call("GET", "/api/v1/sessions?user_id=x", {}, &admin).status, 400);
+  EXPECT_EQ(Call("DELETE", "/api/v1/sessions/" + phone_id, {}, &admin).status, 204);
+  EXPECT_EQ(Checked(phone.Call("GET", "/api/v1/me")).status, 401);
+
+  // Signing in again from a browser that holds a session ends the old one (rotation).
+  HttpResult c = SignIn("agent@clinic.example", "correct horse battery",
+                        R"(,"code":")" + Code(laptop, 2) + "\"");
+  Browser before = BrowserOf(c);
+  HttpCall again;
+  again.method = "POST";
+  again.target = "/api/v1/session";
+  again.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"correct horse )"
+               R"(battery","code":")" +
+               Code(laptop, 3) + "\"}";
+  again.headers = {{"Cookie", before.cookie}};
+  HttpResult rotated = Checked(again);
+  ASSERT_EQ(rotated.status, 201) << rotated.body;
+  EXPECT_NE(BrowserOf(rotated).cookie, before.cookie);
+  EXPECT_EQ(Checked(before.Call("GET", "/api/v1/me")).status, 401);
+  EXPECT_EQ(Checked(BrowserOf(rotated).Call("GET", "/api/v1/me")).status, 200);
+}
+
+TEST_F(ApiTest, TokensAreScopedExpiringAndRevocable) {
+  HttpResult made = Call("POST", "/api/v1/tokens",
+                         R"({"name":"wallboard","scopes":["inbox:read"],"expires_in_days":1})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string reader(Json(made).at("token").as_string());
+  std::string id = std::to_string(Json(made).at("id").as_int64());
+  EXPECT_THAT(reader, ::testing::StartsWith("cdk_"));
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &reader).status, 200);
+  HttpResult out_of_scope = Call("GET", "/api/v1/patients", {}, &reader);
+  EXPECT_EQ(out_of_scope.status, 403);
+  EXPECT_THAT(out_of_scope.body, ::testing::HasSubstr("patients:read"));
+  EXPECT_EQ(Call("POST", "/api/v1/messages",
+                 R"({"channel":"sms","from":"+13125550100","text":"x"})", &reader)
+                .status,
+            403);
+  EXPECT_EQ(Call("GET", "/api/v1/tokens", {}, &reader).status, 403) << "needs the account scope";
+  HttpResult me = Call("GET", "/api/v1/me", {}, &reader);
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(Json(me).at("scopes").as_array().size(), 1u);
+
+  // A token cannot make a token with more than it has.
+  HttpResult manager =
+      Call("POST", "/api/v1/tokens", R"({"name":"manager","scopes":["account","inbox:read"]})");
+  ASSERT_EQ(manager.status, 201);
+  std::string limited(Json(manager).at("token").as_string());
+  EXPECT_EQ(
+      Call("POST", "/api/v1/tokens", R"({"name":"x","scopes":["patients:read"]})", &limited).status,
+      403);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/tokens", R"({"name":"x","scopes":["inbox:read"]})", &limited).status,
+      201);
+  // Bad requests change nothing.
+  for (const char* bad : {R"({"name":"x","scopes":["everything"]})", R"({"name":"x","scopes":[]})",
+                          R"({"name":"","scopes":["inbox:read"]})",
+                          R"({"name":"x","scopes":["inbox:read"],"expires_in_days":0})",
+                          R"({"name":"x","scopes":["inbox:read"],"expires_in_days":366})",
+                          R"({"name":"x","scopes":"inbox:read"})",
+                          R"({"name":"x","scopes":["inbox:read"],"ttl":1})"}) {
+    EXPECT_EQ(Call("POST", "/api/v1/tokens", bad).status, 400) << bad;
+  }
+  HttpResult listed = Call("GET", "/api/v1/tokens");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(Json(listed).at("items").as_array().size(), 4u) << "the fixture's, 3 made here";
+  EXPECT_THAT(listed.body, ::testing::Not(::testing::HasSubstr(reader))) << "secrets never shown";
+
+  // Revoked: refused at once, though a verification was just cached.
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &reader).status, 200);
+  EXPECT_EQ(Call("DELETE", "/api/v1/tokens/" + id, {}, &other_token_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/tokens/" + id).status, 204);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &reader).status, 401);
+  json::object after = Json(Call("GET", "/api/v1/tokens"));
+  bool seen_revoked = false;
+  for (const auto& t : after.at("items").as_array()) {
+    if (std::to_string(t.at("id").as_int64()) == id) seen_revoked = !t.at("revoked_at").is_null();
+  }
+  EXPECT_TRUE(seen_revoked);
+  // Expired: a day later a one-day token is refused; the 90-day default still works.
+  HttpResult short_lived = Call("POST", "/api/v1/tokens",
+                                R"({"name":"short","scopes":["inbox:read"],"expires_in_days":1})");
+  std::string brief(Json(short_lived).at("token").as_string());
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &brief).status, 200);
+  clock_.Advance(std::chrono::hours(24) + std::chrono::seconds(2));
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &brief).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &limited).status, 200) << "90 days";
 }
 
 TEST_F(ApiTest, LogsCarryNoPatientInformation) {

@@ -154,6 +154,12 @@ TEST_F(CliTest, TenantUserAndTokenCreateGiveAWorkingTokenAlone) {
         "--data", data},
        "a long enough password\n"},
       {{"token", "create", "--tenant", "cli", "--user", "nobody@cli.example", "--data", data}, ""},
+      {{"token", "create", "--tenant", "cli", "--user", "front@cli.example", "--scopes",
+        "inbox:read,everything", "--data", data},
+       ""},
+      {{"user", "reset-second-factor", "--tenant", "cli", "--email", "nobody@cli.example", "--data",
+        data},
+       ""},
       {{"tenant", "delete", "--slug", "cli", "--data", data}, ""},
       {{"serve", "--data", data, "--listen", "not-an-address"}, ""},
   };
@@ -177,8 +183,57 @@ TEST_F(CliTest, TenantUserAndTokenCreateGiveAWorkingTokenAlone) {
   testing::HttpResult r = testing::Send(port, me);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("\"role\":\"supervisor\""), std::string::npos) << r.body;
+  // A token for an integration that only delivers messages.
+  std::string ingest = Run({"token", "create", "--tenant", "cli", "--user", "front@cli.example",
+                            "--scopes", "messages:write", "--data", data},
+                           &status);
+  ASSERT_EQ(status, 0);
+  ingest.pop_back();
+  testing::HttpCall inbox;
+  inbox.target = "/api/v1/conversations";
+  inbox.headers = {{"Authorization", "Bearer " + ingest}};
+  EXPECT_EQ(testing::Send(port, inbox).status, 403) << "outside the token's scopes";
+  inbox.headers = me.headers;
+  EXPECT_EQ(testing::Send(port, inbox).status, 200);
   server.Kill(SIGTERM);
   EXPECT_EQ(server.Wait(), 0);
+}
+
+TEST_F(CliTest, ResetSecondFactorTurnsItOffDropsCodesAndIsAudited) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "cli", "--name", "Cli Clinic", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  Run({"user", "create", "--tenant", "cli", "--email", "lost@cli.example", "--role", "agent",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  ASSERT_EQ(status, 0);
+  auto db_file = dir_ / "data" / "caredesk.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "UPDATE users SET totp_secret = 'GEZDGNBV', totp_enabled = 1;"
+                   "INSERT INTO recovery_codes (tenant_id, user_id, code_hash, created_at) "
+                   "SELECT tenant_id, id, 'h', 0 FROM users;"
+                   "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, created_at,"
+                   " last_seen_at, expires_at) SELECT 's', tenant_id, id, 'c', 0, 0, "
+                   "9999999999999 FROM users;",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  std::string out = Run({"user", "reset-second-factor", "--tenant", "cli", "--email",
+                         "lost@cli.example", "--data", data},
+                        &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("reset"), std::string::npos) << out;
+  EXPECT_EQ(Scalar(db_file, "SELECT totp_enabled FROM users"), 0);
+  EXPECT_EQ(Scalar(db_file, "SELECT COUNT(*) FROM recovery_codes"), 0);
+  EXPECT_EQ(Scalar(db_file, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL"), 0);
+  EXPECT_EQ(Scalar(db_file,
+                   "SELECT COUNT(*) FROM audit_log WHERE action = 'reset' AND "
+                   "object_type = 'second_factor' AND session_ref = 'cli'"),
+            1);
 }
 
 TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {

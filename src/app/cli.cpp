@@ -11,6 +11,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "core/inbox/patient.hpp"
+#include "http/api.hpp"
 #include "core/tenancy/calendar.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
@@ -94,8 +95,34 @@ Result<void> CreateUser(store::Store& st, const std::string& slug, const std::st
   return {};
 }
 
+// Turns a user's two-factor sign-in off (a lost phone), drops their recovery codes and ends
+// their sessions; at the next sign-in they set it up again. Audited as the command line's.
+Result<void> ResetSecondFactor(store::Store& st, const std::string& slug,
+                               const std::string& email_in) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in, "user"));
+  Timestamp now = SystemClock().Now();
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto user, tx.FindUserByEmail(email));
+    if (!user) return NotFound("no such user in this tenant");
+    CD_TRY(tx.ResetSecondFactor(user->id));
+    CD_TRY(tx.RevokeSessionsOf(user->id, now));
+    store::AuditRecord r;
+    r.at = now;
+    r.session = "cli";
+    r.action = "reset";
+    r.object_type = "second_factor";
+    r.object_id = user->id.value;
+    return tx.AppendAudit(std::move(r));
+  }));
+  std::cout << "two-factor sign-in reset for " << email
+            << "; they set it up again at their next sign-in\n";
+  return {};
+}
+
+// Full access ("*") unless `scopes` (comma-separated) narrows it.
 Result<void> CreateToken(store::Store& st, const std::string& slug, const std::string& email_in,
-                         const std::string& name, int expires_days) {
+                         const std::string& name, int expires_days, const std::string& scopes) {
   CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
   CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(email_in, "user"));
   std::string token = security::NewSecret("cdk_");
@@ -105,7 +132,19 @@ Result<void> CreateToken(store::Store& st, const std::string& slug, const std::s
   CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(auto user, tx.FindUserByEmail(email));
     if (!user) return NotFound("no such user in this tenant");
-    return tx.InsertApiToken(user->id, security::HashSecret(token), name, now, expires);
+    std::vector<std::string> list;
+    for (std::string_view rest = scopes; !rest.empty();) {
+      auto comma = rest.find(',');
+      std::string_view one = Trim(rest.substr(0, comma));
+      if (!one.empty() && one != "*" && !http::IsTokenScope(one)) {
+        return Invalid("unknown scope in --scopes", "scopes");
+      }
+      if (!one.empty()) list.emplace_back(one);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    if (list.empty()) return Invalid("--scopes names no scope", "scopes");
+    CD_TRY(tx.InsertScopedToken(user->id, security::HashSecret(token), name, list, now, expires));
+    return {};
   }));
   std::cout << token << "\n";
   return {};
@@ -203,6 +242,12 @@ int RunCli(int argc, char** argv) {
       ->required();
   user_create->add_option("--name", display_name, "display name");
   AddStorageFlags(user_create, o);
+  auto* user_reset = user->add_subcommand(
+      "reset-second-factor",
+      "turn a user's two-factor sign-in off (lost phone) and end their sessions");
+  user_reset->add_option("--tenant", slug, "tenant slug")->required();
+  user_reset->add_option("--email", email, "the user's email")->required();
+  AddStorageFlags(user_reset, o);
 
   auto* token = cli.add_subcommand("token", "manage API tokens");
   token->require_subcommand(1);
@@ -214,6 +259,9 @@ int RunCli(int argc, char** argv) {
   token_create->add_option("--user", email, "the user's email")->required();
   token_create->add_option("--name", token_name, "label for the token");
   token_create->add_option("--expires-days", expires_days, "0 (default) never expires");
+  std::string token_scopes = "*";
+  token_create->add_option("--scopes", token_scopes,
+                           "comma-separated, e.g. messages:write (default *: all the role allows)");
   AddStorageFlags(token_create, o);
 
   auto* audit = cli.add_subcommand("audit", "the tamper-evident audit log");
@@ -265,7 +313,9 @@ int RunCli(int argc, char** argv) {
   else if (*user_create)
     done = CreateUser(**store, slug, email, role, display_name);
   else if (*token_create)
-    done = CreateToken(**store, slug, email, token_name, expires_days);
+    done = CreateToken(**store, slug, email, token_name, expires_days, token_scopes);
+  else if (*user_reset)
+    done = ResetSecondFactor(**store, slug, email);
   return done ? 0 : Fail(done.error());
 }
 

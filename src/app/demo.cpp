@@ -368,7 +368,9 @@ void PrintSignIn(const DemoCredentials& c, const Config& config) {
   std::cout
       << "\nCareDesk demo: Lakeside Family Medicine (tenant \"demo\")\n"
       << "  Sign in:   tenant demo, " << c.admin_email << ", password " << c.password << "\n"
-      << "             (every demo staff account, e.g. ana@demo.example, shares this password)\n"
+      << "             (every demo staff account, e.g. ana@demo.example, shares this password;\n"
+      << "             at the first sign-in each sets up two-factor sign-in with an authenticator\n"
+      << "             app: POST /api/v1/me/second-factor)\n"
       << "  API token: " << c.api_token << "\n"
       << "  Try:       curl -H 'Authorization: Bearer " << c.api_token << "' '" << base
       << "/api/v1/conversations?sla=at_risk_or_breached&sort=time_left'\n"

@@ -14,6 +14,7 @@
 #include "http/status.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
+#include "security/totp.hpp"
 
 namespace caredesk::http {
 
@@ -33,12 +34,30 @@ constexpr RoleSet kStaff = kLeads | Allow(core::Role::kAgent) | Allow(core::Role
 constexpr RoleSet kEveryone = kStaff | Allow(core::Role::kAuditor);
 constexpr RoleSet kOversight = kAdmins | Allow(core::Role::kAuditor);
 
+// What a token must carry for a route (a session carries every scope); "" for any credential.
+// The list is kTokenScopes in handlers/account.cpp.
+namespace scope {
+constexpr std::string_view kAny;
+constexpr std::string_view kInboxRead = "inbox:read";
+constexpr std::string_view kInboxWrite = "inbox:write";
+constexpr std::string_view kMessagesWrite = "messages:write";
+constexpr std::string_view kPatientsRead = "patients:read";
+constexpr std::string_view kPatientsWrite = "patients:write";
+constexpr std::string_view kSettingsRead = "settings:read";
+constexpr std::string_view kSettingsWrite = "settings:write";
+constexpr std::string_view kAuditRead = "audit:read";
+constexpr std::string_view kAccount = "account";
+}  // namespace scope
+
 struct Route {
   Method method;
   std::string_view method_name;
   std::string_view pattern;
   bool authenticated;
   RoleSet roles;
+  std::string_view scope;  // a token must have it (see namespace scope)
+  // Also open to a session that still has to set up its second factor.
+  bool before_second_factor;
   HandlerFn fn;
   bool never_blocks = false;  // answered on the I/O thread by HandleInline
   KeptFn kept = nullptr;      // tried on the I/O thread when the caller's token is kept
@@ -64,6 +83,10 @@ struct TokenCache {
       return std::nullopt;
     }
     return it->second.who;
+  }
+  void Clear() {
+    std::lock_guard lock(mutex);
+    entries.clear();
   }
   void Put(const std::string& hash, const store::Principal& who, Timestamp valid_until) {
     std::lock_guard lock(mutex);
@@ -196,13 +219,21 @@ static Response TooManySignIns(Millis left) {
   return r;
 }
 
-// Login: POST /api/v1/session {"tenant", "email", "password"}. Sets the session cookie and
-// returns the CSRF token the console sends back in X-CSRF-Token on every unsafe request.
+// Login: POST /api/v1/session {"tenant", "email", "password", "code"?, "recovery_code"?}.
+// A user with two-factor sign-in on also sends the current code of their authenticator app, or
+// one of their recovery codes; without either the answer is 401 second_factor_required, so a
+// client asks for the code and sends everything again. A user of a practice that requires the
+// second factor who has not set it up gets a session that can only do that. Sets a new session
+// cookie (ending the one the browser sent, if any) and returns the CSRF token the console sends
+// back in X-CSRF-Token on every unsafe request.
 static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThrottle& throttle) {
-  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tenant", "email", "password"}));
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tenant", "email", "password",
+                                                                  "code", "recovery_code"}));
   CD_TRY_ASSIGN(std::string tenant, RequireString(body, "tenant"));
   CD_TRY_ASSIGN(std::string email, RequireString(body, "email"));
   CD_TRY_ASSIGN(std::string password, RequireString(body, "password"));
+  CD_TRY_ASSIGN(std::optional<std::string> code, OptionalString(body, "code"));
+  CD_TRY_ASSIGN(std::optional<std::string> recovery_code, OptionalString(body, "recovery_code"));
   email = AsciiLower(Trim(email));
   // Keyed by what was typed, account or not, so a lockout reveals nothing about accounts.
   const std::string account_key = "a\n" + tenant + "\n" + email;
@@ -213,31 +244,99 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThro
       return TooManySignIns(*left);
     }
   }
+  auto fail = [&](std::string_view why) {
+    log::Warn("login_failed", {{"request_id", ctx.request.request_id}, {"reason", why}});
+    throttle.Fail(account_key, ctx.now, options.login_max_failures, options.login_lock_time);
+    throttle.Fail(address_key, ctx.now, options.login_max_address_failures,
+                  options.login_lock_time);
+  };
   CD_TRY_ASSIGN(auto login, ctx.store.FindLogin(tenant, email));
   // Verify against a dummy hash when the user is unknown so timing does not reveal accounts.
   static const std::string kDummy = security::HashPassword("not-a-real-password").value();
   bool ok = security::VerifyPassword(password, login ? login->password_hash : kDummy) && login;
   if (!ok) {
-    log::Warn("login_failed", {{"request_id", ctx.request.request_id}});
-    throttle.Fail(account_key, ctx.now, options.login_max_failures, options.login_lock_time);
-    throttle.Fail(address_key, ctx.now, options.login_max_address_failures,
-                  options.login_lock_time);
+    fail("password");
     return MakeError(ErrorKind::kUnauthenticated, "email or password is incorrect");
   }
-  throttle.Succeed(account_key);
+  const bool has_totp = login->second_factor.enabled;
+  if (has_totp && !code && !recovery_code) {
+    return ProtocolError(401, "second_factor_required",
+                         "enter the code from your authenticator app or a recovery code");
+  }
+  std::optional<std::int64_t> step;
+  if (has_totp && code) {
+    step = security::MatchTotp(login->second_factor.totp_secret, *code, ctx.now);
+    if (!step) {
+      fail("code");
+      return MakeError(ErrorKind::kUnauthenticated, "the code is incorrect or has expired", "code");
+    }
+  }
   std::string secret = security::NewSecret();
   std::string csrf = security::NewSecret();
-  Timestamp expires = ctx.now + options.session_max_lifetime;
-  CD_TRY(ctx.store.Write(login->tenant, [&](store::TenantTx& tx) {
-    return tx.InsertSession(login->user, security::HashSecret(secret), csrf, ctx.now, expires);
-  }));
+  store::NewSession session;
+  session.user = login->user;
+  session.id_hash = security::HashSecret(secret);
+  session.csrf_token = csrf;
+  session.now = ctx.now;
+  session.expires_at = ctx.now + options.session_max_lifetime;
+  session.remote_address = ctx.request.remote_address;
+  session.user_agent = ctx.request.headers.Get("user-agent").value_or("");
+  if (!IsValidUtf8(session.user_agent)) session.user_agent.clear();
+  session.second_factor_pending = !has_totp && login->require_second_factor;
+  std::optional<std::string> previous;
+  if (auto cookie = CookieValue(ctx.request, kSessionCookie)) {
+    previous = security::HashSecret(*cookie);
+  }
+  bool factor_refused = false;
+  auto written = ctx.store.Write(login->tenant, [&](store::TenantTx& tx) -> Result<void> {
+    std::string how = "password";
+    if (step) {
+      CD_TRY_ASSIGN(bool fresh, tx.UseTotpStep(login->user, *step));
+      if (!fresh) {
+        factor_refused = true;
+        return MakeError(ErrorKind::kUnauthenticated, "this code was used already", "code");
+      }
+      how = "password+totp";
+    } else if (has_totp) {
+      CD_TRY_ASSIGN(
+          bool used,
+          tx.UseRecoveryCode(login->user, security::HashRecoveryCode(*recovery_code), ctx.now));
+      if (!used) {
+        factor_refused = true;
+        return MakeError(ErrorKind::kUnauthenticated, "the recovery code is incorrect or used",
+                         "recovery_code");
+      }
+      how = "password+recovery_code";
+    }
+    if (previous) CD_TRY(tx.RevokeSession(*previous, ctx.now));
+    CD_TRY_ASSIGN(std::int64_t id, tx.InsertSession(session));
+    store::AuditRecord record;
+    record.at = ctx.now;
+    record.actor = login->user;
+    record.session = "s:" + session.id_hash.substr(0, 16);
+    record.remote_address = ctx.request.remote_address;
+    record.action = "sign_in";
+    record.object_type = "session";
+    record.object_id = id;
+    record.detail = how;
+    return tx.AppendAudit(std::move(record));
+  });
+  if (!written) {
+    if (factor_refused) fail("second_factor");
+    return written.error();
+  }
+  throttle.Succeed(account_key);
   log::Info("login", {{"request_id", ctx.request.request_id},
                       {"tenant_id", login->tenant.value},
                       {"user_id", login->user.value}});
-  Response r = JsonResponse(201, json::object{{"user_id", login->user.value},
-                                              {"tenant_id", login->tenant.value},
-                                              {"csrf_token", csrf},
-                                              {"expires_at", FormatRfc3339(expires)}});
+  Response r = JsonResponse(
+      201, json::object{{"user_id", login->user.value},
+                        {"tenant_id", login->tenant.value},
+                        {"csrf_token", csrf},
+                        {"expires_at", FormatRfc3339(session.expires_at)},
+                        {"second_factor", session.second_factor_pending ? "setup_required"
+                                          : has_totp                    ? "verified"
+                                                                        : "not_required"}});
   std::string cookie =
       std::string(kSessionCookie) + "=" + secret + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
       std::to_string(
@@ -256,36 +355,76 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
-      {Method::kGet, "GET", "/healthz", false, kNobody, &Healthz, /*never_blocks=*/true},
-      {Method::kGet, "GET", "/readyz", false, kNobody, &Readyz},
-      {Method::kGet, "GET", "/api/openapi.json", false, kNobody, &OpenApi, /*never_blocks=*/true},
-      {Method::kPost, "POST", "/api/v1/session", false, kNobody, nullptr},  // Login, special-cased
-      {Method::kDelete, "DELETE", "/api/v1/session", true, kEveryone, &DeleteSession},
-      {Method::kGet, "GET", "/api/v1/me", true, kEveryone, &GetMe},
-      {Method::kPost, "POST", "/api/v1/messages", true, kStaff, &PostMessage},
-      {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, &ListConversations,
+      {Method::kGet, "GET", "/healthz", false, kNobody, scope::kAny, false, &Healthz,
+       /*never_blocks=*/true},
+      {Method::kGet, "GET", "/readyz", false, kNobody, scope::kAny, false, &Readyz},
+      {Method::kGet, "GET", "/api/openapi.json", false, kNobody, scope::kAny, false, &OpenApi,
+       /*never_blocks=*/true},
+      {Method::kPost, "POST", "/api/v1/session", false, kNobody, scope::kAny, false,
+       nullptr},  // Login, special-cased
+      {Method::kDelete, "DELETE", "/api/v1/session", true, kEveryone, scope::kAny, true,
+       &DeleteSession},
+      {Method::kGet, "GET", "/api/v1/me", true, kEveryone, scope::kAny, true, &GetMe},
+      {Method::kPost, "POST", "/api/v1/messages", true, kStaff, scope::kMessagesWrite, false,
+       &PostMessage},
+      {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
+       &ListConversations,
        /*never_blocks=*/false, &ListConversationsKept},
-      {Method::kGet, "GET", "/api/v1/conversations/{id}", true, kEveryone, &GetConversation},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, kStaff, &PostReply},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, kStaff, &PostNote},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/assign", true, kStaff, &PostAssign},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/status", true, kStaff, &PostStatus},
-      {Method::kPost, "POST", "/api/v1/conversations/{id}/tags", true, kStaff, &PostTags},
-      {Method::kGet, "GET", "/api/v1/patients", true, kEveryone, &ListPatients},
-      {Method::kPost, "POST", "/api/v1/patients", true, kStaff, &CreatePatient},
-      {Method::kGet, "GET", "/api/v1/patients/{id}", true, kEveryone, &GetPatient},
-      {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, kStaff, &PatchPatient},
-      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, kOversight,
-       &GetPatientAccessLog},
-      {Method::kGet, "GET", "/api/v1/settings", true, kEveryone, &GetSettings},
-      {Method::kPatch, "PATCH", "/api/v1/settings", true, kAdmins, &PatchSettings},
-      {Method::kGet, "GET", "/api/v1/locations", true, kEveryone, &ListLocations},
-      {Method::kPost, "POST", "/api/v1/locations", true, kAdmins, &CreateLocation},
-      {Method::kPatch, "PATCH", "/api/v1/locations/{id}", true, kAdmins, &PatchLocation},
-      {Method::kGet, "GET", "/api/v1/sla-policies", true, kEveryone, &ListSlaPolicies},
-      {Method::kPost, "POST", "/api/v1/sla-policies", true, kLeads, &CreateSlaPolicy},
-      {Method::kPatch, "PATCH", "/api/v1/sla-policies/{id}", true, kLeads, &PatchSlaPolicy},
-      {Method::kDelete, "DELETE", "/api/v1/sla-policies/{id}", true, kLeads, &DeleteSlaPolicy},
+      {Method::kGet, "GET", "/api/v1/conversations/{id}", true, kEveryone, scope::kInboxRead, false,
+       &GetConversation},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, kStaff,
+       scope::kInboxWrite, false, &PostReply},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, kStaff, scope::kInboxWrite,
+       false, &PostNote},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/assign", true, kStaff, scope::kInboxWrite,
+       false, &PostAssign},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/status", true, kStaff, scope::kInboxWrite,
+       false, &PostStatus},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/tags", true, kStaff, scope::kInboxWrite,
+       false, &PostTags},
+      {Method::kGet, "GET", "/api/v1/patients", true, kEveryone, scope::kPatientsRead, false,
+       &ListPatients},
+      {Method::kPost, "POST", "/api/v1/patients", true, kStaff, scope::kPatientsWrite, false,
+       &CreatePatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}", true, kEveryone, scope::kPatientsRead, false,
+       &GetPatient},
+      {Method::kPatch, "PATCH", "/api/v1/patients/{id}", true, kStaff, scope::kPatientsWrite, false,
+       &PatchPatient},
+      {Method::kGet, "GET", "/api/v1/patients/{id}/access-log", true, kOversight, scope::kAuditRead,
+       false, &GetPatientAccessLog},
+      {Method::kGet, "GET", "/api/v1/settings", true, kEveryone, scope::kSettingsRead, false,
+       &GetSettings},
+      {Method::kPatch, "PATCH", "/api/v1/settings", true, kAdmins, scope::kSettingsWrite, false,
+       &PatchSettings},
+      {Method::kGet, "GET", "/api/v1/locations", true, kEveryone, scope::kSettingsRead, false,
+       &ListLocations},
+      {Method::kPost, "POST", "/api/v1/locations", true, kAdmins, scope::kSettingsWrite, false,
+       &CreateLocation},
+      {Method::kPatch, "PATCH", "/api/v1/locations/{id}", true, kAdmins, scope::kSettingsWrite,
+       false, &PatchLocation},
+      {Method::kGet, "GET", "/api/v1/sla-policies", true, kEveryone, scope::kSettingsRead, false,
+       &ListSlaPolicies},
+      {Method::kPost, "POST", "/api/v1/sla-policies", true, kLeads, scope::kSettingsWrite, false,
+       &CreateSlaPolicy},
+      {Method::kPatch, "PATCH", "/api/v1/sla-policies/{id}", true, kLeads, scope::kSettingsWrite,
+       false, &PatchSlaPolicy},
+      {Method::kDelete, "DELETE", "/api/v1/sla-policies/{id}", true, kLeads, scope::kSettingsWrite,
+       false, &DeleteSlaPolicy},
+      {Method::kGet, "GET", "/api/v1/sessions", true, kEveryone, scope::kAccount, false,
+       &ListSessions},
+      {Method::kDelete, "DELETE", "/api/v1/sessions/{id}", true, kEveryone, scope::kAccount, false,
+       &EndSession},
+      {Method::kGet, "GET", "/api/v1/tokens", true, kEveryone, scope::kAccount, false, &ListTokens},
+      {Method::kPost, "POST", "/api/v1/tokens", true, kEveryone, scope::kAccount, false,
+       &CreateToken},
+      {Method::kDelete, "DELETE", "/api/v1/tokens/{id}", true, kEveryone, scope::kAccount, false,
+       &RevokeToken},
+      {Method::kPost, "POST", "/api/v1/me/second-factor", true, kEveryone, scope::kAccount, true,
+       &StartSecondFactor},
+      {Method::kPost, "POST", "/api/v1/me/second-factor/confirm", true, kEveryone, scope::kAccount,
+       true, &ConfirmSecondFactor},
+      {Method::kPost, "POST", "/api/v1/me/recovery-codes", true, kEveryone, scope::kAccount, false,
+       &NewRecoveryCodes},
   };
 }
 
@@ -337,6 +476,23 @@ Response Forbidden() {
   return ErrorResponse(MakeError(ErrorKind::kForbidden, "your role does not allow this"));
 }
 
+// Whether `who` may call `route` beyond its role: a token's scopes, and a session that still has
+// to set up its second factor (it may only do that, see who it is, and sign out).
+std::optional<Response> Refused(const Route& route, const store::Principal& who) {
+  if ((route.roles & Allow(who.role)) == 0) return Forbidden();
+  if (!route.scope.empty() &&
+      std::find(who.scopes.begin(), who.scopes.end(), "*") == who.scopes.end() &&
+      std::find(who.scopes.begin(), who.scopes.end(), route.scope) == who.scopes.end()) {
+    return ErrorResponse(MakeError(
+        ErrorKind::kForbidden, "this token's scopes do not include " + std::string(route.scope)));
+  }
+  if (who.second_factor_pending && !route.before_second_factor) {
+    return ProtocolError(403, "second_factor_setup_required",
+                         "set up two-factor sign-in first (POST /api/v1/me/second-factor)");
+  }
+  return std::nullopt;
+}
+
 Response NoRoute(bool path_known) {
   if (path_known)
     return ProtocolError(405, "method_not_allowed", "method not allowed on this path");
@@ -355,7 +511,7 @@ std::optional<Response> Api::HandleInline(Request& request) const {
     Timestamp now = clock_.Now();
     std::optional<store::Principal> who = KeptBearer(request, now);
     if (!who) return std::nullopt;
-    if ((route->roles & Allow(who->role)) == 0) return Forbidden();
+    if (auto refused = Refused(*route, *who)) return std::move(*refused);
     Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_, *audit_};
     return route->kept(ctx);
   }
@@ -433,7 +589,7 @@ Response Api::Handle(Request& request) {
     } else {
       return ErrorResponse(MakeError(ErrorKind::kUnauthenticated, "authentication required"));
     }
-    if ((route->roles & Allow(who.role)) == 0) return Forbidden();
+    if (auto refused = Refused(*route, who)) return std::move(*refused);
   }
 
   Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_};
@@ -444,6 +600,8 @@ Response Api::Handle(Request& request) {
     }
     return ErrorResponse(result.error());
   }
+  // A revoked token must stop working now, not when its cached verification runs out.
+  if (route->fn == &RevokeToken) token_cache_->Clear();
   return std::move(*result);
 }
 

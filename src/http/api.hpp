@@ -79,6 +79,9 @@ class Api {
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 
+// Whether a token may carry `scope` (inbox:read, patients:write, account, ...).
+bool IsTokenScope(std::string_view scope);
+
 // The OpenAPI 3 document served at /api/openapi.json.
 const std::string& OpenApiDocument();
 

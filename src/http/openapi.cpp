@@ -21,9 +21,18 @@ const std::string& OpenApiDocument() {
       "Error": {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
-          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts"]},
+          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts", "second_factor_required", "second_factor_setup_required"]},
                          "message": {"type": "string"}, "field": {"type": "string"}}}}
       },
+      "Session": {
+        "type": "object", "required": ["id", "user_id", "created_at", "last_seen_at", "expires_at", "remote_address", "user_agent", "second_factor_pending", "current"],
+        "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}, "last_seen_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"}, "remote_address": {"type": "string"}, "user_agent": {"type": "string"}, "second_factor_pending": {"type": "boolean"}, "current": {"type": "boolean", "description": "the session making this request"}}
+      },
+      "Token": {
+        "type": "object", "required": ["id", "user_id", "name", "scopes", "created_at", "expires_at", "revoked_at"],
+        "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}, "created_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time", "nullable": true}, "revoked_at": {"type": "string", "format": "date-time", "nullable": true}}
+      },
+      "RecoveryCodes": {"type": "object", "required": ["recovery_codes"], "properties": {"recovery_codes": {"type": "array", "items": {"type": "string"}}}},
       "Sla": {
         "type": "object", "required": ["state", "policy_id", "due_at", "time_left_ms"],
         "properties": {"state": {"type": "string", "enum": ["none", "ok", "at_risk", "breached", "paused"]},
@@ -108,8 +117,9 @@ const std::string& OpenApiDocument() {
           "conversation_status": {"type": "string"}, "created_conversation": {"type": "boolean"}, "reopened": {"type": "boolean"}}
       },
       "Settings": {
-        "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays"],
+        "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays", "require_second_factor"],
         "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+          "require_second_factor": {"type": "boolean", "description": "staff sign in with a TOTP code or a recovery code besides the password (default true)"},
           "time_zone": {"type": "string", "description": "IANA name, e.g. America/Chicago"},
           "business_hours": {"type": "string", "description": "e.g. mon-fri 08:00-17:00; sat 09:00-12:00, or always"},
           "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}
@@ -117,6 +127,7 @@ const std::string& OpenApiDocument() {
       "SettingsInput": {
         "type": "object", "additionalProperties": false,
         "properties": {"name": {"type": "string"}, "time_zone": {"type": "string"}, "business_hours": {"type": "string"},
+          "require_second_factor": {"type": "boolean"},
           "holidays": {"type": "array", "maxItems": 400, "items": {"type": "string", "format": "date"}}}
       },
       "Location": {
@@ -167,14 +178,39 @@ const std::string& OpenApiDocument() {
     "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3 document"}}}},
     "/api/v1/session": {
       "post": {"summary": "Sign in; sets the session cookie and returns the CSRF token", "security": [],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["tenant", "email", "password"], "additionalProperties": false, "properties": {"tenant": {"type": "string"}, "email": {"type": "string"}, "password": {"type": "string"}}}}}},
-        "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "tenant_id", "csrf_token", "expires_at"]}}}}, "401": {"$ref": "#/components/responses/Error"},
+        "description": "A user with two-factor sign-in on sends the current code of their authenticator app (code) or one unused recovery code (recovery_code) with the password; without either the answer is 401 second_factor_required. A user of a practice that requires a second factor who has none yet gets a session whose second_factor is setup_required: it can only set one up (POST /api/v1/me/second-factor), read /api/v1/me and sign out; everything else answers 403 second_factor_setup_required. A session cookie sent with the request is ended.",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["tenant", "email", "password"], "additionalProperties": false, "properties": {"tenant": {"type": "string"}, "email": {"type": "string"}, "password": {"type": "string"}, "code": {"type": "string", "description": "6 digits from the authenticator app"}, "recovery_code": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "tenant_id", "csrf_token", "expires_at", "second_factor"], "properties": {"user_id": {"type": "integer"}, "tenant_id": {"type": "integer"}, "csrf_token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}, "second_factor": {"type": "string", "enum": ["verified", "setup_required", "not_required"]}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
           "429": {"description": "too many failed sign-ins for this email or from this address in 15 minutes; Retry-After says when to try again", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}},
       "delete": {"summary": "Sign out (cookie session)", "responses": {"204": {"description": "signed out"}, "400": {"$ref": "#/components/responses/Error"}}}
     },
-    "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "email", "display_name", "role", "tenant"], "properties": {
+    "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "email", "display_name", "role", "tenant", "second_factor", "scopes"], "properties": {
+        "second_factor": {"type": "object", "required": ["enabled", "required", "setup_pending", "recovery_codes_left"], "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}, "setup_pending": {"type": "boolean"}, "recovery_codes_left": {"type": "integer"}}},
+        "scopes": {"type": "array", "items": {"type": "string"}, "description": "what this credential may do; [\"*\"] for a session"},
         "user_id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin", "auditor"]},
         "tenant": {"type": "object", "required": ["id", "slug", "name", "time_zone"], "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}, "time_zone": {"type": "string"}}}}}}}}, "401": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/sessions": {"get": {"summary": "Signed-in sessions", "description": "The caller's sessions that are neither ended nor expired; an admin may ask for another user's (user_id=N) or everyone's (user_id=all). Needs the account scope.",
+        "parameters": [{"name": "user_id", "in": "query", "schema": {"type": "string"}, "description": "a user id or all (admins)"}],
+        "responses": {"200": {"description": "sessions", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/sessions/{id}": {"delete": {"summary": "End a session (one's own; an admin: anyone's in the practice)", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"204": {"description": "ended"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/tokens": {
+      "get": {"summary": "API tokens (never their secrets)", "parameters": [{"name": "user_id", "in": "query", "schema": {"type": "string"}, "description": "a user id or all (admins)"}],
+        "responses": {"200": {"description": "tokens, newest first, revoked ones included", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}},
+      "post": {"summary": "A new API token for the caller, shown once", "description": "Scopes: inbox:read, inbox:write, messages:write, patients:read, patients:write, settings:read, settings:write, audit:read, account. A token never does more than its user's role allows, and a token cannot make a token with scopes it lacks. Expires after expires_in_days (default 90, at most 365).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "scopes"], "additionalProperties": false, "properties": {"name": {"type": "string", "maxLength": 100}, "scopes": {"type": "array", "items": {"type": "string"}, "minItems": 1}, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365}}}}}},
+        "responses": {"201": {"description": "the token; its secret is never shown again", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "token", "name", "scopes", "created_at", "expires_at"], "properties": {"id": {"type": "integer"}, "token": {"type": "string"}, "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}, "created_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time", "nullable": true}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/tokens/{id}": {"delete": {"summary": "Revoke a token (one's own; an admin: anyone's in the practice); it stops working at once", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"204": {"description": "revoked"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/me/second-factor": {"post": {"summary": "Start setting up two-factor sign-in", "description": "Answers a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and the otpauth:// URI to show as a QR code. Nothing changes until it is confirmed with a code. 409 when two-factor sign-in is already on.",
+        "responses": {"201": {"description": "the secret", "content": {"application/json": {"schema": {"type": "object", "required": ["secret", "otpauth_uri"], "properties": {"secret": {"type": "string"}, "otpauth_uri": {"type": "string"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/me/second-factor/confirm": {"post": {"summary": "Turn two-factor sign-in on with a code from the app", "description": "Answers ten single-use recovery codes, shown once. A session that had to set up its second factor may then do what its role allows.",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "additionalProperties": false, "properties": {"code": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "on", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecoveryCodes"}}}}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/me/recovery-codes": {"post": {"summary": "Ten new recovery codes in place of the old ones (needs a current code)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "additionalProperties": false, "properties": {"code": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "the new codes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecoveryCodes"}}}}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/messages": {
       "post": {"summary": "An inbound message from any channel", "description": "Finds or creates the patient (by patient_id, else by phone or email in from) and their open conversation, reopens one resolved within 7 days, or opens a new one. A repeated Idempotency-Key answers 200 with the first response's body; the same key with a different body answers 409.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200}}],

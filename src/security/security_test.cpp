@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "security/password.hpp"
 #include "security/token.hpp"
+#include "security/totp.hpp"
 
 namespace caredesk::security {
 namespace {
@@ -53,6 +56,72 @@ TEST(Token, SecretsAreRandomPrefixedAndHashed) {
   EXPECT_TRUE(ConstantTimeEquals("same", "same"));
   EXPECT_FALSE(ConstantTimeEquals("same", "sama"));
   EXPECT_FALSE(ConstantTimeEquals("same", "same!"));
+}
+
+// RFC 6238 Appendix B, SHA-1 rows: the key is the ASCII "12345678901234567890".
+TEST(Totp, MatchesTheRfc6238TestVectors) {
+  std::string secret = Base32Encode("12345678901234567890");
+  EXPECT_EQ(secret, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+  struct Row {
+    std::int64_t unix_time;
+    const char* code;
+  };
+  for (Row row :
+       {Row{59, "94287082"}, Row{1111111109, "07081804"}, Row{1111111111, "14050471"},
+        Row{1234567890, "89005924"}, Row{2000000000, "69279037"}, Row{20000000000, "65353130"}}) {
+    std::int64_t step = TotpStep(Timestamp{std::chrono::seconds(row.unix_time)});
+    EXPECT_EQ(TotpCode(secret, step, 8), row.code) << row.unix_time;
+    EXPECT_EQ(TotpCode(secret, step), std::string(row.code).substr(2)) << "6 digits";
+  }
+}
+
+TEST(Totp, AcceptsOneStepOfDriftAndNoMore) {
+  ASSERT_TRUE(Init());
+  std::string secret = NewTotpSecret();
+  EXPECT_EQ(secret.size(), 32u);
+  Timestamp now{std::chrono::seconds(1'800'000'000)};
+  std::int64_t step = TotpStep(now);
+  EXPECT_EQ(MatchTotp(secret, *TotpCode(secret, step), now), step);
+  EXPECT_EQ(MatchTotp(secret, *TotpCode(secret, step - 1), now), step - 1);
+  EXPECT_EQ(MatchTotp(secret, *TotpCode(secret, step + 1), now), step + 1);
+  std::string code = *TotpCode(secret, step);
+  EXPECT_EQ(MatchTotp(secret, code.substr(0, 3) + " " + code.substr(3), now), step)
+      << "a space as the apps show it";
+  EXPECT_FALSE(MatchTotp(secret, *TotpCode(secret, step - 2), now));
+  EXPECT_FALSE(MatchTotp(secret, *TotpCode(secret, step + 2), now));
+  EXPECT_FALSE(MatchTotp(secret, "", now));
+  EXPECT_FALSE(MatchTotp(secret, "12345", now));
+  EXPECT_FALSE(MatchTotp("not base32!", "123456", now));
+}
+
+TEST(Totp, Base32RoundTripsAndRefusesJunk) {
+  for (const std::string& bytes : {std::string(""), std::string("f"), std::string("fo"),
+                                   std::string("foobar"), std::string("\0\xff\x10", 3)}) {
+    EXPECT_EQ(Base32Decode(Base32Encode(bytes)), bytes);
+  }
+  EXPECT_EQ(Base32Encode("foobar"), "MZXW6YTBOI");  // RFC 4648 section 10, unpadded
+  EXPECT_EQ(Base32Decode("mzxw 6ytb oi"), "foobar");
+  EXPECT_FALSE(Base32Decode("MZXW1"));
+}
+
+TEST(Totp, UriNamesIssuerAndAccountForAuthenticatorApps) {
+  EXPECT_EQ(OtpauthUri("CareDesk Lakeside", "ana@clinic.example", "ABC"),
+            "otpauth://totp/CareDesk%20Lakeside:ana%40clinic.example?secret=ABC&issuer=CareDesk%"
+            "20Lakeside&algorithm=SHA1&digits=6&period=30");
+}
+
+TEST(RecoveryCode, IsReadableSingleFormAndHashedLoosely) {
+  ASSERT_TRUE(Init());
+  std::string code = NewRecoveryCode();
+  ASSERT_EQ(code.size(), 11u);
+  EXPECT_EQ(code[5], '-');
+  EXPECT_NE(code, NewRecoveryCode());
+  std::string upper;
+  for (char c : code) {
+    if (c != '-') upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  EXPECT_EQ(HashRecoveryCode(code), HashRecoveryCode(upper));
+  EXPECT_NE(HashRecoveryCode(code), HashRecoveryCode(NewRecoveryCode()));
 }
 
 }  // namespace

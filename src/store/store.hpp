@@ -30,6 +30,8 @@ struct Tenant {
   std::string time_zone = "America/New_York";
   std::string business_hours = "mon-fri 08:00-17:00";
   std::vector<std::string> holidays;  // "YYYY-MM-DD" local dates
+  // Staff must sign in with a second factor (TOTP or a recovery code) besides the password.
+  bool require_second_factor = true;
   Timestamp created_at{};
 };
 
@@ -80,6 +82,43 @@ struct AuditVerification {
   std::optional<Break> broken;
 };
 
+// A signed-in browser session as its user (or an admin) may see it: never the secret.
+struct SessionInfo {
+  std::int64_t id = 0;
+  UserId user;
+  Timestamp created_at{}, last_seen_at{}, expires_at{};
+  std::string remote_address;
+  std::string user_agent;
+  bool second_factor_pending = false;  // signed in with the password, second factor not set up
+};
+
+struct NewSession {
+  UserId user;
+  std::string id_hash;  // HashSecret of the cookie's value
+  std::string csrf_token;
+  Timestamp now{}, expires_at{};
+  std::string remote_address;
+  std::string user_agent;
+  bool second_factor_pending = false;
+};
+
+// An API token as it is listed: never the secret.
+struct TokenInfo {
+  std::int64_t id = 0;
+  UserId user;
+  std::string name;
+  std::vector<std::string> scopes;  // {"*"}: everything the user's role allows
+  Timestamp created_at{};
+  std::optional<Timestamp> expires_at, revoked_at;
+};
+
+// A user's TOTP state. The secret is set when enrollment starts and is used once enabled.
+struct SecondFactor {
+  std::string totp_secret;  // base32; "" when never started
+  bool enabled = false;
+  std::int64_t last_step = 0;  // the newest 30-second step used, so a code works only once
+};
+
 // Who is calling, resolved from a session cookie or bearer token.
 struct Principal {
   TenantId tenant;
@@ -91,6 +130,9 @@ struct Principal {
   std::optional<Timestamp> token_expires_at;  // set for API tokens that expire
   std::string credential_ref;                 // AuditRecord::session of this caller
   std::vector<std::string> queues;            // the queues the user serves
+  std::vector<std::string> scopes{"*"};       // a token's scopes; "*" for sessions
+  std::int64_t session_id = 0;                // set for cookie sessions
+  bool second_factor_pending = false;         // a session that must set up TOTP first
 };
 
 struct InboxFilter {
@@ -153,10 +195,45 @@ class TenantTx {
   // Stores the SHA-256 hex of a new bearer token; kNotFound for an unknown user.
   virtual Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name,
                                       Timestamp now, std::optional<Timestamp> expires_at) = 0;
-  virtual Result<void> InsertSession(UserId user, std::string session_hash, std::string csrf_token,
-                                     Timestamp now, Timestamp expires_at) = 0;
+  // A token limited to `scopes` (see TokenInfo).
+  virtual Result<TokenInfo> InsertScopedToken(UserId user, std::string token_hash, std::string name,
+                                              std::vector<std::string> scopes, Timestamp now,
+                                              std::optional<Timestamp> expires_at) = 0;
+  // Tokens of `user` (every user's when nullopt), newest first, revoked ones included.
+  virtual Result<std::vector<TokenInfo>> ListTokens(std::optional<UserId> user) = 0;
+  // Revokes token `id`; when `owner` is set, only if it is theirs. Returns the token's hash
+  // (to forget cached verifications); kNotFound if there is no such token.
+  virtual Result<std::string> RevokeToken(std::int64_t id, std::optional<UserId> owner,
+                                          Timestamp now) = 0;
+  virtual Result<std::int64_t> InsertSession(const NewSession& session) = 0;  // the session's id
   virtual Result<void> RevokeSession(std::string_view session_hash, Timestamp now) = 0;
   virtual Result<void> TouchSession(std::string_view session_hash, Timestamp now) = 0;
+  // Sessions of `user` (every user's when nullopt) that are neither ended nor expired at `now`.
+  virtual Result<std::vector<SessionInfo>> ListSessions(std::optional<UserId> user,
+                                                        Timestamp now) = 0;
+  // Ends session `id`; when `owner` is set, only if it is theirs. kNotFound otherwise.
+  virtual Result<void> RevokeSessionById(std::int64_t id, std::optional<UserId> owner,
+                                         Timestamp now) = 0;
+  // Ends every session of `user` (after the second factor is reset, for instance).
+  virtual Result<void> RevokeSessionsOf(UserId user, Timestamp now) = 0;
+  // The session has set up its second factor: it may now do what its role allows.
+  virtual Result<void> CompleteSecondFactor(std::string_view session_hash) = 0;
+
+  // Second factor. StartTotp stores a new secret (replacing one not yet enabled); EnableTotp
+  // turns it on. UseTotpStep records `step` as used and answers false when it or a later step
+  // was used already (a replayed code). ResetSecondFactor turns TOTP off and drops the
+  // recovery codes (an admin's recovery of a lost phone).
+  virtual Result<SecondFactor> GetSecondFactor(UserId user) = 0;
+  virtual Result<void> StartTotp(UserId user, std::string secret) = 0;
+  virtual Result<void> EnableTotp(UserId user) = 0;
+  virtual Result<bool> UseTotpStep(UserId user, std::int64_t step) = 0;
+  virtual Result<void> ResetSecondFactor(UserId user) = 0;
+  // Replaces the user's recovery codes with these (hashes of single-use codes).
+  virtual Result<void> ReplaceRecoveryCodes(UserId user, const std::vector<std::string>& hashes,
+                                            Timestamp now) = 0;
+  // Marks an unused code as used; false when there is no such unused code.
+  virtual Result<bool> UseRecoveryCode(UserId user, std::string_view code_hash, Timestamp now) = 0;
+  virtual Result<int> UnusedRecoveryCodes(UserId user) = 0;
 
   // Patients. Get/Update answer kNotFound for ids of other tenants.
   virtual Result<core::Patient> InsertPatient(core::Patient p) = 0;
@@ -253,6 +330,8 @@ class Store {
     TenantId tenant;
     UserId user;
     std::string password_hash;
+    bool require_second_factor = true;  // the practice's setting
+    SecondFactor second_factor;
   };
   virtual Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
                                                        std::string_view email) = 0;

@@ -78,5 +78,13 @@ Result<Response> DeleteSlaPolicy(Context& ctx);
 Result<Response> GetPatientAccessLog(Context& ctx);
 Result<Response> GetMe(Context& ctx);  // handlers/session.cpp
 Result<Response> DeleteSession(Context& ctx);
+Result<Response> ListSessions(Context& ctx);  // handlers/account.cpp
+Result<Response> EndSession(Context& ctx);
+Result<Response> ListTokens(Context& ctx);
+Result<Response> CreateToken(Context& ctx);
+Result<Response> RevokeToken(Context& ctx);
+Result<Response> StartSecondFactor(Context& ctx);
+Result<Response> ConfirmSecondFactor(Context& ctx);
+Result<Response> NewRecoveryCodes(Context& ctx);
 
 }  // namespace caredesk::http

@@ -10,18 +10,31 @@ Result<Response> GetMe(Context& ctx) {
                 store::ReadValue<store::User>(ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) {
                   return tx.GetUser(ctx.who.user);
                 }));
-  CD_TRY_ASSIGN(store::Tenant tenant,
-                store::ReadValue<store::Tenant>(
-                    ctx.store, ctx.who.tenant, [](store::TenantTx& tx) { return tx.GetTenant(); }));
-  return JsonResponse(200, json::object{{"user_id", user.id.value},
-                                        {"email", user.email},
-                                        {"display_name", user.display_name},
-                                        {"role", core::Name(user.role)},
-                                        {"tenant",
-                                         {{"id", tenant.id.value},
-                                          {"slug", tenant.slug},
-                                          {"name", tenant.name},
-                                          {"time_zone", tenant.time_zone}}}});
+  store::Tenant tenant;
+  store::SecondFactor factor;
+  int recovery_codes = 0;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(tenant, tx.GetTenant());
+    CD_TRY_ASSIGN(factor, tx.GetSecondFactor(ctx.who.user));
+    CD_TRY_ASSIGN(recovery_codes, tx.UnusedRecoveryCodes(ctx.who.user));
+    return {};
+  }));
+  return JsonResponse(
+      200, json::object{{"user_id", user.id.value},
+                        {"email", user.email},
+                        {"display_name", user.display_name},
+                        {"role", core::Name(user.role)},
+                        {"tenant",
+                         {{"id", tenant.id.value},
+                          {"slug", tenant.slug},
+                          {"name", tenant.name},
+                          {"time_zone", tenant.time_zone}}},
+                        {"second_factor",
+                         {{"enabled", factor.enabled},
+                          {"required", tenant.require_second_factor},
+                          {"setup_pending", ctx.who.second_factor_pending},
+                          {"recovery_codes_left", recovery_codes}}},
+                        {"scopes", json::array(ctx.who.scopes.begin(), ctx.who.scopes.end())}});
 }
 
 Result<Response> DeleteSession(Context& ctx) {

@@ -33,7 +33,8 @@ json::object SettingsView(const store::Tenant& t) {
           {"name", t.name},
           {"time_zone", t.time_zone},
           {"business_hours", t.business_hours},
-          {"holidays", Strings(t.holidays)}};
+          {"holidays", Strings(t.holidays)},
+          {"require_second_factor", t.require_second_factor}};
 }
 
 json::object LocationView(const store::Location& l) {
@@ -205,7 +206,8 @@ Result<Response> GetSettings(Context& ctx) {
 // the deadlines are recomputed under the new one.
 Result<Response> PatchSettings(Context& ctx) {
   CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"name", "time_zone", "business_hours", "holidays"}));
+                ParseObject(ctx.request.body, {"name", "time_zone", "business_hours", "holidays",
+                                               "require_second_factor"}));
   if (body.empty()) return Invalid("give at least one setting to change");
   store::Tenant updated;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
@@ -222,6 +224,13 @@ Result<Response> PatchSettings(Context& ctx) {
     CD_TRY_ASSIGN(auto holidays, OptionalStringArray(body, "holidays"));
     if (holidays) {
       CD_TRY_ASSIGN(t.holidays, CanonicalHolidays(*holidays));
+    }
+    CD_TRY_ASSIGN(auto second_factor, OptionalBool(body, "require_second_factor"));
+    if (second_factor) {
+      t.require_second_factor = *second_factor;
+      CD_TRY(tx.AppendAudit(
+          AuditOf(ctx, "update", "settings", 0, PatientId{},
+                  *second_factor ? "require_second_factor=on" : "require_second_factor=off")));
     }
     CD_TRY_ASSIGN(auto weekly, core::ParseWeeklyHours(t.business_hours));
     CD_TRY_ASSIGN(auto days, core::ParseHolidays(t.holidays));

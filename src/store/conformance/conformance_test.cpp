@@ -787,7 +787,14 @@ TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
     user = u.id;
     CD_TRY(tx.InsertApiToken(u.id, "tokhash", "ci", T0(), std::nullopt));
     CD_TRY(tx.InsertApiToken(u.id, "oldhash", "old", T0(), T0()));
-    return tx.InsertSession(u.id, "sesshash", "csrf", T0(), T0() + std::chrono::hours(12));
+    NewSession session;
+    session.user = u.id;
+    session.id_hash = "sesshash";
+    session.csrf_token = "csrf";
+    session.now = T0();
+    session.expires_at = T0() + std::chrono::hours(12);
+    CD_TRY(tx.InsertSession(session));
+    return {};
   });
   ASSERT_TRUE(w) << w.error().message;
   auto p = store_->AuthenticateToken("tokhash", T0());
@@ -835,6 +842,163 @@ TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   ASSERT_TRUE(login->has_value());
   EXPECT_EQ((*login)->user, user);
   EXPECT_FALSE(store_->FindLogin("beta", "nobody@x.example")->has_value());
+}
+
+TEST_P(ConformanceTest, SessionsAndTokensAreListedAndEndedByOwnerOrAdminOnly) {
+  UserId ana, ben;
+  std::int64_t ana_session = 0, ben_session = 0;
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.display_name = "x";
+    u.email = "ana@alpha.example";
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+    ana = u.id;
+    u.email = "ben@alpha.example";
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+    ben = u.id;
+    NewSession s;
+    s.csrf_token = "c";
+    s.now = T0();
+    s.expires_at = T0() + std::chrono::hours(12);
+    s.remote_address = "192.0.2.7";
+    s.user_agent = std::string(300, 'a');
+    s.user = ana;
+    s.id_hash = "ana-session";
+    s.second_factor_pending = true;
+    CD_TRY_ASSIGN(ana_session, tx.InsertSession(s));
+    s.user = ben;
+    s.id_hash = "ben-session";
+    s.second_factor_pending = false;
+    CD_TRY_ASSIGN(ben_session, tx.InsertSession(s));
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto mine = ReadValue<std::vector<SessionInfo>>(
+      *store_, a_, [&](TenantTx& tx) { return tx.ListSessions(ana, T0()); });
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->at(0).id, ana_session);
+  EXPECT_EQ(mine->at(0).remote_address, "192.0.2.7");
+  EXPECT_EQ(mine->at(0).user_agent.size(), 200u) << "kept short";
+  EXPECT_TRUE(mine->at(0).second_factor_pending);
+  auto pending = store_->AuthenticateSession("ana-session", T0(), minutes(15));
+  ASSERT_TRUE(pending && pending->has_value());
+  EXPECT_TRUE((*pending)->second_factor_pending);
+  EXPECT_EQ((*pending)->session_id, ana_session);
+  ASSERT_TRUE(
+      store_->Write(a_, [](TenantTx& tx) { return tx.CompleteSecondFactor("ana-session"); }));
+  EXPECT_FALSE(
+      (*store_->AuthenticateSession("ana-session", T0(), minutes(15)))->second_factor_pending);
+
+  auto all = ReadValue<std::vector<SessionInfo>>(
+      *store_, a_, [&](TenantTx& tx) { return tx.ListSessions(std::nullopt, T0()); });
+  EXPECT_EQ(all->size(), 2u);
+  EXPECT_TRUE(ReadValue<std::vector<SessionInfo>>(
+                  *store_, b_, [&](TenantTx& tx) { return tx.ListSessions(std::nullopt, T0()); })
+                  ->empty())
+      << "another tenant sees none";
+  // Ana cannot end Ben's session; nor can another tenant; Ben's own (or an admin's) call can.
+  auto foreign =
+      store_->Write(a_, [&](TenantTx& tx) { return tx.RevokeSessionById(ben_session, ana, T0()); });
+  EXPECT_EQ(foreign.error().kind, ErrorKind::kNotFound);
+  auto other_tenant = store_->Write(
+      b_, [&](TenantTx& tx) { return tx.RevokeSessionById(ben_session, std::nullopt, T0()); });
+  EXPECT_EQ(other_tenant.error().kind, ErrorKind::kNotFound);
+  EXPECT_TRUE(store_->AuthenticateSession("ben-session", T0(), minutes(15))->has_value());
+  ASSERT_TRUE(store_->Write(
+      a_, [&](TenantTx& tx) { return tx.RevokeSessionById(ben_session, std::nullopt, T0()); }));
+  EXPECT_FALSE(store_->AuthenticateSession("ben-session", T0(), minutes(15))->has_value());
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.RevokeSessionsOf(ana, T0()); }));
+  EXPECT_FALSE(store_->AuthenticateSession("ana-session", T0(), minutes(15))->has_value());
+
+  // Tokens carry their scopes; revoking answers the hash, only to the owner or an admin.
+  auto token = WriteValue<TokenInfo>(*store_, a_, [&](TenantTx& tx) {
+    return tx.InsertScopedToken(ana, "scoped-hash", "reader", {"inbox:read", "patients:read"}, T0(),
+                                T0() + std::chrono::hours(24));
+  });
+  ASSERT_TRUE(token);
+  auto who = store_->AuthenticateToken("scoped-hash", T0());
+  ASSERT_TRUE(who && who->has_value());
+  EXPECT_EQ((*who)->scopes, (std::vector<std::string>{"inbox:read", "patients:read"}));
+  auto listed = ReadValue<std::vector<TokenInfo>>(*store_, a_,
+                                                  [&](TenantTx& tx) { return tx.ListTokens(ana); });
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->at(0).name, "reader");
+  EXPECT_FALSE(listed->at(0).revoked_at);
+  EXPECT_EQ(ReadValue<std::vector<TokenInfo>>(*store_, a_,
+                                              [&](TenantTx& tx) { return tx.ListTokens(ben); })
+                ->size(),
+            0u);
+  auto by_ben = WriteValue<std::string>(
+      *store_, a_, [&](TenantTx& tx) { return tx.RevokeToken(token->id, ben, T0()); });
+  EXPECT_EQ(by_ben.error().kind, ErrorKind::kNotFound);
+  auto revoked = WriteValue<std::string>(
+      *store_, a_, [&](TenantTx& tx) { return tx.RevokeToken(token->id, ana, T0()); });
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(*revoked, "scoped-hash");
+  EXPECT_FALSE(store_->AuthenticateToken("scoped-hash", T0())->has_value());
+}
+
+TEST_P(ConformanceTest, SecondFactorStepsAndRecoveryCodesAreSingleUse) {
+  UserId ana;
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.display_name = "x";
+    u.email = "ana@alpha.example";
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+    ana = u.id;
+    return {};
+  });
+  ASSERT_TRUE(w);
+  auto login = store_->FindLogin("alpha", "ana@alpha.example");
+  ASSERT_TRUE(login && login->has_value());
+  EXPECT_TRUE((*login)->require_second_factor) << "on by default";
+  EXPECT_FALSE((*login)->second_factor.enabled);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.StartTotp(ana, "SECRETONE"); }));
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.StartTotp(ana, "SECRETTWO"); }))
+      << "a secret not yet enabled may be replaced";
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.EnableTotp(ana); }));
+  auto again = store_->Write(a_, [&](TenantTx& tx) { return tx.StartTotp(ana, "SECRET3"); });
+  EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
+  login = store_->FindLogin("alpha", "ana@alpha.example");
+  EXPECT_TRUE((*login)->second_factor.enabled);
+  EXPECT_EQ((*login)->second_factor.totp_secret, "SECRETTWO");
+
+  auto use = [&](std::int64_t step) {
+    return WriteValue<bool>(*store_, a_, [&](TenantTx& tx) { return tx.UseTotpStep(ana, step); })
+        .value();
+  };
+  EXPECT_TRUE(use(100));
+  EXPECT_FALSE(use(100)) << "replayed";
+  EXPECT_FALSE(use(99)) << "older";
+  EXPECT_TRUE(use(101));
+  auto use_code = [&](TenantId t, const std::string& hash) {
+    return WriteValue<bool>(*store_, t,
+                            [&](TenantTx& tx) { return tx.UseRecoveryCode(ana, hash, T0()); })
+        .value();
+  };
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) {
+    return tx.ReplaceRecoveryCodes(ana, {"h1", "h2"}, T0());
+  }));
+  EXPECT_FALSE(use_code(b_, "h1")) << "not from another tenant";
+  EXPECT_TRUE(use_code(a_, "h1"));
+  EXPECT_FALSE(use_code(a_, "h1")) << "single use";
+  EXPECT_EQ(ReadValue<int>(*store_, a_, [&](TenantTx& tx) { return tx.UnusedRecoveryCodes(ana); })
+                .value(),
+            1);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.ResetSecondFactor(ana); }));
+  EXPECT_FALSE(use_code(a_, "h2")) << "a reset drops the codes";
+  EXPECT_FALSE((*store_->FindLogin("alpha", "ana@alpha.example"))->second_factor.enabled);
+
+  auto settings = WriteValue<Tenant>(*store_, a_, [&](TenantTx& tx) -> Result<Tenant> {
+    CD_TRY_ASSIGN(Tenant t, tx.GetTenant());
+    t.require_second_factor = false;
+    CD_TRY(tx.UpdateTenantSettings(t));
+    return tx.GetTenant();
+  });
+  ASSERT_TRUE(settings);
+  EXPECT_FALSE(settings->require_second_factor);
+  EXPECT_FALSE((*store_->FindLogin("alpha", "ana@alpha.example"))->require_second_factor);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),

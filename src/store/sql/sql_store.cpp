@@ -107,10 +107,10 @@ class SqlStore final : public Store {
   Result<Tenant> CreateTenant(Tenant t) override {
     CD_TRY_ASSIGN(auto db, engine_->Connect());
     auto rows = db->Query(
-        "INSERT INTO tenants (slug, name, time_zone, business_hours, holidays, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO tenants (slug, name, time_zone, business_hours, holidays, created_at, "
+        "require_second_factor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {t.slug, t.name, t.time_zone, t.business_hours, JoinList(t.holidays),
-         ToEpochMillis(t.created_at)});
+         ToEpochMillis(t.created_at), std::int64_t{t.require_second_factor ? 1 : 0}});
     if (!rows && rows.error().kind == ErrorKind::kConflict) {
       return Conflict("a tenant with this slug already exists", "slug");
     }
@@ -136,7 +136,8 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(
         auto rows,
         lease.db->Query(
-            "SELECT t.tenant_id, t.user_id, u.role, t.expires_at, u.queues FROM api_tokens t "
+            "SELECT t.tenant_id, t.user_id, u.role, t.expires_at, u.queues, t.scopes "
+            "FROM api_tokens t "
             "JOIN users u ON "
             "u.id = "
             "t.user_id "
@@ -151,6 +152,7 @@ class SqlStore final : public Store {
     if (!rows[0].IsNull(3)) p.token_expires_at = FromEpochMillis(rows[0].Int(3));
     p.credential_ref = "t:" + std::string(token_hash.substr(0, 16));
     p.queues = SplitList(rows[0].Text(4));
+    p.scopes = SplitList(rows[0].Text(5));
     return std::optional<Principal>{std::move(p)};
   }
 
@@ -160,8 +162,8 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(
         auto rows,
         lease.db->Query(
-            "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at, u.queues "
-            "FROM sessions s "
+            "SELECT s.tenant_id, s.user_id, u.role, s.csrf_token, s.last_seen_at, u.queues, s.id, "
+            "s.second_factor_pending FROM sessions s "
             "JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id WHERE s.id_hash = ? "
             "AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1",
             {std::string(session_hash), ToEpochMillis(now), ToEpochMillis(now - idle_timeout)}));
@@ -175,19 +177,25 @@ class SqlStore final : public Store {
     p.session_last_seen = FromEpochMillis(rows[0].Int(4));
     p.credential_ref = "s:" + std::string(session_hash.substr(0, 16));
     p.queues = SplitList(rows[0].Text(5));
+    p.session_id = rows[0].Int(6);
+    p.second_factor_pending = rows[0].Int(7) != 0;
     return std::optional<Principal>{std::move(p)};
   }
 
   Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
                                                std::string_view email) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
-    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT u.tenant_id, u.id, u.password_hash FROM users "
-                                             "u JOIN tenants t ON t.id = u.tenant_id "
-                                             "WHERE t.slug = ? AND u.email = ? AND u.active = 1",
-                                             {std::string(tenant_slug), std::string(email)}));
+    CD_TRY_ASSIGN(auto rows,
+                  lease.db->Query("SELECT u.tenant_id, u.id, u.password_hash, "
+                                  "t.require_second_factor, u.totp_secret, u.totp_enabled, "
+                                  "u.totp_last_step FROM users u JOIN tenants t ON t.id = "
+                                  "u.tenant_id WHERE t.slug = ? AND u.email = ? AND u.active = 1",
+                                  {std::string(tenant_slug), std::string(email)}));
     if (rows.empty()) return std::optional<LoginRecord>{};
+    const SqlRow& r = rows[0];
     return std::optional<LoginRecord>{
-        LoginRecord{TenantId{rows[0].Int(0)}, UserId{rows[0].Int(1)}, rows[0].Text(2)}};
+        LoginRecord{TenantId{r.Int(0)}, UserId{r.Int(1)}, r.Text(2), r.Int(3) != 0,
+                    SecondFactor{r.Text(4), r.Int(5) != 0, r.Int(6)}}};
   }
 
   Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) override {

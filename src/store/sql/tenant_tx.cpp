@@ -242,7 +242,7 @@ class SqlTenantTx final : public TenantTx {
   Result<Tenant> GetTenant() override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("SELECT id, slug, name, time_zone, business_hours, holidays, "
-                            "created_at FROM tenants WHERE id = ?",
+                            "created_at, require_second_factor FROM tenants WHERE id = ?",
                             {T()}));
     if (rows.empty()) return NotFound("tenant not found");
     const SqlRow& r = rows[0];
@@ -254,6 +254,7 @@ class SqlTenantTx final : public TenantTx {
     t.business_hours = r.Text(4);
     t.holidays = SplitList(r.Text(5));
     t.created_at = FromEpochMillis(r.Int(6));
+    t.require_second_factor = r.Int(7) != 0;
     return t;
   }
 
@@ -335,9 +336,10 @@ class SqlTenantTx final : public TenantTx {
 
   Result<void> UpdateTenantSettings(const Tenant& t) override {
     CD_TRY_ASSIGN(auto rows,
-                  db_.Query("UPDATE tenants SET name = ?, time_zone = ?, "
-                            "business_hours = ?, holidays = ? WHERE id = ? RETURNING id",
-                            {t.name, t.time_zone, t.business_hours, JoinList(t.holidays), T()}));
+                  db_.Query("UPDATE tenants SET name = ?, time_zone = ?, business_hours = ?, "
+                            "holidays = ?, require_second_factor = ? WHERE id = ? RETURNING id",
+                            {t.name, t.time_zone, t.business_hours, JoinList(t.holidays),
+                             std::int64_t{t.require_second_factor ? 1 : 0}, T()}));
     if (rows.empty()) return NotFound("tenant not found");
     return {};
   }
@@ -419,23 +421,83 @@ class SqlTenantTx final : public TenantTx {
 
   Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name, Timestamp now,
                               std::optional<Timestamp> expires_at) override {
-    CD_TRY(GetUser(user));
-    return db_.Execute(
-        "INSERT INTO api_tokens (tenant_id, user_id, token_hash, name, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        {T(), user.value, std::move(token_hash), std::move(name), ToEpochMillis(now),
-         OptTime(expires_at)});
+    CD_TRY(InsertScopedToken(user, std::move(token_hash), std::move(name), {"*"}, now, expires_at));
+    return {};
   }
 
-  Result<void> InsertSession(UserId user, std::string session_hash, std::string csrf_token,
-                             Timestamp now_ts, Timestamp expires_at) override {
+  Result<TokenInfo> InsertScopedToken(UserId user, std::string token_hash, std::string name,
+                                      std::vector<std::string> scopes, Timestamp now,
+                                      std::optional<Timestamp> expires_at) override {
     CD_TRY(GetUser(user));
-    std::int64_t now = ToEpochMillis(now_ts);
-    return db_.Execute(
-        "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, created_at, last_seen_at, "
-        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        {std::move(session_hash), T(), user.value, std::move(csrf_token), now, now,
-         ToEpochMillis(expires_at)});
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("INSERT INTO api_tokens (tenant_id, user_id, token_hash, "
+                            "name, created_at, expires_at, scopes) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            {T(), user.value, std::move(token_hash), name, ToEpochMillis(now),
+                             OptTime(expires_at), JoinList(scopes)}));
+    TokenInfo t;
+    t.id = rows.at(0).Int(0);
+    t.user = user;
+    t.name = std::move(name);
+    t.scopes = std::move(scopes);
+    t.created_at = now;
+    t.expires_at = expires_at;
+    return t;
+  }
+
+  Result<std::vector<TokenInfo>> ListTokens(std::optional<UserId> user) override {
+    std::string sql =
+        "SELECT id, user_id, name, scopes, created_at, expires_at, revoked_at FROM api_tokens "
+        "WHERE tenant_id = ?";
+    SqlParams params{T()};
+    if (user) {
+      sql += " AND user_id = ?";
+      params.emplace_back(user->value);
+    }
+    sql += " ORDER BY id DESC LIMIT 500";
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    std::vector<TokenInfo> out;
+    for (const SqlRow& r : rows) {
+      TokenInfo t;
+      t.id = r.Int(0);
+      t.user = UserId{r.Int(1)};
+      t.name = r.Text(2);
+      t.scopes = SplitList(r.Text(3));
+      t.created_at = FromEpochMillis(r.Int(4));
+      if (auto v = r.OptInt(5)) t.expires_at = FromEpochMillis(*v);
+      if (auto v = r.OptInt(6)) t.revoked_at = FromEpochMillis(*v);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  Result<std::string> RevokeToken(std::int64_t id, std::optional<UserId> owner,
+                                  Timestamp now) override {
+    std::string sql =
+        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?";
+    SqlParams params{ToEpochMillis(now), T(), id};
+    if (owner) {
+      sql += " AND user_id = ?";
+      params.emplace_back(owner->value);
+    }
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql + " RETURNING token_hash", params));
+    if (rows.empty()) return NotFound("token not found");
+    return rows[0].Text(0);
+  }
+
+  Result<std::int64_t> InsertSession(const NewSession& s) override {
+    CD_TRY(GetUser(s.user));
+    std::int64_t now = ToEpochMillis(s.now);
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, "
+                  "created_at, last_seen_at, expires_at, remote_address, user_agent, "
+                  "second_factor_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "RETURNING id",
+                  {s.id_hash, T(), s.user.value, s.csrf_token, now, now,
+                   ToEpochMillis(s.expires_at), s.remote_address, s.user_agent.substr(0, 200),
+                   std::int64_t{s.second_factor_pending ? 1 : 0}}));
+    return rows.at(0).Int(0);
   }
 
   Result<void> RevokeSession(std::string_view session_hash, Timestamp now) override {
@@ -446,6 +508,128 @@ class SqlTenantTx final : public TenantTx {
   Result<void> TouchSession(std::string_view session_hash, Timestamp now) override {
     return db_.Execute("UPDATE sessions SET last_seen_at = ? WHERE tenant_id = ? AND id_hash = ?",
                        {ToEpochMillis(now), T(), std::string(session_hash)});
+  }
+
+  Result<std::vector<SessionInfo>> ListSessions(std::optional<UserId> user,
+                                                Timestamp now) override {
+    std::string sql =
+        "SELECT id, user_id, created_at, last_seen_at, expires_at, remote_address, user_agent, "
+        "second_factor_pending FROM sessions WHERE tenant_id = ? AND revoked_at IS NULL "
+        "AND expires_at > ?";
+    SqlParams params{T(), ToEpochMillis(now)};
+    if (user) {
+      sql += " AND user_id = ?";
+      params.emplace_back(user->value);
+    }
+    sql += " ORDER BY id DESC LIMIT 500";
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
+    std::vector<SessionInfo> out;
+    for (const SqlRow& r : rows) {
+      SessionInfo s;
+      s.id = r.Int(0);
+      s.user = UserId{r.Int(1)};
+      s.created_at = FromEpochMillis(r.Int(2));
+      s.last_seen_at = FromEpochMillis(r.Int(3));
+      s.expires_at = FromEpochMillis(r.Int(4));
+      s.remote_address = r.Text(5);
+      s.user_agent = r.Text(6);
+      s.second_factor_pending = r.Int(7) != 0;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Result<void> RevokeSessionById(std::int64_t id, std::optional<UserId> owner,
+                                 Timestamp now) override {
+    std::string sql =
+        "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?";
+    SqlParams params{ToEpochMillis(now), T(), id};
+    if (owner) {
+      sql += " AND user_id = ?";
+      params.emplace_back(owner->value);
+    }
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql + " RETURNING id", params));
+    if (rows.empty()) return NotFound("session not found");
+    return {};
+  }
+
+  Result<void> RevokeSessionsOf(UserId user, Timestamp now) override {
+    return db_.Execute(
+        "UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND revoked_at "
+        "IS NULL",
+        {ToEpochMillis(now), T(), user.value});
+  }
+
+  Result<void> CompleteSecondFactor(std::string_view session_hash) override {
+    return db_.Execute(
+        "UPDATE sessions SET second_factor_pending = 0 WHERE tenant_id = ? AND id_hash = ?",
+        {T(), std::string(session_hash)});
+  }
+
+  Result<SecondFactor> GetSecondFactor(UserId user) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT totp_secret, totp_enabled, totp_last_step FROM "
+                                       "users WHERE tenant_id = ? AND id = ?",
+                                       {T(), user.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return SecondFactor{rows[0].Text(0), rows[0].Int(1) != 0, rows[0].Int(2)};
+  }
+
+  Result<void> StartTotp(UserId user, std::string secret) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = "
+                            "0 WHERE tenant_id = ? AND id = ? AND totp_enabled = 0 RETURNING id",
+                            {std::move(secret), T(), user.value}));
+    if (rows.empty()) return Conflict("two-factor sign-in is already on");
+    return {};
+  }
+
+  Result<void> EnableTotp(UserId user) override {
+    return db_.Execute("UPDATE users SET totp_enabled = 1 WHERE tenant_id = ? AND id = ?",
+                       {T(), user.value});
+  }
+
+  Result<bool> UseTotpStep(UserId user, std::int64_t step) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE users SET totp_last_step = ? WHERE tenant_id = ? "
+                                       "AND id = ? AND totp_last_step < ? RETURNING id",
+                                       {step, T(), user.value, step}));
+    return !rows.empty();
+  }
+
+  Result<void> ResetSecondFactor(UserId user) override {
+    CD_TRY(
+        db_.Execute("UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 "
+                    "WHERE tenant_id = ? AND id = ?",
+                    {T(), user.value}));
+    return db_.Execute("DELETE FROM recovery_codes WHERE tenant_id = ? AND user_id = ?",
+                       {T(), user.value});
+  }
+
+  Result<void> ReplaceRecoveryCodes(UserId user, const std::vector<std::string>& hashes,
+                                    Timestamp now) override {
+    CD_TRY(db_.Execute("DELETE FROM recovery_codes WHERE tenant_id = ? AND user_id = ?",
+                       {T(), user.value}));
+    for (const std::string& h : hashes) {
+      CD_TRY(
+          db_.Execute("INSERT INTO recovery_codes (tenant_id, user_id, code_hash, created_at) "
+                      "VALUES (?, ?, ?, ?)",
+                      {T(), user.value, h, ToEpochMillis(now)}));
+    }
+    return {};
+  }
+
+  Result<bool> UseRecoveryCode(UserId user, std::string_view code_hash, Timestamp now) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE recovery_codes SET used_at = ? WHERE tenant_id = ? AND "
+                            "user_id = ? AND code_hash = ? AND used_at IS NULL RETURNING user_id",
+                            {ToEpochMillis(now), T(), user.value, std::string(code_hash)}));
+    return !rows.empty();
+  }
+
+  Result<int> UnusedRecoveryCodes(UserId user) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT COUNT(*) FROM recovery_codes WHERE tenant_id = ? "
+                                       "AND user_id = ? AND used_at IS NULL",
+                                       {T(), user.value}));
+    return static_cast<int>(rows.at(0).Int(0));
   }
 
   Result<Patient> InsertPatient(Patient p) override {
