@@ -35,7 +35,7 @@ BENCH_CACHE=${BENCH_CACHE:-/var/tmp/caredesk-bench-1m}
 BENCH_WORK=${BENCH_WORK:-/var/tmp}
 SEED_ARGS=(--messages 1000000 --messages-per-conversation 10 --patients 50000 --seed 42)
 # Bump when seed.cpp changes what it writes, so a stale cache is rebuilt.
-SEED_FORMAT=2  # 2: the word index is WITHOUT ROWID (migration 2)
+SEED_FORMAT=3  # 2: the word index is WITHOUT ROWID (migration 2); 3: sealed (issue #3)
 
 OUT=bench/out/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"

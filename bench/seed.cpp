@@ -4,7 +4,7 @@
 // an API token for the bench admin. Single-threaded command-line tool.
 //
 // seed --data DIR [--messages 1000000] [--messages-per-conversation 10] [--patients 50000]
-//      [--seed 42] [--days 90] [--batch 10]
+//      [--seed 42] [--days 90] [--batch 10] [--sealed yes|no]
 //
 // --batch conversations share one Store::Write (one transaction, one fsync). Keep it small:
 // the store runs each Write under a savepoint, SQLite keeps that savepoint's sub-journal in
@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/inbox/conversation.hpp"
+#include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "store/open.hpp"
@@ -56,6 +57,9 @@ struct Options {
   std::uint64_t seed = 42;
   int days = 90;
   int batch = 10;  // conversations per Store::Write (one transaction, one fsync); see above
+  // Seal patient information under DATA/master.key (made if absent), as `caredesk serve` does;
+  // "no" only for the reference of bench/sealing.sh.
+  bool sealed = true;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -553,7 +557,8 @@ class Simulator {
 [[noreturn]] void Usage(const std::string& problem) {
   if (!problem.empty()) std::cerr << "seed: " << problem << "\n";
   std::cerr << "usage: seed --data DIR [--messages 1000000] [--messages-per-conversation 10]\n"
-               "            [--patients 50000] [--seed 42] [--days 90] [--batch 10]\n";
+               "            [--patients 50000] [--seed 42] [--days 90] [--batch 10]\n"
+               "            [--sealed yes|no]\n";
   std::exit(2);
 }
 
@@ -587,6 +592,8 @@ Options ParseArgs(int argc, char** argv) {
       o.days = static_cast<int>(number(1, 3650));
     else if (arg == "--batch")
       o.batch = static_cast<int>(number(1, 10'000));
+    else if (arg == "--sealed" && (value == "yes" || value == "no"))
+      o.sealed = value == "yes";
     else
       Usage("unknown option " + std::string(arg));
   }
@@ -613,7 +620,15 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 Result<void> Run(const Options& o) {
   CD_TRY(security::Init());
   std::filesystem::create_directories(o.data);
-  CD_TRY_ASSIGN(auto st, store::OpenStore("sqlite:" + o.data + "/caredesk.db"));
+  store::SqlStoreOptions options;
+  if (o.sealed) {
+    const std::string key_file = o.data + "/master.key";
+    if (!std::filesystem::exists(key_file)) {
+      CD_TRY(security::WriteKeyFile(key_file, security::SecretKey::Random()));
+    }
+    CD_TRY_ASSIGN(options.master_key, security::ReadKeyFile(key_file));
+  }
+  CD_TRY_ASSIGN(auto st, store::OpenStore("sqlite:" + o.data + "/caredesk.db", options));
   CD_TRY(st->Migrate());
   const Timestamp now = SystemClock().Now();
   Rng rng(o.seed);

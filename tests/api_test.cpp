@@ -18,6 +18,7 @@
 
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "security/totp.hpp"
@@ -42,7 +43,9 @@ class ApiTest : public ::testing::Test {
            ("caredesk-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto opened = store::OpenStore("sqlite:" + (dir_ / "db.sqlite").string());
+    store::SqlStoreOptions sealed;  // patient information sealed at rest, as in production
+    sealed.master_key = security::SecretKey::Random();
+    auto opened = store::OpenStore("sqlite:" + (dir_ / "db.sqlite").string(), sealed);
     ASSERT_TRUE(opened);
     store_ = std::move(*opened);
     ASSERT_TRUE(store_->Migrate());

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/http_client.hpp"
@@ -295,6 +296,74 @@ TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
   sqlite3_close(db);
   EXPECT_EQ(Run({"audit", "verify", "--data", data}, &status), "");
   EXPECT_EQ(status, 1) << "a changed record fails the check";
+}
+
+TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "rot", "--name", "Rotating Clinic", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "data" / "master.key")) << "made on first use";
+  Run({"user", "create", "--tenant", "rot", "--email", "bot@rot.example", "--role", "agent",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  std::string token = Run(
+      {"token", "create", "--tenant", "rot", "--user", "bot@rot.example", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  token.pop_back();
+  ChildProcess server;
+  unsigned short port =
+      StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+  ASSERT_NE(port, 0);
+  auto post = [&](int i) {
+    testing::HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/messages";
+    c.headers = {{"Authorization", "Bearer " + token}};
+    c.body = R"({"channel":"sms","from":"+1312555)" + std::to_string(1000 + i) +
+             R"(","text":"refill number )" + std::to_string(i) + "\"}";
+    return testing::Send(port, c).status;
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(post(i), 201);
+
+  // The rotation runs in another process while the server takes messages and answers reads.
+  ChildProcess rotate;
+  ASSERT_TRUE(rotate.Start({kBinary, "keys", "rotate", "--tenant", "rot", "--data", data}));
+  int served = 0, refused = 0;
+  for (int i = 5; i < 40; ++i) {
+    (post(i) == 201 ? served : refused)++;
+    testing::HttpCall search;
+    search.target = "/api/v1/conversations?q=refill";
+    search.headers = {{"Authorization", "Bearer " + token}};
+    (testing::Send(port, search).status == 200 ? served : refused)++;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(rotate.Wait(), 0) << "every value re-sealed, the old key deleted";
+  EXPECT_EQ(refused, 0) << "no downtime";
+  EXPECT_EQ(served, 70);
+  testing::HttpCall search;
+  search.target = "/api/v1/conversations?q=refill&limit=100";
+  search.headers = {{"Authorization", "Bearer " + token}};
+  testing::HttpResult found = testing::Send(port, search);
+  EXPECT_EQ(found.status, 200);
+  std::size_t conversations = 0;
+  for (std::size_t at = 0; (at = found.body.find("\"patient_id\"", at)) != std::string::npos;
+       ++at) {
+    ++conversations;
+  }
+  EXPECT_EQ(conversations, 40u) << "search still finds every conversation";
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+  auto db_file = dir_ / "data" / "caredesk.db";
+  EXPECT_EQ(Scalar(db_file, "SELECT COUNT(*) FROM messages WHERE body NOT LIKE 'enc2.%'"), 0);
+  EXPECT_EQ(Scalar(db_file, "SELECT COUNT(*) FROM patients WHERE phone NOT LIKE 'enc2.%'"), 0);
+  EXPECT_EQ(Scalar(db_file, "SELECT MIN(version) FROM tenant_keys WHERE purpose = 'data'"), 2);
+
+  Run({"keys", "rotate", "--tenant", "nowhere", "--settle-seconds", "0", "--data", data}, &status);
+  EXPECT_EQ(status, 1) << "an unknown practice";
+  std::filesystem::remove(dir_ / "data" / "master.key");
+  Run({"keys", "rotate", "--tenant", "rot", "--settle-seconds", "0", "--data", data}, &status);
+  EXPECT_NE(status, 0) << "a new master key does not open the practice's keys";
 }
 
 TEST_F(CliTest, ReadinessFailsWhenTheSchemaIsBehind) {

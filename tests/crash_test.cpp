@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "security/crypto.hpp"
+#include "store/open.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
@@ -117,17 +119,31 @@ TEST_F(CrashTest, AcknowledgedMessagesSurviveKillNineExactlyOnce) {
   ASSERT_EQ(sqlite3_step(check), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(check, 0)), "ok");
   sqlite3_finalize(check);
-
-  std::map<std::string, int> stored;
-  sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(
-      sqlite3_prepare_v2(db, "SELECT body, COUNT(*) FROM messages GROUP BY body", -1, &q, nullptr),
-      SQLITE_OK);
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    stored[reinterpret_cast<const char*>(sqlite3_column_text(q, 0))] = sqlite3_column_int(q, 1);
-  }
-  sqlite3_finalize(q);
   sqlite3_close(db);
+  // The bodies are sealed: read them back through a store holding the master key.
+  std::map<std::string, int> stored;
+  {
+    store::SqlStoreOptions options;
+    auto key = security::ReadKeyFile(data_ + "/master.key");
+    ASSERT_TRUE(key) << key.error().message;
+    options.master_key = std::move(*key);
+    auto opened = store::OpenStore("sqlite:" + data_ + "/caredesk.db", options);
+    ASSERT_TRUE(opened);
+    auto tenant = (*opened)->FindTenantBySlug("crash");
+    ASSERT_TRUE(tenant && tenant->has_value());
+    auto read = (*opened)->Read((*tenant)->id, [&](store::TenantTx& tx) -> Result<void> {
+      store::InboxFilter all;
+      all.limit = 200;
+      CD_TRY_ASSIGN(auto page, tx.ListConversations(all));
+      EXPECT_FALSE(page.next_cursor) << "one page holds the 32 senders' conversations";
+      for (const auto& item : page.items) {
+        CD_TRY_ASSIGN(auto messages, tx.ListMessages(item.conversation.id));
+        for (const auto& m : messages) ++stored[m.text];
+      }
+      return {};
+    });
+    ASSERT_TRUE(read) << read.error().message;
+  }
   int missing = 0;
   for (const std::string& m : acked) {
     auto it = stored.find(m);

@@ -17,6 +17,7 @@
 
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "store/open.hpp"
@@ -38,7 +39,9 @@ std::string PgUrl() {
 class Node {
  public:
   Node(const std::string& url, const Clock& clock) {
-    auto opened = store::OpenStore(url);
+    store::SqlStoreOptions sealed;  // both nodes share the master key, as deployed
+    sealed.master_key = security::SecretKey::FromBytes(std::string(32, 'm'));
+    auto opened = store::OpenStore(url, sealed);
     EXPECT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     api_ = std::make_unique<http::Api>(*store_, clock, http::ApiOptions{});

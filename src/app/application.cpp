@@ -16,6 +16,7 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/sla_timer.hpp"
+#include "security/crypto.hpp"
 #include "store/open.hpp"
 
 namespace caredesk::app {
@@ -29,6 +30,15 @@ Result<std::unique_ptr<store::Store>> OpenMigratedStore(const Config& config) {
     if (ec) return Unavailable("cannot create the data directory");
   }
   store::SqlStoreOptions options;
+  std::string key_path = config.MasterKeyPath();
+  if (!std::filesystem::exists(key_path)) {
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(key_path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    CD_TRY(security::WriteKeyFile(key_path, security::SecretKey::Random()));
+    log::Warn("master_key_created", {{"path", key_path}});
+  }
+  CD_TRY_ASSIGN(options.master_key, security::ReadKeyFile(key_path));
   options.max_batch = static_cast<std::size_t>(config.group_commit_max_batch);
   options.max_readers = static_cast<std::size_t>(config.max_read_connections);
   CD_TRY_ASSIGN(auto store, store::OpenStore(url, options));

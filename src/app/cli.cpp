@@ -35,6 +35,10 @@ void AddStorageFlags(CLI::App* cmd, Overrides& o) {
   cmd->add_option_function<std::string>(
       "--database", [&o](const std::string& v) { o.database = v; },
       "sqlite:PATH or postgresql://... (env CAREDESK_DATABASE)");
+  cmd->add_option_function<std::string>(
+      "--master-key-file", [&o](const std::string& v) { o.master_key_file = v; },
+      "the key that wraps the practices' encryption keys (env CAREDESK_MASTER_KEY_FILE); "
+      "default DATA/master.key, created on first start");
 }
 
 void AddListenFlag(CLI::App* cmd, Overrides& o) {
@@ -118,6 +122,24 @@ Result<void> ResetSecondFactor(store::Store& st, const std::string& slug,
   std::cout << "two-factor sign-in reset for " << email
             << "; they set it up again at their next sign-in\n";
   return {};
+}
+
+// Rotates a practice's data key while servers keep running; exit 1 when values written under
+// the old key during the rotation remain (run it again).
+int RotateKeys(store::Store& st, const std::string& slug, int settle_seconds) {
+  auto tenant = TenantBySlug(st, slug);
+  if (!tenant) return Fail(tenant.error());
+  auto rotated = st.RotateDataKey(*tenant, std::chrono::seconds(settle_seconds));
+  if (!rotated) return Fail(rotated.error());
+  std::cout << "tenant " << slug << ": data key " << rotated->new_version << " now seals "
+            << "everything; " << rotated->resealed << " values re-sealed";
+  if (rotated->stale_left > 0) {
+    std::cout << "; " << rotated->stale_left
+              << " values still under an older key, which is kept: run it again\n";
+    return 1;
+  }
+  std::cout << "; older data keys deleted\n";
+  return 0;
 }
 
 // Full access ("*") unless `scopes` (comma-separated) narrows it.
@@ -264,6 +286,19 @@ int RunCli(int argc, char** argv) {
                            "comma-separated, e.g. messages:write (default *: all the role allows)");
   AddStorageFlags(token_create, o);
 
+  auto* keys = cli.add_subcommand("keys", "encryption keys of patient information");
+  keys->require_subcommand(1);
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "a new data key for a practice; re-seals its data while servers keep running");
+  int settle_seconds = 6;
+  keys_rotate->add_option("--tenant", slug, "tenant slug")->required();
+  keys_rotate
+      ->add_option("--settle-seconds", settle_seconds,
+                   "wait this long for running servers to take the new key (they look "
+                   "every 5 s); default 6")
+      ->check(CLI::Range(0, 3600));
+  AddStorageFlags(keys_rotate, o);
+
   auto* audit = cli.add_subcommand("audit", "the tamper-evident audit log");
   audit->require_subcommand(1);
   auto* audit_verify =
@@ -306,6 +341,7 @@ int RunCli(int argc, char** argv) {
     return Serve(*config, std::move(*store));
   }
   if (*audit_verify) return VerifyAudit(**store);
+  if (*keys_rotate) return RotateKeys(**store, slug, settle_seconds);
   if (*tenant_create)
     done = CreateTenant(**store, slug, name, tz, hours);
   else if (*audit_export)

@@ -15,6 +15,10 @@ std::string Config::DatabaseUrl() const {
   return database.empty() ? "sqlite:" + data_dir + "/caredesk.db" : database;
 }
 
+std::string Config::MasterKeyPath() const {
+  return master_key_file.empty() ? data_dir + "/master.key" : master_key_file;
+}
+
 Result<std::pair<std::string, unsigned short>> ParseListen(std::string_view listen) {
   auto bad = [] { return Invalid("listen must be HOST:PORT, e.g. 127.0.0.1:8080", "listen"); };
   auto colon = listen.rfind(':');
@@ -79,11 +83,13 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.max_read_connections, 1, 256));
     else if (key == "inbox_cache_mib")
       CD_TRY(want_int(c.inbox_cache_mib, 0, 4096));
+    else if (key == "master_key_file")
+      CD_TRY(want_string(c.master_key_file));
     else
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
-          "max_read_connections, inbox_cache_mib)",
+          "max_read_connections, inbox_cache_mib, master_key_file)",
           key);
   }
   return {};
@@ -97,7 +103,9 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (const char* v = std::getenv("CAREDESK_DATA"); v && *v) c.data_dir = v;
   if (const char* v = std::getenv("CAREDESK_LISTEN"); v && *v) c.listen = v;
   if (const char* v = std::getenv("CAREDESK_DATABASE"); v && *v) c.database = v;
+  if (const char* v = std::getenv("CAREDESK_MASTER_KEY_FILE"); v && *v) c.master_key_file = v;
   if (o.data_dir) c.data_dir = *o.data_dir;
+  if (o.master_key_file) c.master_key_file = *o.master_key_file;
   if (o.listen) c.listen = *o.listen;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));

@@ -24,9 +24,14 @@ struct Config {
   int max_read_connections = 8;      // concurrent database readers
   int inbox_cache_mib = 16;          // rendered inbox pages kept (SQLite); 0 turns it off
   std::string log_level = "info";    // debug | info | warn | error
+  // The master key that wraps every practice's encryption keys; "" means <data>/master.key,
+  // created on first start. Keep a copy apart from database backups: without it they cannot
+  // be read.
+  std::string master_key_file;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;
+  std::string MasterKeyPath() const;
 };
 
 // Flags given on the command line (unset when absent).
@@ -35,6 +40,7 @@ struct Overrides {
   std::optional<std::string> data_dir;
   std::optional<std::string> listen;
   std::optional<std::string> database;
+  std::optional<std::string> master_key_file;
 };
 
 // Reads the file (if any), the environment, then the overrides. kInvalid naming the key on

@@ -5,8 +5,6 @@
 #include <unordered_set>
 
 namespace caredesk {
-namespace {
-
 // Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
 std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
@@ -34,6 +32,8 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
+
+namespace {
 
 bool IsAsciiAlnum(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

@@ -10,6 +10,8 @@ namespace caredesk {
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// The length of the well-formed UTF-8 sequence starting at s[i], or 0 if there is none.
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i);
 
 // Appends `s` as a quoted JSON string. Invalid UTF-8 bytes are replaced by U+FFFD so a log
 // line is always valid JSON.

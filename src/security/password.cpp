@@ -9,7 +9,12 @@
 namespace caredesk::security {
 
 Result<void> Init() {
-  if (sodium_init() < 0) return Internal("libsodium failed to initialize");
+  // Random bytes from libsodium's ChaCha20 generator (seeded from the kernel, per thread)
+  // instead of a getrandom() call each: every sealed value takes a fresh 24-byte nonce.
+  static const bool chosen = [] {
+    return randombytes_set_implementation(&randombytes_internal_implementation) == 0;
+  }();
+  if (!chosen || sodium_init() < 0) return Internal("libsodium failed to initialize");
   return {};
 }
 

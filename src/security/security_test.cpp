@@ -2,6 +2,13 @@
 
 #include <cctype>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "security/totp.hpp"
@@ -122,6 +129,71 @@ TEST(RecoveryCode, IsReadableSingleFormAndHashedLoosely) {
   }
   EXPECT_EQ(HashRecoveryCode(code), HashRecoveryCode(upper));
   EXPECT_NE(HashRecoveryCode(code), HashRecoveryCode(NewRecoveryCode()));
+}
+
+TEST(Crypto, SealedValuesOpenOnlyWithTheirKeyAndContext) {
+  ASSERT_TRUE(Init());
+  SecretKey key = SecretKey::Random();
+  std::string sealed = Seal(key, "Zebulon Quartz", "t1:patients.name");
+  EXPECT_EQ(sealed.size(), 24u + 14u + 16u) << "nonce, text, tag";
+  EXPECT_EQ(sealed.find("Zebulon"), std::string::npos);
+  EXPECT_EQ(Unseal(key, sealed, "t1:patients.name"), "Zebulon Quartz");
+  EXPECT_NE(Seal(key, "Zebulon Quartz", "t1:patients.name"), sealed) << "random nonces";
+  EXPECT_FALSE(Unseal(key, sealed, "t2:patients.name")) << "another tenant";
+  EXPECT_FALSE(Unseal(key, sealed, "t1:patients.email")) << "another column";
+  EXPECT_FALSE(Unseal(SecretKey::Random(), sealed, "t1:patients.name")) << "another key";
+  std::string altered = sealed;
+  altered[30] ^= 1;
+  EXPECT_FALSE(Unseal(key, altered, "t1:patients.name"));
+  EXPECT_FALSE(Unseal(key, sealed.substr(0, 20), "t1:patients.name"));
+  EXPECT_EQ(Unseal(key, Seal(key, "", "x"), "x"), "");
+}
+
+TEST(Crypto, BlindIndexesAreStableKeyedAndShort) {
+  ASSERT_TRUE(Init());
+  SecretKey a = SecretKey::Random(), b = SecretKey::Random();
+  EXPECT_EQ(BlindIndex(a, "phone:+13125550188"), BlindIndex(a, "phone:+13125550188"));
+  EXPECT_NE(BlindIndex(a, "phone:+13125550188"), BlindIndex(a, "phone:+13125550189"));
+  EXPECT_NE(BlindIndex(a, "phone:+13125550188"), BlindIndex(b, "phone:+13125550188"));
+  EXPECT_EQ(BlindIndex(a, "x").size(), 16u);
+  BlindIndexer indexer(a);
+  EXPECT_EQ(indexer("phone:+13125550188"), BlindIndex(a, "phone:+13125550188"));
+  EXPECT_EQ(indexer("phone:+13125550188"), indexer("phone:+13125550188")) << "state reused";
+  EXPECT_EQ(indexer(""), BlindIndex(a, ""));
+  // RFC 4231 test case 2 (key "Jefe"), first 12 bytes; the key is padded to 32 bytes with zeros,
+  // which HMAC treats the same as the 4-byte key.
+  std::string jefe("Jefe");
+  jefe.resize(32, '\0');
+  EXPECT_EQ(*FromBase64Url(BlindIndex(*SecretKey::FromBytes(jefe), "what do ya want for nothing?")),
+            std::string("\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26", 12));
+}
+
+TEST(Crypto, KeyFilesAreOwnerOnlyAndRoundTrip) {
+  ASSERT_TRUE(Init());
+  auto dir =
+      std::filesystem::temp_directory_path() / ("caredesk-key-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "master.key").string();
+  SecretKey key = SecretKey::Random();
+  ASSERT_TRUE(WriteKeyFile(path, key));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto read = ReadKeyFile(path);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->view(), key.view());
+  EXPECT_FALSE(WriteKeyFile(path, key)) << "never overwrites a key";
+  ::chmod(path.c_str(), 0644);
+  auto exposed = ReadKeyFile(path);
+  ASSERT_FALSE(exposed);
+  EXPECT_EQ(exposed.error().field, "master_key_file");
+  std::string junk = (dir / "junk.key").string();
+  std::ofstream(junk) << "not a key\n";
+  ::chmod(junk.c_str(), 0600);
+  EXPECT_FALSE(ReadKeyFile(junk));
+  EXPECT_FALSE(ReadKeyFile((dir / "absent.key").string()));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -346,6 +346,17 @@ class Store {
   // Recomputes every tenant's audit chain; `broken` names the first record that does not fit.
   virtual Result<AuditVerification> VerifyAudit() = 0;
 
+  // Key rotation (`caredesk keys rotate`): adds a data key for `tenant` that seals every new
+  // value from then on, waits `settle` so running servers (which look for new keys every few
+  // seconds) use it too, re-seals every stored value under it, and deletes the older data keys
+  // once no value needs them. Servers keep serving throughout: every key in use opens values.
+  struct Rotation {
+    int new_version = 0;
+    std::int64_t resealed = 0;    // values rewritten under the new key
+    std::int64_t stale_left = 0;  // values still under an older key (then old keys are kept)
+  };
+  virtual Result<Rotation> RotateDataKey(TenantId tenant, Millis settle) = 0;
+
   // A number that changes after every Write (not WriteUnseen) to `tenant` that this Store commits
   // (or fails to commit), before that Write returns; never reused. While it is unchanged, anything
   // derived from a Read of the tenant (e.g. a rendered inbox page) is still current. nullopt when

@@ -7,11 +7,14 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
 #include "base/text.hpp"
 #include "core/inbox/conversation.hpp"
+#include "security/password.hpp"
 #include "store/open.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/postgres/postgres_engine.hpp"
@@ -23,6 +26,13 @@ namespace {
 using std::chrono::minutes;
 
 Timestamp T0() { return *ParseRfc3339("2026-11-23T15:00:00Z"); }
+
+// The master key of every store in this suite: patient information is sealed, as in production.
+SqlStoreOptions Sealed(char fill = 'k') {
+  SqlStoreOptions o;
+  o.master_key = security::SecretKey::FromBytes(std::string(32, fill));
+  return o;
+}
 
 std::string PgUrl() {
   const char* url = std::getenv("CAREDESK_TEST_PG_URL");
@@ -56,7 +66,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       std::filesystem::create_directories(dir_);
       url_ = "sqlite:" + (dir_ / "caredesk.db").string();
     }
-    auto opened = OpenStore(url_);
+    ASSERT_TRUE(security::Init());
+    auto opened = OpenStore(url_, Sealed());
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     auto migrated = store_->Migrate();
@@ -76,6 +87,120 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
           (void)(*db)->ExecuteScript("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
       }
     }
+  }
+
+  // The store again, on the same database, with `options` (another key, or none); migrated.
+  Result<void> Reopen(SqlStoreOptions options) {
+    store_.reset();
+    CD_TRY_ASSIGN(store_, OpenStore(url_, std::move(options)));
+    CD_TRY(store_->Migrate());
+    return {};
+  }
+
+  // Every text value of `column` in `table`, as stored, read past the store.
+  std::vector<std::string> Raw(const std::string& table, const std::string& column) {
+    std::unique_ptr<SqlEngine> engine;
+    if (GetParam() == "postgres") {
+      engine = std::move(*postgres::OpenPostgres(url_));
+    } else {
+      engine = std::move(*sqlite::OpenSqlite(url_.substr(7)));
+    }
+    auto db = engine->Connect();
+    std::vector<std::string> out;
+    if (!db) return out;
+    auto rows = (*db)->Query("SELECT " + column + " FROM " + table);
+    if (!rows) return out;
+    for (const SqlRow& r : *rows) out.push_back(r.IsNull(0) ? "" : r.Text(0));
+    return out;
+  }
+
+  // A patient and a conversation full of patient information.
+  void WritePatientInformation(TenantId tenant) {
+    auto w = store_->Write(tenant, [&](TenantTx& tx) -> Result<void> {
+      core::Patient p;
+      p.name = "Zebulon Quartz";
+      p.date_of_birth = "1970-01-02";
+      p.phone = "+13125550188";
+      p.email = "zebulon@example.com";
+      p.created_at = p.updated_at = T0();
+      CD_TRY_ASSIGN(p, tx.InsertPatient(p));
+      core::Conversation c;
+      c.patient_id = p.id;
+      c.channel = core::Channel::kSms;
+      c.created_at = c.updated_at = c.last_message_at = T0();
+      CD_TRY_ASSIGN(auto cal, tx.Calendar());
+      CD_TRY_ASSIGN(c, tx.InsertConversation(c, cal, T0()));
+      core::Message m;
+      m.conversation_id = c.id;
+      m.kind = core::MessageKind::kInbound;
+      m.channel = core::Channel::kSms;
+      m.sender = "+13125550188";
+      m.text = "my HIV results please";
+      m.metadata = {{"subject", "Quartz lab results"}};
+      m.created_at = T0();
+      CD_TRY(tx.InsertMessage(m));
+      return {};
+    });
+    ASSERT_TRUE(w) << w.error().message;
+  }
+
+  // What a front desk does with that information still works.
+  void ExpectPatientInformationFound(TenantId tenant) {
+    auto r = store_->Read(tenant, [&](TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(auto by_phone, tx.FindPatientByPhone("+13125550188"));
+      EXPECT_TRUE(by_phone.has_value());
+      if (by_phone) {
+        EXPECT_EQ(by_phone->name, "Zebulon Quartz");
+        EXPECT_EQ(by_phone->date_of_birth, "1970-01-02");
+        EXPECT_EQ(by_phone->email, "zebulon@example.com");
+      }
+      CD_TRY_ASSIGN(auto by_email, tx.FindPatientByEmail("zebulon@example.com"));
+      EXPECT_TRUE(by_email.has_value());
+      for (const char* typed : {"zeb", "Quartz", "quar zebulon", "ZEBULON"}) {
+        CD_TRY_ASSIGN(auto found,
+                      tx.SearchPatients(typed, std::nullopt, std::nullopt, PatientId{}, 10));
+        EXPECT_EQ(found.size(), 1u) << typed;
+      }
+      for (const char* typed : {"bulon", "z", "zebulons", "quartz smith"}) {
+        CD_TRY_ASSIGN(auto found,
+                      tx.SearchPatients(typed, std::nullopt, std::nullopt, PatientId{}, 10));
+        EXPECT_TRUE(found.empty()) << typed << ": words are matched from their start";
+      }
+      InboxFilter f;
+      f.search_tokens = {"hiv", "results"};
+      CD_TRY_ASSIGN(auto page, tx.ListConversations(f));
+      EXPECT_EQ(page.items.size(), 1u);
+      if (!page.items.empty()) {
+        EXPECT_EQ(page.items[0].patient_name, "Zebulon Quartz");
+        CD_TRY_ASSIGN(auto messages, tx.ListMessages(page.items[0].conversation.id));
+        EXPECT_EQ(messages.at(0).text, "my HIV results please");
+        EXPECT_EQ(messages.at(0).sender, "+13125550188");
+        EXPECT_EQ(messages.at(0).metadata.at(0).second, "Quartz lab results");
+      }
+      return {};
+    });
+    ASSERT_TRUE(r) << r.error().message;
+  }
+
+  // Nothing the patient said or is appears as stored.
+  void ExpectNothingReadable() {
+    std::vector<std::pair<std::string, std::string>> columns = {
+        {"patients", "name"},        {"patients", "name_lower"},  {"patients", "date_of_birth"},
+        {"patients", "phone"},       {"patients", "email"},       {"patients", "phone_index"},
+        {"patients", "email_index"}, {"patient_tokens", "token"}, {"messages", "body"},
+        {"messages", "sender"},      {"messages", "metadata"},    {"message_tokens", "token"}};
+    std::size_t values = 0;
+    for (const auto& [table, column] : columns) {
+      for (const std::string& v : Raw(table, column)) {
+        ++values;
+        // Five letters or more, exact case: random base64 never matches by chance.
+        for (const char* phi : {"Zebulon", "zebulon", "Quartz", "quartz", "results", "please",
+                                "5550188", "1970-01", "example"}) {
+          EXPECT_EQ(v.find(phi), std::string::npos) << table << "." << column << ": " << v;
+        }
+      }
+    }
+    EXPECT_GT(values, 20u) << "the columns were read";
   }
 
   TenantId MakeTenant(const std::string& slug) {
@@ -999,6 +1124,91 @@ TEST_P(ConformanceTest, SecondFactorStepsAndRecoveryCodesAreSingleUse) {
   ASSERT_TRUE(settings);
   EXPECT_FALSE(settings->require_second_factor);
   EXPECT_FALSE((*store_->FindLogin("alpha", "ana@alpha.example"))->require_second_factor);
+}
+
+TEST_P(ConformanceTest, PatientInformationIsSealedAtRestAndStillFound) {
+  WritePatientInformation(a_);
+  ExpectPatientInformationFound(a_);
+  ExpectNothingReadable();
+  for (const std::string& v : Raw("patients", "name")) {
+    EXPECT_TRUE(v.starts_with("enc1.")) << v;
+  }
+  // The same phone in another practice has another index: nothing links the two.
+  WritePatientInformation(b_);
+  auto indexes = Raw("patients", "phone_index");
+  ASSERT_EQ(indexes.size(), 2u);
+  EXPECT_NE(indexes[0], indexes[1]);
+  if (GetParam() == "sqlite") {  // the database file itself, and its write-ahead log
+    store_.reset();
+    for (const char* suffix : {"", "-wal"}) {
+      std::ifstream in(dir_ / (std::string("caredesk.db") + suffix), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (const char* phi : {"Zebulon", "zebulon", "HIV", "3125550188", "1970-01-02"}) {
+        EXPECT_EQ(bytes.find(phi), std::string::npos) << suffix << ": " << phi;
+      }
+    }
+  }
+}
+
+TEST_P(ConformanceTest, AnUnencryptedDatabaseIsSealedAtStartAndThenNeedsItsKey) {
+  ASSERT_TRUE(Reopen(SqlStoreOptions{}).has_value() == false)
+      << "a database with keys refuses a store without the master key";
+  // A database from before encryption: tenants made by a store without a key.
+  if (GetParam() == "postgres") {
+    auto engine = postgres::OpenPostgres(url_);
+    auto db = (*engine)->Connect();
+    ASSERT_TRUE(
+        (*db)->ExecuteScript("DELETE FROM tenant_keys; UPDATE tenants SET data_format = 1"));
+  } else {
+    auto engine = sqlite::OpenSqlite(url_.substr(7));
+    auto db = (*engine)->Connect();
+    ASSERT_TRUE(
+        (*db)->ExecuteScript("DELETE FROM tenant_keys; UPDATE tenants SET data_format = 1"));
+  }
+  ASSERT_TRUE(Reopen(SqlStoreOptions{}));
+  WritePatientInformation(a_);
+  ExpectPatientInformationFound(a_);
+  EXPECT_EQ(Raw("patients", "name").at(0), "Zebulon Quartz") << "no key: kept as it is";
+
+  auto wrong = Reopen(Sealed('w'));
+  ASSERT_TRUE(wrong) << wrong.error().message;  // no keys yet: this key becomes the key
+  ExpectPatientInformationFound(a_);
+  ExpectNothingReadable();
+  auto other = Reopen(Sealed('x'));
+  ASSERT_FALSE(other) << "another master key does not open the tenant keys";
+  EXPECT_EQ(other.error().kind, ErrorKind::kUnavailable);
+  auto none = Reopen(SqlStoreOptions{});
+  ASSERT_FALSE(none);
+  EXPECT_THAT(none.error().message, ::testing::HasSubstr("master key"));
+  ASSERT_TRUE(Reopen(Sealed('w')));
+  ExpectPatientInformationFound(a_);
+}
+
+TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
+  WritePatientInformation(a_);
+  WritePatientInformation(b_);
+  auto rotated = store_->RotateDataKey(a_, Millis{0});
+  ASSERT_TRUE(rotated) << rotated.error().message;
+  EXPECT_EQ(rotated->new_version, 2);
+  EXPECT_EQ(rotated->resealed, 2) << "the patient and the message";
+  EXPECT_EQ(rotated->stale_left, 0);
+  ExpectPatientInformationFound(a_);
+  ExpectPatientInformationFound(b_);
+  std::multiset<std::string> versions;
+  for (const std::string& v : Raw("patients", "name")) versions.insert(v.substr(0, 5));
+  EXPECT_EQ(versions, (std::multiset<std::string>{"enc1.", "enc2."})) << "only alpha rotated";
+  auto keys = Raw("tenant_keys", "purpose || ':' || version");
+  std::multiset<std::string> listed(keys.begin(), keys.end());
+  EXPECT_EQ(listed, (std::multiset<std::string>{"data:1", "index:1", "data:2", "index:1"}))
+      << "alpha's data key 1 is gone";
+  // New values use the new key at once, in this store; a fresh store agrees.
+  WritePatientInformation(a_);
+  ASSERT_TRUE(Reopen(Sealed()));
+  ExpectPatientInformationFound(b_);
+  auto again = store_->RotateDataKey(a_, Millis{0});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->new_version, 3);
+  EXPECT_EQ(again->resealed, 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),

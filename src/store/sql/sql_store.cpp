@@ -10,6 +10,8 @@
 #include <unordered_map>
 
 #include "base/log.hpp"
+#include "store/sql/encryption.hpp"
+#include "store/sql/keyring.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/tenant_tx.hpp"
 
@@ -31,6 +33,7 @@ class SqlStore final : public Store {
         // touches tenants, users and tokens, never conversations or patients); a PostgreSQL
         // database is shared with other nodes, whose writes this process cannot see.
         track_generations_(engine_->Dialect() == "sqlite"),
+        keyring_(options_.master_key, options_.key_refresh),
         writer_([this] { WriterLoop(); }) {}
 
   ~SqlStore() override {
@@ -51,8 +54,74 @@ class SqlStore final : public Store {
       if (pg) (void)db->Execute("SELECT pg_advisory_unlock(727274)");
     };
     auto applied = ApplyMigrations(*db, pg);
+    if (applied) {
+      if (auto prepared = PrepareTenants(*db); !prepared) applied = prepared.error();
+    }
     unlock();
     return applied;
+  }
+
+  // The data format every tenant's rows are brought to: sealed with a master key, else indexed.
+  int TargetFormat() const { return keyring_.encrypting() ? 2 : 1; }
+
+  // Brings every tenant's rows to TargetFormat (creating its keys first), and checks that the
+  // master key opens every tenant's keys, so a wrong key stops the start instead of every read.
+  Result<void> PrepareTenants(SqlConnection& db) {
+    if (!keyring_.encrypting()) {
+      CD_TRY_ASSIGN(bool encrypted, KeyRing::AnyKeys(db));
+      if (encrypted) {
+        return Unavailable(
+            "the database is encrypted: give the master key (--master-key-file or "
+            "CAREDESK_MASTER_KEY_FILE)");
+      }
+    }
+    CD_TRY_ASSIGN(auto tenants, db.Query("SELECT id, data_format FROM tenants ORDER BY id"));
+    for (const SqlRow& row : tenants) {
+      TenantId tenant{row.Int(0)};
+      if (row.Int(1) < TargetFormat()) {
+        CD_TRY(db.Begin());
+        if (auto made = keyring_.EnsureKeys(db, tenant, WallNow()); !made) {
+          (void)db.Rollback();
+          return made.error();
+        }
+        CD_TRY(db.Commit());
+        CD_TRY_ASSIGN(auto keys, keyring_.For(db, tenant));
+        CD_TRY_ASSIGN(std::int64_t sealed, ResealTenant(db, tenant, *keys, /*rebuild=*/true));
+        CD_TRY(db.Execute("UPDATE tenants SET data_format = ? WHERE id = ?",
+                          {std::int64_t{TargetFormat()}, tenant.value}));
+        log::Info(
+            "tenant_data_converted",
+            {{"tenant_id", tenant.value}, {"format", TargetFormat()}, {"values_sealed", sealed}});
+      }
+      CD_TRY(keyring_.For(db, tenant));
+    }
+    return {};
+  }
+
+  Result<Rotation> RotateDataKey(TenantId tenant, Millis settle) override {
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    Rotation out;
+    CD_TRY(db->Begin());
+    auto added = keyring_.AddDataKey(*db, tenant, WallNow());
+    if (!added) {
+      (void)db->Rollback();
+      return added.error();
+    }
+    CD_TRY(db->Commit());
+    out.new_version = *added;
+    log::Info("data_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
+    std::this_thread::sleep_for(settle);
+    CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
+    CD_TRY_ASSIGN(out.resealed, ResealTenant(*db, tenant, *keys, /*rebuild=*/false));
+    CD_TRY_ASSIGN(out.stale_left, CountStale(*db, tenant, *keys));
+    if (out.stale_left == 0) {
+      CD_TRY(KeyRing::DropDataKeysBefore(*db, tenant, out.new_version));
+    }
+    log::Info("data_key_rotated", {{"tenant_id", tenant.value},
+                                   {"version", out.new_version},
+                                   {"resealed", out.resealed},
+                                   {"stale_left", out.stale_left}});
+    return out;
   }
 
   Result<void> Ready() override {
@@ -94,8 +163,7 @@ class SqlStore final : public Store {
       lease.broken = true;
       return begun.error();
     }
-    auto tx = MakeSqlTenantTx(db, tenant, &calendars_);
-    Result<void> result = RunGuarded(fn, *tx);
+    Result<void> result = RunUnit(db, tenant, fn, /*for_write=*/false);
     auto end = db.Execute("COMMIT");
     if (!end) {
       lease.broken = true;
@@ -106,16 +174,26 @@ class SqlStore final : public Store {
 
   Result<Tenant> CreateTenant(Tenant t) override {
     CD_TRY_ASSIGN(auto db, engine_->Connect());
+    CD_TRY(db->Begin());
     auto rows = db->Query(
         "INSERT INTO tenants (slug, name, time_zone, business_hours, holidays, created_at, "
-        "require_second_factor) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "require_second_factor, data_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {t.slug, t.name, t.time_zone, t.business_hours, JoinList(t.holidays),
-         ToEpochMillis(t.created_at), std::int64_t{t.require_second_factor ? 1 : 0}});
-    if (!rows && rows.error().kind == ErrorKind::kConflict) {
-      return Conflict("a tenant with this slug already exists", "slug");
+         ToEpochMillis(t.created_at), std::int64_t{t.require_second_factor ? 1 : 0},
+         std::int64_t{TargetFormat()}});
+    Result<void> keyed;
+    if (rows) {
+      t.id = TenantId{rows->at(0).Int(0)};
+      keyed = keyring_.EnsureKeys(*db, t.id, WallNow());
     }
-    if (!rows) return rows.error();
-    t.id = TenantId{rows->at(0).Int(0)};
+    if (!rows || !keyed) {
+      (void)db->Rollback();
+      if (!rows && rows.error().kind == ErrorKind::kConflict) {
+        return Conflict("a tenant with this slug already exists", "slug");
+      }
+      return rows ? keyed.error() : rows.error();
+    }
+    CD_TRY(db->Commit());
     return t;
   }
 
@@ -125,7 +203,8 @@ class SqlStore final : public Store {
                   lease.db->Query("SELECT id FROM tenants WHERE slug = ?", {std::string(slug)}));
     if (rows.empty()) return std::optional<Tenant>{};
     TenantId id{rows[0].Int(0)};
-    auto tx = MakeSqlTenantTx(*lease.db, id, &calendars_);
+    CD_TRY_ASSIGN(auto keys, keyring_.For(*lease.db, id));
+    auto tx = MakeSqlTenantTx(*lease.db, id, &calendars_, false, std::move(keys));
     CD_TRY_ASSIGN(Tenant t, tx->GetTenant());
     return std::optional<Tenant>{std::move(t)};
   }
@@ -193,9 +272,13 @@ class SqlStore final : public Store {
                                   {std::string(tenant_slug), std::string(email)}));
     if (rows.empty()) return std::optional<LoginRecord>{};
     const SqlRow& r = rows[0];
-    return std::optional<LoginRecord>{
-        LoginRecord{TenantId{r.Int(0)}, UserId{r.Int(1)}, r.Text(2), r.Int(3) != 0,
-                    SecondFactor{r.Text(4), r.Int(5) != 0, r.Int(6)}}};
+    LoginRecord login{TenantId{r.Int(0)}, UserId{r.Int(1)}, r.Text(2), r.Int(3) != 0,
+                      SecondFactor{{}, r.Int(5) != 0, r.Int(6)}};
+    if (!r.Text(4).empty()) {
+      CD_TRY_ASSIGN(auto keys, keyring_.For(*lease.db, login.tenant));
+      CD_TRY_ASSIGN(login.second_factor.totp_secret, keys->Open(kUserTotp, r.Text(4)));
+    }
+    return std::optional<LoginRecord>{std::move(login)};
   }
 
   Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) override {
@@ -326,6 +409,14 @@ class SqlStore final : public Store {
     reader_available_.notify_one();
   }
 
+  // Runs `fn` in a TenantTx of `tenant` on `db`, with the tenant's keys.
+  Result<void> RunUnit(SqlConnection& db, TenantId tenant, const TxFn& fn, bool for_write) {
+    auto keys = keyring_.For(db, tenant);
+    if (!keys) return keys.error();
+    auto tx = MakeSqlTenantTx(db, tenant, &calendars_, for_write, std::move(*keys));
+    return RunGuarded(fn, *tx);
+  }
+
   static Result<void> RunGuarded(const TxFn& fn, TenantTx& tx) {
     try {
       return fn(tx);
@@ -426,8 +517,7 @@ class SqlStore final : public Store {
     results.reserve(batch.size());
     bool all_ok = true;
     for (WriteUnit* unit : batch) {
-      auto tx = MakeSqlTenantTx(db, unit->tenant, &calendars_, /*for_write=*/true);
-      results.push_back(RunGuarded(unit->fn, *tx));
+      results.push_back(RunUnit(db, unit->tenant, unit->fn, /*for_write=*/true));
       if (!results.back()) {
         all_ok = false;
         break;
@@ -454,8 +544,7 @@ class SqlStore final : public Store {
         results.push_back(sp.error());
         continue;
       }
-      auto tx = MakeSqlTenantTx(db, unit->tenant, &calendars_, /*for_write=*/true);
-      Result<void> r = RunGuarded(unit->fn, *tx);
+      Result<void> r = RunUnit(db, unit->tenant, unit->fn, /*for_write=*/true);
       if (r) {
         auto released = db.ReleaseSavepoint(kUnitSavepoint);
         if (!released) r = released.error();
@@ -532,6 +621,7 @@ class SqlStore final : public Store {
 
   CalendarCache calendars_;
   const bool track_generations_;
+  KeyRing keyring_;
   std::mutex generations_mutex_;
   std::unordered_map<std::int64_t, std::uint64_t> generations_;  // guarded by generations_mutex_
   std::uint64_t last_generation_ = 0;                            // guarded by generations_mutex_

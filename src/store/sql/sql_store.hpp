@@ -4,7 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
+#include "base/time.hpp"
+#include "security/crypto.hpp"
 #include "store/sql/connection.hpp"
 #include "store/store.hpp"
 
@@ -13,6 +16,11 @@ namespace caredesk::store {
 struct SqlStoreOptions {
   std::size_t max_batch = 256;  // write units per group commit; 1 disables group commit
   std::size_t max_readers = 8;  // read connections open at once; further readers wait
+  // Seals patient information at rest under per-tenant keys wrapped by this key. Without it
+  // values are stored as they are, and a database that has keys is refused.
+  std::optional<security::SecretKey> master_key;
+  // How often tenant keys are looked up again (a rotation by another process is used from then).
+  Millis key_refresh = std::chrono::seconds(5);
 };
 
 // Starts the writer thread. The engine must outlive the store.

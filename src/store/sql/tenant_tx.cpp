@@ -9,6 +9,7 @@
 #include "base/text.hpp"
 #include "core/inbox/phone.hpp"
 #include "security/token.hpp"
+#include "store/sql/encryption.hpp"
 
 namespace caredesk::store {
 namespace {
@@ -47,13 +48,14 @@ std::optional<Timestamp> ReadOptTime(const SqlRow& r, std::size_t i) {
   return v ? std::optional(FromEpochMillis(*v)) : std::nullopt;
 }
 
-Patient ReadPatient(const SqlRow& r) {
+// Opens the sealed fields of a row selected with kPatientColumns.
+Result<Patient> ReadPatient(const SqlRow& r, const TenantKeys& keys) {
   Patient p;
   p.id = PatientId{r.Int(0)};
-  p.name = r.Text(1);
-  p.date_of_birth = r.OptText(2);
-  p.phone = r.OptText(3);
-  p.email = r.OptText(4);
+  CD_TRY_ASSIGN(p.name, keys.Open(kPatientName, r.Text(1)));
+  CD_TRY_ASSIGN(p.date_of_birth, keys.OpenOpt(kPatientBirth, r.OptText(2)));
+  CD_TRY_ASSIGN(p.phone, keys.OpenOpt(kPatientPhone, r.OptText(3)));
+  CD_TRY_ASSIGN(p.email, keys.OpenOpt(kPatientEmail, r.OptText(4)));
   p.language = r.Text(5);
   if (auto ch = r.OptText(6)) p.preferred_channel = core::ParseChannel(*ch);
   p.consent_sms = r.Int(7) != 0;
@@ -150,10 +152,12 @@ Result<core::BusinessCalendar> ParseCalendar(std::string_view time_zone,
 
 class SqlTenantTx final : public TenantTx {
  public:
-  SqlTenantTx(SqlConnection& db, TenantId tenant, CalendarCache* calendars, bool for_write)
+  SqlTenantTx(SqlConnection& db, TenantId tenant, CalendarCache* calendars, bool for_write,
+              std::shared_ptr<const TenantKeys> keys)
       : db_(db),
         tenant_(tenant),
         calendars_(calendars),
+        keys_(keys ? std::move(keys) : std::make_shared<const TenantKeys>(tenant)),
         lock_rows_(for_write && db.Dialect() == "postgres") {}
 
   TenantId tenant() const override { return tenant_; }
@@ -571,14 +575,18 @@ class SqlTenantTx final : public TenantTx {
                                        "users WHERE tenant_id = ? AND id = ?",
                                        {T(), user.value}));
     if (rows.empty()) return NotFound("user not found");
-    return SecondFactor{rows[0].Text(0), rows[0].Int(1) != 0, rows[0].Int(2)};
+    std::string secret;
+    if (!rows[0].Text(0).empty()) {
+      CD_TRY_ASSIGN(secret, keys_->Open(kUserTotp, rows[0].Text(0)));
+    }
+    return SecondFactor{std::move(secret), rows[0].Int(1) != 0, rows[0].Int(2)};
   }
 
   Result<void> StartTotp(UserId user, std::string secret) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = "
                             "0 WHERE tenant_id = ? AND id = ? AND totp_enabled = 0 RETURNING id",
-                            {std::move(secret), T(), user.value}));
+                            {keys_->Seal(kUserTotp, secret), T(), user.value}));
     if (rows.empty()) return Conflict("two-factor sign-in is already on");
     return {};
   }
@@ -636,11 +644,12 @@ class SqlTenantTx final : public TenantTx {
     CD_TRY_ASSIGN(
         auto rows,
         db_.Query("INSERT INTO patients (tenant_id, name, name_lower, date_of_birth, phone, email, "
-                  "language, "
-                  "preferred_channel, consent_sms, consent_email, created_at, updated_at, "
-                  "visitor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  "language, preferred_channel, consent_sms, consent_email, phone_index, "
+                  "email_index, created_at, updated_at, visitor_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                   PatientParams(p, true)));
     p.id = PatientId{rows.at(0).Int(0)};
+    CD_TRY(IndexName(p.id, p.name, /*replace=*/false));
     return p;
   }
 
@@ -649,7 +658,7 @@ class SqlTenantTx final : public TenantTx {
                                            " FROM patients WHERE tenant_id = ? AND id = ?",
                                        {T(), id.value}));
     if (rows.empty()) return NotFound("patient not found");
-    return ReadPatient(rows[0]);
+    return ReadPatient(rows[0], *keys_);
   }
 
   Result<void> UpdatePatient(const Patient& p) override {
@@ -659,18 +668,18 @@ class SqlTenantTx final : public TenantTx {
     CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE patients SET name = ?, name_lower = ?, "
                                        "date_of_birth = ?, phone = ?, email = ?, "
                                        "language = ?, preferred_channel = ?, consent_sms = ?, "
-                                       "consent_email = ?, updated_at = ? "
-                                       "WHERE tenant_id = ? AND id = ? RETURNING id",
+                                       "consent_email = ?, phone_index = ?, email_index = ?, "
+                                       "updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING id",
                                        params));
     if (rows.empty()) return NotFound("patient not found");
-    return {};
+    return IndexName(p.id, p.name, /*replace=*/true);
   }
 
   Result<std::optional<Patient>> FindPatientByPhone(std::string_view e164) override {
-    return FindPatientBy("phone", e164);
+    return FindPatientBy("phone_index", keys_->Index(kPhoneIndex, e164));
   }
   Result<std::optional<Patient>> FindPatientByEmail(std::string_view email) override {
-    return FindPatientBy("email", email);
+    return FindPatientBy("email_index", keys_->Index(kEmailIndex, email));
   }
   Result<std::optional<Patient>> FindPatientByVisitor(std::string_view visitor) override {
     return FindPatientBy("visitor_id", visitor);
@@ -692,11 +701,25 @@ class SqlTenantTx final : public TenantTx {
         params.push_back(std::move(v));
         first = false;
       };
-      if (phone) disjunct("phone = ?", *phone);
-      if (email) disjunct("email = ?", *email);
+      if (phone) disjunct("phone_index = ?", keys_->Index(kPhoneIndex, *phone));
+      if (email) disjunct("email_index = ?", keys_->Index(kEmailIndex, *email));
       if (!name_fragment.empty()) {
-        disjunct("name_lower LIKE ? ESCAPE '\\'",
-                 "%" + EscapeLike(AsciiLower(name_fragment)) + "%");
+        // Every word typed must begin a word of the name. Words of one letter find nothing.
+        std::vector<std::string> words = SearchTokens(name_fragment);
+        sql += first ? "(" : " OR (";
+        first = false;
+        if (words.empty()) sql += "1 = 0";
+        for (std::size_t i = 0; i < words.size() && i < 8; ++i) {
+          sql += i ? " AND " : "";
+          sql +=
+              "EXISTS (SELECT 1 FROM patient_tokens pt WHERE pt.tenant_id = patients.tenant_id "
+              "AND pt.token = ? AND pt.patient_id = patients.id)";
+          std::string prefix = words[i];
+          auto cut = NamePrefixes(prefix);  // a typed word longer than 20 letters: its start
+          if (!cut.empty()) prefix = cut.back().size() < prefix.size() ? cut.back() : prefix;
+          params.emplace_back(keys_->Index(kNameIndex, prefix));
+        }
+        sql += ")";
       }
       sql += ")";
     }
@@ -704,7 +727,10 @@ class SqlTenantTx final : public TenantTx {
     params.push_back(std::int64_t{limit});
     CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
     std::vector<Patient> out;
-    for (const SqlRow& r : rows) out.push_back(ReadPatient(r));
+    for (const SqlRow& r : rows) {
+      CD_TRY_ASSIGN(Patient p, ReadPatient(r, *keys_));
+      out.push_back(std::move(p));
+    }
     return out;
   }
 
@@ -812,7 +838,7 @@ class SqlTenantTx final : public TenantTx {
       where(
           " AND EXISTS (SELECT 1 FROM message_tokens mt WHERE mt.tenant_id = c.tenant_id AND "
           "mt.token = ? AND mt.conversation_id = c.id)",
-          token);
+          keys_->Index(kWordIndex, token));
     }
     const bool by_time_left = f.sort == InboxFilter::Sort::kTimeLeft;
     if (f.cursor) {
@@ -839,7 +865,7 @@ class SqlTenantTx final : public TenantTx {
       item.sla_state = r.Text(17);
       std::int64_t due = r.Int(18);
       if (due != kNoDeadline) item.sla_due_at = FromEpochMillis(due);
-      item.patient_name = r.Text(20);
+      CD_TRY_ASSIGN(item.patient_name, keys_->Open(kPatientName, r.Text(20)));
       item.conversation = std::move(c);
       page.items.push_back(std::move(item));
     }
@@ -860,9 +886,12 @@ class SqlTenantTx final : public TenantTx {
                             "author_id, sender, body, delivery, metadata, created_at) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                             {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
-                             std::string(core::Name(m.channel)), m.author.value, m.sender, m.text,
-                             std::string(core::Name(m.delivery)),
-                             m.metadata.empty() ? std::string("{}") : EncodeStringPairs(m.metadata),
+                             std::string(core::Name(m.channel)), m.author.value,
+                             keys_->Seal(kMessageSender, m.sender),
+                             keys_->Seal(kMessageBody, m.text), std::string(core::Name(m.delivery)),
+                             m.metadata.empty()
+                                 ? std::string("{}")
+                                 : keys_->Seal(kMessageMetadata, EncodeStringPairs(m.metadata)),
                              ToEpochMillis(m.created_at)}));
     m.id = MessageId{rows.at(0).Int(0)};
     CD_TRY(InsertTokens(SearchTokens(m.text), m.conversation_id));
@@ -892,7 +921,7 @@ class SqlTenantTx final : public TenantTx {
       params.clear();
       for (std::size_t k = 0; k < take; ++k) {
         params.emplace_back(T());
-        params.emplace_back(std::in_place_type<std::string>, tokens[start + k]);
+        params.emplace_back(keys_->Index(kWordIndex, tokens[start + k]));
         params.emplace_back(conversation.value);
       }
       CD_TRY(db_.Execute(kStatements[log2], params));
@@ -919,11 +948,14 @@ class SqlTenantTx final : public TenantTx {
       m.kind = *kind;
       m.channel = *channel;
       m.author = UserId{r.Int(4)};
-      m.sender = r.Text(5);
-      m.text = r.Text(6);
+      CD_TRY_ASSIGN(m.sender, keys_->Open(kMessageSender, r.Text(5)));
+      CD_TRY_ASSIGN(m.text, keys_->Open(kMessageBody, r.Text(6)));
       m.delivery = *delivery;
       m.created_at = FromEpochMillis(r.Int(8));
-      if (std::string_view meta = r.Text(9); meta != "{}") m.metadata = DecodeStringPairs(meta);
+      if (std::string_view meta = r.Text(9); meta != "{}") {
+        CD_TRY_ASSIGN(std::string opened, keys_->Open(kMessageMetadata, meta));
+        m.metadata = DecodeStringPairs(opened);
+      }
       out.push_back(std::move(m));
     }
     return out;
@@ -1001,13 +1033,23 @@ class SqlTenantTx final : public TenantTx {
     return u;
   }
 
-  static std::string EscapeLike(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-      if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-      out.push_back(c);
+  SqlValue SealOpt(std::string_view field, const std::optional<std::string>& v) const {
+    return v ? SqlValue{keys_->Seal(field, *v)} : SqlValue{};
+  }
+
+  // The blind indexes of the prefixes of the patient's name words (see SearchPatients).
+  Result<void> IndexName(PatientId patient, std::string_view name, bool replace) {
+    if (replace) {
+      CD_TRY(db_.Execute("DELETE FROM patient_tokens WHERE tenant_id = ? AND patient_id = ?",
+                         {T(), patient.value}));
     }
-    return out;
+    for (const std::string& prefix : NamePrefixes(name)) {
+      CD_TRY(
+          db_.Execute("INSERT INTO patient_tokens (tenant_id, token, patient_id) VALUES (?, ?, "
+                      "?) ON CONFLICT DO NOTHING",
+                      {T(), keys_->Index(kNameIndex, prefix), patient.value}));
+    }
+    return {};
   }
 
   SqlParams PatientParams(const Patient& p, bool for_insert) {
@@ -1015,9 +1057,12 @@ class SqlTenantTx final : public TenantTx {
     if (for_insert) params.push_back(T());
     params.insert(
         params.end(),
-        {p.name, AsciiLower(p.name), Opt(p.date_of_birth), Opt(p.phone), Opt(p.email), p.language,
+        {keys_->Seal(kPatientName, p.name), std::string(), SealOpt(kPatientBirth, p.date_of_birth),
+         SealOpt(kPatientPhone, p.phone), SealOpt(kPatientEmail, p.email), p.language,
          p.preferred_channel ? SqlValue{std::string(core::Name(*p.preferred_channel))} : SqlValue{},
-         std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0}});
+         std::int64_t{p.consent_sms ? 1 : 0}, std::int64_t{p.consent_email ? 1 : 0},
+         p.phone ? SqlValue{keys_->Index(kPhoneIndex, *p.phone)} : SqlValue{},
+         p.email ? SqlValue{keys_->Index(kEmailIndex, *p.email)} : SqlValue{}});
     if (for_insert) params.push_back(ToEpochMillis(p.created_at));
     params.push_back(ToEpochMillis(p.updated_at));
     if (for_insert) params.push_back(Opt(p.visitor_id));
@@ -1049,7 +1094,8 @@ class SqlTenantTx final : public TenantTx {
                       " = ? ORDER BY id LIMIT 1";
     CD_TRY_ASSIGN(auto rows, db_.Query(sql, {T(), std::string(value)}));
     if (rows.empty()) return std::optional<Patient>{};
-    return std::optional<Patient>{ReadPatient(rows[0])};
+    CD_TRY_ASSIGN(Patient p, ReadPatient(rows[0], *keys_));
+    return std::optional<Patient>{std::move(p)};
   }
 
   SqlValue T() const { return tenant_.value; }
@@ -1067,7 +1113,8 @@ class SqlTenantTx final : public TenantTx {
   const char* ForUpdate() const { return lock_rows_ ? " FOR UPDATE" : ""; }
 
   CalendarCache* calendars_;  // may be null
-  const bool lock_rows_;      // a write on PostgreSQL: lock what is read for change
+  std::shared_ptr<const TenantKeys> keys_;
+  const bool lock_rows_;  // a write on PostgreSQL: lock what is read for change
   // Update columns by conversation id, as last read or written in this transaction.
   std::unordered_map<std::int64_t, SqlParams> stored_;
 };
@@ -1154,8 +1201,9 @@ AuditRecord ReadAuditRecord(const SqlRow& row, std::size_t first) {
 }
 
 std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
-                                          CalendarCache* calendars, bool for_write) {
-  return std::make_unique<SqlTenantTx>(db, tenant, calendars, for_write);
+                                          CalendarCache* calendars, bool for_write,
+                                          std::shared_ptr<const TenantKeys> keys) {
+  return std::make_unique<SqlTenantTx>(db, tenant, calendars, for_write, std::move(keys));
 }
 
 }  // namespace caredesk::store

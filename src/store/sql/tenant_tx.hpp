@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "store/sql/connection.hpp"
+#include "store/sql/keyring.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::store {
@@ -33,10 +34,12 @@ class CalendarCache {
 };
 
 // `calendars` may be null (then every Calendar() call parses). `for_write`: inside the
-// writer's transaction, where LockKey and row locks apply (PostgreSQL).
+// writer's transaction, where LockKey and row locks apply (PostgreSQL). `keys` seal and open
+// patient information; null keeps it as it is.
 std::unique_ptr<TenantTx> MakeSqlTenantTx(SqlConnection& db, TenantId tenant,
                                           CalendarCache* calendars = nullptr,
-                                          bool for_write = false);
+                                          bool for_write = false,
+                                          std::shared_ptr<const TenantKeys> keys = nullptr);
 
 // The chain hash of an audit record of `tenant`: hex SHA-256 over its prev_hash and every
 // field, each written with its length so no two records share an input.

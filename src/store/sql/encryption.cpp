@@ -1,0 +1,209 @@
+#include "store/sql/encryption.hpp"
+
+#include <array>
+
+#include "base/text.hpp"
+
+namespace caredesk::store {
+
+namespace {
+
+constexpr std::int64_t kBatch = 500;
+
+// A value that needs rewriting: not sealed with the current key. NULL never does, nor the
+// empty metadata object, which is kept as it is (it says nothing).
+bool Stale(const TenantKeys& keys, const std::optional<std::string>& stored) {
+  if (!keys.encrypted() || !stored || *stored == "{}") return false;
+  return TenantKeys::VersionOf(*stored) != keys.current_version();
+}
+
+SqlValue SealOpt(const TenantKeys& keys, std::string_view field,
+                 const std::optional<std::string>& plain) {
+  if (!plain) return SqlValue{};
+  return keys.Seal(field, *plain);
+}
+
+std::optional<std::string> PlainOpt(const TenantKeys& keys, std::string_view field,
+                                    const std::optional<std::string>& stored) {
+  if (!stored) return std::nullopt;
+  return keys.OpenOrPlain(field, *stored);
+}
+
+// Runs `batch` in its own transaction on `db`.
+template <class Fn>
+Result<void> InTransaction(SqlConnection& db, Fn&& batch) {
+  CD_TRY(db.Begin());
+  Result<void> done = batch();
+  if (!done) {
+    (void)db.Rollback();
+    return done;
+  }
+  return db.Commit();
+}
+
+Result<std::int64_t> ResealPatients(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
+                                    bool rebuild) {
+  std::int64_t rewritten = 0, after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto rows, db.Query("SELECT id, name, date_of_birth, phone, email FROM patients "
+                                      "WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                      {tenant.value, after, kBatch}));
+    if (rows.empty()) return rewritten;
+    after = rows.back().Int(0);
+    CD_TRY(InTransaction(db, [&]() -> Result<void> {
+      for (const SqlRow& r : rows) {
+        std::array<std::optional<std::string>, 4> stored = {r.OptText(1), r.OptText(2),
+                                                            r.OptText(3), r.OptText(4)};
+        bool stale = false;
+        for (const auto& s : stored) stale = stale || Stale(keys, s);
+        if (!stale && !rebuild) continue;
+        std::string name = keys.OpenOrPlain(kPatientName, stored[0].value_or(""));
+        auto birth = PlainOpt(keys, kPatientBirth, stored[1]);
+        auto phone = PlainOpt(keys, kPatientPhone, stored[2]);
+        auto email = PlainOpt(keys, kPatientEmail, stored[3]);
+        CD_TRY_ASSIGN(
+            auto updated,
+            db.Query("UPDATE patients SET name = ?, date_of_birth = ?, phone = ?, email = ?, "
+                     "name_lower = '', phone_index = ?, email_index = ? WHERE tenant_id = ? AND "
+                     "id = ? AND name = ? AND COALESCE(date_of_birth, '') = ? AND "
+                     "COALESCE(phone, '') = ? AND COALESCE(email, '') = ? RETURNING id",
+                     {keys.Seal(kPatientName, name), SealOpt(keys, kPatientBirth, birth),
+                      SealOpt(keys, kPatientPhone, phone), SealOpt(keys, kPatientEmail, email),
+                      phone ? SqlValue{keys.Index(kPhoneIndex, *phone)} : SqlValue{},
+                      email ? SqlValue{keys.Index(kEmailIndex, *email)} : SqlValue{}, tenant.value,
+                      r.Int(0), stored[0].value_or(""), stored[1].value_or(""),
+                      stored[2].value_or(""), stored[3].value_or("")}));
+        if (updated.empty()) continue;  // changed meanwhile, by a writer with the new key
+        ++rewritten;
+        if (!rebuild) continue;
+        CD_TRY(db.Execute("DELETE FROM patient_tokens WHERE tenant_id = ? AND patient_id = ?",
+                          {tenant.value, r.Int(0)}));
+        for (const std::string& prefix : NamePrefixes(name)) {
+          CD_TRY(
+              db.Execute("INSERT INTO patient_tokens (tenant_id, token, patient_id) VALUES "
+                         "(?, ?, ?) ON CONFLICT DO NOTHING",
+                         {tenant.value, keys.Index(kNameIndex, prefix), r.Int(0)}));
+        }
+      }
+      return {};
+    }));
+  }
+}
+
+Result<std::int64_t> ResealMessages(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
+                                    bool rebuild) {
+  if (rebuild) {
+    CD_TRY(InTransaction(db, [&] {
+      return db.Execute("DELETE FROM message_tokens WHERE tenant_id = ?", {tenant.value});
+    }));
+  }
+  std::int64_t rewritten = 0, after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto rows,
+                  db.Query("SELECT id, conversation_id, sender, body, metadata FROM messages "
+                           "WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
+                           {tenant.value, after, kBatch}));
+    if (rows.empty()) return rewritten;
+    after = rows.back().Int(0);
+    CD_TRY(InTransaction(db, [&]() -> Result<void> {
+      for (const SqlRow& r : rows) {
+        std::array<std::optional<std::string>, 3> stored = {r.OptText(2), r.OptText(3),
+                                                            r.OptText(4)};
+        bool stale = false;
+        for (const auto& s : stored) stale = stale || Stale(keys, s);
+        std::string body = keys.OpenOrPlain(kMessageBody, stored[1].value_or(""));
+        if (stale) {
+          std::string sender = keys.OpenOrPlain(kMessageSender, stored[0].value_or(""));
+          std::string metadata = keys.OpenOrPlain(kMessageMetadata, stored[2].value_or("{}"));
+          CD_TRY_ASSIGN(
+              auto updated,
+              db.Query("UPDATE messages SET sender = ?, body = ?, metadata = ? WHERE tenant_id = "
+                       "? AND id = ? AND sender = ? AND body = ? AND metadata = ? RETURNING id",
+                       {keys.Seal(kMessageSender, sender), keys.Seal(kMessageBody, body),
+                        metadata == "{}" ? metadata : keys.Seal(kMessageMetadata, metadata),
+                        tenant.value, r.Int(0), stored[0].value_or(""), stored[1].value_or(""),
+                        stored[2].value_or("{}")}));
+          if (!updated.empty()) ++rewritten;
+        }
+        if (!rebuild) continue;
+        for (const std::string& word : SearchTokens(body)) {
+          CD_TRY(
+              db.Execute("INSERT INTO message_tokens (tenant_id, token, conversation_id) "
+                         "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                         {tenant.value, keys.Index(kWordIndex, word), r.Int(1)}));
+        }
+      }
+      return {};
+    }));
+  }
+}
+
+Result<std::int64_t> ResealUsers(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  CD_TRY_ASSIGN(auto rows, db.Query("SELECT id, totp_secret FROM users WHERE tenant_id = ? AND "
+                                    "totp_secret <> ''",
+                                    {tenant.value}));
+  std::int64_t rewritten = 0;
+  CD_TRY(InTransaction(db, [&]() -> Result<void> {
+    for (const SqlRow& r : rows) {
+      if (!Stale(keys, r.OptText(1))) continue;
+      std::string secret = keys.OpenOrPlain(kUserTotp, r.Text(1));
+      CD_TRY_ASSIGN(auto updated,
+                    db.Query("UPDATE users SET totp_secret = ? WHERE tenant_id = ? AND id = ? "
+                             "AND totp_secret = ? RETURNING id",
+                             {keys.Seal(kUserTotp, secret), tenant.value, r.Int(0), r.Text(1)}));
+      if (!updated.empty()) ++rewritten;
+    }
+    return {};
+  }));
+  return rewritten;
+}
+
+}  // namespace
+
+std::vector<std::string> NamePrefixes(std::string_view name) {
+  std::vector<std::string> out;
+  for (const std::string& word : SearchTokens(name)) {
+    // Cut at character boundaries only: after 2..20 characters.
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < word.size() && chars < 20;) {
+      std::size_t n = Utf8SequenceLength(word, i);
+      i += n == 0 ? 1 : n;
+      ++chars;
+      if (chars >= 2) out.push_back(word.substr(0, i));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
+                                  bool rebuild_indexes) {
+  CD_TRY_ASSIGN(std::int64_t patients, ResealPatients(db, tenant, keys, rebuild_indexes));
+  CD_TRY_ASSIGN(std::int64_t messages, ResealMessages(db, tenant, keys, rebuild_indexes));
+  CD_TRY_ASSIGN(std::int64_t users, ResealUsers(db, tenant, keys));
+  return patients + messages + users;
+}
+
+Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  if (!keys.encrypted()) return std::int64_t{0};
+  const std::string c = "enc" + std::to_string(keys.current_version()) + ".%";
+  std::int64_t total = 0;
+  CD_TRY_ASSIGN(auto patients,
+                db.Query("SELECT COUNT(*) FROM patients WHERE tenant_id = ? AND (name NOT LIKE ? "
+                         "OR date_of_birth NOT LIKE ? OR phone NOT LIKE ? OR email NOT LIKE ?)",
+                         {tenant.value, c, c, c, c}));
+  total += patients.at(0).Int(0);
+  CD_TRY_ASSIGN(auto messages,
+                db.Query("SELECT COUNT(*) FROM messages WHERE tenant_id = ? AND (sender NOT LIKE "
+                         "? OR body NOT LIKE ? OR (metadata <> '{}' AND metadata NOT LIKE ?))",
+                         {tenant.value, c, c, c}));
+  total += messages.at(0).Int(0);
+  CD_TRY_ASSIGN(auto users, db.Query("SELECT COUNT(*) FROM users WHERE tenant_id = ? AND "
+                                     "totp_secret <> '' AND totp_secret NOT LIKE ?",
+                                     {tenant.value, c}));
+  total += users.at(0).Int(0);
+  return total;
+}
+
+}  // namespace caredesk::store

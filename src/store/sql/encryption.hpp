@@ -1,0 +1,50 @@
+// What is sealed at rest, how it is indexed, and the bulk work over it: sealing a tenant's data
+// the first time (an upgrade from an unencrypted database) and re-sealing it under a new data
+// key (`caredesk keys rotate`). Used by SqlStore and the SQL TenantTx.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/ids.hpp"
+#include "store/sql/connection.hpp"
+#include "store/sql/keyring.hpp"
+
+namespace caredesk::store {
+
+// Sealed columns, named as their AAD names them. Everything else (ids, times, states, queues,
+// tags, the audit log) carries no patient information.
+inline constexpr std::string_view kPatientName = "patients.name";
+inline constexpr std::string_view kPatientBirth = "patients.date_of_birth";
+inline constexpr std::string_view kPatientPhone = "patients.phone";
+inline constexpr std::string_view kPatientEmail = "patients.email";
+inline constexpr std::string_view kMessageBody = "messages.body";
+inline constexpr std::string_view kMessageSender = "messages.sender";
+inline constexpr std::string_view kMessageMetadata = "messages.metadata";
+inline constexpr std::string_view kUserTotp = "users.totp_secret";
+
+// Blind-index domains.
+inline constexpr std::string_view kPhoneIndex = "phone";
+inline constexpr std::string_view kEmailIndex = "email";
+inline constexpr std::string_view kWordIndex = "word";  // message text
+inline constexpr std::string_view kNameIndex = "name";  // prefixes of a patient's name words
+
+// The prefixes (2 to 20 characters) of each word of a patient's name, so that typing the start
+// of a first or last name finds the patient.
+std::vector<std::string> NamePrefixes(std::string_view name);
+
+// Seals every patient-information value of `tenant` that is not sealed with the current data
+// key of `keys` (plaintext values included), 500 rows per transaction, each begun and committed
+// here on `db`, which must not be in a transaction. A value is rewritten only if it is still
+// what was read, so a concurrent change (already sealed with the new key) is never overwritten.
+// With `rebuild_indexes` (values were plaintext before) the blind indexes and word tables are
+// computed afresh. Returns the number of values rewritten.
+Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
+                                  bool rebuild_indexes);
+// How many values of `tenant` are not sealed with the current data key.
+Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys);
+
+}  // namespace caredesk::store

@@ -1,0 +1,170 @@
+#include "store/sql/keyring.hpp"
+
+#include <charconv>
+
+namespace caredesk::store {
+
+namespace {
+std::string Aad(TenantId tenant, std::string_view field) {
+  return "t" + std::to_string(tenant.value) + ":" + std::string(field);
+}
+std::string WrapAad(TenantId tenant, std::string_view purpose, int version) {
+  return "caredesk-key:t" + std::to_string(tenant.value) + ":" + std::string(purpose) + ":" +
+         std::to_string(version);
+}
+}  // namespace
+
+int TenantKeys::VersionOf(std::string_view stored) {
+  if (!stored.starts_with("enc")) return 0;
+  auto dot = stored.find('.', 3);
+  if (dot == std::string_view::npos || dot == 3) return 0;
+  int v = 0;
+  auto [end, ec] = std::from_chars(stored.data() + 3, stored.data() + dot, v);
+  if (ec != std::errc{} || end != stored.data() + dot || v <= 0) return 0;
+  return v;
+}
+
+std::string TenantKeys::Seal(std::string_view field, std::string_view plaintext) const {
+  if (!encrypted()) return std::string(plaintext);
+  return "enc" + std::to_string(current_) + "." +
+         security::ToBase64Url(security::Seal(data_.at(current_), plaintext, Aad(tenant_, field)));
+}
+
+Result<std::string> TenantKeys::Open(std::string_view field, std::string_view stored) const {
+  int version = VersionOf(stored);
+  if (!encrypted()) {
+    if (version != 0) return Unavailable("the database is encrypted: give the master key");
+    return std::string(stored);
+  }
+  auto key = data_.find(version);
+  if (key == data_.end()) return Internal("stored value is not sealed with a known key");
+  auto sealed = security::FromBase64Url(stored.substr(stored.find('.') + 1));
+  if (!sealed) return Internal("stored value is corrupt");
+  auto plain = security::Unseal(key->second, *sealed, Aad(tenant_, field));
+  if (!plain) return Internal("stored value does not open");
+  return std::move(*plain);
+}
+
+Result<std::optional<std::string>> TenantKeys::OpenOpt(
+    std::string_view field, const std::optional<std::string>& stored) const {
+  if (!stored) return std::optional<std::string>{};
+  CD_TRY_ASSIGN(std::string plain, Open(field, *stored));
+  return std::optional<std::string>{std::move(plain)};
+}
+
+std::string TenantKeys::OpenOrPlain(std::string_view field, std::string_view stored) const {
+  if (VersionOf(stored) == 0) return std::string(stored);
+  auto opened = Open(field, stored);
+  return opened ? std::move(*opened) : std::string(stored);
+}
+
+std::string TenantKeys::Index(std::string_view domain, std::string_view value) const {
+  if (!encrypted()) return std::string(value);
+  std::string input(domain);
+  input.push_back('\0');
+  input.append(value);
+  return (*index_)(input);
+}
+
+KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh)
+    : master_(std::move(master)), refresh_(refresh) {}
+
+void KeyRing::Forget(TenantId tenant) {
+  std::lock_guard lock(mutex_);
+  cache_.erase(tenant.value);
+}
+
+Result<std::shared_ptr<const TenantKeys>> KeyRing::For(SqlConnection& db, TenantId tenant) {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(tenant.value);
+    if (it != cache_.end() && now - it->second.loaded < refresh_) return it->second.keys;
+  }
+  CD_TRY_ASSIGN(auto keys, Load(db, tenant));
+  std::lock_guard lock(mutex_);
+  cache_.insert_or_assign(tenant.value, Entry{keys, now});
+  return keys;
+}
+
+Result<std::shared_ptr<const TenantKeys>> KeyRing::Load(SqlConnection& db, TenantId tenant) {
+  CD_TRY_ASSIGN(auto rows, db.Query("SELECT purpose, version, wrapped FROM tenant_keys WHERE "
+                                    "tenant_id = ? ORDER BY version",
+                                    {tenant.value}));
+  if (rows.empty()) {
+    if (master_) return Internal("tenant has no encryption keys");
+    return std::make_shared<const TenantKeys>(tenant);
+  }
+  if (!master_) return Unavailable("the database is encrypted: give the master key");
+  std::map<int, security::SecretKey> data;
+  std::optional<security::SecretKey> index;
+  int current = 0;
+  for (const SqlRow& r : rows) {
+    const std::string& purpose = r.Text(0);
+    int version = static_cast<int>(r.Int(1));
+    auto sealed = security::FromBase64Url(r.Text(2));
+    auto bytes = sealed ? security::Unseal(*master_, *sealed, WrapAad(tenant, purpose, version))
+                        : std::nullopt;
+    auto key = bytes ? security::SecretKey::FromBytes(*bytes) : std::nullopt;
+    if (!key) return Unavailable("the master key does not open this database's keys");
+    if (purpose == "index") {
+      index = std::move(*key);
+    } else {
+      data.insert_or_assign(version, std::move(*key));
+      current = std::max(current, version);
+    }
+  }
+  if (!index || current == 0) return Internal("tenant keys are incomplete");
+  return std::make_shared<const TenantKeys>(tenant, current, std::move(data), *index);
+}
+
+std::string KeyRing::Wrap(TenantId tenant, std::string_view purpose, int version,
+                          const security::SecretKey& key) const {
+  return security::ToBase64Url(
+      security::Seal(*master_, key.view(), WrapAad(tenant, purpose, version)));
+}
+
+Result<bool> KeyRing::AnyKeys(SqlConnection& db) {
+  CD_TRY_ASSIGN(auto rows, db.Query("SELECT 1 FROM tenant_keys LIMIT 1"));
+  return !rows.empty();
+}
+
+Result<void> KeyRing::EnsureKeys(SqlConnection& db, TenantId tenant, Timestamp now) {
+  if (!master_) return {};
+  CD_TRY_ASSIGN(auto rows,
+                db.Query("SELECT 1 FROM tenant_keys WHERE tenant_id = ? LIMIT 1", {tenant.value}));
+  if (!rows.empty()) return {};
+  for (std::string_view purpose : {"index", "data"}) {
+    CD_TRY(
+        db.Execute("INSERT INTO tenant_keys (tenant_id, purpose, version, wrapped, created_at) "
+                   "VALUES (?, ?, 1, ?, ?)",
+                   {tenant.value, std::string(purpose),
+                    Wrap(tenant, purpose, 1, security::SecretKey::Random()), ToEpochMillis(now)}));
+  }
+  Forget(tenant);
+  return {};
+}
+
+Result<int> KeyRing::AddDataKey(SqlConnection& db, TenantId tenant, Timestamp now) {
+  if (!master_) return Invalid("no master key: this database is not encrypted");
+  CD_TRY_ASSIGN(auto rows, db.Query("SELECT MAX(version) FROM tenant_keys WHERE tenant_id = ? "
+                                    "AND purpose = 'data'",
+                                    {tenant.value}));
+  if (rows.empty() || rows[0].IsNull(0)) return Internal("tenant has no encryption keys");
+  int version = static_cast<int>(rows[0].Int(0)) + 1;
+  CD_TRY(db.Execute(
+      "INSERT INTO tenant_keys (tenant_id, purpose, version, wrapped, created_at) "
+      "VALUES (?, 'data', ?, ?, ?)",
+      {tenant.value, std::int64_t{version},
+       Wrap(tenant, "data", version, security::SecretKey::Random()), ToEpochMillis(now)}));
+  Forget(tenant);
+  return version;
+}
+
+Result<void> KeyRing::DropDataKeysBefore(SqlConnection& db, TenantId tenant, int keep_from) {
+  return db.Execute(
+      "DELETE FROM tenant_keys WHERE tenant_id = ? AND purpose = 'data' AND version < ?",
+      {tenant.value, std::int64_t{keep_from}});
+}
+
+}  // namespace caredesk::store
