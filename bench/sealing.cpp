@@ -8,7 +8,7 @@
 //   search:    GET /api/v1/conversations?q=refill&limit=20, the same way
 //
 // sealing --plain DIR --sealed DIR --work DIR [--rounds 3] [--duration 8] [--writers 64]
-//         [--readers 4]
+//         [--readers 4] [--only ingestion|inbox|search] [--variant sealed|plain]
 // DIRs are data directories from `seed --sealed no` and `seed --sealed yes` (bench-token and,
 // for the sealed one, master.key inside). Prints one JSON object per measurement, then the
 // median ratio sealed/plain per kind. Single process; run by bench/sealing.sh.
@@ -39,6 +39,8 @@ struct Options {
   int duration = 8;
   int writers = 64;
   int readers = 4;
+  std::string only;     // "ingestion", "inbox" or "search": just that (profiling)
+  std::string variant;  // "sealed" or "plain": just that (profiling)
 };
 
 struct Figures {
@@ -195,6 +197,10 @@ int Main(int argc, char** argv) {
       o.writers = std::stoi(value);
     else if (arg == "--readers")
       o.readers = std::stoi(value);
+    else if (arg == "--only")
+      o.only = value;
+    else if (arg == "--variant")
+      o.variant = value;
     else
       Usage("unknown option " + std::string(arg));
   }
@@ -205,20 +211,26 @@ int Main(int argc, char** argv) {
     // Alternate which variant goes first, since this machine's speed drifts.
     std::vector<bool> order =
         round % 2 ? std::vector<bool>{false, true} : std::vector<bool>{true, false};
+    if (!o.variant.empty()) order = {o.variant == "sealed"};
+    auto wanted = [&](const char* kind) { return o.only.empty() || o.only == kind; };
     std::map<std::string, std::map<bool, Figures>> got;
-    for (bool sealed : order) got["ingestion"][sealed] = Ingest(o, sealed, round);
     for (bool sealed : order) {
-      got["inbox"][sealed] = Read(o, sealed, "/api/v1/conversations?limit=20");
+      if (wanted("ingestion")) got["ingestion"][sealed] = Ingest(o, sealed, round);
     }
     for (bool sealed : order) {
-      got["search"][sealed] = Read(o, sealed, "/api/v1/conversations?q=refill&limit=20");
+      if (wanted("inbox")) got["inbox"][sealed] = Read(o, sealed, "/api/v1/conversations?limit=20");
+    }
+    for (bool sealed : order) {
+      if (wanted("search")) {
+        got["search"][sealed] = Read(o, sealed, "/api/v1/conversations?q=refill&limit=20");
+      }
     }
     for (const auto& [kind, pair] : got) {
       for (const auto& [sealed, f] : pair) {
         std::printf("{\"round\":%d,\"kind\":\"%s\",\"sealed\":%s,\"rps\":%.1f,\"p99_ms\":%.2f}\n",
                     round, kind.c_str(), sealed ? "true" : "false", f.rps, f.p99_ms);
       }
-      ratios[kind].push_back(pair.at(true).rps / pair.at(false).rps);
+      if (pair.size() == 2) ratios[kind].push_back(pair.at(true).rps / pair.at(false).rps);
     }
     std::fflush(stdout);
   }

@@ -1502,6 +1502,31 @@ TEST_F(ApiTest, UsersListAndEndTheirSessionsAndAdminsEndAnyones) {
   EXPECT_EQ(Checked(BrowserOf(rotated).Call("GET", "/api/v1/me")).status, 200);
 }
 
+TEST_F(ApiTest, ClientAddressComesFromTrustedProxiesOnly) {
+  auto address_of_sign_in = [&](const std::string& forwarded) {
+    HttpCall login;
+    login.method = "POST";
+    login.target = "/api/v1/session";
+    login.body = R"({"tenant":"clinic","email":"agent@clinic.example","password":"correct )"
+                 R"(horse battery"})";
+    login.headers = {{"X-Forwarded-For", forwarded}};
+    HttpResult r = Checked(login);
+    EXPECT_EQ(r.status, 201) << r.body;
+    api_->FlushAudit();
+    auto trail = store::ReadValue<std::vector<store::AuditRecord>>(
+        *store_, tenant_, [](store::TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 1000); });
+    return trail && !trail->empty() ? trail->back().remote_address : std::string("none");
+  };
+  EXPECT_EQ(address_of_sign_in("203.0.113.9"), "127.0.0.1") << "no proxy trusted: ignored";
+  http::ApiOptions behind_proxy;
+  behind_proxy.trusted_proxies = {"127.0.0.1"};
+  api_ = std::make_unique<http::Api>(*store_, clock_, behind_proxy);
+  EXPECT_EQ(address_of_sign_in("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(address_of_sign_in("198.51.100.1, 2001:db8::7"), "2001:db8::7")
+      << "the address the proxy appended, not what the client sent before it";
+  EXPECT_EQ(address_of_sign_in("not-an-address"), "127.0.0.1");
+}
+
 TEST_F(ApiTest, TokensAreScopedExpiringAndRevocable) {
   HttpResult made = Call("POST", "/api/v1/tokens",
                          R"({"name":"wallboard","scopes":["inbox:read"],"expires_in_days":1})");

@@ -56,6 +56,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   http::ApiOptions api_options;
   api_options.session_idle_timeout = std::chrono::minutes(config.session_idle_minutes);
   api_options.inbox_cache_bytes = static_cast<std::size_t>(config.inbox_cache_mib) << 20;
+  api_options.trusted_proxies = config.trusted_proxies;
   http::Api api(*store, clock, api_options);
 
   boost::asio::io_context io(config.io_threads);

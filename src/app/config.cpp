@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <arpa/inet.h>
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -85,11 +86,23 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.inbox_cache_mib, 0, 4096));
     else if (key == "master_key_file")
       CD_TRY(want_string(c.master_key_file));
-    else
+    else if (key == "trusted_proxies") {
+      if (!val.is_array()) return Invalid("config key must be an array of IP addresses", key);
+      c.trusted_proxies.clear();
+      for (const json::value& item : val.as_array()) {
+        unsigned char buffer[16];
+        std::string ip = item.is_string() ? std::string(item.as_string()) : std::string();
+        if (::inet_pton(AF_INET, ip.c_str(), buffer) != 1 &&
+            ::inet_pton(AF_INET6, ip.c_str(), buffer) != 1) {
+          return Invalid("config key must be an array of IP addresses", key);
+        }
+        c.trusted_proxies.push_back(ip);
+      }
+    } else
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
-          "max_read_connections, inbox_cache_mib, master_key_file)",
+          "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies)",
           key);
   }
   return {};

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -28,6 +29,8 @@ struct Config {
   // created on first start. Keep a copy apart from database backups: without it they cannot
   // be read.
   std::string master_key_file;
+  // Reverse proxies whose X-Forwarded-For gives the client's address (docs/tls.md).
+  std::vector<std::string> trusted_proxies;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;

@@ -12,12 +12,16 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
+    for (const char* v :
+         {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE", "CAREDESK_MASTER_KEY_FILE"})
+      ::unsetenv(v);
     path_ = std::filesystem::temp_directory_path() /
             ("caredesk-config-" + std::to_string(::getpid()) + ".json");
   }
   void TearDown() override {
-    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE"}) ::unsetenv(v);
+    for (const char* v :
+         {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE", "CAREDESK_MASTER_KEY_FILE"})
+      ::unsetenv(v);
     std::filesystem::remove(path_);
   }
   void WriteFile(const std::string& text) { std::ofstream(path_) << text; }
@@ -29,6 +33,29 @@ TEST_F(ConfigTest, DefaultsPutSqliteInTheDataDir) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->listen, "127.0.0.1:8080");
   EXPECT_EQ(c->DatabaseUrl(), "sqlite:caredesk-data/caredesk.db");
+  EXPECT_EQ(c->MasterKeyPath(), "caredesk-data/master.key") << "beside the data by default";
+  EXPECT_TRUE(c->trusted_proxies.empty()) << "no X-Forwarded-For is believed by default";
+}
+
+TEST_F(ConfigTest, MasterKeyFileAndTrustedProxies) {
+  WriteFile(R"({"master_key_file":"/etc/caredesk/a.key","trusted_proxies":["127.0.0.1","::1"]})");
+  Overrides o;
+  o.config_file = path_.string();
+  auto c = LoadConfig(o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->MasterKeyPath(), "/etc/caredesk/a.key");
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  ::setenv("CAREDESK_MASTER_KEY_FILE", "/run/keys/b.key", 1);
+  EXPECT_EQ(LoadConfig(o)->MasterKeyPath(), "/run/keys/b.key");
+  o.master_key_file = "/run/keys/c.key";
+  EXPECT_EQ(LoadConfig(o)->MasterKeyPath(), "/run/keys/c.key");
+  for (const char* bad : {R"({"trusted_proxies":"127.0.0.1"})", R"({"trusted_proxies":["proxy"]})",
+                          R"({"trusted_proxies":[1]})"}) {
+    WriteFile(bad);
+    auto refused = LoadConfig(o);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().field, "trusted_proxies");
+  }
 }
 
 TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {

@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <arpa/inet.h>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -139,6 +140,14 @@ std::optional<std::string_view> CookieValue(const Request& req, std::string_view
     if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
   }
   return std::nullopt;
+}
+
+bool IsIpAddress(std::string_view text) {
+  if (text.empty() || text.size() > 45) return false;
+  std::string s(text);
+  unsigned char buffer[16];
+  return ::inet_pton(AF_INET, s.c_str(), buffer) == 1 ||
+         ::inet_pton(AF_INET6, s.c_str(), buffer) == 1;
 }
 
 bool IsUnsafe(Method m) {
@@ -500,7 +509,22 @@ Response NoRoute(bool path_known) {
 }
 }  // namespace
 
+void Api::ResolveClientAddress(Request& request) const {
+  if (options_.trusted_proxies.empty() ||
+      std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
+                request.remote_address) == options_.trusted_proxies.end()) {
+    return;
+  }
+  auto forwarded = request.headers.Get("x-forwarded-for");
+  if (!forwarded) return;
+  std::string_view last = *forwarded;
+  if (auto comma = last.rfind(','); comma != std::string_view::npos) last = last.substr(comma + 1);
+  last = Trim(last);
+  if (IsIpAddress(last)) request.remote_address = std::string(last);
+}
+
 std::optional<Response> Api::HandleInline(Request& request) const {
+  ResolveClientAddress(request);
   std::vector<std::int64_t> ids;
   bool path_known = false;
   const Route* route = FindRoute(request, ids, path_known);
@@ -531,6 +555,7 @@ std::optional<store::Principal> Api::KeptBearer(const Request& request, Timestam
 }
 
 Response Api::Handle(Request& request) {
+  ResolveClientAddress(request);
   Timestamp now = clock_.Now();
   Method method = request.method == Method::kHead ? Method::kGet : request.method;
   std::vector<std::int64_t> ids;

@@ -36,6 +36,10 @@ struct ApiOptions {
   Millis login_lock_time = std::chrono::minutes(15);
   // Reads are written to the audit log in batches at most this late (see AuditTrail).
   Millis audit_flush_every = std::chrono::milliseconds(100);
+  // Peers (reverse proxies, docs/tls.md) whose X-Forwarded-For is believed: the client's
+  // address, for the audit log, sessions and sign-in throttling, is then the last address the
+  // proxy appended. Anyone else's header is ignored, so a client cannot pick its own address.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct TokenCache;
@@ -66,6 +70,8 @@ class Api {
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
+  // Replaces the proxy's address by the client's (see ApiOptions::trusted_proxies).
+  void ResolveClientAddress(Request& request) const;
   // The caller of a bearer token verified within token_cache_ttl; nullopt otherwise.
   std::optional<store::Principal> KeptBearer(const Request& request, Timestamp now) const;
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -83,7 +84,7 @@ BlindIndexer::BlindIndexer(const SecretKey& key) {
 
 BlindIndexer::~BlindIndexer() { sodium_memzero(state_, sizeof state_); }
 
-std::string BlindIndexer::operator()(std::string_view value) const {
+std::string BlindIndexer::operator()(std::string_view value, std::size_t bytes) const {
   crypto_auth_hmacsha256_state state;
   std::memcpy(&state, state_, sizeof state);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -91,7 +92,8 @@ std::string BlindIndexer::operator()(std::string_view value) const {
                                 value.size());
   crypto_auth_hmacsha256_final(&state, mac);
   sodium_memzero(&state, sizeof state);
-  return ToBase64Url(std::string_view(reinterpret_cast<const char*>(mac), 12));
+  bytes = std::clamp<std::size_t>(bytes, 8, sizeof mac);
+  return ToBase64Url(std::string_view(reinterpret_cast<const char*>(mac), bytes));
 }
 
 std::string ToBase64Url(std::string_view bytes) {

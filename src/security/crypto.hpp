@@ -52,7 +52,8 @@ class BlindIndexer {
   ~BlindIndexer();
   BlindIndexer(const BlindIndexer&) = delete;
   BlindIndexer& operator=(const BlindIndexer&) = delete;
-  std::string operator()(std::string_view value) const;
+  // The first `bytes` (8..32) of the MAC, base64url.
+  std::string operator()(std::string_view value, std::size_t bytes = 12) const;
 
  private:
   alignas(64) unsigned char state_[512];  // crypto_auth_hmacsha256_state after init

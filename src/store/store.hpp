@@ -162,6 +162,15 @@ struct InboxPage {
   std::optional<std::string> next_cursor;
 };
 
+// An inbound message's patient information sealed and indexed before its write, on the
+// caller's thread, so that the one writer thread does not spend its time on cryptography (see
+// Store::SealAhead). Opaque to callers.
+struct SealedMessage {
+  int key_version = 0;
+  std::string sender, body, metadata;
+  std::vector<std::string> word_indexes;
+};
+
 struct IdempotentReply {
   std::string request_hash;
   int status = 0;
@@ -242,6 +251,9 @@ class TenantTx {
   virtual Result<std::optional<core::Patient>> FindPatientByPhone(std::string_view e164) = 0;
   virtual Result<std::optional<core::Patient>> FindPatientByEmail(std::string_view email) = 0;
   virtual Result<std::optional<core::Patient>> FindPatientByVisitor(std::string_view visitor) = 0;
+  // The id alone, without opening the sealed record (the inbound path needs no more).
+  enum class Contact { kPhone, kEmail, kVisitor };
+  virtual Result<std::optional<PatientId>> FindPatientId(Contact kind, std::string_view value) = 0;
   // Search by name substring, exact phone or exact email; `after` is the last id of the
   // previous page.
   virtual Result<std::vector<core::Patient>> SearchPatients(std::string_view name_fragment,
@@ -286,6 +298,8 @@ class TenantTx {
   virtual Result<std::optional<core::Conversation>> LatestConversationOf(PatientId patient) = 0;
   virtual Result<InboxPage> ListConversations(const InboxFilter& filter) = 0;
   virtual Result<core::Message> InsertMessage(core::Message m) = 0;
+  // The same, with its sealing done ahead (Store::SealAhead) if that used the current key.
+  virtual Result<core::Message> InsertMessage(core::Message m, const SealedMessage* ahead) = 0;
   virtual Result<std::vector<core::Message>> ListMessages(ConversationId id) = 0;
   virtual Result<void> AppendEvents(std::vector<core::Event>& events) = 0;  // assigns ids
   virtual Result<std::vector<core::Event>> ListEvents(ConversationId id) = 0;
@@ -313,6 +327,10 @@ class Store {
   // Write for data no inbox page shows (the audit trail of reads): it leaves the tenant's
   // WriteGeneration alone, so kept inbox pages stay valid.
   virtual Result<void> WriteUnseen(TenantId tenant, TxFn fn) = 0;
+  // Seals `m`'s text, sender and metadata and indexes its words for `tenant` now, on this
+  // thread; nullptr when the tenant's keys are not at hand (InsertMessage then does it).
+  virtual std::shared_ptr<const SealedMessage> SealAhead(TenantId tenant,
+                                                         const core::Message& m) = 0;
   // Runs fn on a consistent read snapshot scoped to `tenant`.
   virtual Result<void> Read(TenantId tenant, TxFn fn) = 0;
 

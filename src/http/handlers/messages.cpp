@@ -16,18 +16,19 @@ namespace json = boost::json;
 
 namespace {
 
-Result<core::Patient> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in, Timestamp now,
-                                          std::vector<core::Event>& events) {
-  if (in.patient_id) return tx.GetPatient(*in.patient_id);
-  std::optional<core::Patient> found;
-  if (in.from_kind == Inbound::FromKind::kPhone) {
-    CD_TRY_ASSIGN(found, tx.FindPatientByPhone(in.from));
-  } else if (in.from_kind == Inbound::FromKind::kEmail) {
-    CD_TRY_ASSIGN(found, tx.FindPatientByEmail(in.from));
-  } else {
-    CD_TRY_ASSIGN(found, tx.FindPatientByVisitor(in.from));
+Result<PatientId> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in, Timestamp now,
+                                      std::vector<core::Event>& events) {
+  if (in.patient_id) {
+    CD_TRY_ASSIGN(core::Patient given, tx.GetPatient(*in.patient_id));  // 404 if foreign
+    return given.id;
   }
-  if (found) return std::move(*found);
+  using Contact = store::TenantTx::Contact;
+  CD_TRY_ASSIGN(auto found,
+                tx.FindPatientId(in.from_kind == Inbound::FromKind::kPhone   ? Contact::kPhone
+                                 : in.from_kind == Inbound::FromKind::kEmail ? Contact::kEmail
+                                                                             : Contact::kVisitor,
+                                 in.from));
+  if (found) return *found;
   // Details sent with a message only ever fill a new record: an inbound message must not be
   // able to rewrite an existing patient's identity.
   core::Patient p = in.details.value_or(core::Patient{});
@@ -43,7 +44,7 @@ Result<core::Patient> FindOrCreatePatient(store::TenantTx& tx, const Inbound& in
   e.patient_id = p.id;
   e.data = {{"source", "inbound_message"}};
   events.push_back(std::move(e));
-  return p;
+  return p.id;
 }
 
 }  // namespace
@@ -60,6 +61,13 @@ Result<Response> PostMessage(Context& ctx) {
     key = std::string(k);
   }
   CD_TRY_ASSIGN(Inbound in, ParseInbound(ctx.request.body, ctx.now));
+  // Sealing and indexing the text here, on this handler's thread, keeps that work off the one
+  // writer thread that every inbound message waits for.
+  core::Message draft;
+  draft.sender = in.from;
+  draft.text = in.text;
+  draft.metadata = in.metadata;
+  std::shared_ptr<const store::SealedMessage> sealed = ctx.store.SealAhead(ctx.who.tenant, draft);
   // Only a keyed delivery is compared with an earlier one.
   const std::string request_hash = key ? security::HashSecret(ctx.request.body) : std::string();
 
@@ -83,10 +91,10 @@ Result<Response> PostMessage(Context& ctx) {
       }
     }
     std::vector<core::Event> events;
-    CD_TRY_ASSIGN(core::Patient patient, FindOrCreatePatient(tx, in, ctx.now, events));
-    CD_TRY(tx.LockKey("patient:" + std::to_string(patient.id.value)));
+    CD_TRY_ASSIGN(PatientId patient_id, FindOrCreatePatient(tx, in, ctx.now, events));
+    CD_TRY(tx.LockKey("patient:" + std::to_string(patient_id.value)));
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
-    CD_TRY_ASSIGN(auto latest, tx.LatestConversationOf(patient.id));
+    CD_TRY_ASSIGN(auto latest, tx.LatestConversationOf(patient_id));
     core::Conversation conversation;
     bool created = false, reopened = false;
     if (latest && core::AcceptsInbound(*latest, ctx.now)) {
@@ -111,7 +119,7 @@ Result<Response> PostMessage(Context& ctx) {
       core::Priority priority = in.priority.value_or(core::Priority::kNormal);
       core::SlaPolicy policy = core::SelectPolicy(policies, in.queue, in.channel, priority);
       core::Decision opened =
-          core::OpenConversation(patient.id, in.channel, in.queue, priority, policy, ctx.now, cal);
+          core::OpenConversation(patient_id, in.channel, in.queue, priority, policy, ctx.now, cal);
       CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, ctx.now, cal));
       CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, ctx.now));
       conversation = std::move(d.conversation);
@@ -132,17 +140,17 @@ Result<Response> PostMessage(Context& ctx) {
     m.delivery = core::DeliveryStatus::kReceived;
     m.metadata = in.metadata;
     m.created_at = ctx.now;
-    CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m)));
+    CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m), sealed.get()));
     for (core::Event& e : events) {
       if (e.type == "message_received")
         e.data.emplace_back("message_id", std::to_string(m.id.value));
     }
     CD_TRY(tx.AppendEvents(events));
-    CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "message", m.id.value, patient.id,
+    CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "message", m.id.value, patient_id,
                                   "inbound " + std::string(core::Name(in.channel)))));
     body = json::serialize(json::object{{"message_id", m.id.value},
                                         {"conversation_id", conversation.id.value},
-                                        {"patient_id", patient.id.value},
+                                        {"patient_id", patient_id.value},
                                         {"conversation_status", core::Name(conversation.status)},
                                         {"created_conversation", created},
                                         {"reopened", reopened}});

@@ -160,6 +160,31 @@ Result<std::int64_t> ResealUsers(SqlConnection& db, TenantId tenant, const Tenan
 
 }  // namespace
 
+std::string EncodeMetadata(const std::vector<std::pair<std::string, std::string>>& metadata) {
+  std::string out = "{";
+  for (const auto& [k, v] : metadata) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, k);
+    out.push_back(':');
+    AppendJsonString(out, v);
+  }
+  out.push_back('}');
+  return out;
+}
+
+SealedMessage SealMessage(const TenantKeys& keys, const core::Message& m) {
+  SealedMessage s;
+  s.key_version = keys.current_version();
+  s.sender = keys.Seal(kMessageSender, m.sender);
+  s.body = keys.Seal(kMessageBody, m.text);
+  s.metadata = m.metadata.empty() ? std::string("{}")
+                                  : keys.Seal(kMessageMetadata, EncodeMetadata(m.metadata));
+  for (const std::string& word : SearchTokens(m.text)) {
+    s.word_indexes.push_back(keys.Index(kWordIndex, word));
+  }
+  return s;
+}
+
 std::vector<std::string> NamePrefixes(std::string_view name) {
   std::vector<std::string> out;
   for (const std::string& word : SearchTokens(name)) {

@@ -12,6 +12,7 @@
 #include "base/ids.hpp"
 #include "store/sql/connection.hpp"
 #include "store/sql/keyring.hpp"
+#include "store/store.hpp"
 
 namespace caredesk::store {
 
@@ -31,6 +32,11 @@ inline constexpr std::string_view kPhoneIndex = "phone";
 inline constexpr std::string_view kEmailIndex = "email";
 inline constexpr std::string_view kWordIndex = "word";  // message text
 inline constexpr std::string_view kNameIndex = "name";  // prefixes of a patient's name words
+
+// A message's sealed sender, text and metadata and its word indexes under `keys`' current key.
+SealedMessage SealMessage(const TenantKeys& keys, const core::Message& m);
+// The metadata of a message as stored before sealing: a JSON object of strings, "{}" if none.
+std::string EncodeMetadata(const std::vector<std::pair<std::string, std::string>>& metadata);
 
 // The prefixes (2 to 20 characters) of each word of a patient's name, so that typing the start
 // of a first or last name finds the patient.

@@ -52,6 +52,31 @@ Result<std::optional<std::string>> TenantKeys::OpenOpt(
   return std::optional<std::string>{std::move(plain)};
 }
 
+Result<std::string> TenantKeys::OpenCached(std::string_view field,
+                                           const std::string& stored) const {
+  if (!encrypted()) return Open(field, stored);
+  // A sealed value carries a random nonce, so its text is never shared by two plaintexts; the
+  // field is in the key too, as the same text could not open under another one.
+  std::string key(field);
+  key.push_back('\0');
+  key.append(stored);
+  {
+    std::lock_guard lock(opened_mutex_);
+    if (auto it = opened_.find(key); it != opened_.end()) return it->second;
+  }
+  CD_TRY_ASSIGN(std::string plain, Open(field, stored));
+  std::lock_guard lock(opened_mutex_);
+  if (opened_.size() >= kOpenedCacheEntries) opened_.clear();
+  opened_.emplace(std::move(key), plain);
+  return plain;
+}
+
+std::vector<int> TenantKeys::versions() const {
+  std::vector<int> out;
+  for (const auto& [version, key] : data_) out.push_back(version);
+  return out;
+}
+
 std::string TenantKeys::OpenOrPlain(std::string_view field, std::string_view stored) const {
   if (VersionOf(stored) == 0) return std::string(stored);
   auto opened = Open(field, stored);
@@ -63,7 +88,11 @@ std::string TenantKeys::Index(std::string_view domain, std::string_view value) c
   std::string input(domain);
   input.push_back('\0');
   input.append(value);
-  return (*index_)(input);
+  // Words and name prefixes are many and only ever narrow a search (a collision would add a
+  // result, never reveal one): 64 bits. A phone or email picks the patient a message joins:
+  // 96 bits.
+  const bool narrowing = domain == "word" || domain == "name";
+  return (*index_)(input, narrowing ? 8 : 12);
 }
 
 KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh)
@@ -72,6 +101,12 @@ KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh)
 void KeyRing::Forget(TenantId tenant) {
   std::lock_guard lock(mutex_);
   cache_.erase(tenant.value);
+}
+
+std::shared_ptr<const TenantKeys> KeyRing::Cached(TenantId tenant) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(tenant.value);
+  return it == cache_.end() ? nullptr : it->second.keys;
 }
 
 Result<std::shared_ptr<const TenantKeys>> KeyRing::For(SqlConnection& db, TenantId tenant) {
@@ -83,6 +118,12 @@ Result<std::shared_ptr<const TenantKeys>> KeyRing::For(SqlConnection& db, Tenant
   }
   CD_TRY_ASSIGN(auto keys, Load(db, tenant));
   std::lock_guard lock(mutex_);
+  auto it = cache_.find(tenant.value);
+  if (it != cache_.end() && it->second.keys->versions() == keys->versions() &&
+      it->second.keys->encrypted() == keys->encrypted()) {
+    it->second.loaded = now;  // unchanged: keep the object, and what it has opened
+    return it->second.keys;
+  }
   cache_.insert_or_assign(tenant.value, Entry{keys, now});
   return keys;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/ids.hpp"
@@ -44,6 +45,15 @@ class TenantKeys {
   Result<std::string> Open(std::string_view field, std::string_view stored) const;
   Result<std::optional<std::string>> OpenOpt(std::string_view field,
                                              const std::optional<std::string>& stored) const;
+  // Open, remembering the result for values read again and again (patient names on inbox
+  // pages that consoles poll): at most kOpenedCacheEntries, in memory only, dropped with these
+  // keys.
+  Result<std::string> OpenCached(std::string_view field, const std::string& stored) const;
+  static constexpr std::size_t kOpenedCacheEntries = 20000;
+
+  // The data key versions these keys hold, oldest first (to tell whether a reload changed them).
+  std::vector<int> versions() const;
+
   // The plaintext of a value that may predate encryption (the upgrade): a value that opens is
   // opened, anything else is taken as it is.
   std::string OpenOrPlain(std::string_view field, std::string_view stored) const;
@@ -58,6 +68,8 @@ class TenantKeys {
   int current_ = 0;
   std::map<int, security::SecretKey> data_;
   std::unique_ptr<security::BlindIndexer> index_;
+  mutable std::mutex opened_mutex_;
+  mutable std::unordered_map<std::string, std::string> opened_;  // guarded by opened_mutex_
 };
 
 class KeyRing {
@@ -72,6 +84,8 @@ class KeyRing {
   // a tenant without keys.
   Result<std::shared_ptr<const TenantKeys>> For(SqlConnection& db, TenantId tenant);
   void Forget(TenantId tenant);
+  // The tenant's keys if loaded already (however long ago); never touches the database.
+  std::shared_ptr<const TenantKeys> Cached(TenantId tenant);
 
   // Whether any tenant has keys (the database is encrypted).
   static Result<bool> AnyKeys(SqlConnection& db);

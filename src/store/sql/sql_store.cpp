@@ -153,6 +153,12 @@ class SqlStore final : public Store {
     return done.get();
   }
 
+  std::shared_ptr<const SealedMessage> SealAhead(TenantId tenant, const core::Message& m) override {
+    auto keys = keyring_.Cached(tenant);
+    if (!keys || !keys->encrypted()) return nullptr;
+    return std::make_shared<const SealedMessage>(SealMessage(*keys, m));
+  }
+
   Result<void> Read(TenantId tenant, TxFn fn) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
     SqlConnection& db = *lease.db;

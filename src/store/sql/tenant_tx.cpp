@@ -681,6 +681,20 @@ class SqlTenantTx final : public TenantTx {
   Result<std::optional<Patient>> FindPatientByEmail(std::string_view email) override {
     return FindPatientBy("email_index", keys_->Index(kEmailIndex, email));
   }
+  Result<std::optional<PatientId>> FindPatientId(Contact kind, std::string_view value) override {
+    std::string column = kind == Contact::kPhone   ? "phone_index"
+                         : kind == Contact::kEmail ? "email_index"
+                                                   : "visitor_id";
+    std::string key = kind == Contact::kPhone   ? keys_->Index(kPhoneIndex, value)
+                      : kind == Contact::kEmail ? keys_->Index(kEmailIndex, value)
+                                                : std::string(value);
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id FROM patients WHERE tenant_id = ? AND " + column +
+                                           " = ? ORDER BY id LIMIT 1",
+                                       {T(), std::move(key)}));
+    if (rows.empty()) return std::optional<PatientId>{};
+    return std::optional<PatientId>{PatientId{rows[0].Int(0)}};
+  }
+
   Result<std::optional<Patient>> FindPatientByVisitor(std::string_view visitor) override {
     return FindPatientBy("visitor_id", visitor);
   }
@@ -865,7 +879,7 @@ class SqlTenantTx final : public TenantTx {
       item.sla_state = r.Text(17);
       std::int64_t due = r.Int(18);
       if (due != kNoDeadline) item.sla_due_at = FromEpochMillis(due);
-      CD_TRY_ASSIGN(item.patient_name, keys_->Open(kPatientName, r.Text(20)));
+      CD_TRY_ASSIGN(item.patient_name, keys_->OpenCached(kPatientName, r.Text(20)));
       item.conversation = std::move(c);
       page.items.push_back(std::move(item));
     }
@@ -881,27 +895,34 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<core::Message> InsertMessage(core::Message m) override {
+    return InsertMessage(std::move(m), nullptr);
+  }
+
+  Result<core::Message> InsertMessage(core::Message m, const SealedMessage* ahead) override {
+    // Sealed ahead under a key that is no longer the newest: seal again.
+    std::optional<SealedMessage> here;
+    if (!ahead || ahead->key_version != keys_->current_version()) {
+      here = SealMessage(*keys_, m);
+      ahead = &*here;
+    }
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO messages (tenant_id, conversation_id, kind, channel, "
                             "author_id, sender, body, delivery, metadata, created_at) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                             {T(), m.conversation_id.value, std::string(core::Name(m.kind)),
-                             std::string(core::Name(m.channel)), m.author.value,
-                             keys_->Seal(kMessageSender, m.sender),
-                             keys_->Seal(kMessageBody, m.text), std::string(core::Name(m.delivery)),
-                             m.metadata.empty()
-                                 ? std::string("{}")
-                                 : keys_->Seal(kMessageMetadata, EncodeStringPairs(m.metadata)),
+                             std::string(core::Name(m.channel)), m.author.value, ahead->sender,
+                             ahead->body, std::string(core::Name(m.delivery)), ahead->metadata,
                              ToEpochMillis(m.created_at)}));
     m.id = MessageId{rows.at(0).Int(0)};
-    CD_TRY(InsertTokens(SearchTokens(m.text), m.conversation_id));
+    CD_TRY(InsertTokens(ahead->word_indexes, m.conversation_id));
     return m;
   }
 
   // Indexes a message's words for search in few statements: rows go in batches whose sizes are
   // powers of two up to 32 (17 words: one batch of 16 and one of 1), so each size is one cached
   // statement and no row is inserted twice.
-  Result<void> InsertTokens(const std::vector<std::string>& tokens, ConversationId conversation) {
+  // `indexes`: the blind indexes of the words (TenantKeys::Index).
+  Result<void> InsertTokens(const std::vector<std::string>& indexes, ConversationId conversation) {
     static constexpr std::size_t kMaxBatch = 32;
     static const std::array<std::string, 6> kStatements = [] {
       std::array<std::string, 6> out;
@@ -913,15 +934,15 @@ class SqlTenantTx final : public TenantTx {
       return out;
     }();
     SqlParams params;
-    for (std::size_t start = 0; start < tokens.size();) {
-      std::size_t left = tokens.size() - start;
+    for (std::size_t start = 0; start < indexes.size();) {
+      std::size_t left = indexes.size() - start;
       std::size_t log2 = 5;
       while ((std::size_t{1} << log2) > std::min(left, kMaxBatch)) --log2;
       std::size_t take = std::size_t{1} << log2;
       params.clear();
       for (std::size_t k = 0; k < take; ++k) {
         params.emplace_back(T());
-        params.emplace_back(keys_->Index(kWordIndex, tokens[start + k]));
+        params.emplace_back(std::in_place_type<std::string>, indexes[start + k]);
         params.emplace_back(conversation.value);
       }
       CD_TRY(db_.Execute(kStatements[log2], params));
