@@ -323,6 +323,12 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
         Call("POST", "/api/v1/tokens", R"({"name":"spare","scopes":["inbox:read"]})", &token);
     EXPECT_EQ(tok.status, 201) << tok.body;
     ids["tokens"] = std::to_string(Json(tok).at("id").as_int64());
+    HttpResult rep = Call("POST", "/api/v1/patients/" + ids["patients"] + "/representatives",
+                          R"({"name":"Ada Rep","relationship":"spouse",)"
+                          R"("date_of_birth":"1972-03-04","scope":["scheduling"]})",
+                          &token);
+    EXPECT_EQ(rep.status, 201) << rep.body;
+    ids["representatives"] = std::to_string(Json(rep).at("id").as_int64());
     return ids;
   };
   auto mine = objects(tokens[Role::kAdmin], "+13125550161");
@@ -390,6 +396,19 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/me/second-factor", {false, everyone, ""}},
       {"POST /api/v1/me/second-factor/confirm", {false, everyone, R"({"code":"abcdef"})"}},
       {"POST /api/v1/me/recovery-codes", {false, everyone, R"({"code":"abcdef"})"}},
+      {"GET /api/v1/conversations/{id}/verification", {false, everyone, ""}},
+      {"POST /api/v1/conversations/{id}/verification/check",
+       {false, staff, R"({"name":"Someone Else","date_of_birth":"1970-01-01"})"}},
+      {"POST /api/v1/conversations/{id}/verification/code", {false, staff, R"({"channel":"sms"})"}},
+      {"POST /api/v1/conversations/{id}/verification/confirm",
+       {false, staff, R"({"code":"123456"})"}},
+      {"GET /api/v1/patients/{id}/representatives", {false, everyone, ""}},
+      {"POST /api/v1/patients/{id}/representatives",
+       {false, staff,
+        R"({"name":"Bo Rep","relationship":"parent","date_of_birth":"1950-05-06",)"
+        R"("scope":["billing"]})"}},
+      {"DELETE /api/v1/representatives/{id}", {false, staff, ""}},
+      {"GET /api/v1/alerts", {false, leads, ""}},
   };
 
   auto with_ids = [](std::string pattern, const std::map<std::string, std::string>& ids) {
@@ -483,8 +502,11 @@ TEST_F(ApiTest, InboundMessageCreatesPatientAndConversationThenThreads) {
   ASSERT_EQ(conv.status, 200);
   json::object c = Json(conv);
   EXPECT_EQ(c.at("patient").at("name").as_string(), "Ana Ruiz");
-  EXPECT_EQ(c.at("patient").at("phone").as_string(), "+13125550142");
+  EXPECT_EQ(c.at("patient").at("phone").as_string(), "***-***-0142") << "masked until verified";
   EXPECT_EQ(c.at("patient").at("language").as_string(), "es");
+  HttpResult record =
+      Call("GET", "/api/v1/patients/" + std::to_string(a.at("patient_id").as_int64()));
+  EXPECT_EQ(Json(record).at("phone").as_string(), "+13125550142");
   EXPECT_EQ(c.at("messages").as_array().size(), 2u);
   EXPECT_EQ(c.at("sla").at("state").as_string(), "ok");
   EXPECT_EQ(c.at("sla").at("due_at").as_string(), "2026-11-23T15:30:00.000Z");
@@ -1190,7 +1212,7 @@ TEST_F(ApiTest, InboxItemsCarryTheSameFieldsAsTheConversation) {
   json::object detail = Json(Call("GET", "/api/v1/conversations/" + std::to_string(id)));
   EXPECT_EQ(item.at("patient_name").as_string(), "Zo\u00eb \"Z\" O\\Neil\tJr");
   item.erase("patient_name");
-  for (const char* extra : {"patient", "messages", "events"}) detail.erase(extra);
+  for (const char* extra : {"patient", "verification", "messages", "events"}) detail.erase(extra);
   EXPECT_EQ(item, detail);
   EXPECT_EQ(item.at("tags").as_array().size(), 2u);
   EXPECT_EQ(item.at("sla").at("time_left_ms").as_int64(), 26 * 60 * 1000);
@@ -1217,6 +1239,7 @@ TEST_F(ApiTest, InboxPagesAreKeptUntilTheTenantsDataChanges) {
   // proves the page is kept. Its time left still follows the clock.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "db.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);  // the server's writer may be committing the read's audit
   ASSERT_EQ(sqlite3_exec(db, "UPDATE conversations SET queue = 'changed-behind'", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
@@ -1500,6 +1523,225 @@ TEST_F(ApiTest, UsersListAndEndTheirSessionsAndAdminsEndAnyones) {
   EXPECT_NE(BrowserOf(rotated).cookie, before.cookie);
   EXPECT_EQ(Checked(before.Call("GET", "/api/v1/me")).status, 401);
   EXPECT_EQ(Checked(BrowserOf(rotated).Call("GET", "/api/v1/me")).status, 200);
+}
+
+// The one-time code waiting in the outbox for `conversation` (the SMS/email sender is issue #5).
+std::string QueuedCode(store::Store& st, TenantId tenant, std::string* recipient = nullptr) {
+  auto pending = store::ReadValue<std::vector<store::OutboxItem>>(
+      st, tenant, [](store::TenantTx& tx) { return tx.PendingOutbound(100); });
+  if (!pending || pending->empty()) return "";
+  const std::string& body = pending->back().body;
+  if (recipient) *recipient = pending->back().recipient;
+  auto at = body.find("code is ");
+  return at == std::string::npos ? "" : body.substr(at + 8, 6);
+}
+
+TEST_F(ApiTest, IdentityIsVerifiedBeforeAnythingAboutThePatientIsDisclosed) {
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550188","text":"Are my test results in?",)"
+                       R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+  ASSERT_EQ(in.status, 201) << in.body;
+  std::string conv =
+      "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+
+  json::object view = Json(Call("GET", conv));
+  EXPECT_EQ(view.at("patient").at("date_of_birth").as_string(), "****-**-**");
+  EXPECT_EQ(view.at("patient").at("phone").as_string(), "***-***-0188");
+  EXPECT_TRUE(view.at("patient").at("masked").as_bool());
+  EXPECT_EQ(view.at("verification").at("state").as_string(), "unverified");
+  EXPECT_TRUE(view.at("verification").at("may_disclose").as_array().empty());
+
+  // A reply that tells results to someone not verified is held back; small talk is not.
+  HttpResult held = Call("POST", conv + "/replies", R"({"text":"Your HIV results are negative."})");
+  EXPECT_EQ(held.status, 409);
+  EXPECT_EQ(Json(held).at("error").at("field").as_string(), "override_phi_warning");
+  EXPECT_THAT(held.body, ::testing::HasSubstr("clinical"));
+  EXPECT_EQ(Call("POST", conv + "/replies", R"({"text":"We are open 8 to 5 today."})").status, 201);
+
+  // Details are compared, never revealed.
+  HttpResult wrong = Call("POST", conv + "/verification/check",
+                          R"({"name":"Zebulon Quartz","date_of_birth":"1971-01-02"})");
+  ASSERT_EQ(wrong.status, 200) << wrong.body;
+  EXPECT_EQ(Json(wrong).at("result").as_string(), "does_not_match");
+  EXPECT_EQ(Json(wrong).at("verification").at("failures").as_int64(), 1);
+  HttpResult right = Call("POST", conv + "/verification/check",
+                          R"({"name":"zebulon  QUARTZ","date_of_birth":"01/02/1970"})");
+  ASSERT_EQ(right.status, 200) << right.body;
+  EXPECT_EQ(Json(right).at("result").as_string(), "matches");
+  for (const HttpResult* r : {&wrong, &right}) {
+    EXPECT_THAT(r->body, ::testing::Not(::testing::HasSubstr("1970-01-02")));
+    EXPECT_THAT(r->body, ::testing::Not(::testing::HasSubstr("5550188")));
+  }
+  EXPECT_EQ(Json(Call("GET", conv)).at("verification").at("verified").as_bool(), false)
+      << "matching details are not enough";
+
+  HttpResult sent = Call("POST", conv + "/verification/code", R"({"channel":"sms"})");
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  EXPECT_EQ(Json(sent).at("sent_to").as_string(), "***-***-0188");
+  EXPECT_EQ(Call("POST", conv + "/verification/code", R"({"channel":"email"})").status, 409)
+      << "no email on record";
+  std::string to;
+  std::string code = QueuedCode(*store_, tenant_, &to);
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_EQ(to, "+13125550188") << "the number on record";
+  EXPECT_THAT(sent.body, ::testing::Not(::testing::HasSubstr(code)));
+  std::string other = code == "111111" ? "222222" : "111111";
+  HttpResult bad = Call("POST", conv + "/verification/confirm", R"({"code":")" + other + "\"}");
+  ASSERT_EQ(bad.status, 200);
+  EXPECT_EQ(Json(bad).at("result").as_string(), "wrong_code");
+  HttpResult good = Call("POST", conv + "/verification/confirm", R"({"code":")" + code + "\"}");
+  ASSERT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(Json(good).at("result").as_string(), "verified");
+
+  view = Json(Call("GET", conv));
+  EXPECT_EQ(view.at("patient").at("date_of_birth").as_string(), "1970-01-02");
+  EXPECT_FALSE(view.at("patient").as_object().contains("masked"));
+  EXPECT_EQ(view.at("verification").at("may_disclose").as_array().size(), 4u);
+  EXPECT_EQ(Call("POST", conv + "/replies", R"({"text":"Your HIV results are negative."})").status,
+            201);
+  clock_.Advance(std::chrono::hours(9));
+  EXPECT_EQ(Json(Call("GET", conv)).at("verification").at("state").as_string(), "expired");
+  HttpResult again = Call("POST", conv + "/replies", R"({"text":"Your lab results are back."})");
+  EXPECT_EQ(again.status, 409) << "verification lasts 8 hours";
+  HttpResult forced = Call("POST", conv + "/replies",
+                           R"({"text":"Your lab results are back.","override_phi_warning":true})");
+  EXPECT_EQ(forced.status, 201);
+
+  api_->FlushAudit();
+  auto trail = store::ReadValue<std::vector<store::AuditRecord>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.AuditTrail(std::nullopt, 0, 500); });
+  std::multiset<std::string> seen;
+  for (const auto& r : *trail) {
+    if (r.action.starts_with("verify") || r.action == "override")
+      seen.insert(r.action + ":" + r.detail);
+  }
+  EXPECT_EQ(seen,
+            (std::multiset<std::string>{"verify_details:does_not_match", "verify_details:matches",
+                                        "verify_code_sent:sms", "verify_code:wrong_code",
+                                        "verify_code:verified", "override:clinical"}));
+}
+
+TEST_F(ApiTest, SocialEngineeringIsFlaggedAndSupervisorsAlerted) {
+  std::string supervisor = MakeUser(tenant_, "sup@clinic.example", core::Role::kSupervisor);
+  HttpResult first = Call("POST", "/api/v1/messages",
+                          R"({"channel":"sms","from":"+13125550188","text":"hi",)"
+                          R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+  std::string patient = std::to_string(Json(first).at("patient_id").as_int64());
+  // Someone else's phone, on this patient's matter, who knows the name and birthday.
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550177","patient_id":)" + patient +
+                           R"(,"text":"I am his wife, what did his biopsy show?"})");
+  ASSERT_EQ(in.status, 201) << in.body;
+  std::string conv =
+      "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+  HttpResult check = Call("POST", conv + "/verification/check",
+                          R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})");
+  ASSERT_EQ(check.status, 200);
+  EXPECT_TRUE(Json(check).at("verification").at("flagged").as_bool());
+  EXPECT_THAT(std::string(Json(check).at("verification").at("guidance").as_string()),
+              ::testing::HasSubstr("disclose nothing"));
+  EXPECT_EQ(Call("GET", "/api/v1/alerts").status, 403) << "agents do not see alerts";
+  HttpResult alerts = Call("GET", "/api/v1/alerts", {}, &supervisor);
+  ASSERT_EQ(alerts.status, 200);
+  json::array items = Json(alerts).at("items").as_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items.at(0).at("reason").as_string(),
+            "writing from a number that is not the one on record");
+
+  // Three wrong guesses lock the verification (another patient, on their own number).
+  HttpResult second = Call("POST", "/api/v1/messages",
+                           R"({"channel":"sms","from":"+13125550166","text":"hi",)"
+                           R"("patient":{"name":"Wanda Ng","date_of_birth":"1980-05-06"}})");
+  std::string first_conv =
+      "/api/v1/conversations/" + std::to_string(Json(second).at("conversation_id").as_int64());
+  for (const char* dob : {"1970-02-01", "1969-01-02", "1970-01-03"}) {
+    EXPECT_EQ(Json(Call("POST", first_conv + "/verification/check",
+                        R"({"name":"Wanda Ng","date_of_birth":")" + std::string(dob) + "\"}"))
+                  .at("result")
+                  .as_string(),
+              "does_not_match");
+  }
+  HttpResult locked = Call("POST", first_conv + "/verification/check",
+                           R"({"name":"Wanda Ng","date_of_birth":"1980-05-06"})");
+  EXPECT_EQ(locked.status, 409) << "even the right answer, once locked";
+  EXPECT_EQ(Json(Call("GET", first_conv + "/verification")).at("state").as_string(), "failed");
+  EXPECT_EQ(Json(Call("GET", "/api/v1/alerts", {}, &supervisor)).at("items").as_array().size(), 2u);
+  json::object events = Json(Call("GET", first_conv));
+  bool evented = false;
+  for (const auto& e : events.at("events").as_array()) {
+    evented = evented || e.at("type").as_string() == "social_engineering_suspected";
+  }
+  EXPECT_TRUE(evented);
+}
+
+TEST_F(ApiTest, RepresentativesAreVerifiedInTheirOwnRightAndToldOnlyTheirScope) {
+  HttpResult first = Call("POST", "/api/v1/messages",
+                          R"({"channel":"sms","from":"+13125550188","text":"hi",)"
+                          R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+  std::string patient = std::to_string(Json(first).at("patient_id").as_int64());
+  HttpResult rep =
+      Call("POST", "/api/v1/patients/" + patient + "/representatives",
+           R"({"name":"Ada Quartz","relationship":"Spouse","date_of_birth":"1972-03-04",)"
+           R"("phone":"(312) 555-0177","scope":["scheduling","scheduling"]})");
+  ASSERT_EQ(rep.status, 201) << rep.body;
+  EXPECT_EQ(Json(rep).at("phone").as_string(), "+13125550177");
+  EXPECT_EQ(Json(rep).at("scope").as_array().size(), 1u);
+  std::string rep_id = std::to_string(Json(rep).at("id").as_int64());
+  for (
+      const char* bad :
+      {R"({"name":"X","relationship":"spouse","date_of_birth":"1972-03-04","scope":[]})",
+       R"({"name":"X","relationship":"spouse","date_of_birth":"1972-03-04","scope":["all"]})",
+       R"({"name":"X","relationship":"spouse","date_of_birth":"3000-01-01","scope":["billing"]})",
+       R"({"name":"","relationship":"spouse","date_of_birth":"1972-03-04","scope":["billing"]})",
+       R"({"name":"X","relationship":"spouse","date_of_birth":"1972-03-04","phone":"call me","scope":["billing"]})"}) {
+    EXPECT_EQ(Call("POST", "/api/v1/patients/" + patient + "/representatives", bad).status, 400)
+        << bad;
+  }
+  EXPECT_EQ(
+      Call(
+          "POST", "/api/v1/patients/" + patient + "/representatives",
+          R"({"name":"X","relationship":"spouse","date_of_birth":"1972-03-04","scope":["billing"]})",
+          &other_token_)
+          .status,
+      404);
+
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550177","patient_id":)" + patient +
+                           R"(,"text":"Calling for my husband about his appointment"})");
+  std::string conv =
+      "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+  HttpResult as_patient = Call("POST", conv + "/verification/check",
+                               R"({"name":"Ada Quartz","date_of_birth":"1972-03-04"})");
+  EXPECT_EQ(Json(as_patient).at("result").as_string(), "does_not_match")
+      << "she is not the patient";
+  HttpResult as_rep = Call(
+      "POST", conv + "/verification/check",
+      R"({"name":"Ada Quartz","date_of_birth":"1972-03-04","representative_id":)" + rep_id + "}");
+  ASSERT_EQ(as_rep.status, 200) << as_rep.body;
+  EXPECT_EQ(Json(as_rep).at("result").as_string(), "matches");
+  EXPECT_FALSE(Json(as_rep).at("verification").at("flagged").as_bool()) << "her own number";
+  ASSERT_EQ(Call("POST", conv + "/verification/code", R"({"channel":"sms"})").status, 202);
+  std::string to;
+  std::string code = QueuedCode(*store_, tenant_, &to);
+  EXPECT_EQ(to, "+13125550177") << "the representative's number on record";
+  HttpResult ok = Call("POST", conv + "/verification/confirm", R"({"code":")" + code + "\"}");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json::object v = Json(ok).at("verification").as_object();
+  EXPECT_EQ(v.at("subject").as_string(), "representative");
+  EXPECT_EQ(v.at("may_disclose").as_array().size(), 1u);
+  EXPECT_EQ(v.at("may_disclose").as_array().at(0).as_string(), "scheduling");
+  EXPECT_TRUE(Json(Call("GET", conv)).at("patient").at("masked").as_bool()) << "no records scope";
+  EXPECT_EQ(Call("POST", conv + "/replies", R"({"text":"He is booked Friday at 9:30."})").status,
+            201);
+  EXPECT_EQ(Call("POST", conv + "/replies", R"({"text":"His lab results are normal."})").status,
+            409);
+
+  EXPECT_EQ(Call("DELETE", "/api/v1/representatives/" + rep_id, {}, &other_token_).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/representatives/" + rep_id).status, 204);
+  EXPECT_TRUE(Json(Call("GET", conv + "/verification")).at("may_disclose").as_array().empty())
+      << "a revoked representative is told nothing";
+  json::object listed = Json(Call("GET", "/api/v1/patients/" + patient + "/representatives"));
+  EXPECT_FALSE(listed.at("items").as_array().at(0).at("revoked_at").is_null());
 }
 
 TEST_F(ApiTest, ClientAddressComesFromTrustedProxiesOnly) {

@@ -434,6 +434,21 @@ Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
        true, &ConfirmSecondFactor},
       {Method::kPost, "POST", "/api/v1/me/recovery-codes", true, kEveryone, scope::kAccount, false,
        &NewRecoveryCodes},
+      {Method::kGet, "GET", "/api/v1/conversations/{id}/verification", true, kEveryone,
+       scope::kInboxRead, false, &GetVerification},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/verification/check", true, kStaff,
+       scope::kInboxWrite, false, &CheckVerification},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/verification/code", true, kStaff,
+       scope::kInboxWrite, false, &SendVerificationCode},
+      {Method::kPost, "POST", "/api/v1/conversations/{id}/verification/confirm", true, kStaff,
+       scope::kInboxWrite, false, &ConfirmVerification},
+      {Method::kGet, "GET", "/api/v1/patients/{id}/representatives", true, kEveryone,
+       scope::kPatientsRead, false, &ListRepresentatives},
+      {Method::kPost, "POST", "/api/v1/patients/{id}/representatives", true, kStaff,
+       scope::kPatientsWrite, false, &CreateRepresentative},
+      {Method::kDelete, "DELETE", "/api/v1/representatives/{id}", true, kStaff,
+       scope::kPatientsWrite, false, &RevokeRepresentative},
+      {Method::kGet, "GET", "/api/v1/alerts", true, kLeads, scope::kInboxRead, false, &ListAlerts},
   };
 }
 

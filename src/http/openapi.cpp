@@ -24,6 +24,25 @@ const std::string& OpenApiDocument() {
           "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts", "second_factor_required", "second_factor_setup_required"]},
                          "message": {"type": "string"}, "field": {"type": "string"}}}}
       },
+      "Verification": {
+        "type": "object", "required": ["state", "verified", "subject", "representative_id", "failures", "flagged", "flag_reason", "expires_at", "may_disclose", "may_not_disclose", "guidance"],
+        "description": "What may be said in this conversation. Until verified, nothing about the patient: the agent asks for full name and date of birth (answered only matches or does_not_match), then sends a one-time code to the phone or email on record.",
+        "properties": {"state": {"type": "string", "enum": ["unverified", "started", "details_matched", "code_sent", "verified", "failed", "expired"]},
+          "verified": {"type": "boolean"}, "subject": {"type": "string", "enum": ["patient", "representative"]},
+          "representative_id": {"type": "integer", "nullable": true}, "failures": {"type": "integer"},
+          "flagged": {"type": "boolean"}, "flag_reason": {"type": "string", "nullable": true},
+          "expires_at": {"type": "string", "format": "date-time", "nullable": true},
+          "may_disclose": {"type": "array", "items": {"type": "string", "enum": ["scheduling", "billing", "clinical", "records"]}},
+          "may_not_disclose": {"type": "array", "items": {"type": "string", "enum": ["scheduling", "billing", "clinical", "records"]}},
+          "guidance": {"type": "string"}}
+      },
+      "Representative": {
+        "type": "object", "required": ["id", "patient_id", "name", "relationship", "date_of_birth", "phone", "email", "scope", "created_at", "revoked_at"],
+        "properties": {"id": {"type": "integer"}, "patient_id": {"type": "integer"}, "name": {"type": "string"}, "relationship": {"type": "string"},
+          "date_of_birth": {"type": "string", "nullable": true}, "phone": {"type": "string", "nullable": true}, "email": {"type": "string", "nullable": true},
+          "scope": {"type": "array", "items": {"type": "string", "enum": ["scheduling", "billing", "clinical", "records"]}},
+          "created_at": {"type": "string", "format": "date-time"}, "revoked_at": {"type": "string", "format": "date-time", "nullable": true}}
+      },
       "Session": {
         "type": "object", "required": ["id", "user_id", "created_at", "last_seen_at", "expires_at", "remote_address", "user_agent", "second_factor_pending", "current"],
         "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}, "last_seen_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"}, "remote_address": {"type": "string"}, "user_agent": {"type": "string"}, "second_factor_pending": {"type": "boolean"}, "current": {"type": "boolean", "description": "the session making this request"}}
@@ -87,6 +106,17 @@ const std::string& OpenApiDocument() {
           "preferred_channel": {"type": "string", "nullable": true},
           "consent_sms": {"type": "boolean"}, "consent_email": {"type": "boolean"},
           "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}
+      },
+      "MaskablePatient": {
+        "type": "object", "required": ["id", "name", "date_of_birth", "phone", "email", "language", "preferred_channel", "consent_sms", "consent_email", "created_at", "updated_at"],
+        "description": "A patient as a conversation shows them: date_of_birth, phone and email are masked (****-**-**, ***-***-0188, z***@e***) and masked is true until the person in the conversation is verified for records.",
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+          "date_of_birth": {"type": "string", "nullable": true}, "phone": {"type": "string", "nullable": true},
+          "email": {"type": "string", "nullable": true}, "language": {"type": "string"},
+          "preferred_channel": {"type": "string", "nullable": true},
+          "consent_sms": {"type": "boolean"}, "consent_email": {"type": "boolean"},
+          "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+          "masked": {"type": "boolean"}}
       },
       "PatientInput": {
         "type": "object", "additionalProperties": false,
@@ -211,6 +241,28 @@ const std::string& OpenApiDocument() {
     "/api/v1/me/recovery-codes": {"post": {"summary": "Ten new recovery codes in place of the old ones (needs a current code)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "additionalProperties": false, "properties": {"code": {"type": "string"}}}}}},
         "responses": {"200": {"description": "the new codes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecoveryCodes"}}}}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/conversations/{id}/verification": {"get": {"summary": "Whether the person in the conversation is verified, and what may and may not be said", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"200": {"description": "the state", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}}}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/conversations/{id}/verification/check": {"post": {"summary": "Compare what the person states with the record (the patient's, or a representative's)", "description": "Answers only matches or does_not_match, never the record. Three mismatches fail the verification and flag the conversation; a sender that is not the phone or email on record flags it too. Audited.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "date_of_birth"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "date_of_birth": {"type": "string", "description": "YYYY-MM-DD or MM/DD/YYYY"}, "representative_id": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "the comparison", "content": {"application/json": {"schema": {"type": "object", "required": ["result", "verification"], "properties": {"result": {"type": "string", "enum": ["matches", "does_not_match"]}, "verification": {"$ref": "#/components/schemas/Verification"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/conversations/{id}/verification/code": {"post": {"summary": "Send a one-time code to the phone or email on record (after matching details)", "description": "The code goes to the outbox for the channel's sender; it is never in any answer. Valid 10 minutes.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["channel"], "additionalProperties": false, "properties": {"channel": {"type": "string", "enum": ["sms", "email"]}}}}}},
+        "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"type": "object", "required": ["sent_to", "expires_at", "verification"], "properties": {"sent_to": {"type": "string", "description": "masked"}, "expires_at": {"type": "string", "format": "date-time"}, "verification": {"$ref": "#/components/schemas/Verification"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/conversations/{id}/verification/confirm": {"post": {"summary": "Confirm the code the person read back", "description": "Verified for 8 hours. Three wrong codes fail the verification and flag the conversation.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "additionalProperties": false, "properties": {"code": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "the outcome", "content": {"application/json": {"schema": {"type": "object", "required": ["result", "verification"], "properties": {"result": {"type": "string", "enum": ["verified", "wrong_code"]}, "verification": {"$ref": "#/components/schemas/Verification"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/patients/{id}/representatives": {
+      "get": {"summary": "The patient's authorized representatives", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"200": {"description": "representatives", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Representative"}}}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+      "post": {"summary": "Record someone the patient authorized, and what they may be told", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "relationship", "date_of_birth", "scope"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "relationship": {"type": "string"}, "date_of_birth": {"type": "string"}, "phone": {"type": "string"}, "email": {"type": "string"}, "scope": {"type": "array", "items": {"type": "string", "enum": ["scheduling", "billing", "clinical", "records"]}}}}}}},
+        "responses": {"201": {"description": "recorded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Representative"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/representatives/{id}": {"delete": {"summary": "Revoke a representative's authorization", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "responses": {"204": {"description": "revoked"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/alerts": {"get": {"summary": "Conversations flagged as possible social engineering, newest first (supervisors, admins)",
+        "responses": {"200": {"description": "alerts", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object", "required": ["kind", "verification_id", "conversation_id", "patient_id", "reason", "state", "failures", "started_by", "created_at"]}}}}}}}}}},
     "/api/v1/messages": {
       "post": {"summary": "An inbound message from any channel", "description": "Finds or creates the patient (by patient_id, else by phone or email in from) and their open conversation, reopens one resolved within 7 days, or opens a new one. A repeated Idempotency-Key answers 200 with the first response's body; the same key with a different body answers 409.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200}}],
@@ -237,11 +289,11 @@ const std::string& OpenApiDocument() {
     },
     "/api/v1/conversations/{id}": {
       "get": {"summary": "A conversation with its patient, messages and events", "parameters": [{"$ref": "#/components/parameters/id"}],
-        "responses": {"200": {"description": "the conversation", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Conversation"}, {"type": "object", "required": ["patient", "messages", "events"], "properties": {"patient": {"$ref": "#/components/schemas/Patient"}, "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}]}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        "responses": {"200": {"description": "the conversation", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Conversation"}, {"type": "object", "required": ["patient", "verification", "messages", "events"], "properties": {"patient": {"$ref": "#/components/schemas/MaskablePatient"}, "verification": {"$ref": "#/components/schemas/Verification"}, "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}]}}}}, "404": {"$ref": "#/components/responses/Error"}}}
     },
     "/api/v1/conversations/{id}/replies": {
-      "post": {"summary": "Reply to the patient; optionally set the status after it", "parameters": [{"$ref": "#/components/parameters/id"}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {"text": {"type": "string"}, "status": {"type": "string", "enum": ["open", "pending", "resolved"]}}}}}},
+      "post": {"summary": "Reply to the patient; optionally set the status after it", "description": "A reply that contains the record's date of birth, phone or email, or words of results and diagnoses, while the person is not verified for them (see verification), answers 409 with field override_phi_warning and is not sent; sending it again with override_phi_warning true sends it and records the override in the audit log.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {"text": {"type": "string"}, "status": {"type": "string", "enum": ["open", "pending", "resolved"]}, "override_phi_warning": {"type": "boolean"}}}}}},
         "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
     },
     "/api/v1/conversations/{id}/notes": {

@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "base/ids.hpp"
 #include "base/time.hpp"
+#include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
 #include "core/sla/policy.hpp"
@@ -171,6 +172,19 @@ struct SealedMessage {
   std::vector<std::string> word_indexes;
 };
 
+// An outbound message waiting for its channel's sender (issue #5 sends them). The recipient and
+// body are sealed at rest.
+struct OutboxItem {
+  std::int64_t id = 0;
+  ConversationId conversation;
+  std::string channel;    // "sms" or "email"
+  std::string recipient;  // E.164 or email
+  std::string body;
+  std::string purpose;  // "verification_code", ...
+  std::string state = "queued";
+  Timestamp created_at{};
+};
+
 struct IdempotentReply {
   std::string request_hash;
   int status = 0;
@@ -274,6 +288,24 @@ class TenantTx {
   // newest): the records about the patient and the lists that showed them.
   virtual Result<std::vector<AuditRecord>> PatientAccessLog(PatientId patient,
                                                             std::int64_t before_id, int limit) = 0;
+
+  // Identity verification (core/identity). Update and GetRepresentative answer kNotFound for
+  // another tenant's ids.
+  virtual Result<core::Verification> InsertVerification(core::Verification v) = 0;
+  virtual Result<void> UpdateVerification(const core::Verification& v) = 0;
+  // The conversation's newest verification, if any.
+  virtual Result<std::optional<core::Verification>> LatestVerification(ConversationId c) = 0;
+  // Verifications flagged as possible social engineering, newest first, before `before_id`
+  // (0: from the newest).
+  virtual Result<std::vector<core::Verification>> FlaggedVerifications(std::int64_t before_id,
+                                                                       int limit) = 0;
+  virtual Result<core::Representative> InsertRepresentative(core::Representative r) = 0;
+  virtual Result<core::Representative> GetRepresentative(std::int64_t id) = 0;
+  virtual Result<std::vector<core::Representative>> Representatives(PatientId patient) = 0;
+  virtual Result<void> RevokeRepresentative(std::int64_t id, Timestamp now) = 0;
+  virtual Result<std::int64_t> QueueOutbound(const OutboxItem& item) = 0;
+  // Queued outbound messages, oldest first.
+  virtual Result<std::vector<OutboxItem>> PendingOutbound(int limit) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

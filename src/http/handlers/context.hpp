@@ -86,5 +86,13 @@ Result<Response> RevokeToken(Context& ctx);
 Result<Response> StartSecondFactor(Context& ctx);
 Result<Response> ConfirmSecondFactor(Context& ctx);
 Result<Response> NewRecoveryCodes(Context& ctx);
+Result<Response> GetVerification(Context& ctx);  // handlers/identity.cpp
+Result<Response> CheckVerification(Context& ctx);
+Result<Response> SendVerificationCode(Context& ctx);
+Result<Response> ConfirmVerification(Context& ctx);
+Result<Response> ListRepresentatives(Context& ctx);
+Result<Response> CreateRepresentative(Context& ctx);
+Result<Response> RevokeRepresentative(Context& ctx);
+Result<Response> ListAlerts(Context& ctx);
 
 }  // namespace caredesk::http

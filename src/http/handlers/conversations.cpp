@@ -7,6 +7,7 @@
 
 #include "base/text.hpp"
 #include "http/handlers/context.hpp"
+#include "http/handlers/identity.hpp"
 #include "http/handlers/views.hpp"
 #include "http/json_input.hpp"
 
@@ -259,7 +260,10 @@ Result<Response> GetConversation(Context& ctx) {
     CD_TRY_ASSIGN(auto events, tx.ListEvents(id));
     core::SlaView v = core::ViewSla(c, ctx.now, cal);
     out = ConversationView(c, v.state, v.due_at, ctx.now);
-    out["patient"] = PatientView(p);
+    // Until the person is verified, the agent sees the record masked (see handlers/identity).
+    CD_TRY_ASSIGN(DisclosureState disclosure, DisclosureOf(tx, c.id, ctx.now));
+    out["patient"] = MaskedPatientView(p, disclosure.allowed);
+    out["verification"] = DisclosureView(disclosure, ctx.now);
     json::array ms, es;
     for (const auto& m : messages) ms.emplace_back(MessageView(m));
     for (const auto& e : events) es.emplace_back(EventView(e));
@@ -272,9 +276,11 @@ Result<Response> GetConversation(Context& ctx) {
 }
 
 Result<Response> PostReply(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "status"}));
+  CD_TRY_ASSIGN(json::object body,
+                ParseObject(ctx.request.body, {"text", "status", "override_phi_warning"}));
   CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
   CD_TRY(core::ValidateMessageText(text));
+  CD_TRY_ASSIGN(auto override_warning, OptionalBool(body, "override_phi_warning"));
   CD_TRY_ASSIGN(auto status_text, OptionalString(body, "status"));
   std::optional<core::Status> then;
   if (status_text) {
@@ -285,10 +291,28 @@ Result<Response> PostReply(Context& ctx) {
   }
   return Command(
       ctx, 201, "reply",
-      [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar& cal) {
+      [&](store::TenantTx& tx, const core::Conversation& c,
+          const core::BusinessCalendar& cal) -> Result<core::Decision> {
+        // A reply that would tell the record's details or results to someone not verified for
+        // them is held back until the agent overrides the warning, which is audited.
+        CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(c.patient_id));
+        CD_TRY_ASSIGN(DisclosureState disclosure, DisclosureOf(tx, c.id, ctx.now));
+        std::vector<std::string> found = core::PhiInReply(text, p, disclosure.allowed);
+        if (!found.empty()) {
+          std::string kinds;
+          for (const std::string& k : found) kinds += (kinds.empty() ? "" : ",") + k;
+          if (!override_warning.value_or(false)) {
+            return Conflict("the reply may disclose " + kinds +
+                                " to someone not verified for it; send it again with "
+                                "override_phi_warning true if it must go",
+                            "override_phi_warning");
+          }
+          CD_TRY(tx.AppendAudit(
+              AuditOf(ctx, "override", "phi_warning", c.id.value, c.patient_id, kinds)));
+        }
         return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
       },
-      StaffMessage(ctx, core::MessageKind::kOutbound, std::move(text)));
+      StaffMessage(ctx, core::MessageKind::kOutbound, text));  // a copy: the check reads `text`
 }
 
 Result<Response> PostNote(Context& ctx) {

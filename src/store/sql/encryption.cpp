@@ -138,6 +138,50 @@ Result<std::int64_t> ResealMessages(SqlConnection& db, TenantId tenant, const Te
   }
 }
 
+// Re-seals the `fields` (column, AAD field) of `table`'s rows of the tenant, as ResealPatients
+// does, for tables with no index to rebuild.
+Result<std::int64_t> ResealTable(
+    SqlConnection& db, TenantId tenant, const TenantKeys& keys, std::string_view table,
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+  std::string columns, sets, checks;
+  for (const auto& [column, field] : fields) {
+    columns += ", " + std::string(column);
+    sets += std::string(sets.empty() ? "" : ", ") + std::string(column) + " = ?";
+    checks += " AND COALESCE(" + std::string(column) + ", '') = ?";
+  }
+  std::int64_t rewritten = 0, after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto rows, db.Query("SELECT id" + columns + " FROM " + std::string(table) +
+                                          " WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                      {tenant.value, after, kBatch}));
+    if (rows.empty()) return rewritten;
+    after = rows.back().Int(0);
+    CD_TRY(InTransaction(db, [&]() -> Result<void> {
+      for (const SqlRow& r : rows) {
+        bool stale = false;
+        for (std::size_t i = 0; i < fields.size(); ++i)
+          stale = stale || Stale(keys, r.OptText(i + 1));
+        if (!stale) continue;
+        SqlParams params;
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+          params.push_back(
+              SealOpt(keys, fields[i].second, PlainOpt(keys, fields[i].second, r.OptText(i + 1))));
+        }
+        params.emplace_back(tenant.value);
+        params.emplace_back(r.Int(0));
+        for (std::size_t i = 0; i < fields.size(); ++i)
+          params.emplace_back(r.OptText(i + 1).value_or(""));
+        CD_TRY_ASSIGN(auto updated,
+                      db.Query("UPDATE " + std::string(table) + " SET " + sets +
+                                   " WHERE tenant_id = ? AND id = ?" + checks + " RETURNING id",
+                               params));
+        if (!updated.empty()) ++rewritten;
+      }
+      return {};
+    }));
+  }
+}
+
 Result<std::int64_t> ResealUsers(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
   CD_TRY_ASSIGN(auto rows, db.Query("SELECT id, totp_secret FROM users WHERE tenant_id = ? AND "
                                     "totp_secret <> ''",
@@ -207,7 +251,15 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
   CD_TRY_ASSIGN(std::int64_t patients, ResealPatients(db, tenant, keys, rebuild_indexes));
   CD_TRY_ASSIGN(std::int64_t messages, ResealMessages(db, tenant, keys, rebuild_indexes));
   CD_TRY_ASSIGN(std::int64_t users, ResealUsers(db, tenant, keys));
-  return patients + messages + users;
+  CD_TRY_ASSIGN(std::int64_t representatives, ResealTable(db, tenant, keys, "representatives",
+                                                          {{"name", kRepName},
+                                                           {"date_of_birth", kRepBirth},
+                                                           {"phone", kRepPhone},
+                                                           {"email", kRepEmail}}));
+  CD_TRY_ASSIGN(std::int64_t outbox,
+                ResealTable(db, tenant, keys, "outbox",
+                            {{"recipient", kOutboxRecipient}, {"body", kOutboxBody}}));
+  return patients + messages + users + representatives + outbox;
 }
 
 Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
@@ -228,6 +280,15 @@ Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const Tenant
                                      "totp_secret <> '' AND totp_secret NOT LIKE ?",
                                      {tenant.value, c}));
   total += users.at(0).Int(0);
+  CD_TRY_ASSIGN(auto reps, db.Query("SELECT COUNT(*) FROM representatives WHERE tenant_id = ? "
+                                    "AND (name NOT LIKE ? OR date_of_birth NOT LIKE ? OR phone "
+                                    "NOT LIKE ? OR email NOT LIKE ?)",
+                                    {tenant.value, c, c, c, c}));
+  total += reps.at(0).Int(0);
+  CD_TRY_ASSIGN(auto outbox, db.Query("SELECT COUNT(*) FROM outbox WHERE tenant_id = ? AND "
+                                      "(recipient NOT LIKE ? OR body NOT LIKE ?)",
+                                      {tenant.value, c, c}));
+  total += outbox.at(0).Int(0);
   return total;
 }
 

@@ -26,6 +26,12 @@ inline constexpr std::string_view kMessageBody = "messages.body";
 inline constexpr std::string_view kMessageSender = "messages.sender";
 inline constexpr std::string_view kMessageMetadata = "messages.metadata";
 inline constexpr std::string_view kUserTotp = "users.totp_secret";
+inline constexpr std::string_view kRepName = "representatives.name";
+inline constexpr std::string_view kRepBirth = "representatives.date_of_birth";
+inline constexpr std::string_view kRepPhone = "representatives.phone";
+inline constexpr std::string_view kRepEmail = "representatives.email";
+inline constexpr std::string_view kOutboxRecipient = "outbox.recipient";
+inline constexpr std::string_view kOutboxBody = "outbox.body";
 
 // Blind-index domains.
 inline constexpr std::string_view kPhoneIndex = "phone";

@@ -227,6 +227,192 @@ class SqlTenantTx final : public TenantTx {
     return out;
   }
 
+  static constexpr std::string_view kVerificationColumns =
+      "id, conversation_id, patient_id, representative_id, state, failures, code_hash, "
+      "code_channel, details_matched_at, code_expires_at, verified_at, expires_at, flag_reason, "
+      "started_by, created_at";
+
+  static Result<core::Verification> ReadVerification(const SqlRow& r) {
+    core::Verification v;
+    v.id = r.Int(0);
+    v.conversation = ConversationId{r.Int(1)};
+    v.patient = PatientId{r.Int(2)};
+    v.representative_id = r.Int(3);
+    auto state = core::ParseVerificationState(r.Text(4));
+    if (!state) return Internal("stored verification is corrupt");
+    v.state = *state;
+    v.failures = static_cast<int>(r.Int(5));
+    v.code_hash = r.Text(6);
+    v.code_channel = r.Text(7);
+    v.details_matched_at = ReadOptTime(r, 8);
+    v.code_expires_at = ReadOptTime(r, 9);
+    v.verified_at = ReadOptTime(r, 10);
+    v.expires_at = ReadOptTime(r, 11);
+    v.flag_reason = r.Text(12);
+    v.started_by = UserId{r.Int(13)};
+    v.created_at = FromEpochMillis(r.Int(14));
+    return v;
+  }
+
+  Result<core::Verification> InsertVerification(core::Verification v) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO verifications (tenant_id, conversation_id, patient_id, "
+                  "representative_id, state, failures, code_hash, code_channel, "
+                  "details_matched_at, code_expires_at, verified_at, expires_at, "
+                  "flag_reason, started_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  {T(), v.conversation.value, v.patient.value, v.representative_id,
+                   std::string(core::Name(v.state)), std::int64_t{v.failures}, v.code_hash,
+                   v.code_channel, OptTime(v.details_matched_at), OptTime(v.code_expires_at),
+                   OptTime(v.verified_at), OptTime(v.expires_at), v.flag_reason, v.started_by.value,
+                   ToEpochMillis(v.created_at)}));
+    v.id = rows.at(0).Int(0);
+    return v;
+  }
+
+  Result<void> UpdateVerification(const core::Verification& v) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "UPDATE verifications SET representative_id = ?, state = ?, "
+            "failures = ?, code_hash = ?, code_channel = ?, details_matched_at = "
+            "?, code_expires_at = ?, verified_at = ?, expires_at = ?, "
+            "flag_reason = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+            {v.representative_id, std::string(core::Name(v.state)), std::int64_t{v.failures},
+             v.code_hash, v.code_channel, OptTime(v.details_matched_at), OptTime(v.code_expires_at),
+             OptTime(v.verified_at), OptTime(v.expires_at), v.flag_reason, T(), v.id}));
+    if (rows.empty()) return NotFound("verification not found");
+    return {};
+  }
+
+  Result<std::optional<core::Verification>> LatestVerification(ConversationId c) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kVerificationColumns) +
+                                           " FROM verifications WHERE tenant_id = ? AND "
+                                           "conversation_id = ? ORDER BY id DESC LIMIT 1",
+                                       {T(), c.value}));
+    if (rows.empty()) return std::optional<core::Verification>{};
+    CD_TRY_ASSIGN(core::Verification v, ReadVerification(rows[0]));
+    return std::optional<core::Verification>{std::move(v)};
+  }
+
+  Result<std::vector<core::Verification>> FlaggedVerifications(std::int64_t before_id,
+                                                               int limit) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT " + std::string(kVerificationColumns) +
+                                " FROM verifications WHERE tenant_id = ? AND flag_reason <> '' "
+                                "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+                            {T(), before_id, before_id, std::int64_t{limit}}));
+    std::vector<core::Verification> out;
+    for (const SqlRow& r : rows) {
+      CD_TRY_ASSIGN(core::Verification v, ReadVerification(r));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  static constexpr std::string_view kRepresentativeColumns =
+      "id, patient_id, name, relationship, date_of_birth, phone, email, scope, created_at, "
+      "revoked_at";
+
+  Result<core::Representative> ReadRepresentative(const SqlRow& r) const {
+    core::Representative rep;
+    rep.id = r.Int(0);
+    rep.patient = PatientId{r.Int(1)};
+    CD_TRY_ASSIGN(rep.name, keys_->Open(kRepName, r.Text(2)));
+    rep.relationship = r.Text(3);
+    CD_TRY_ASSIGN(rep.date_of_birth, keys_->OpenOpt(kRepBirth, r.OptText(4)));
+    CD_TRY_ASSIGN(rep.phone, keys_->OpenOpt(kRepPhone, r.OptText(5)));
+    CD_TRY_ASSIGN(rep.email, keys_->OpenOpt(kRepEmail, r.OptText(6)));
+    for (const std::string& s : SplitList(r.Text(7))) {
+      if (auto d = core::ParseDisclosure(s)) rep.scope.push_back(*d);
+    }
+    rep.created_at = FromEpochMillis(r.Int(8));
+    rep.revoked_at = ReadOptTime(r, 9);
+    return rep;
+  }
+
+  Result<core::Representative> InsertRepresentative(core::Representative rep) override {
+    CD_TRY(GetPatient(rep.patient));  // kNotFound for another tenant's patient
+    std::vector<std::string> scope;
+    for (core::Disclosure d : rep.scope) scope.emplace_back(core::Name(d));
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO representatives (tenant_id, patient_id, name, "
+                  "relationship, date_of_birth, phone, email, scope, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  {T(), rep.patient.value, keys_->Seal(kRepName, rep.name), rep.relationship,
+                   SealOpt(kRepBirth, rep.date_of_birth), SealOpt(kRepPhone, rep.phone),
+                   SealOpt(kRepEmail, rep.email), JoinList(scope), ToEpochMillis(rep.created_at)}));
+    rep.id = rows.at(0).Int(0);
+    return rep;
+  }
+
+  Result<core::Representative> GetRepresentative(std::int64_t id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT " + std::string(kRepresentativeColumns) +
+                                           " FROM representatives WHERE tenant_id = ? AND id = ?",
+                                       {T(), id}));
+    if (rows.empty()) return NotFound("representative not found");
+    return ReadRepresentative(rows[0]);
+  }
+
+  Result<std::vector<core::Representative>> Representatives(PatientId patient) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT " + std::string(kRepresentativeColumns) +
+                                " FROM representatives WHERE tenant_id = ? AND patient_id = ? "
+                                "ORDER BY id",
+                            {T(), patient.value}));
+    std::vector<core::Representative> out;
+    for (const SqlRow& r : rows) {
+      CD_TRY_ASSIGN(core::Representative rep, ReadRepresentative(r));
+      out.push_back(std::move(rep));
+    }
+    return out;
+  }
+
+  Result<void> RevokeRepresentative(std::int64_t id, Timestamp now) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE representatives SET revoked_at = COALESCE("
+                                       "revoked_at, ?) WHERE tenant_id = ? AND id = ? "
+                                       "RETURNING id",
+                                       {ToEpochMillis(now), T(), id}));
+    if (rows.empty()) return NotFound("representative not found");
+    return {};
+  }
+
+  Result<std::int64_t> QueueOutbound(const OutboxItem& item) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("INSERT INTO outbox (tenant_id, conversation_id, channel, recipient, "
+                            "body, purpose, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                            "RETURNING id",
+                            {T(), item.conversation.value, item.channel,
+                             keys_->Seal(kOutboxRecipient, item.recipient),
+                             keys_->Seal(kOutboxBody, item.body), item.purpose, item.state,
+                             ToEpochMillis(item.created_at)}));
+    return rows.at(0).Int(0);
+  }
+
+  Result<std::vector<OutboxItem>> PendingOutbound(int limit) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, conversation_id, channel, recipient, body, purpose, "
+                            "state, created_at FROM outbox WHERE tenant_id = ? AND state = "
+                            "'queued' ORDER BY id LIMIT ?",
+                            {T(), std::int64_t{limit}}));
+    std::vector<OutboxItem> out;
+    for (const SqlRow& r : rows) {
+      OutboxItem item;
+      item.id = r.Int(0);
+      item.conversation = ConversationId{r.Int(1)};
+      item.channel = r.Text(2);
+      CD_TRY_ASSIGN(item.recipient, keys_->Open(kOutboxRecipient, r.Text(3)));
+      CD_TRY_ASSIGN(item.body, keys_->Open(kOutboxBody, r.Text(4)));
+      item.purpose = r.Text(5);
+      item.state = r.Text(6);
+      item.created_at = FromEpochMillis(r.Int(7));
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
     // FNV-1a over the tenant and the key: a collision only makes two writes take turns.
