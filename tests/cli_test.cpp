@@ -366,6 +366,74 @@ TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
   EXPECT_NE(status, 0) << "a new master key does not open the practice's keys";
 }
 
+TEST_F(CliTest, PatientExportGivesEverythingAndEraseKeepsOnlyWhatIdentifiesNoOne) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "priv", "--name", "Privacy Clinic", "--data", data}, &status);
+  Run({"tenant", "create", "--slug", "other", "--name", "Other Clinic", "--data", data}, &status);
+  Run({"user", "create", "--tenant", "priv", "--email", "bot@priv.example", "--role", "agent",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  std::string token =
+      Run({"token", "create", "--tenant", "priv", "--user", "bot@priv.example", "--data", data},
+          &status);
+  ASSERT_EQ(status, 0);
+  token.pop_back();
+  {
+    ChildProcess server;
+    unsigned short port =
+        StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+    ASSERT_NE(port, 0);
+    testing::HttpCall post;
+    post.method = "POST";
+    post.target = "/api/v1/messages";
+    post.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    post.body = R"({"channel":"sms","from":"+13125550188","text":"my biopsy results please",)"
+                R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})";
+    ASSERT_EQ(testing::Send(port, post).status, 201);
+    post.target = "/api/v1/patients/1/representatives";
+    post.body = R"({"name":"Ada Quartz","relationship":"spouse","date_of_birth":"1972-03-04",)"
+                R"("scope":["scheduling"]})";
+    ASSERT_EQ(testing::Send(port, post).status, 201);
+    testing::HttpCall read;
+    read.target = "/api/v1/conversations/1";
+    read.headers = post.headers;
+    ASSERT_EQ(testing::Send(port, read).status, 200);
+    server.Kill(SIGTERM);
+    ASSERT_EQ(server.Wait(), 0);
+  }
+  std::string exported =
+      Run({"patient", "export", "--tenant", "priv", "--id", "1", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  for (const char* expected : {"\"name\":\"Zebulon Quartz\"", "\"date_of_birth\":\"1970-01-02\"",
+                               "my biopsy results please", "Ada Quartz", "\"access_log\":[{"}) {
+    EXPECT_NE(exported.find(expected), std::string::npos) << expected << " in " << exported;
+  }
+  Run({"patient", "export", "--tenant", "other", "--id", "1", "--data", data}, &status);
+  EXPECT_EQ(status, 1) << "another practice's patient is not found";
+
+  EXPECT_EQ(Run({"patient", "erase", "--tenant", "priv", "--id", "1", "--data", data}, &status),
+            "");
+  EXPECT_EQ(status, 2) << "erasing needs --yes";
+  Run({"patient", "erase", "--tenant", "priv", "--id", "1", "--yes", "--data", data}, &status);
+  EXPECT_EQ(status, 0);
+  std::string after =
+      Run({"patient", "export", "--tenant", "priv", "--id", "1", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  for (const char* gone : {"Zebulon", "1970-01-02", "5550188", "biopsy", "Ada Quartz"}) {
+    EXPECT_EQ(after.find(gone), std::string::npos) << gone << " in " << after;
+  }
+  EXPECT_NE(after.find("[erased]"), std::string::npos);
+  EXPECT_NE(after.find("\"conversations\":[{"), std::string::npos) << "the matter is kept";
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db", "SELECT COUNT(*) FROM message_tokens"), 0);
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db",
+                   "SELECT COUNT(*) FROM audit_log WHERE session_ref = 'cli' AND action IN "
+                   "('export', 'erase')"),
+            3);
+  Run({"audit", "verify", "--data", data}, &status);
+  EXPECT_EQ(status, 0) << "erasure keeps the audit chain whole";
+}
+
 TEST_F(CliTest, ReadinessFailsWhenTheSchemaIsBehind) {
   int status = -1;
   std::string data = (dir_ / "data").string();

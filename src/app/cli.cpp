@@ -225,6 +225,127 @@ Result<void> ExportAudit(store::Store& st, const std::string& slug, const std::s
   }
 }
 
+// The record of a command-line action on a patient, in the practice's audit chain.
+store::AuditRecord CliAudit(std::string action, PatientId patient) {
+  store::AuditRecord r;
+  r.at = SystemClock().Now();
+  r.session = "cli";
+  r.action = std::move(action);
+  r.object_type = "patient";
+  r.object_id = patient.value;
+  r.patient = patient;
+  return r;
+}
+
+boost::json::value OptString(const std::optional<std::string>& s) {
+  return s ? boost::json::value(boost::json::string(*s)) : boost::json::value(nullptr);
+}
+
+// Everything the practice holds about a patient, as one JSON document on standard output (a
+// right-of-access request, or a transfer): the record, representatives, every conversation with
+// its messages and events, and who accessed the record. Audited.
+Result<void> ExportPatient(store::Store& st, const std::string& slug, std::int64_t id) {
+  namespace json = boost::json;
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  PatientId patient{id};
+  json::object out;
+  CD_TRY(st.Read(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(patient));
+    out["patient"] = {{"id", p.id.value},
+                      {"name", p.name},
+                      {"date_of_birth", OptString(p.date_of_birth)},
+                      {"phone", OptString(p.phone)},
+                      {"email", OptString(p.email)},
+                      {"language", p.language},
+                      {"consent_sms", p.consent_sms},
+                      {"consent_email", p.consent_email},
+                      {"created_at", FormatRfc3339(p.created_at)},
+                      {"updated_at", FormatRfc3339(p.updated_at)}};
+    json::array reps;
+    CD_TRY_ASSIGN(auto representatives, tx.Representatives(patient));
+    for (const auto& r : representatives) {
+      json::array scope;
+      for (core::Disclosure d : r.scope) scope.emplace_back(core::Name(d));
+      reps.emplace_back(json::object{{"id", r.id},
+                                     {"name", r.name},
+                                     {"relationship", r.relationship},
+                                     {"date_of_birth", OptString(r.date_of_birth)},
+                                     {"phone", OptString(r.phone)},
+                                     {"email", OptString(r.email)},
+                                     {"scope", std::move(scope)},
+                                     {"revoked", r.revoked_at.has_value()}});
+    }
+    out["representatives"] = std::move(reps);
+    json::array conversations;
+    store::InboxFilter filter;
+    filter.patient = patient;
+    filter.limit = 200;
+    for (;;) {
+      CD_TRY_ASSIGN(store::InboxPage page, tx.ListConversations(filter));
+      for (const store::InboxItem& item : page.items) {
+        const core::Conversation& c = item.conversation;
+        json::array messages, events;
+        CD_TRY_ASSIGN(auto ms, tx.ListMessages(c.id));
+        for (const core::Message& m : ms) {
+          messages.emplace_back(json::object{{"id", m.id.value},
+                                             {"kind", core::Name(m.kind)},
+                                             {"channel", core::Name(m.channel)},
+                                             {"from", m.sender},
+                                             {"text", m.text},
+                                             {"created_at", FormatRfc3339(m.created_at)}});
+        }
+        CD_TRY_ASSIGN(auto es, tx.ListEvents(c.id));
+        for (const core::Event& e : es) {
+          events.emplace_back(json::object{{"type", e.type}, {"at", FormatRfc3339(e.at)}});
+        }
+        conversations.emplace_back(json::object{{"id", c.id.value},
+                                                {"channel", core::Name(c.channel)},
+                                                {"status", core::Name(c.status)},
+                                                {"queue", c.queue},
+                                                {"category", core::Name(c.category)},
+                                                {"created_at", FormatRfc3339(c.created_at)},
+                                                {"messages", std::move(messages)},
+                                                {"events", std::move(events)}});
+      }
+      if (!page.next_cursor) break;
+      filter.cursor = page.next_cursor;
+    }
+    out["conversations"] = std::move(conversations);
+    json::array accesses;
+    CD_TRY_ASSIGN(auto log, tx.PatientAccessLog(patient, 0, 10000));
+    for (const store::AuditRecord& r : log) {
+      accesses.emplace_back(json::object{{"at", FormatRfc3339(r.at)},
+                                         {"actor_id", r.actor.value},
+                                         {"action", r.action},
+                                         {"object_type", r.object_type},
+                                         {"object_id", r.object_id}});
+    }
+    out["access_log"] = std::move(accesses);
+    return {};
+  }));
+  CD_TRY(st.Write(
+      tenant, [&](store::TenantTx& tx) { return tx.AppendAudit(CliAudit("export", patient)); }));
+  std::cout << json::serialize(out) << "\n";
+  return {};
+}
+
+// Erasure on request (TenantTx::ErasePatient); refuses without --yes.
+Result<void> ErasePatient(store::Store& st, const std::string& slug, std::int64_t id, bool yes) {
+  if (!yes) {
+    return Invalid("erasing cannot be undone: add --yes (export the record first if it is needed)",
+                   "yes");
+  }
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  PatientId patient{id};
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.ErasePatient(patient, SystemClock().Now()));
+    return tx.AppendAudit(CliAudit("erase", patient));
+  }));
+  std::cout << "patient " << id << " erased: identifying details and message text removed; "
+            << "ids, times and the audit trail kept\n";
+  return {};
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -299,6 +420,22 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(0, 3600));
   AddStorageFlags(keys_rotate, o);
 
+  auto* patient = cli.add_subcommand("patient", "privacy requests about one patient");
+  patient->require_subcommand(1);
+  std::int64_t patient_id = 0;
+  bool erase_yes = false;
+  auto* patient_export =
+      patient->add_subcommand("export", "everything held about a patient, as JSON on stdout");
+  patient_export->add_option("--tenant", slug, "tenant slug")->required();
+  patient_export->add_option("--id", patient_id, "the patient's id")->required();
+  AddStorageFlags(patient_export, o);
+  auto* patient_erase = patient->add_subcommand(
+      "erase", "remove what identifies a patient and what they said; keep ids and the audit trail");
+  patient_erase->add_option("--tenant", slug, "tenant slug")->required();
+  patient_erase->add_option("--id", patient_id, "the patient's id")->required();
+  patient_erase->add_flag("--yes", erase_yes, "confirm: this cannot be undone");
+  AddStorageFlags(patient_erase, o);
+
   auto* audit = cli.add_subcommand("audit", "the tamper-evident audit log");
   audit->require_subcommand(1);
   auto* audit_verify =
@@ -352,6 +489,10 @@ int RunCli(int argc, char** argv) {
     done = CreateToken(**store, slug, email, token_name, expires_days, token_scopes);
   else if (*user_reset)
     done = ResetSecondFactor(**store, slug, email);
+  else if (*patient_export)
+    done = ExportPatient(**store, slug, patient_id);
+  else if (*patient_erase)
+    done = ErasePatient(**store, slug, patient_id, erase_yes);
   return done ? 0 : Fail(done.error());
 }
 

@@ -355,7 +355,7 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThro
   return r;
 }
 
-Api::Api(store::Store& store, const Clock& clock, ApiOptions options)
+Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
     : store_(store),
       clock_(clock),
       options_(options),

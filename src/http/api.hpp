@@ -51,7 +51,7 @@ struct Route;
 
 class Api {
  public:
-  Api(store::Store& store, const Clock& clock, ApiOptions options);
+  Api(store::Store& store, const Clock& clock, const ApiOptions& options);
   ~Api();
 
   // Answers any request; never throws for bad input.

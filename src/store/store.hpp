@@ -303,6 +303,11 @@ class TenantTx {
   virtual Result<core::Representative> GetRepresentative(std::int64_t id) = 0;
   virtual Result<std::vector<core::Representative>> Representatives(PatientId patient) = 0;
   virtual Result<void> RevokeRepresentative(std::int64_t id, Timestamp now) = 0;
+  // Erasure on request: removes everything that identifies the patient or that they said
+  // (name, birth date, contacts, message text and senders, indexes, representatives, queued
+  // messages) and keeps the ids, times, states and events that carry none, so figures and the
+  // audit trail stay whole. kNotFound for another tenant's patient.
+  virtual Result<void> ErasePatient(PatientId patient, Timestamp now) = 0;
   virtual Result<std::int64_t> QueueOutbound(const OutboxItem& item) = 0;
   // Queued outbound messages, oldest first.
   virtual Result<std::vector<OutboxItem>> PendingOutbound(int limit) = 0;

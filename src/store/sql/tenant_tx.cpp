@@ -379,6 +379,38 @@ class SqlTenantTx final : public TenantTx {
     return {};
   }
 
+  Result<void> ErasePatient(PatientId patient, Timestamp now) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("UPDATE patients SET name = ?, name_lower = '', date_of_birth = NULL, "
+                  "phone = NULL, email = NULL, phone_index = NULL, email_index = NULL, "
+                  "visitor_id = NULL, updated_at = ? WHERE tenant_id = ? AND id = ? "
+                  "RETURNING id",
+                  {keys_->Seal(kPatientName, ""), ToEpochMillis(now), T(), patient.value}));
+    if (rows.empty()) return NotFound("patient not found");
+    const std::string theirs =
+        " IN (SELECT id FROM conversations WHERE tenant_id = ? AND patient_id = ?)";
+    CD_TRY(db_.Execute("DELETE FROM patient_tokens WHERE tenant_id = ? AND patient_id = ?",
+                       {T(), patient.value}));
+    CD_TRY(db_.Execute("DELETE FROM representatives WHERE tenant_id = ? AND patient_id = ?",
+                       {T(), patient.value}));
+    CD_TRY(
+        db_.Execute("DELETE FROM message_tokens WHERE tenant_id = ? AND conversation_id" + theirs,
+                    {T(), T(), patient.value}));
+    CD_TRY(
+        db_.Execute("UPDATE messages SET body = ?, sender = ?, metadata = '{}' WHERE tenant_id = "
+                    "? AND conversation_id" +
+                        theirs,
+                    {keys_->Seal(kMessageBody, "[erased]"), keys_->Seal(kMessageSender, ""), T(),
+                     T(), patient.value}));
+    CD_TRY(db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id" + theirs,
+                       {T(), T(), patient.value}));
+    return db_.Execute(
+        "UPDATE verifications SET code_hash = '' WHERE tenant_id = ? AND "
+        "patient_id = ?",
+        {T(), patient.value});
+  }
+
   Result<std::int64_t> QueueOutbound(const OutboxItem& item) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO outbox (tenant_id, conversation_id, channel, recipient, "
