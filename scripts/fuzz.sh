@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the request-parsing libFuzzer target with clang (ASan + UBSan) and runs it for
-# FUZZ_SECONDS (default 30) from the seed corpus. Fails on any crash, leak or sanitizer report.
+# Builds the libFuzzer target for every parser of outside input (inbound JSON bodies, query
+# strings, phone and email forms, business hours, SLA state, dates, identity-verification
+# answers and replies, TOTP and recovery codes, key files) with clang (ASan + UBSan) and runs it
+# for FUZZ_SECONDS (default 30; set it higher for a longer run) from the seed corpus. Fails on any crash, leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
@@ -13,7 +15,8 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 sources=(src/base/error.cpp src/base/text.cpp src/base/time.cpp
          src/core/tenancy/calendar.cpp src/core/sla/clock.cpp src/core/sla/policy.cpp
          src/core/inbox/types.cpp src/core/inbox/phone.cpp src/core/inbox/patient.cpp
-         src/core/inbox/conversation.cpp
+         src/core/inbox/conversation.cpp src/core/identity/verification.cpp
+         src/security/totp.cpp src/security/crypto.cpp src/security/token.cpp
          src/http/message.cpp src/http/json_input.cpp src/http/handlers/inbound.cpp
          tests/fuzz/request_fuzz.cpp)
 objs=()
@@ -25,7 +28,8 @@ for src in "${sources[@]}"; do
   fi
   objs+=("$obj")
 done
-"${cxx[@]}" "${flags[@]}" "${objs[@]}" -lboost_json -ldate-tz -o "$out/request_fuzz"
+"${cxx[@]}" "${flags[@]}" "${objs[@]}" -lboost_json -ldate-tz -lsodium -lcrypto \
+  -o "$out/request_fuzz"
 cp -n tests/fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 echo "fuzz: running request_fuzz for ${seconds}s"
 "$out/request_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \

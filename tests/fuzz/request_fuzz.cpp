@@ -7,6 +7,7 @@
 
 #include "base/text.hpp"
 #include "base/time.hpp"
+#include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
 #include "core/inbox/phone.hpp"
@@ -14,13 +15,15 @@
 #include "http/handlers/inbound.hpp"
 #include "http/json_input.hpp"
 #include "http/message.hpp"
+#include "security/crypto.hpp"
+#include "security/totp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace caredesk;
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 8) {
+  switch (data[0] % 10) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -63,6 +66,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)core::ValidateLanguage(in);
       (void)core::ValidateMessageText(in);
       break;
+    case 8: {  // what an agent types during identity verification, and replies
+      core::Patient p;
+      p.name = "Zoë O'Neil";
+      p.date_of_birth = "1970-01-02";
+      p.phone = "+13125550188";
+      p.email = "zoe@example.com";
+      if (core::NamesMatch(in, "") || core::BirthDatesMatch(in, "")) __builtin_trap();
+      (void)core::NamesMatch(in, p.name);
+      (void)core::BirthDatesMatch(in, *p.date_of_birth);
+      (void)core::PhiInReply(in, p, {});
+      (void)core::MaskPhone(in);
+      (void)core::MaskEmail(in);
+      (void)core::ParseDisclosure(in);
+      break;
+    }
+    case 9: {  // second-factor codes, key files, sealed-value prefixes
+      auto bytes = security::Base32Decode(in);
+      if (bytes && security::Base32Decode(security::Base32Encode(*bytes)) != *bytes) {
+        __builtin_trap();  // round-trips
+      }
+      (void)security::MatchTotp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", in, now);
+      (void)security::FromBase64Url(in);
+      (void)security::HashRecoveryCode(in);
+      break;
+    }
   }
   return 0;
 }
