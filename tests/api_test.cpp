@@ -1466,6 +1466,17 @@ TEST_F(ApiTest, PracticeMayLetStaffSignInWithThePasswordAlone) {
   EXPECT_EQ(Checked(BrowserOf(in).Call("GET", "/api/v1/conversations")).status, 200);
   EXPECT_EQ(Call("PATCH", "/api/v1/settings", R"({"require_second_factor":"no"})", &admin).status,
             400);
+  // The retention period, by the same route: six years unless changed, within sane bounds.
+  EXPECT_EQ(Json(Call("GET", "/api/v1/settings")).at("retention_days").as_int64(), 2190);
+  for (const char* bad : {R"({"retention_days":29})", R"({"retention_days":36501})",
+                          R"({"retention_days":"forever"})"}) {
+    EXPECT_EQ(Call("PATCH", "/api/v1/settings", bad, &admin).status, 400) << bad;
+  }
+  EXPECT_EQ(Call("PATCH", "/api/v1/settings", R"({"retention_days":3650})").status, 403)
+      << "admins only";
+  HttpResult kept = Call("PATCH", "/api/v1/settings", R"({"retention_days":3650})", &admin);
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_EQ(Json(kept).at("retention_days").as_int64(), 3650);
 }
 
 TEST_F(ApiTest, UsersListAndEndTheirSessionsAndAdminsEndAnyones) {

@@ -15,6 +15,7 @@
 #include "base/log.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "jobs/retention.hpp"
 #include "jobs/sla_timer.hpp"
 #include "security/crypto.hpp"
 #include "store/open.hpp"
@@ -79,6 +80,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   }
   jobs::SlaTimer sla_timer(*store, clock);
   sla_timer.Start();
+  jobs::Retention retention(*store, clock);
+  retention.Start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {

@@ -147,9 +147,10 @@ const std::string& OpenApiDocument() {
           "conversation_status": {"type": "string"}, "created_conversation": {"type": "boolean"}, "reopened": {"type": "boolean"}}
       },
       "Settings": {
-        "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays", "require_second_factor"],
+        "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays", "require_second_factor", "retention_days"],
         "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
           "require_second_factor": {"type": "boolean", "description": "staff sign in with a TOTP code or a recovery code besides the password (default true)"},
+          "retention_days": {"type": "integer", "description": "conversation content (message text, senders) is purged this many days after a resolved or closed conversation was last active (default 2190, six years)"},
           "time_zone": {"type": "string", "description": "IANA name, e.g. America/Chicago"},
           "business_hours": {"type": "string", "description": "e.g. mon-fri 08:00-17:00; sat 09:00-12:00, or always"},
           "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}
@@ -158,6 +159,7 @@ const std::string& OpenApiDocument() {
         "type": "object", "additionalProperties": false,
         "properties": {"name": {"type": "string"}, "time_zone": {"type": "string"}, "business_hours": {"type": "string"},
           "require_second_factor": {"type": "boolean"},
+          "retention_days": {"type": "integer", "minimum": 30, "maximum": 36500},
           "holidays": {"type": "array", "maxItems": 400, "items": {"type": "string", "format": "date"}}}
       },
       "Location": {

@@ -33,6 +33,9 @@ struct Tenant {
   std::vector<std::string> holidays;  // "YYYY-MM-DD" local dates
   // Staff must sign in with a second factor (TOTP or a recovery code) besides the password.
   bool require_second_factor = true;
+  // Conversation content (message text, senders) is purged this long after the conversation
+  // was last active, once it is resolved or closed. Six years by default.
+  int retention_days = 2190;
   Timestamp created_at{};
 };
 
@@ -308,6 +311,10 @@ class TenantTx {
   // messages) and keeps the ids, times, states and events that carry none, so figures and the
   // audit trail stay whole. kNotFound for another tenant's patient.
   virtual Result<void> ErasePatient(PatientId patient, Timestamp now) = 0;
+  // Purges the content of at most `limit` resolved or closed conversations last changed before
+  // `cutoff` (message text and senders, word indexes, queued messages), keeping ids, times,
+  // states and events; each purge is audited. Returns how many were purged.
+  virtual Result<int> PurgeConversationsBefore(Timestamp cutoff, int limit, Timestamp now) = 0;
   virtual Result<std::int64_t> QueueOutbound(const OutboxItem& item) = 0;
   // Queued outbound messages, oldest first.
   virtual Result<std::vector<OutboxItem>> PendingOutbound(int limit) = 0;
@@ -390,6 +397,8 @@ class Store {
   };
   virtual Result<std::optional<LoginRecord>> FindLogin(std::string_view tenant_slug,
                                                        std::string_view email) = 0;
+  // Every tenant's id (the retention job).
+  virtual Result<std::vector<TenantId>> TenantIds() = 0;
   // Conversations whose next SLA timer is due, across tenants (the SLA job).
   struct TimerDue {
     TenantId tenant;

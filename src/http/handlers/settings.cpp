@@ -34,7 +34,8 @@ json::object SettingsView(const store::Tenant& t) {
           {"time_zone", t.time_zone},
           {"business_hours", t.business_hours},
           {"holidays", Strings(t.holidays)},
-          {"require_second_factor", t.require_second_factor}};
+          {"require_second_factor", t.require_second_factor},
+          {"retention_days", t.retention_days}};
 }
 
 json::object LocationView(const store::Location& l) {
@@ -207,7 +208,7 @@ Result<Response> GetSettings(Context& ctx) {
 Result<Response> PatchSettings(Context& ctx) {
   CD_TRY_ASSIGN(json::object body,
                 ParseObject(ctx.request.body, {"name", "time_zone", "business_hours", "holidays",
-                                               "require_second_factor"}));
+                                               "require_second_factor", "retention_days"}));
   if (body.empty()) return Invalid("give at least one setting to change");
   store::Tenant updated;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
@@ -224,6 +225,15 @@ Result<Response> PatchSettings(Context& ctx) {
     CD_TRY_ASSIGN(auto holidays, OptionalStringArray(body, "holidays"));
     if (holidays) {
       CD_TRY_ASSIGN(t.holidays, CanonicalHolidays(*holidays));
+    }
+    CD_TRY_ASSIGN(auto retention, OptionalInt(body, "retention_days"));
+    if (retention) {
+      if (*retention < 30 || *retention > 36500) {
+        return Invalid("retention_days must be between 30 and 36500", "retention_days");
+      }
+      t.retention_days = static_cast<int>(*retention);
+      CD_TRY(tx.AppendAudit(AuditOf(ctx, "update", "settings", 0, PatientId{},
+                                    "retention_days=" + std::to_string(*retention))));
     }
     CD_TRY_ASSIGN(auto second_factor, OptionalBool(body, "require_second_factor"));
     if (second_factor) {

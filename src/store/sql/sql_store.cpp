@@ -287,6 +287,14 @@ class SqlStore final : public Store {
     return std::optional<LoginRecord>{std::move(login)};
   }
 
+  Result<std::vector<TenantId>> TenantIds() override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT id FROM tenants ORDER BY id"));
+    std::vector<TenantId> out;
+    for (const SqlRow& r : rows) out.push_back(TenantId{r.Int(0)});
+    return out;
+  }
+
   Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
     CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, id FROM conversations WHERE "

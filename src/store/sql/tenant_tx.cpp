@@ -411,6 +411,38 @@ class SqlTenantTx final : public TenantTx {
         {T(), patient.value});
   }
 
+  Result<int> PurgeConversationsBefore(Timestamp cutoff, int limit, Timestamp now) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, patient_id FROM conversations WHERE tenant_id = ? AND "
+                            "status IN ('resolved', 'closed') AND updated_at < ? AND purged_at "
+                            "IS NULL ORDER BY updated_at LIMIT ?",
+                            {T(), ToEpochMillis(cutoff), std::int64_t{limit}}));
+    const std::string purged_body = keys_->Seal(kMessageBody, "[purged]");
+    const std::string no_sender = keys_->Seal(kMessageSender, "");
+    for (const SqlRow& r : rows) {
+      std::int64_t id = r.Int(0);
+      CD_TRY(db_.Execute("DELETE FROM message_tokens WHERE tenant_id = ? AND conversation_id = ?",
+                         {T(), id}));
+      CD_TRY(
+          db_.Execute("UPDATE messages SET body = ?, sender = ?, metadata = '{}' WHERE "
+                      "tenant_id = ? AND conversation_id = ?",
+                      {purged_body, no_sender, T(), id}));
+      CD_TRY(
+          db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id = ?", {T(), id}));
+      CD_TRY(db_.Execute("UPDATE conversations SET purged_at = ? WHERE tenant_id = ? AND id = ?",
+                         {ToEpochMillis(now), T(), id}));
+      AuditRecord audit;
+      audit.at = now;
+      audit.session = "retention";
+      audit.action = "purge";
+      audit.object_type = "conversation";
+      audit.object_id = id;
+      audit.patient = PatientId{r.Int(1)};
+      CD_TRY(AppendAudit(std::move(audit)));
+    }
+    return static_cast<int>(rows.size());
+  }
+
   Result<std::int64_t> QueueOutbound(const OutboxItem& item) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO outbox (tenant_id, conversation_id, channel, recipient, "
@@ -464,7 +496,8 @@ class SqlTenantTx final : public TenantTx {
   Result<Tenant> GetTenant() override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("SELECT id, slug, name, time_zone, business_hours, holidays, "
-                            "created_at, require_second_factor FROM tenants WHERE id = ?",
+                            "created_at, require_second_factor, retention_days FROM tenants "
+                            "WHERE id = ?",
                             {T()}));
     if (rows.empty()) return NotFound("tenant not found");
     const SqlRow& r = rows[0];
@@ -477,6 +510,7 @@ class SqlTenantTx final : public TenantTx {
     t.holidays = SplitList(r.Text(5));
     t.created_at = FromEpochMillis(r.Int(6));
     t.require_second_factor = r.Int(7) != 0;
+    t.retention_days = static_cast<int>(r.Int(8));
     return t;
   }
 
@@ -559,9 +593,11 @@ class SqlTenantTx final : public TenantTx {
   Result<void> UpdateTenantSettings(const Tenant& t) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("UPDATE tenants SET name = ?, time_zone = ?, business_hours = ?, "
-                            "holidays = ?, require_second_factor = ? WHERE id = ? RETURNING id",
+                            "holidays = ?, require_second_factor = ?, retention_days = ? WHERE "
+                            "id = ? RETURNING id",
                             {t.name, t.time_zone, t.business_hours, JoinList(t.holidays),
-                             std::int64_t{t.require_second_factor ? 1 : 0}, T()}));
+                             std::int64_t{t.require_second_factor ? 1 : 0},
+                             std::int64_t{t.retention_days}, T()}));
     if (rows.empty()) return NotFound("tenant not found");
     return {};
   }
