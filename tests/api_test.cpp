@@ -1304,6 +1304,10 @@ TEST_F(ApiTest, PatientsAreCreatedSearchedAndPatched) {
 }
 
 TEST_F(ApiTest, RepeatedFailedSignInsLockTheAccountAndThenTheAddress) {
+  http::ApiOptions unlimited;  // the per-address request rate is another test's
+  unlimited.public_rate_per_minute = 100000;
+  unlimited.public_burst = 1000;
+  api_ = std::make_unique<http::Api>(*store_, clock_, unlimited);
   auto sign_in = [&](const std::string& email, const std::string& password) {
     HttpCall c;
     c.method = "POST";
@@ -1753,6 +1757,32 @@ TEST_F(ApiTest, RepresentativesAreVerifiedInTheirOwnRightAndToldOnlyTheirScope) 
       << "a revoked representative is told nothing";
   json::object listed = Json(Call("GET", "/api/v1/patients/" + patient + "/representatives"));
   EXPECT_FALSE(listed.at("items").as_array().at(0).at("revoked_at").is_null());
+}
+
+TEST_F(ApiTest, PublicSignInIsRateLimitedPerAddress) {
+  http::ApiOptions limited;
+  limited.public_rate_per_minute = 6;  // one every 10 s
+  limited.public_burst = 3;
+  limited.trusted_proxies = {"127.0.0.1"};
+  api_ = std::make_unique<http::Api>(*store_, clock_, limited);
+  auto attempt = [&](const std::string& from) {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/session";
+    c.body = R"({"tenant":"clinic","email":"nobody@clinic.example","password":"x"})";
+    c.headers = {{"X-Forwarded-For", from}};
+    return Checked(c);
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("198.51.100.7").status, 401) << i;
+  HttpResult limited_out = attempt("198.51.100.7");
+  EXPECT_EQ(limited_out.status, 429);
+  EXPECT_EQ(ErrorCode(limited_out), "rate_limited");
+  EXPECT_EQ(limited_out.headers["retry-after"], "11");
+  EXPECT_EQ(attempt("198.51.100.8").status, 401) << "another address has its own allowance";
+  EXPECT_EQ(Call("GET", "/api/v1/me").status, 200) << "authenticated routes are not limited";
+  clock_.Advance(std::chrono::seconds(10));
+  EXPECT_EQ(attempt("198.51.100.7").status, 401) << "refilled";
+  EXPECT_EQ(attempt("198.51.100.7").status, 429);
 }
 
 TEST_F(ApiTest, ClientAddressComesFromTrustedProxiesOnly) {

@@ -62,6 +62,8 @@ struct Route {
   HandlerFn fn;
   bool never_blocks = false;  // answered on the I/O thread by HandleInline
   KeptFn kept = nullptr;      // tried on the I/O thread when the caller's token is kept
+  // A public route that costs real work: each client address gets ApiOptions::public_rate.
+  bool rate_limited = false;
 };
 
 // Verified bearer tokens, by hash, until `valid_until`. Only successes are cached, so a wrong
@@ -221,6 +223,37 @@ struct LoginThrottle {
   }
 };
 
+// Requests per client address to rate-limited public routes: a token bucket of
+// ApiOptions::public_burst requests, refilled at public_rate_per_minute. In memory, per node;
+// bounded (idle buckets are dropped first when full).
+struct PublicRateLimit {
+  struct Bucket {
+    double tokens = 0;
+    Timestamp updated{};
+  };
+  static constexpr std::size_t kMaxAddresses = 50000;
+  std::mutex mutex;
+  std::unordered_map<std::string, Bucket> buckets;  // guarded by mutex
+
+  // nullopt when the request may go ahead; otherwise how long until it could.
+  std::optional<Millis> Take(const std::string& address, Timestamp now, int per_minute, int burst) {
+    std::lock_guard lock(mutex);
+    if (buckets.size() >= kMaxAddresses) buckets.clear();
+    auto [it, fresh] = buckets.try_emplace(address, Bucket{static_cast<double>(burst), now});
+    Bucket& b = it->second;
+    double per_ms = per_minute / 60000.0;
+    if (!fresh && now > b.updated) {
+      b.tokens = std::min<double>(burst, b.tokens + per_ms * (now - b.updated).count());
+    }
+    b.updated = std::max(b.updated, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return std::nullopt;
+    }
+    return Millis(static_cast<std::int64_t>((1 - b.tokens) / per_ms) + 1);
+  }
+};
+
 static Response TooManySignIns(Millis left) {
   Response r = ProtocolError(429, "too_many_attempts", "too many failed sign-ins; try again later");
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left).count() + 1;
@@ -361,6 +394,7 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       options_(options),
       token_cache_(std::make_unique<TokenCache>()),
       login_throttle_(std::make_unique<LoginThrottle>()),
+      public_rate_(std::make_unique<PublicRateLimit>()),
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
@@ -369,8 +403,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       {Method::kGet, "GET", "/readyz", false, kNobody, scope::kAny, false, &Readyz},
       {Method::kGet, "GET", "/api/openapi.json", false, kNobody, scope::kAny, false, &OpenApi,
        /*never_blocks=*/true},
-      {Method::kPost, "POST", "/api/v1/session", false, kNobody, scope::kAny, false,
-       nullptr},  // Login, special-cased
+      {Method::kPost, "POST", "/api/v1/session", false, kNobody, scope::kAny, false, nullptr,
+       /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/true},  // Login, special-cased
       {Method::kDelete, "DELETE", "/api/v1/session", true, kEveryone, scope::kAny, true,
        &DeleteSession},
       {Method::kGet, "GET", "/api/v1/me", true, kEveryone, scope::kAny, true, &GetMe},
@@ -578,6 +612,16 @@ Response Api::Handle(Request& request) {
   const Route* route = FindRoute(request, ids, path_known);
   request.route = RouteName(route, path_known);
   if (!route) return NoRoute(path_known);
+  if (route->rate_limited) {
+    if (auto wait = public_rate_->Take(request.remote_address, now, options_.public_rate_per_minute,
+                                       options_.public_burst)) {
+      Response r = ProtocolError(429, "rate_limited", "too many requests; slow down");
+      r.headers.Set(
+          "Retry-After",
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*wait).count() + 1));
+      return r;
+    }
+  }
   if (IsUnsafe(method) && !request.body.empty()) {
     auto type = request.headers.Get("content-type");
     if (!type || !AsciiLower(*type).starts_with("application/json")) {

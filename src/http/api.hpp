@@ -34,6 +34,12 @@ struct ApiOptions {
   int login_max_failures = 5;
   int login_max_address_failures = 20;
   Millis login_lock_time = std::chrono::minutes(15);
+  // Public routes that cost real work (sign-in now; the chat widget and webhooks later) take
+  // at most this many requests a minute from one address, in bursts of public_burst; more
+  // are answered 429 rate_limited with Retry-After. The health probes and the OpenAPI
+  // document are not limited: they are answered from memory.
+  int public_rate_per_minute = 60;
+  int public_burst = 20;
   // Reads are written to the audit log in batches at most this late (see AuditTrail).
   Millis audit_flush_every = std::chrono::milliseconds(100);
   // Peers (reverse proxies, docs/tls.md) whose X-Forwarded-For is believed: the client's
@@ -44,6 +50,7 @@ struct ApiOptions {
 
 struct TokenCache;
 struct LoginThrottle;
+struct PublicRateLimit;
 class PageCache;
 class AuditTrail;
 
@@ -81,6 +88,7 @@ class Api {
   std::vector<Route> routes_;
   std::unique_ptr<TokenCache> token_cache_;
   std::unique_ptr<LoginThrottle> login_throttle_;
+  std::unique_ptr<PublicRateLimit> public_rate_;
   std::unique_ptr<PageCache> inbox_pages_;
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
