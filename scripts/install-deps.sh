@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libsodium-dev libssl-dev libfmt-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 curl procps jq python3
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 curl procps jq python3 sqlmap
 )
 
 missing=()

@@ -24,6 +24,9 @@ ctest --test-dir build -j2 --output-on-failure --timeout 300
 echo "== no patient information in what the tests logged"
 scripts/phi-scan.sh build/Testing/Temporary/LastTest.log
 
+echo "== sqlmap against the API's parameters"
+scripts/sqlmap-test.sh
+
 echo "== request fuzzer"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
 
