@@ -45,6 +45,9 @@ class ApiTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     store::SqlStoreOptions sealed;  // patient information sealed at rest, as in production
     sealed.master_key = security::SecretKey::Random();
+    // This fixture's tests change the database behind the server's back to prove what it
+    // keeps; the store's own check for such writes is another test's.
+    sealed.external_writes_check = std::chrono::hours(1);
     auto opened = store::OpenStore("sqlite:" + (dir_ / "db.sqlite").string(), sealed);
     ASSERT_TRUE(opened);
     store_ = std::move(*opened);
@@ -329,6 +332,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
                           &token);
     EXPECT_EQ(rep.status, 201) << rep.body;
     ids["representatives"] = std::to_string(Json(rep).at("id").as_int64());
+    ids["users"] =
+        std::to_string(Json(Call("GET", "/api/v1/me", {}, &token)).at("user_id").as_int64());
     return ids;
   };
   auto mine = objects(tokens[Role::kAdmin], "+13125550161");
@@ -409,6 +414,13 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
         R"("scope":["billing"]})"}},
       {"DELETE /api/v1/representatives/{id}", {false, staff, ""}},
       {"GET /api/v1/alerts", {false, leads, ""}},
+      {"GET /api/v1/users", {false, everyone, ""}},
+      {"POST /api/v1/users",
+       {false, admins,
+        R"({"email":"new@clinic.example","role":"agent","password":"a long enough password"})"}},
+      {"PATCH /api/v1/users/{id}", {false, admins, R"({"queues":["billing"]})"}},
+      {"POST /api/v1/me/password",
+       {false, everyone, R"({"current_password":"wrong","new_password":"another long password"})"}},
   };
 
   auto with_ids = [](std::string pattern, const std::map<std::string, std::string>& ids) {
@@ -1783,6 +1795,99 @@ TEST_F(ApiTest, PublicSignInIsRateLimitedPerAddress) {
   clock_.Advance(std::chrono::seconds(10));
   EXPECT_EQ(attempt("198.51.100.7").status, 401) << "refilled";
   EXPECT_EQ(attempt("198.51.100.7").status, 429);
+}
+
+TEST_F(ApiTest, AdminsManageStaffAndDeactivationEndsEverythingAtOnce) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  HttpResult made =
+      Call("POST", "/api/v1/users",
+           R"({"email":"New.Agent@Clinic.example","role":"agent","queues":["billing"],)"
+           R"("languages":["es"],"password":"blue kettle morning"})",
+           &admin);
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(Json(made).at("email").as_string(), "new.agent@clinic.example");
+  EXPECT_FALSE(Json(made).at("second_factor").as_bool());
+  std::string id = std::to_string(Json(made).at("id").as_int64());
+  for (
+      const char* bad :
+      {R"({"email":"x@clinic.example","role":"wizard","password":"blue kettle morning"})",
+       R"({"email":"x@clinic.example","role":"agent","password":"password123"})",
+       R"({"email":"not-an-email","role":"agent","password":"blue kettle morning"})",
+       R"({"email":"x@clinic.example","role":"agent","queues":["Front Desk"],"password":"blue kettle morning"})"}) {
+    EXPECT_EQ(Call("POST", "/api/v1/users", bad, &admin).status, 400) << bad;
+  }
+  EXPECT_EQ(
+      Call(
+          "POST", "/api/v1/users",
+          R"({"email":"new.agent@clinic.example","role":"agent","password":"blue kettle morning"})",
+          &admin)
+          .status,
+      409)
+      << "the email is taken";
+  json::object directory = Json(Call("GET", "/api/v1/users"));
+  EXPECT_EQ(directory.at("items").as_array().size(), 3u) << "everyone sees the staff list";
+
+  // The new agent signs in and holds a token; deactivation ends both at once.
+  HttpResult in = SignIn("new.agent@clinic.example", "blue kettle morning");
+  ASSERT_EQ(in.status, 201);
+  Browser browser = BrowserOf(in);
+  ASSERT_TRUE(SetUpSecondFactor(browser));
+  HttpResult tok =
+      Checked(browser.Call("POST", "/api/v1/tokens", R"({"name":"x","scopes":["inbox:read"]})"));
+  ASSERT_EQ(tok.status, 201) << tok.body;
+  std::string token(Json(tok).at("token").as_string());
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &token).status, 200);
+  EXPECT_EQ(Call("PATCH", "/api/v1/users/" + id, R"({"active":false})").status, 403)
+      << "agents do not manage staff";
+  HttpResult off = Call("PATCH", "/api/v1/users/" + id, R"({"active":false})", &admin);
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(Json(off).at("active").as_bool());
+  EXPECT_EQ(Call("GET", "/api/v1/conversations", {}, &token).status, 401);
+  EXPECT_EQ(Checked(browser.Call("GET", "/api/v1/me")).status, 401);
+  EXPECT_EQ(SignIn("new.agent@clinic.example", "blue kettle morning").status, 401);
+
+  std::string self =
+      std::to_string(Json(Call("GET", "/api/v1/me", {}, &admin)).at("user_id").as_int64());
+  EXPECT_EQ(Call("PATCH", "/api/v1/users/" + self, R"({"role":"agent"})", &admin).status, 409);
+  EXPECT_EQ(Call("PATCH", "/api/v1/users/" + self, R"({"active":false})", &admin).status, 409);
+  EXPECT_EQ(Call("PATCH", "/api/v1/users/" + id, R"({"role":"agent"})", &other_token_).status, 403);
+}
+
+TEST_F(ApiTest, ChangingThePasswordEndsTheOtherSessions) {
+  HttpResult a = SignIn("agent@clinic.example");
+  Browser laptop = BrowserOf(a);
+  ASSERT_TRUE(SetUpSecondFactor(laptop));
+  HttpResult b = SignIn("agent@clinic.example", "correct horse battery",
+                        R"(,"code":")" + Code(laptop, 1) + "\"");
+  Browser phone = BrowserOf(b);
+  HttpResult wrong =
+      Checked(laptop.Call("POST", "/api/v1/me/password",
+                          R"({"current_password":"guess","new_password":"blue kettle morning"})"));
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(Json(wrong).at("error").at("field").as_string(), "current_password");
+  HttpResult weak = Checked(
+      laptop.Call("POST", "/api/v1/me/password",
+                  R"({"current_password":"correct horse battery","new_password":"password1"})"));
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(Json(weak).at("error").at("field").as_string(), "new_password");
+  EXPECT_EQ(Checked(phone.Call("GET", "/api/v1/me")).status, 200);
+  EXPECT_EQ(
+      Checked(
+          laptop.Call(
+              "POST", "/api/v1/me/password",
+              R"({"current_password":"correct horse battery","new_password":"blue kettle morning"})"))
+          .status,
+      204);
+  EXPECT_EQ(Checked(laptop.Call("GET", "/api/v1/me")).status, 200) << "this session stays";
+  EXPECT_EQ(Checked(phone.Call("GET", "/api/v1/me")).status, 401) << "the others end";
+  EXPECT_EQ(SignIn("agent@clinic.example", "correct horse battery",
+                   R"(,"code":")" + Code(laptop, 1) + "\"")
+                .status,
+            401);
+  EXPECT_EQ(
+      SignIn("agent@clinic.example", "blue kettle morning", R"(,"code":")" + Code(laptop, 1) + "\"")
+          .status,
+      201);
 }
 
 TEST_F(ApiTest, ClientAddressComesFromTrustedProxiesOnly) {

@@ -483,6 +483,14 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       {Method::kDelete, "DELETE", "/api/v1/representatives/{id}", true, kStaff,
        scope::kPatientsWrite, false, &RevokeRepresentative},
       {Method::kGet, "GET", "/api/v1/alerts", true, kLeads, scope::kInboxRead, false, &ListAlerts},
+      {Method::kGet, "GET", "/api/v1/users", true, kEveryone, scope::kSettingsRead, false,
+       &ListUsers},
+      {Method::kPost, "POST", "/api/v1/users", true, kAdmins, scope::kSettingsWrite, false,
+       &CreateUser},
+      {Method::kPatch, "PATCH", "/api/v1/users/{id}", true, kAdmins, scope::kSettingsWrite, false,
+       &PatchUser},
+      {Method::kPost, "POST", "/api/v1/me/password", true, kEveryone, scope::kAccount, false,
+       &ChangePassword},
   };
 }
 
@@ -684,8 +692,9 @@ Response Api::Handle(Request& request) {
     }
     return ErrorResponse(result.error());
   }
-  // A revoked token must stop working now, not when its cached verification runs out.
-  if (route->fn == &RevokeToken) token_cache_->Clear();
+  // A revoked token (or a deactivated user's, or one whose role changed) must stop working
+  // now, not when its cached verification runs out.
+  if (route->fn == &RevokeToken || route->fn == &PatchUser) token_cache_->Clear();
   return std::move(*result);
 }
 

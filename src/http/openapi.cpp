@@ -43,6 +43,14 @@ const std::string& OpenApiDocument() {
           "scope": {"type": "array", "items": {"type": "string", "enum": ["scheduling", "billing", "clinical", "records"]}},
           "created_at": {"type": "string", "format": "date-time"}, "revoked_at": {"type": "string", "format": "date-time", "nullable": true}}
       },
+      "User": {
+        "type": "object", "required": ["id", "email", "display_name", "role", "languages", "queues", "active", "second_factor", "created_at"],
+        "properties": {"id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
+          "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin", "auditor"]},
+          "languages": {"type": "array", "items": {"type": "string"}}, "queues": {"type": "array", "items": {"type": "string"}},
+          "active": {"type": "boolean"}, "second_factor": {"type": "boolean", "description": "two-factor sign-in is set up"},
+          "created_at": {"type": "string", "format": "date-time"}}
+      },
       "Session": {
         "type": "object", "required": ["id", "user_id", "created_at", "last_seen_at", "expires_at", "remote_address", "user_agent", "second_factor_pending", "current"],
         "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}, "last_seen_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"}, "remote_address": {"type": "string"}, "user_agent": {"type": "string"}, "second_factor_pending": {"type": "boolean"}, "current": {"type": "boolean", "description": "the session making this request"}}
@@ -265,6 +273,19 @@ const std::string& OpenApiDocument() {
         "responses": {"204": {"description": "revoked"}, "404": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/alerts": {"get": {"summary": "Conversations flagged as possible social engineering, newest first (supervisors, admins)",
         "responses": {"200": {"description": "alerts", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object", "required": ["kind", "verification_id", "conversation_id", "patient_id", "reason", "state", "failures", "started_by", "created_at"]}}}}}}}}}},
+    "/api/v1/users": {
+      "get": {"summary": "The practice's staff: names, roles, queues, and whether two-factor sign-in is set up",
+        "responses": {"200": {"description": "users", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}}}}}},
+      "post": {"summary": "A new staff user (admins); the password follows the password policy",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "role", "password"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}, "languages": {"type": "array", "items": {"type": "string"}}, "password": {"type": "string"}}}}}},
+        "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/users/{id}": {"patch": {"summary": "Change a user's name, role, queues, languages or active state (admins)", "description": "Deactivating ends the user's sessions and API tokens at once. Admins cannot demote or deactivate themselves (409).", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"display_name": {"type": "string"}, "role": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}, "languages": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}}}}},
+        "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/me/password": {"post": {"summary": "Change one's password; every other session of the user ends",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": false, "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}}}}},
+        "responses": {"204": {"description": "changed"}, "400": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/messages": {
       "post": {"summary": "An inbound message from any channel", "description": "Finds or creates the patient (by patient_id, else by phone or email in from) and their open conversation, reopens one resolved within 7 days, or opens a new one. A repeated Idempotency-Key answers 200 with the first response's body; the same key with a different body answers 409.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200}}],

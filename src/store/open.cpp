@@ -19,7 +19,7 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, SqlStoreOptions o
   }
   // Fail fast with a clear error when the database cannot be reached at all.
   CD_TRY(engine->Connect());
-  return MakeSqlStore(std::shared_ptr<SqlEngine>(std::move(engine)), options);
+  return MakeSqlStore(std::shared_ptr<SqlEngine>(std::move(engine)), std::move(options));
 }
 
 }  // namespace caredesk::store

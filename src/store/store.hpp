@@ -218,6 +218,18 @@ class TenantTx {
   virtual Result<User> InsertUser(User user, std::string password_hash) = 0;
   virtual Result<User> GetUser(UserId id) = 0;
   virtual Result<std::optional<User>> FindUserByEmail(std::string_view email) = 0;
+  // Every user of the tenant, by id.
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  // Stores display name, role, languages, queues and active; the email and id never change.
+  // kNotFound for another tenant's user.
+  virtual Result<void> UpdateUser(const User& user) = 0;
+  virtual Result<std::string> PasswordHashOf(UserId user) = 0;
+  virtual Result<void> SetPasswordHash(UserId user, std::string hash) = 0;
+  // Revokes every token of `user` (their account was deactivated).
+  virtual Result<void> RevokeTokensOf(UserId user, Timestamp now) = 0;
+  // Ends every session of `user` except `keep_hash` (after a password change).
+  virtual Result<void> RevokeOtherSessions(UserId user, std::string_view keep_hash,
+                                           Timestamp now) = 0;
   // Stores the SHA-256 hex of a new bearer token; kNotFound for an unknown user.
   virtual Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name,
                                       Timestamp now, std::optional<Timestamp> expires_at) = 0;

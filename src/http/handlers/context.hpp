@@ -94,5 +94,9 @@ Result<Response> ListRepresentatives(Context& ctx);
 Result<Response> CreateRepresentative(Context& ctx);
 Result<Response> RevokeRepresentative(Context& ctx);
 Result<Response> ListAlerts(Context& ctx);
+Result<Response> ListUsers(Context& ctx);  // handlers/users.cpp
+Result<Response> CreateUser(Context& ctx);
+Result<Response> PatchUser(Context& ctx);
+Result<Response> ChangePassword(Context& ctx);
 
 }  // namespace caredesk::http

@@ -1150,6 +1150,34 @@ TEST_P(ConformanceTest, SecondFactorStepsAndRecoveryCodesAreSingleUse) {
   EXPECT_FALSE((*store_->FindLogin("alpha", "ana@alpha.example"))->require_second_factor);
 }
 
+TEST_P(ConformanceTest, WritesByAnotherProcessRetireWhatWasDerivedFromTheOldData) {
+  if (GetParam() == "postgres") {
+    // Other nodes write unseen there, so nothing derived is ever kept: no generation at all.
+    EXPECT_FALSE(store_->WriteGeneration(a_).has_value());
+    return;
+  }
+  SqlStoreOptions quick = Sealed();
+  quick.external_writes_check = std::chrono::milliseconds(50);
+  ASSERT_TRUE(Reopen(quick));
+  MakeConversation(a_, "hello");
+  auto before_a = store_->WriteGeneration(a_);
+  auto before_b = store_->WriteGeneration(b_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(store_->WriteGeneration(a_), before_a) << "nothing happened";
+  // `caredesk patient erase` in another process, say.
+  auto engine = sqlite::OpenSqlite(url_.substr(7));
+  auto other = (*engine)->Connect();
+  ASSERT_TRUE((*other)->Execute("UPDATE conversations SET queue = 'elsewhere'"));
+  std::optional<std::uint64_t> after_a = before_a, after_b = before_b;
+  for (int i = 0; i < 100 && (after_a == before_a || after_b == before_b); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    after_a = store_->WriteGeneration(a_);
+    after_b = store_->WriteGeneration(b_);
+  }
+  EXPECT_NE(after_a, before_a);
+  EXPECT_NE(after_b, before_b) << "a tenant this store never wrote moves too";
+}
+
 TEST_P(ConformanceTest, PatientInformationIsSealedAtRestAndStillFound) {
   WritePatientInformation(a_);
   ExpectPatientInformationFound(a_);

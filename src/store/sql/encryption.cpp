@@ -171,10 +171,10 @@ Result<std::int64_t> ResealTable(
         params.emplace_back(r.Int(0));
         for (std::size_t i = 0; i < fields.size(); ++i)
           params.emplace_back(r.OptText(i + 1).value_or(""));
-        CD_TRY_ASSIGN(auto updated,
-                      db.Query("UPDATE " + std::string(table) + " SET " + sets +
-                                   " WHERE tenant_id = ? AND id = ?" + checks + " RETURNING id",
-                               params));
+        std::string sql = "UPDATE ";
+        sql.append(table).append(" SET ").append(sets);
+        sql.append(" WHERE tenant_id = ? AND id = ?").append(checks).append(" RETURNING id");
+        CD_TRY_ASSIGN(auto updated, db.Query(sql, params));
         if (!updated.empty()) ++rewritten;
       }
       return {};

@@ -28,7 +28,7 @@ class SqlStore final : public Store {
  public:
   SqlStore(std::shared_ptr<SqlEngine> engine, SqlStoreOptions options)
       : engine_(std::move(engine)),
-        options_(options),
+        options_(std::move(options)),
         // An embedded SQLite database is written only by this process's writer thread (the CLI
         // touches tenants, users and tokens, never conversations or patients); a PostgreSQL
         // database is shared with other nodes, whose writes this process cannot see.
@@ -86,7 +86,8 @@ class SqlStore final : public Store {
         }
         CD_TRY(db.Commit());
         CD_TRY_ASSIGN(auto keys, keyring_.For(db, tenant));
-        CD_TRY_ASSIGN(std::int64_t sealed, ResealTenant(db, tenant, *keys, /*rebuild=*/true));
+        CD_TRY_ASSIGN(std::int64_t sealed,
+                      ResealTenant(db, tenant, *keys, /*rebuild_indexes=*/true));
         CD_TRY(db.Execute("UPDATE tenants SET data_format = ? WHERE id = ?",
                           {std::int64_t{TargetFormat()}, tenant.value}));
         log::Info(
@@ -112,7 +113,7 @@ class SqlStore final : public Store {
     log::Info("data_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
     std::this_thread::sleep_for(settle);
     CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
-    CD_TRY_ASSIGN(out.resealed, ResealTenant(*db, tenant, *keys, /*rebuild=*/false));
+    CD_TRY_ASSIGN(out.resealed, ResealTenant(*db, tenant, *keys, /*rebuild_indexes=*/false));
     CD_TRY_ASSIGN(out.stale_left, CountStale(*db, tenant, *keys));
     if (out.stale_left == 0) {
       CD_TRY(KeyRing::DropDataKeysBefore(*db, tenant, out.new_version));
@@ -347,7 +348,7 @@ class SqlStore final : public Store {
     if (!track_generations_) return std::nullopt;
     std::lock_guard lock(generations_mutex_);
     auto it = generations_.find(tenant.value);
-    return it == generations_.end() ? 0 : it->second;
+    return it == generations_.end() ? base_generation_ : it->second;
   }
 
  private:
@@ -482,7 +483,13 @@ class SqlStore final : public Store {
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        bool woken = work_ready_.wait_for(lock, options_.external_writes_check,
+                                          [&] { return stopping_ || !queue_.empty(); });
+        if (!woken) {  // idle: a moment to see whether another process wrote
+          lock.unlock();
+          NoticeExternalWrites(db);
+          continue;
+        }
         if (queue_.empty()) return;  // stopping and drained
         while (!queue_.empty() && batch.size() < options_.max_batch) {
           batch.push_back(queue_.front());
@@ -608,6 +615,28 @@ class SqlStore final : public Store {
     }
   }
 
+  // SQLite's data_version on the writer's own connection changes only when another
+  // connection commits, and this process's readers never do: a change means another process
+  // wrote the database. Then every tenant's generation moves.
+  void NoticeExternalWrites(std::unique_ptr<SqlConnection>& db) {
+    if (!track_generations_) return;
+    if (!db) {
+      auto connected = engine_->Connect();
+      if (!connected) return;
+      db = std::move(*connected);
+    }
+    auto rows = db->Query("PRAGMA data_version");
+    if (!rows || rows->empty()) return;
+    std::int64_t version = rows->at(0).Int(0);
+    if (data_version_ && *data_version_ != version) {
+      std::lock_guard lock(generations_mutex_);
+      base_generation_ = ++last_generation_;
+      for (auto& [tenant, generation] : generations_) generation = ++last_generation_;
+      log::Info("external_writes_noticed");
+    }
+    data_version_ = version;
+  }
+
   void BumpGenerations(const std::vector<WriteUnit*>& batch) {
     if (!track_generations_) return;
     std::lock_guard lock(generations_mutex_);
@@ -639,6 +668,8 @@ class SqlStore final : public Store {
   std::mutex generations_mutex_;
   std::unordered_map<std::int64_t, std::uint64_t> generations_;  // guarded by generations_mutex_
   std::uint64_t last_generation_ = 0;                            // guarded by generations_mutex_
+  std::uint64_t base_generation_ = 0;         // of tenants not written since; guarded by the same
+  std::optional<std::int64_t> data_version_;  // writer thread only
 
   std::thread writer_;  // last: starts after the members it uses exist
 };
@@ -646,7 +677,7 @@ class SqlStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> MakeSqlStore(std::shared_ptr<SqlEngine> engine, SqlStoreOptions options) {
-  return std::make_unique<SqlStore>(std::move(engine), options);
+  return std::make_unique<SqlStore>(std::move(engine), std::move(options));
 }
 
 }  // namespace caredesk::store

@@ -21,6 +21,10 @@ struct SqlStoreOptions {
   std::optional<security::SecretKey> master_key;
   // How often tenant keys are looked up again (a rotation by another process is used from then).
   Millis key_refresh = std::chrono::seconds(5);
+  // SQLite: how often an idle writer looks for commits by other processes (`caredesk patient
+  // erase`, say), after which every tenant's WriteGeneration moves so that nothing derived
+  // from the old data is served again.
+  Millis external_writes_check = std::chrono::seconds(1);
 };
 
 // Starts the writer thread. The engine must outlive the store.

@@ -668,6 +668,59 @@ class SqlTenantTx final : public TenantTx {
     return ReadUser(rows[0]);
   }
 
+  Result<std::vector<User>> ListUsers() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kUserSelect) +
+                                           " WHERE tenant_id = ? ORDER BY id LIMIT 10000",
+                                       {T()}));
+    std::vector<User> out;
+    for (const SqlRow& r : rows) {
+      CD_TRY_ASSIGN(User u, ReadUser(r));
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  Result<void> UpdateUser(const User& u) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE users SET display_name = ?, role = ?, languages = ?, queues = "
+                            "?, active = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+                            {u.display_name, std::string(core::Name(u.role)), JoinList(u.languages),
+                             JoinList(u.queues), std::int64_t{u.active ? 1 : 0}, T(), u.id.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return {};
+  }
+
+  Result<std::string> PasswordHashOf(UserId user) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT password_hash FROM users WHERE tenant_id = ? AND "
+                                       "id = ?",
+                                       {T(), user.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return rows[0].Text(0);
+  }
+
+  Result<void> SetPasswordHash(UserId user, std::string hash) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE users SET password_hash = ? WHERE tenant_id = ? "
+                                       "AND id = ? RETURNING id",
+                                       {std::move(hash), T(), user.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return {};
+  }
+
+  Result<void> RevokeTokensOf(UserId user, Timestamp now) override {
+    return db_.Execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? "
+        "AND revoked_at IS NULL",
+        {ToEpochMillis(now), T(), user.value});
+  }
+
+  Result<void> RevokeOtherSessions(UserId user, std::string_view keep_hash,
+                                   Timestamp now) override {
+    return db_.Execute(
+        "UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? "
+        "AND id_hash <> ? AND revoked_at IS NULL",
+        {ToEpochMillis(now), T(), user.value, std::string(keep_hash)});
+  }
+
   Result<std::optional<User>> FindUserByEmail(std::string_view email) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND email = ?",
