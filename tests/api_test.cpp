@@ -419,6 +419,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
        {false, admins,
         R"({"email":"new@clinic.example","role":"agent","password":"a long enough password"})"}},
       {"PATCH /api/v1/users/{id}", {false, admins, R"({"queues":["billing"]})"}},
+      {"POST /api/v1/users/{id}/second-factor/reset", {false, admins, ""}},
       {"POST /api/v1/me/password",
        {false, everyone, R"({"current_password":"wrong","new_password":"another long password"})"}},
   };
@@ -1851,6 +1852,36 @@ TEST_F(ApiTest, AdminsManageStaffAndDeactivationEndsEverythingAtOnce) {
   EXPECT_EQ(Call("PATCH", "/api/v1/users/" + self, R"({"role":"agent"})", &admin).status, 409);
   EXPECT_EQ(Call("PATCH", "/api/v1/users/" + self, R"({"active":false})", &admin).status, 409);
   EXPECT_EQ(Call("PATCH", "/api/v1/users/" + id, R"({"role":"agent"})", &other_token_).status, 403);
+}
+
+TEST_F(ApiTest, ANewSignInBeyondTheCapEndsTheOldestSession) {
+  http::ApiOptions capped;
+  capped.max_sessions_per_user = 2;
+  api_ = std::make_unique<http::Api>(*store_, clock_, capped);
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  ASSERT_EQ(Call("PATCH", "/api/v1/settings", R"({"require_second_factor":false})", &admin).status,
+            200);
+  std::vector<Browser> browsers;
+  for (int i = 0; i < 3; ++i) browsers.push_back(BrowserOf(SignIn("agent@clinic.example")));
+  EXPECT_EQ(Checked(browsers[0].Call("GET", "/api/v1/me")).status, 401) << "the oldest ended";
+  EXPECT_EQ(Checked(browsers[1].Call("GET", "/api/v1/me")).status, 200);
+  EXPECT_EQ(Checked(browsers[2].Call("GET", "/api/v1/me")).status, 200);
+  EXPECT_EQ(
+      Json(Checked(browsers[2].Call("GET", "/api/v1/sessions"))).at("items").as_array().size(), 2u);
+}
+
+TEST_F(ApiTest, AdminsResetALostSecondFactor) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  Browser browser = BrowserOf(SignIn("agent@clinic.example"));
+  ASSERT_TRUE(SetUpSecondFactor(browser));
+  std::string id = std::to_string(user_.value);
+  EXPECT_EQ(Call("POST", "/api/v1/users/" + id + "/second-factor/reset", {}, &other_token_).status,
+            403);
+  EXPECT_EQ(Call("POST", "/api/v1/users/" + id + "/second-factor/reset", {}, &admin).status, 204);
+  EXPECT_EQ(Checked(browser.Call("GET", "/api/v1/me")).status, 401) << "sessions ended";
+  HttpResult again = SignIn("agent@clinic.example");
+  ASSERT_EQ(again.status, 201) << "the password alone, once more";
+  EXPECT_EQ(Json(again).at("second_factor").as_string(), "setup_required");
 }
 
 TEST_F(ApiTest, ChangingThePasswordEndsTheOtherSessions) {

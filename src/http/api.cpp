@@ -352,6 +352,7 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThro
     }
     if (previous) CD_TRY(tx.RevokeSession(*previous, ctx.now));
     CD_TRY_ASSIGN(std::int64_t id, tx.InsertSession(session));
+    CD_TRY(tx.RevokeSessionsBeyond(login->user, options.max_sessions_per_user, ctx.now));
     store::AuditRecord record;
     record.at = ctx.now;
     record.actor = login->user;
@@ -489,6 +490,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &CreateUser},
       {Method::kPatch, "PATCH", "/api/v1/users/{id}", true, kAdmins, scope::kSettingsWrite, false,
        &PatchUser},
+      {Method::kPost, "POST", "/api/v1/users/{id}/second-factor/reset", true, kAdmins,
+       scope::kSettingsWrite, false, &ResetUserSecondFactor},
       {Method::kPost, "POST", "/api/v1/me/password", true, kEveryone, scope::kAccount, false,
        &ChangePassword},
   };

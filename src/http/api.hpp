@@ -19,6 +19,8 @@ namespace caredesk::http {
 struct ApiOptions {
   Millis session_idle_timeout = std::chrono::minutes(15);  // automatic logoff (HIPAA)
   Millis session_max_lifetime = std::chrono::hours(12);
+  // Signed-in sessions one user may hold at once; a new sign-in ends the oldest beyond this.
+  int max_sessions_per_user = 10;
   bool secure_cookies = true;  // "Secure" attribute; browsers accept it on http://127.0.0.1 too
   // How long a verified bearer token is trusted without asking the database again: integrations
   // post in bursts, and the lookup (a read connection per request) was a quarter of ingestion's

@@ -252,6 +252,8 @@ class TenantTx {
   // Ends session `id`; when `owner` is set, only if it is theirs. kNotFound otherwise.
   virtual Result<void> RevokeSessionById(std::int64_t id, std::optional<UserId> owner,
                                          Timestamp now) = 0;
+  // Ends the user's sessions beyond the `keep` newest live ones (the cap on concurrent sessions).
+  virtual Result<void> RevokeSessionsBeyond(UserId user, int keep, Timestamp now) = 0;
   // Ends every session of `user` (after the second factor is reset, for instance).
   virtual Result<void> RevokeSessionsOf(UserId user, Timestamp now) = 0;
   // The session has set up its second factor: it may now do what its role allows.

@@ -98,5 +98,6 @@ Result<Response> ListUsers(Context& ctx);  // handlers/users.cpp
 Result<Response> CreateUser(Context& ctx);
 Result<Response> PatchUser(Context& ctx);
 Result<Response> ChangePassword(Context& ctx);
+Result<Response> ResetUserSecondFactor(Context& ctx);
 
 }  // namespace caredesk::http

@@ -194,4 +194,21 @@ Result<Response> ChangePassword(Context& ctx) {
   return r;
 }
 
+// POST /users/{id}/second-factor/reset: a lost phone. Turns the user's two-factor sign-in off,
+// drops their recovery codes and ends their sessions; at the next sign-in they set it up again
+// (the practice still requires it). Audited.
+Result<Response> ResetUserSecondFactor(Context& ctx) {
+  CD_TRY(ParseObject(ctx.request.body.empty() ? "{}" : ctx.request.body, {}));
+  UserId id{ctx.ids.at(0)};
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.GetUser(id));  // 404 for another practice's user
+    CD_TRY(tx.ResetSecondFactor(id));
+    CD_TRY(tx.RevokeSessionsOf(id, ctx.now));
+    return tx.AppendAudit(AuditOf(ctx, "reset", "second_factor", id.value, PatientId{}));
+  }));
+  Response r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace caredesk::http

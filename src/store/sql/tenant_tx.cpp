@@ -864,6 +864,15 @@ class SqlTenantTx final : public TenantTx {
     return {};
   }
 
+  Result<void> RevokeSessionsBeyond(UserId user, int keep, Timestamp now) override {
+    std::int64_t at = ToEpochMillis(now);
+    return db_.Execute(
+        "UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND revoked_at IS "
+        "NULL AND id NOT IN (SELECT id FROM sessions WHERE tenant_id = ? AND user_id = ? AND "
+        "revoked_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT ?)",
+        {at, T(), user.value, T(), user.value, at, std::int64_t{keep}});
+  }
+
   Result<void> RevokeSessionsOf(UserId user, Timestamp now) override {
     return db_.Execute(
         "UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND revoked_at "
