@@ -5,37 +5,10 @@
 namespace caredesk::jobs {
 
 Retention::Retention(store::Store& store, const Clock& clock, RetentionOptions options)
-    : store_(store), clock_(clock), options_(options) {}
-
-Retention::~Retention() { Stop(); }
-
-void Retention::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      try {
-        auto purged = RunOnce();
-        if (!purged) {
-          log::Warn("retention_failed", {{"code", ErrorKindName(purged.error().kind)}});
-        }
-      } catch (const std::exception&) {
-        log::Error("retention_threw");
-      }
-      lock.lock();
-      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    }
-  });
-}
-
-void Retention::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      loop_("retention", options_.interval, [this] { return RunOnce(); }) {}
 
 Result<int> Retention::RunOnce() {
   const Timestamp now = clock_.Now();

@@ -5,11 +5,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "base/time.hpp"
+#include "jobs/periodic.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::jobs {
@@ -22,10 +20,9 @@ struct RetentionOptions {
 class Retention {
  public:
   Retention(store::Store& store, const Clock& clock, RetentionOptions options = {});
-  ~Retention();
 
-  void Start();
-  void Stop();
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
   // One pass over every practice; returns how many conversations were purged.
   Result<int> RunOnce();
 
@@ -33,10 +30,7 @@ class Retention {
   store::Store& store_;
   const Clock& clock_;
   RetentionOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;
+  Periodic loop_;  // last: its thread calls RunOnce, which uses the members above
 };
 
 }  // namespace caredesk::jobs

@@ -6,35 +6,10 @@
 namespace caredesk::jobs {
 
 SlaTimer::SlaTimer(store::Store& store, const Clock& clock, SlaTimerOptions options)
-    : store_(store), clock_(clock), options_(options) {}
-
-SlaTimer::~SlaTimer() { Stop(); }
-
-void SlaTimer::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      try {
-        auto ticked = RunOnce();
-        if (!ticked) log::Warn("sla_timer_failed", {{"code", ErrorKindName(ticked.error().kind)}});
-      } catch (const std::exception&) {
-        log::Error("sla_timer_threw");
-      }
-      lock.lock();
-      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    }
-  });
-}
-
-void SlaTimer::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      loop_("sla_timer", options_.interval, [this] { return RunOnce(); }) {}
 
 Result<int> SlaTimer::RunOnce() {
   Timestamp now = clock_.Now();

@@ -5,11 +5,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "base/time.hpp"
+#include "jobs/periodic.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::jobs {
@@ -22,10 +20,9 @@ struct SlaTimerOptions {
 class SlaTimer {
  public:
   SlaTimer(store::Store& store, const Clock& clock, SlaTimerOptions options = {});
-  ~SlaTimer();
 
-  void Start();
-  void Stop();
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
   // One pass: ticks every conversation whose timer is due at clock.Now(). Returns how many
   // conversations were ticked. Used by Start()'s thread and by tests.
   Result<int> RunOnce();
@@ -34,10 +31,7 @@ class SlaTimer {
   store::Store& store_;
   const Clock& clock_;
   SlaTimerOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;
+  Periodic loop_;  // last: its thread calls RunOnce, which uses the members above
 };
 
 }  // namespace caredesk::jobs

@@ -204,9 +204,9 @@ Result<std::int64_t> ResealUsers(SqlConnection& db, TenantId tenant, const Tenan
 
 }  // namespace
 
-std::string EncodeMetadata(const std::vector<std::pair<std::string, std::string>>& metadata) {
+std::string EncodeStringPairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::string out = "{";
-  for (const auto& [k, v] : metadata) {
+  for (const auto& [k, v] : pairs) {
     if (out.size() > 1) out.push_back(',');
     AppendJsonString(out, k);
     out.push_back(':');
@@ -222,7 +222,7 @@ SealedMessage SealMessage(const TenantKeys& keys, const core::Message& m) {
   s.sender = keys.Seal(kMessageSender, m.sender);
   s.body = keys.Seal(kMessageBody, m.text);
   s.metadata = m.metadata.empty() ? std::string("{}")
-                                  : keys.Seal(kMessageMetadata, EncodeMetadata(m.metadata));
+                                  : keys.Seal(kMessageMetadata, EncodeStringPairs(m.metadata));
   for (const std::string& word : SearchTokens(m.text)) {
     s.word_indexes.push_back(keys.Index(kWordIndex, word));
   }

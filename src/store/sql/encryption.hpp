@@ -41,8 +41,9 @@ inline constexpr std::string_view kNameIndex = "name";  // prefixes of a patient
 
 // A message's sealed sender, text and metadata and its word indexes under `keys`' current key.
 SealedMessage SealMessage(const TenantKeys& keys, const core::Message& m);
-// The metadata of a message as stored before sealing: a JSON object of strings, "{}" if none.
-std::string EncodeMetadata(const std::vector<std::pair<std::string, std::string>>& metadata);
+// String pairs as a JSON object of strings ("{}" if none): a message's metadata before it is
+// sealed, an event's data.
+std::string EncodeStringPairs(const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // The prefixes (2 to 20 characters) of each word of a patient's name, so that typing the start
 // of a first or last name finds the patient.

@@ -94,18 +94,6 @@ Result<Conversation> ReadConversation(const SqlRow& r) {
   return c;
 }
 
-std::string EncodeStringPairs(const std::vector<std::pair<std::string, std::string>>& data) {
-  std::string out = "{";
-  for (const auto& [k, v] : data) {
-    if (out.size() > 1) out.push_back(',');
-    AppendJsonString(out, k);
-    out.push_back(':');
-    AppendJsonString(out, v);
-  }
-  out.push_back('}');
-  return out;
-}
-
 std::vector<std::pair<std::string, std::string>> DecodeStringPairs(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> out;
   boost::system::error_code ec;
