@@ -367,6 +367,27 @@ class SqlTenantTx final : public TenantTx {
     return {};
   }
 
+  // Removes what was said in the conversations whose id is `which` (" = ?", " IN (...)", bound
+  // by `which_params`): message text becomes `replacement`, senders and metadata go, and so do
+  // the word indexes and queued outbound messages. Erasure and retention share it.
+  Result<void> ClearContent(std::string_view which, const SqlParams& which_params,
+                            std::string_view replacement) {
+    auto params = [&](SqlParams head) {
+      head.insert(head.end(), which_params.begin(), which_params.end());
+      return head;
+    };
+    const std::string in(which);
+    CD_TRY(db_.Execute("DELETE FROM message_tokens WHERE tenant_id = ? AND conversation_id" + in,
+                       params({T()})));
+    CD_TRY(db_.Execute(
+        "UPDATE messages SET body = ?, sender = ?, metadata = '{}' WHERE tenant_id "
+        "= ? AND conversation_id" +
+            in,
+        params({keys_->Seal(kMessageBody, replacement), keys_->Seal(kMessageSender, ""), T()})));
+    return db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id" + in,
+                       params({T()}));
+  }
+
   Result<void> ErasePatient(PatientId patient, Timestamp now) override {
     CD_TRY_ASSIGN(
         auto rows,
@@ -376,23 +397,12 @@ class SqlTenantTx final : public TenantTx {
                   "RETURNING id",
                   {keys_->Seal(kPatientName, ""), ToEpochMillis(now), T(), patient.value}));
     if (rows.empty()) return NotFound("patient not found");
-    const std::string theirs =
-        " IN (SELECT id FROM conversations WHERE tenant_id = ? AND patient_id = ?)";
     CD_TRY(db_.Execute("DELETE FROM patient_tokens WHERE tenant_id = ? AND patient_id = ?",
                        {T(), patient.value}));
     CD_TRY(db_.Execute("DELETE FROM representatives WHERE tenant_id = ? AND patient_id = ?",
                        {T(), patient.value}));
-    CD_TRY(
-        db_.Execute("DELETE FROM message_tokens WHERE tenant_id = ? AND conversation_id" + theirs,
-                    {T(), T(), patient.value}));
-    CD_TRY(
-        db_.Execute("UPDATE messages SET body = ?, sender = ?, metadata = '{}' WHERE tenant_id = "
-                    "? AND conversation_id" +
-                        theirs,
-                    {keys_->Seal(kMessageBody, "[erased]"), keys_->Seal(kMessageSender, ""), T(),
-                     T(), patient.value}));
-    CD_TRY(db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id" + theirs,
-                       {T(), T(), patient.value}));
+    CD_TRY(ClearContent(" IN (SELECT id FROM conversations WHERE tenant_id = ? AND patient_id = ?)",
+                        {T(), patient.value}, "[erased]"));
     return db_.Execute(
         "UPDATE verifications SET code_hash = '' WHERE tenant_id = ? AND "
         "patient_id = ?",
@@ -405,18 +415,9 @@ class SqlTenantTx final : public TenantTx {
                             "status IN ('resolved', 'closed') AND updated_at < ? AND purged_at "
                             "IS NULL ORDER BY updated_at LIMIT ?",
                             {T(), ToEpochMillis(cutoff), std::int64_t{limit}}));
-    const std::string purged_body = keys_->Seal(kMessageBody, "[purged]");
-    const std::string no_sender = keys_->Seal(kMessageSender, "");
     for (const SqlRow& r : rows) {
       std::int64_t id = r.Int(0);
-      CD_TRY(db_.Execute("DELETE FROM message_tokens WHERE tenant_id = ? AND conversation_id = ?",
-                         {T(), id}));
-      CD_TRY(
-          db_.Execute("UPDATE messages SET body = ?, sender = ?, metadata = '{}' WHERE "
-                      "tenant_id = ? AND conversation_id = ?",
-                      {purged_body, no_sender, T(), id}));
-      CD_TRY(
-          db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id = ?", {T(), id}));
+      CD_TRY(ClearContent(" = ?", {id}, "[purged]"));
       CD_TRY(db_.Execute("UPDATE conversations SET purged_at = ? WHERE tenant_id = ? AND id = ?",
                          {ToEpochMillis(now), T(), id}));
       AuditRecord audit;
