@@ -18,6 +18,8 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i);
 void AppendJsonString(std::string& out, std::string_view s);
 
 std::string AsciiLower(std::string_view s);
+// RFC 3986 percent-encoding of everything but unreserved characters (A-Z a-z 0-9 - . _ ~).
+std::string PercentEncode(std::string_view s);
 std::string_view Trim(std::string_view s);
 
 // Splits text into lowercase search tokens: runs of letters and digits (ASCII folded, other

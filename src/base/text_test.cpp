@@ -33,5 +33,11 @@ TEST(SearchTokens, LowercasesSplitsAndDeduplicates) {
   EXPECT_THAT(SearchTokens("cita mañana"), ::testing::ElementsAre("cita", "mañana"));
 }
 
+TEST(Text, PercentEncodeKeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(PercentEncode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+  EXPECT_EQ(PercentEncode(std::string("\0+", 2)), "%00%2B");
+}
+
 }  // namespace
 }  // namespace caredesk

@@ -96,13 +96,22 @@ std::string BlindIndexer::operator()(std::string_view value, std::size_t bytes) 
   return ToBase64Url(std::string_view(reinterpret_cast<const char*>(mac), bytes));
 }
 
-std::string ToBase64Url(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
+namespace {
+std::string Base64Of(std::string_view bytes, int variant) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                    bytes.size(), variant);
   out.resize(std::strlen(out.c_str()));
   return out;
+}
+}  // namespace
+
+std::string ToBase64Url(std::string_view bytes) {
+  return Base64Of(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::string ToBase64(std::string_view bytes) {
+  return Base64Of(bytes, sodium_base64_VARIANT_ORIGINAL);
 }
 
 std::optional<std::string> FromBase64Url(std::string_view text) {

@@ -61,6 +61,8 @@ class BlindIndexer {
 
 // Base64 (RFC 4648 section 5, URL-safe, no padding).
 std::string ToBase64Url(std::string_view bytes);
+// Base64 (RFC 4648 section 4, with padding), as HTTP Basic authentication needs.
+std::string ToBase64(std::string_view bytes);
 std::optional<std::string> FromBase64Url(std::string_view text);
 
 // A key file holds the key in base64url on one line. Reading refuses a file others may read

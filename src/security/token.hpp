@@ -12,6 +12,8 @@ namespace caredesk::security {
 std::string NewSecret(std::string_view prefix = "");
 // SHA-256 of the secret, lowercase hex: what the database stores and looks up.
 std::string HashSecret(std::string_view secret);
+// SHA-256 of `bytes`, the 32 raw bytes (PKCE's S256 challenge and other derived values).
+std::string Sha256(std::string_view bytes);
 // Constant-time comparison of two strings.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

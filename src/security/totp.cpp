@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "base/text.hpp"
 #include "security/token.hpp"
 
 namespace caredesk::security {
@@ -14,23 +15,6 @@ namespace {
 constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 // Recovery codes avoid 0/o, 1/l/i so they can be read aloud and typed from paper.
 constexpr std::string_view kRecoveryAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
-
-// RFC 3986 percent-encoding of everything but unreserved characters.
-std::string PercentEncode(std::string_view s) {
-  static constexpr std::string_view kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 }  // namespace
 
 std::string Base32Encode(std::string_view bytes) {
