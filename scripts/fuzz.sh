@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target for every parser of outside input (inbound JSON bodies, query
 # strings, phone and email forms, business hours, SLA state, dates, identity-verification
-# answers and replies, TOTP and recovery codes, key files) with clang (ASan + UBSan) and runs it
+# answers and replies, TOTP and recovery codes, key files, identity providers' key sets and ID
+# tokens) with clang (ASan + UBSan) and runs it
 # for FUZZ_SECONDS (default 30; set it higher for a longer run) from the seed corpus. Fails on any crash, leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ sources=(src/base/error.cpp src/base/text.cpp src/base/time.cpp
          src/core/tenancy/calendar.cpp src/core/sla/clock.cpp src/core/sla/policy.cpp
          src/core/inbox/types.cpp src/core/inbox/phone.cpp src/core/inbox/patient.cpp
          src/core/inbox/conversation.cpp src/core/identity/verification.cpp
-         src/security/totp.cpp src/security/crypto.cpp src/security/token.cpp
+         src/security/totp.cpp src/security/crypto.cpp src/security/token.cpp src/security/jwt.cpp
          src/http/message.cpp src/http/json_input.cpp src/http/handlers/inbound.cpp
          tests/fuzz/request_fuzz.cpp)
 objs=()

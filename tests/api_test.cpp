@@ -12,18 +12,22 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "http/api.hpp"
+#include "http/fetch.hpp"
 #include "http/server.hpp"
 #include "security/crypto.hpp"
+#include "security/jwt.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "security/totp.hpp"
 #include "store/open.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_idp.hpp"
 #include "support/http_client.hpp"
 #include "support/openapi_check.hpp"
 
@@ -34,6 +38,7 @@ namespace json = boost::json;
 using testing::HttpCall;
 using testing::HttpResult;
 using testing::Send;
+using FakeIdpLogin = testing::FakeIdp::Login;
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -369,6 +374,12 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/openapi.json", {true, {}, ""}},
       {"POST /api/v1/session", {true, {}, "{}"}},
       {"DELETE /api/v1/session", {false, everyone, ""}},
+      {"GET /api/v1/auth/oidc/start", {true, {}, ""}},
+      {"GET /api/v1/auth/oidc/callback", {true, {}, ""}},
+      {"GET /api/v1/settings/oidc", {false, admins, ""}},
+      {"PUT /api/v1/settings/oidc",
+       {false, admins,
+        R"({"enabled":false,"issuer":"https://login.example.org","client_id":"x"})"}},
       {"GET /api/v1/me", {false, everyone, ""}},
       {"POST /api/v1/messages",
        {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
@@ -2041,6 +2052,327 @@ TEST_F(ApiTest, LogsCarryNoPatientInformation) {
        {"HIV", "hiv", "Zebulon", "zebulon", "Quartz", "0188", "1970-01-02", "results"}) {
     EXPECT_THAT(logs, ::testing::Not(::testing::HasSubstr(phi))) << phi;
   }
+}
+
+// Sign-in through the practice's OpenID Connect provider, against a fake provider that speaks
+// the protocol over real HTTP and signs with its own RSA key.
+class OidcTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    http::ApiOptions options;
+    options.public_url = "https://desk.example-clinic.org";
+    options.secure_cookies = false;
+    options.public_rate_per_minute = 100000;  // the per-address rate is another test's
+    options.public_burst = 1000;
+    api_ = std::make_unique<http::Api>(*store_, clock_, options);
+    admin_ = MakeUser(tenant_, "it@clinic.example", core::Role::kAdmin);
+    HttpResult put = Call("PUT", "/api/v1/settings/oidc",
+                          json::serialize(json::object{{"enabled", true},
+                                                       {"issuer", idp_.issuer()},
+                                                       {"client_id", "caredesk"},
+                                                       {"client_secret", "s3cret-of-the-client"}}),
+                          &admin_);
+    ASSERT_EQ(put.status, 200) << put.body;
+  }
+
+  // The ID token's claims a real sign-in of agent@clinic.example would carry.
+  FakeIdpLogin Agent() {
+    FakeIdpLogin login;
+    std::int64_t now = ToEpochMillis(clock_.Now()) / 1000;
+    login.claims = {{"email", "agent@clinic.example"},
+                    {"email_verified", true},
+                    {"amr", json::array{"pwd", "mfa"}},
+                    {"iat", now},
+                    {"exp", now + 300}};
+    return login;
+  }
+
+  struct Attempt {
+    HttpResult start;
+    std::string cookie;                          // "caredesk_oidc=..."
+    std::map<std::string, std::string> request;  // the authorization request's parameters
+  };
+  Attempt Start(const std::string& slug = "clinic") {
+    HttpCall c;
+    c.target = "/api/v1/auth/oidc/start?tenant=" + slug;
+    Attempt a;
+    a.start = Checked(c);
+    if (a.start.status != 302) return a;
+    const std::string& cookie = a.start.headers["set-cookie"];
+    a.cookie = cookie.substr(0, cookie.find(';'));
+    const std::string& location = a.start.headers["location"];
+    for (auto& [k, v] : http::ParseQuery(location.substr(location.find('?') + 1))) {
+      a.request[k] = v;
+    }
+    return a;
+  }
+  HttpResult Callback(const std::string& code, const std::string& state,
+                      const std::string& cookie) {
+    HttpCall c;
+    c.target = "/api/v1/auth/oidc/callback?" +
+               http::FormEncode({{"code", code}, {"state", state}, {"session_state", "x"}});
+    if (!cookie.empty()) c.headers = {{"Cookie", cookie}};
+    return Checked(c);
+  }
+  // The whole round trip for `login`; the callback's answer.
+  HttpResult SignInThroughProvider(const FakeIdpLogin& login) {
+    Attempt a = Start();
+    EXPECT_EQ(a.start.status, 302) << a.start.body;
+    std::string code = idp_.Authorize(a.request, login);
+    EXPECT_FALSE(code.empty());
+    return Callback(code, a.request["state"], a.cookie);
+  }
+  std::size_t OpenSessions() {
+    HttpResult r = Call("GET", "/api/v1/sessions?user_id=all", {}, &admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r).at("items").as_array().size();
+  }
+  std::vector<store::AuditRecord> Audit() {
+    std::vector<store::AuditRecord> out;
+    EXPECT_TRUE(store_->Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(out, tx.AuditTrail(std::nullopt, 0, 1000));
+      return {};
+    }));
+    return out;
+  }
+
+  testing::FakeIdp idp_{"caredesk", "s3cret-of-the-client"};
+  std::string admin_;
+};
+
+TEST_F(OidcTest, AStaffMemberSignsInThroughTheProviderAndIsLinkedToTheirAccount) {
+  Attempt a = Start();
+  ASSERT_EQ(a.start.status, 302) << a.start.body;
+  // The authorization request: code flow, PKCE S256, our redirect URI, a state naming the
+  // practice, a nonce; the browser's secret in an HttpOnly cookie that survives the redirect.
+  EXPECT_TRUE(a.start.headers["location"].starts_with(idp_.issuer() + "/protocol/auth?"));
+  EXPECT_EQ(a.request["response_type"], "code");
+  EXPECT_EQ(a.request["client_id"], "caredesk");
+  EXPECT_EQ(a.request["redirect_uri"], "https://desk.example-clinic.org/api/v1/auth/oidc/callback");
+  EXPECT_EQ(a.request["code_challenge_method"], "S256");
+  EXPECT_EQ(a.request["code_challenge"].size(), 43u);
+  EXPECT_EQ(a.request["state"].substr(0, a.request["state"].find('.')),
+            std::to_string(tenant_.value));
+  EXPECT_FALSE(a.request["nonce"].empty());
+  EXPECT_THAT(a.start.headers["set-cookie"], ::testing::HasSubstr("HttpOnly; SameSite=Lax"));
+  EXPECT_THAT(a.start.headers["set-cookie"], ::testing::HasSubstr("Path=/api/v1/auth/oidc"));
+
+  std::string code = idp_.Authorize(a.request, Agent());
+  HttpResult done = Callback(code, a.request["state"], a.cookie);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_THAT(done.body, ::testing::HasSubstr("url=/"));
+  EXPECT_EQ(idp_.token_requests(), 1);
+  // The session cookie, and the attempt's cookie cleared.
+  const std::string& cookies = done.headers["set-cookie"];
+  EXPECT_THAT(cookies, ::testing::HasSubstr("caredesk_session="));
+  EXPECT_THAT(cookies, ::testing::HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(cookies, ::testing::HasSubstr("caredesk_oidc=; Path=/api/v1/auth/oidc"));
+  Browser b;
+  b.cookie = cookies.substr(cookies.find("caredesk_session="));
+  b.cookie = b.cookie.substr(0, b.cookie.find(';'));
+  HttpResult me = Checked(b.Call("GET", "/api/v1/me"));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(Json(me).at("user_id").as_int64(), user_.value);
+  EXPECT_FALSE(Json(me).at("second_factor").at("setup_pending").as_bool());
+  // The console learns its CSRF token from /me and can then change things.
+  b.csrf = std::string(Json(me).at("csrf_token").as_string());
+  EXPECT_EQ(Checked(b.Call("POST", "/api/v1/patients", R"({"name":"Pat Doe"})")).status, 201);
+
+  // Linked: the provider's subject finds the user even after their email there changed.
+  FakeIdpLogin renamed = Agent();
+  renamed.claims["email"] = "a.agent@clinic.example";
+  EXPECT_EQ(SignInThroughProvider(renamed).status, 200);
+  std::multiset<std::string> actions;
+  for (const auto& r : Audit()) {
+    if (r.actor == user_) actions.insert(r.action + " " + r.detail);
+  }
+  EXPECT_EQ(actions.count("link_identity oidc"), 1u);
+  EXPECT_EQ(actions.count("sign_in oidc+provider_mfa"), 2u);
+  // Another provider identity claiming the same email cannot take the account over.
+  FakeIdpLogin intruder = Agent();
+  intruder.claims["sub"] = "user-2";
+  EXPECT_EQ(SignInThroughProvider(intruder).status, 403);
+  // Until an admin unlinks it (which also ends the user's sessions).
+  HttpResult unlinked = Call("PATCH", "/api/v1/users/" + std::to_string(user_.value),
+                             R"({"identity_provider_linked":false})", &admin_);
+  ASSERT_EQ(unlinked.status, 200) << unlinked.body;
+  EXPECT_FALSE(Json(unlinked).at("identity_provider_linked").as_bool());
+  EXPECT_EQ(Checked(b.Call("GET", "/api/v1/me")).status, 401);
+  EXPECT_EQ(SignInThroughProvider(intruder).status, 200);
+  json::object listed = Json(Call("GET", "/api/v1/users", {}, &admin_));
+  for (const auto& u : listed.at("items").as_array()) {
+    EXPECT_EQ(u.at("identity_provider_linked").as_bool(), u.at("id").as_int64() == user_.value);
+  }
+}
+
+TEST_F(OidcTest, ForgedOrMisdirectedAnswersAreRefusedAndOpenNoSession) {
+  const std::size_t before = OpenSessions();
+  std::int64_t now = ToEpochMillis(clock_.Now()) / 1000;
+  struct Case {
+    std::string what;
+    std::function<void(FakeIdpLogin&)> change;
+  };
+  std::vector<Case> cases = {
+      {"signed with a key the provider never published",
+       [](FakeIdpLogin& l) { l.other_key = true; }},
+      {"unsigned (alg none)", [](FakeIdpLogin& l) { l.alg = "none"; }},
+      {"an HMAC algorithm", [](FakeIdpLogin& l) { l.alg = "HS256"; }},
+      {"for another client", [](FakeIdpLogin& l) { l.claims["aud"] = "someone-else"; }},
+      {"from another issuer",
+       [](FakeIdpLogin& l) { l.claims["iss"] = "https://login.example.net/"; }},
+      {"of another sign-in (nonce)", [](FakeIdpLogin& l) { l.claims["nonce"] = "replayed"; }},
+      {"expired", [now](FakeIdpLogin& l) { l.claims["exp"] = now - 120; }},
+      {"issued in the future", [now](FakeIdpLogin& l) { l.claims["iat"] = now + 600; }},
+      {"without a subject", [](FakeIdpLogin& l) { l.claims["sub"] = ""; }},
+  };
+  for (const Case& c : cases) {
+    FakeIdpLogin login = Agent();
+    c.change(login);
+    HttpResult r = SignInThroughProvider(login);
+    EXPECT_EQ(r.status, 401) << c.what << ": " << r.body;
+    EXPECT_EQ(r.headers.count("set-cookie"), 0u) << c.what;
+  }
+  // The browser's half of the attempt is required: another browser's state, no cookie, a
+  // state this server never made, a code used twice.
+  Attempt mine = Start();
+  Attempt theirs = Start();
+  std::string code = idp_.Authorize(mine.request, Agent());
+  EXPECT_EQ(Callback(code, mine.request["state"], theirs.cookie).status, 400);
+  EXPECT_EQ(Callback(code, mine.request["state"], "").status, 400);
+  EXPECT_EQ(Callback(code, "x" + mine.request["state"], mine.cookie).status, 400);
+  EXPECT_EQ(Callback(code, mine.request["state"], mine.cookie).status, 200);
+  EXPECT_EQ(Callback(code, mine.request["state"], mine.cookie).status, 401) << "code reused";
+  HttpCall refused;
+  refused.target = "/api/v1/auth/oidc/callback?error=access_denied&state=" + mine.request["state"];
+  EXPECT_EQ(Checked(refused).status, 401);
+  EXPECT_EQ(OpenSessions(), before + 1) << "only the one good sign-in opened a session";
+}
+
+TEST_F(OidcTest, OnlyActiveStaffWithAProviderCheckedSecondFactorGetIn) {
+  FakeIdpLogin unknown = Agent();
+  unknown.claims["email"] = "stranger@clinic.example";
+  unknown.claims["sub"] = "user-9";
+  EXPECT_EQ(SignInThroughProvider(unknown).status, 403) << "nobody is created at sign-in";
+  FakeIdpLogin unverified = Agent();
+  unverified.claims["email_verified"] = false;
+  EXPECT_EQ(SignInThroughProvider(unverified).status, 403) << "an unverified email links nobody";
+  FakeIdpLogin password_only = Agent();
+  password_only.claims["amr"] = json::array{"pwd"};
+  HttpResult no_mfa = SignInThroughProvider(password_only);
+  EXPECT_EQ(no_mfa.status, 403);
+  EXPECT_THAT(no_mfa.body, ::testing::HasSubstr("second factor"));
+  // A practice that does not require the second factor takes the provider's word alone.
+  ASSERT_EQ(Call("PATCH", "/api/v1/settings", R"({"require_second_factor":false})", &admin_).status,
+            200);
+  EXPECT_EQ(SignInThroughProvider(password_only).status, 200);
+  // ... or one that does not trust the provider's "mfa" refuses it.
+  ASSERT_EQ(Call("PATCH", "/api/v1/settings", R"({"require_second_factor":true})", &admin_).status,
+            200);
+  HttpResult distrust = Call("PUT", "/api/v1/settings/oidc",
+                             json::serialize(json::object{{"enabled", true},
+                                                          {"issuer", idp_.issuer()},
+                                                          {"client_id", "caredesk"},
+                                                          {"accept_provider_mfa", false}}),
+                             &admin_);
+  ASSERT_EQ(distrust.status, 200) << distrust.body;
+  EXPECT_EQ(SignInThroughProvider(Agent()).status, 403);
+  // A deactivated user is refused even when linked.
+  ASSERT_EQ(Call("PUT", "/api/v1/settings/oidc",
+                 json::serialize(json::object{{"enabled", true},
+                                              {"issuer", idp_.issuer()},
+                                              {"client_id", "caredesk"},
+                                              {"accept_provider_mfa", true}}),
+                 &admin_)
+                .status,
+            200);
+  EXPECT_EQ(SignInThroughProvider(Agent()).status, 200);
+  ASSERT_EQ(
+      Call("PATCH", "/api/v1/users/" + std::to_string(user_.value), R"({"active":false})", &admin_)
+          .status,
+      200);
+  EXPECT_EQ(SignInThroughProvider(Agent()).status, 403);
+}
+
+TEST_F(OidcTest, TheProviderSettingsKeepTheSecretSealedAndCheckTheIssuer) {
+  HttpResult got = Call("GET", "/api/v1/settings/oidc", {}, &admin_);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Json(got).at("issuer").as_string(), idp_.issuer());
+  EXPECT_TRUE(Json(got).at("client_secret_set").as_bool());
+  EXPECT_EQ(Json(got).at("redirect_uri").as_string(),
+            "https://desk.example-clinic.org/api/v1/auth/oidc/callback");
+  EXPECT_EQ(got.body.find("s3cret"), std::string::npos) << "the secret is never shown";
+  EXPECT_EQ(Call("GET", "/api/v1/settings/oidc").status, 403) << "admins only";
+  // Not https (outside loopback), or a provider that does not answer: refused, nothing changed.
+  auto put = [&](const std::string& issuer) {
+    return Call("PUT", "/api/v1/settings/oidc",
+                json::serialize(
+                    json::object{{"enabled", true}, {"issuer", issuer}, {"client_id", "other"}}),
+                &admin_);
+  };
+  HttpResult plain = put("http://login.example.org/realms/clinic");
+  EXPECT_EQ(plain.status, 400);
+  EXPECT_EQ(ErrorField(plain), "issuer");
+  EXPECT_EQ(put("http://127.0.0.1:1/realms/clinic").status, 503);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/settings/oidc", {}, &admin_)).at("client_id").as_string(),
+            "caredesk");
+  // Sealed at rest: the database file does not hold the client secret.
+  api_->FlushAudit();
+  std::string bytes;
+  for (const char* name : {"db.sqlite", "db.sqlite-wal"}) {
+    std::ifstream in(dir_ / name, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find("s3cret-of-the-client"), std::string::npos);
+  // Another practice, or one without a provider, has no provider sign-in.
+  EXPECT_EQ(Start("other").start.status, 404);
+  EXPECT_EQ(Start("no-such-practice").start.status, 404);
+  HttpCall no_tenant;
+  no_tenant.target = "/api/v1/auth/oidc/start";
+  EXPECT_EQ(Checked(no_tenant).status, 400);
+  // Off: sign-in through the provider stops at once.
+  ASSERT_EQ(
+      Call("PUT", "/api/v1/settings/oidc",
+           R"({"enabled":false,"issuer":"https://login.example.org","client_id":"x"})", &admin_)
+          .status,
+      200);
+  EXPECT_EQ(Start().start.status, 404);
+}
+
+TEST(JwtTest, OnlyAnRs256SignatureByAPublishedKeyVerifies) {
+  testing::FakeIdp idp("c", "s");
+  json::value keys = idp.Jwks();
+  json::object claims{{"sub", "1"}};
+  auto check = [&](const std::string& token) {
+    auto jwt = security::ParseJwt(token);
+    if (!jwt) return false;
+    return static_cast<bool>(security::VerifyJwtSignature(*jwt, keys));
+  };
+  json::object header{{"alg", "RS256"}, {"kid", "key-1"}};
+  std::string good = idp.Sign(header, claims, false);
+  EXPECT_TRUE(check(good));
+  EXPECT_FALSE(check(idp.Sign(header, claims, true))) << "another key";
+  std::string tampered = good;
+  tampered[tampered.find('.') + 2] ^= 1;
+  EXPECT_FALSE(check(tampered)) << "claims changed after signing";
+  EXPECT_FALSE(check(idp.Sign({{"alg", "RS256"}, {"kid", "key-2"}}, claims, false)))
+      << "a key id the provider does not have";
+  EXPECT_TRUE(check(idp.Sign({{"alg", "RS256"}}, claims, false))) << "the only key, no kid";
+  EXPECT_FALSE(check(idp.Sign({{"alg", "none"}}, claims, false)));
+  EXPECT_FALSE(check(idp.Sign({{"alg", "RS512"}, {"kid", "key-1"}}, claims, false)));
+  for (const char* malformed :
+       {"", "a.b", "a.b.c.d", "!!.e30.c2ln", "e30.e30.", "bnVsbA.e30.c2ln"}) {
+    EXPECT_FALSE(check(malformed)) << malformed;
+  }
+  // A key set with a short RSA key is refused.
+  json::value weak = keys;
+  std::string n(weak.at("keys").at(0).at("n").as_string());
+  weak.at("keys").at(0).as_object()["n"] = n.substr(0, 100);
+  auto jwt = security::ParseJwt(good);
+  ASSERT_TRUE(jwt);
+  EXPECT_FALSE(security::VerifyJwtSignature(*jwt, weak));
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ struct Config {
   std::string master_key_file;
   // Reverse proxies whose X-Forwarded-For gives the client's address (docs/tls.md).
   std::vector<std::string> trusted_proxies;
+  // Where browsers reach this server ("https://desk.example-clinic.org"); needed for sign-in
+  // through a practice's identity provider (its redirect URI). "" turns that sign-in off.
+  std::string public_url;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;

@@ -12,15 +12,15 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* v :
-         {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE", "CAREDESK_MASTER_KEY_FILE"})
+    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE",
+                          "CAREDESK_MASTER_KEY_FILE", "CAREDESK_PUBLIC_URL"})
       ::unsetenv(v);
     path_ = std::filesystem::temp_directory_path() /
             ("caredesk-config-" + std::to_string(::getpid()) + ".json");
   }
   void TearDown() override {
-    for (const char* v :
-         {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE", "CAREDESK_MASTER_KEY_FILE"})
+    for (const char* v : {"CAREDESK_DATA", "CAREDESK_LISTEN", "CAREDESK_DATABASE",
+                          "CAREDESK_MASTER_KEY_FILE", "CAREDESK_PUBLIC_URL"})
       ::unsetenv(v);
     std::filesystem::remove(path_);
   }
@@ -56,6 +56,24 @@ TEST_F(ConfigTest, MasterKeyFileAndTrustedProxies) {
     ASSERT_FALSE(refused) << bad;
     EXPECT_EQ(refused.error().field, "trusted_proxies");
   }
+}
+
+TEST_F(ConfigTest, PublicUrlIsAnHttpUrlWithoutTrailingSlash) {
+  Overrides o;
+  o.config_file = path_.string();
+  WriteFile(R"({"public_url":"https://desk.example-clinic.org/"})");
+  auto c = LoadConfig(o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->public_url, "https://desk.example-clinic.org");
+  WriteFile(R"({"public_url":"desk.example-clinic.org"})");
+  auto refused = LoadConfig(o);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "public_url");
+  WriteFile("{}");
+  ::setenv("CAREDESK_PUBLIC_URL", "http://127.0.0.1:8080", 1);
+  auto from_env = LoadConfig(o);
+  ASSERT_TRUE(from_env);
+  EXPECT_EQ(from_env->public_url, "http://127.0.0.1:8080");
 }
 
 TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {

@@ -21,8 +21,6 @@ namespace caredesk::http {
 
 namespace json = boost::json;
 
-constexpr std::string_view kSessionCookie = "caredesk_session";
-
 // Who may call a route, as bits of core::Role: the one place authorization is decided, checked
 // before any handler runs.
 using RoleSet = unsigned;
@@ -98,6 +96,20 @@ struct TokenCache {
   }
 };
 
+std::optional<std::string_view> CookieValue(const Request& req, std::string_view name) {
+  auto header = req.headers.Get("cookie");
+  if (!header) return std::nullopt;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    auto semi = rest.find(';');
+    std::string_view pair = Trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
 Response JsonResponse(int status, const json::value& body) {
   Response r;
   r.status = status;
@@ -128,20 +140,6 @@ Result<Response> OpenApi(Context&) {
   r.headers.Set("Content-Type", "application/json");
   r.body = OpenApiDocument();
   return r;
-}
-
-std::optional<std::string_view> CookieValue(const Request& req, std::string_view name) {
-  auto header = req.headers.Get("cookie");
-  if (!header) return std::nullopt;
-  std::string_view rest = *header;
-  while (!rest.empty()) {
-    auto semi = rest.find(';');
-    std::string_view pair = Trim(rest.substr(0, semi));
-    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-  }
-  return std::nullopt;
 }
 
 bool IsIpAddress(std::string_view text) {
@@ -313,60 +311,34 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThro
       return MakeError(ErrorKind::kUnauthenticated, "the code is incorrect or has expired", "code");
     }
   }
-  std::string secret = security::NewSecret();
-  std::string csrf = security::NewSecret();
-  store::NewSession session;
-  session.user = login->user;
-  session.id_hash = security::HashSecret(secret);
-  session.csrf_token = csrf;
-  session.now = ctx.now;
-  session.expires_at = ctx.now + options.session_max_lifetime;
-  session.remote_address = ctx.request.remote_address;
-  session.user_agent = ctx.request.headers.Get("user-agent").value_or("");
-  if (!IsValidUtf8(session.user_agent)) session.user_agent.clear();
-  session.second_factor_pending = !has_totp && login->require_second_factor;
-  std::optional<std::string> previous;
-  if (auto cookie = CookieValue(ctx.request, kSessionCookie)) {
-    previous = security::HashSecret(*cookie);
-  }
   bool factor_refused = false;
-  auto written = ctx.store.Write(login->tenant, [&](store::TenantTx& tx) -> Result<void> {
-    std::string how = "password";
-    if (step) {
-      CD_TRY_ASSIGN(bool fresh, tx.UseTotpStep(login->user, *step));
-      if (!fresh) {
-        factor_refused = true;
-        return MakeError(ErrorKind::kUnauthenticated, "this code was used already", "code");
-      }
-      how = "password+totp";
-    } else if (has_totp) {
-      CD_TRY_ASSIGN(
-          bool used,
-          tx.UseRecoveryCode(login->user, security::HashRecoveryCode(*recovery_code), ctx.now));
-      if (!used) {
-        factor_refused = true;
-        return MakeError(ErrorKind::kUnauthenticated, "the recovery code is incorrect or used",
-                         "recovery_code");
-      }
-      how = "password+recovery_code";
-    }
-    if (previous) CD_TRY(tx.RevokeSession(*previous, ctx.now));
-    CD_TRY_ASSIGN(std::int64_t id, tx.InsertSession(session));
-    CD_TRY(tx.RevokeSessionsBeyond(login->user, options.max_sessions_per_user, ctx.now));
-    store::AuditRecord record;
-    record.at = ctx.now;
-    record.actor = login->user;
-    record.session = "s:" + session.id_hash.substr(0, 16);
-    record.remote_address = ctx.request.remote_address;
-    record.action = "sign_in";
-    record.object_type = "session";
-    record.object_id = id;
-    record.detail = how;
-    return tx.AppendAudit(std::move(record));
-  });
-  if (!written) {
+  auto opened = OpenBrowserSession(
+      ctx, login->tenant, login->user, !has_totp && login->require_second_factor,
+      [&](store::TenantTx& tx) -> Result<std::string> {
+        if (step) {
+          CD_TRY_ASSIGN(bool fresh, tx.UseTotpStep(login->user, *step));
+          if (!fresh) {
+            factor_refused = true;
+            return MakeError(ErrorKind::kUnauthenticated, "this code was used already", "code");
+          }
+          return std::string("password+totp");
+        }
+        if (has_totp) {
+          CD_TRY_ASSIGN(
+              bool used,
+              tx.UseRecoveryCode(login->user, security::HashRecoveryCode(*recovery_code), ctx.now));
+          if (!used) {
+            factor_refused = true;
+            return MakeError(ErrorKind::kUnauthenticated, "the recovery code is incorrect or used",
+                             "recovery_code");
+          }
+          return std::string("password+recovery_code");
+        }
+        return std::string("password");
+      });
+  if (!opened) {
     if (factor_refused) fail("second_factor");
-    return written.error();
+    return opened.error();
   }
   throttle.Succeed(account_key);
   log::Info("login", {{"request_id", ctx.request.request_id},
@@ -375,17 +347,12 @@ static Result<Response> Login(Context& ctx, const ApiOptions& options, LoginThro
   Response r = JsonResponse(
       201, json::object{{"user_id", login->user.value},
                         {"tenant_id", login->tenant.value},
-                        {"csrf_token", csrf},
-                        {"expires_at", FormatRfc3339(session.expires_at)},
-                        {"second_factor", session.second_factor_pending ? "setup_required"
+                        {"csrf_token", opened->csrf_token},
+                        {"expires_at", FormatRfc3339(opened->expires_at)},
+                        {"second_factor", opened->second_factor_pending ? "setup_required"
                                           : has_totp                    ? "verified"
                                                                         : "not_required"}});
-  std::string cookie =
-      std::string(kSessionCookie) + "=" + secret + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-      std::to_string(
-          std::chrono::duration_cast<std::chrono::seconds>(options.session_max_lifetime).count());
-  if (options.secure_cookies) cookie += "; Secure";
-  r.headers.Set("Set-Cookie", cookie);
+  r.headers.Set("Set-Cookie", opened->cookie);
   return r;
 }
 
@@ -397,6 +364,7 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       login_throttle_(std::make_unique<LoginThrottle>()),
       public_rate_(std::make_unique<PublicRateLimit>()),
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
+      oidc_(std::make_unique<OidcRelyingParty>()),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, kNobody, scope::kAny, false, &Healthz,
@@ -409,6 +377,14 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       {Method::kDelete, "DELETE", "/api/v1/session", true, kEveryone, scope::kAny, true,
        &DeleteSession},
       {Method::kGet, "GET", "/api/v1/me", true, kEveryone, scope::kAny, true, &GetMe},
+      {Method::kGet, "GET", "/api/v1/auth/oidc/start", false, kNobody, scope::kAny, false,
+       &StartOidcSignIn, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/true},
+      {Method::kGet, "GET", "/api/v1/auth/oidc/callback", false, kNobody, scope::kAny, false,
+       &FinishOidcSignIn, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/true},
+      {Method::kGet, "GET", "/api/v1/settings/oidc", true, kAdmins, scope::kSettingsRead, false,
+       &GetOidcSettings},
+      {Method::kPut, "PUT", "/api/v1/settings/oidc", true, kAdmins, scope::kSettingsWrite, false,
+       &PutOidcSettings},
       {Method::kPost, "POST", "/api/v1/messages", true, kStaff, scope::kMessagesWrite, false,
        &PostMessage},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
@@ -596,13 +572,14 @@ std::optional<Response> Api::HandleInline(Request& request) const {
     std::optional<store::Principal> who = KeptBearer(request, now);
     if (!who) return std::nullopt;
     if (auto refused = Refused(*route, *who)) return std::move(*refused);
-    Context ctx{store_, options_, *who, request, std::move(ids), now, *inbox_pages_, *audit_};
+    Context ctx{store_, options_,      *who,    request, std::move(ids),
+                now,    *inbox_pages_, *audit_, *oidc_};
     return route->kept(ctx);
   }
   // These routes read neither the caller nor the store; Context needs a principal and a time.
   store::Principal nobody;
-  Context ctx{store_,         options_,    nobody,        request,
-              std::move(ids), Timestamp{}, *inbox_pages_, *audit_};
+  Context ctx{store_,      options_,      nobody,  request, std::move(ids),
+              Timestamp{}, *inbox_pages_, *audit_, *oidc_};
   Result<Response> result = route->fn(ctx);
   if (!result) return ErrorResponse(result.error());
   return std::move(*result);
@@ -687,7 +664,7 @@ Response Api::Handle(Request& request) {
     if (auto refused = Refused(*route, who)) return std::move(*refused);
   }
 
-  Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_};
+  Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_, *oidc_};
   Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_, *login_throttle_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {

@@ -48,6 +48,10 @@ struct ApiOptions {
   // address, for the audit log, sessions and sign-in throttling, is then the last address the
   // proxy appended. Anyone else's header is ignored, so a client cannot pick its own address.
   std::vector<std::string> trusted_proxies;
+  // The address browsers reach this server at, e.g. "https://desk.example-clinic.org" (behind
+  // its reverse proxy). Sign-in through a practice's identity provider needs it for the
+  // redirect URI the provider calls back; "" turns that sign-in off.
+  std::string public_url;
 };
 
 struct TokenCache;
@@ -55,6 +59,7 @@ struct LoginThrottle;
 struct PublicRateLimit;
 class PageCache;
 class AuditTrail;
+class OidcRelyingParty;
 
 struct Route;
 
@@ -92,6 +97,7 @@ class Api {
   std::unique_ptr<LoginThrottle> login_throttle_;
   std::unique_ptr<PublicRateLimit> public_rate_;
   std::unique_ptr<PageCache> inbox_pages_;
+  std::unique_ptr<OidcRelyingParty> oidc_;
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 

@@ -44,11 +44,12 @@ const std::string& OpenApiDocument() {
           "created_at": {"type": "string", "format": "date-time"}, "revoked_at": {"type": "string", "format": "date-time", "nullable": true}}
       },
       "User": {
-        "type": "object", "required": ["id", "email", "display_name", "role", "languages", "queues", "active", "second_factor", "created_at"],
+        "type": "object", "required": ["id", "email", "display_name", "role", "languages", "queues", "active", "second_factor", "identity_provider_linked", "created_at"],
         "properties": {"id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
           "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin", "auditor"]},
           "languages": {"type": "array", "items": {"type": "string"}}, "queues": {"type": "array", "items": {"type": "string"}},
           "active": {"type": "boolean"}, "second_factor": {"type": "boolean", "description": "two-factor sign-in is set up"},
+          "identity_provider_linked": {"type": "boolean", "description": "linked to an identity at the practice's OpenID Connect provider"},
           "created_at": {"type": "string", "format": "date-time"}}
       },
       "Session": {
@@ -154,6 +155,9 @@ const std::string& OpenApiDocument() {
         "properties": {"message_id": {"type": "integer"}, "conversation_id": {"type": "integer"}, "patient_id": {"type": "integer"},
           "conversation_status": {"type": "string"}, "created_conversation": {"type": "boolean"}, "reopened": {"type": "boolean"}}
       },
+      "OidcProvider": {"type": "object", "required": ["enabled", "issuer", "client_id", "client_secret_set", "accept_provider_mfa", "redirect_uri"], "additionalProperties": false, "properties": {
+        "enabled": {"type": "boolean"}, "issuer": {"type": "string"}, "client_id": {"type": "string"}, "client_secret_set": {"type": "boolean"}, "accept_provider_mfa": {"type": "boolean"},
+        "redirect_uri": {"type": "string", "nullable": true, "description": "register this at the provider; null until the server's public_url is set"}}},
       "Settings": {
         "type": "object", "required": ["slug", "name", "time_zone", "business_hours", "holidays", "require_second_factor", "retention_days"],
         "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
@@ -224,9 +228,24 @@ const std::string& OpenApiDocument() {
           "429": {"description": "too many failed sign-ins for this email or from this address in 15 minutes (too_many_attempts), or more than 60 sign-in requests a minute from one address (rate_limited); Retry-After says when to try again", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}},
       "delete": {"summary": "Sign out (cookie session)", "responses": {"204": {"description": "signed out"}, "400": {"$ref": "#/components/responses/Error"}}}
     },
+    "/api/v1/auth/oidc/start": {"get": {"summary": "Begin sign-in through the practice's identity provider (OpenID Connect)", "security": [],
+      "description": "Redirects the browser to the practice's provider (authorization code flow with PKCE S256, scope openid email) and sets a short-lived HttpOnly cookie caredesk_oidc (SameSite=Lax, 10 minutes) that the callback needs. Needs the server's public_url. Rate-limited per address like sign-in.",
+      "parameters": [{"name": "tenant", "in": "query", "required": true, "schema": {"type": "string"}, "description": "the practice's slug"}],
+      "responses": {"302": {"description": "to the provider; Location is its authorization request"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/auth/oidc/callback": {"get": {"summary": "Where the provider sends the browser back; opens a session", "security": [],
+      "description": "Checks the state against the caredesk_oidc cookie, redeems the code (client_secret_basic, PKCE verifier) and validates the ID token: RS256 by a key the provider publishes, issuer, audience and azp, expiry and issue time (60 s skew), nonce. The user is the one linked to the provider's subject, else (linking them) the active user whose CareDesk email equals the provider's verified email; nobody is created. When the practice requires a second factor, or the user has one, the token's amr must say mfa and the practice must accept the provider's. Answers a page that moves the browser to / with the new session cookie (SameSite=Strict) set; the console reads its CSRF token from GET /api/v1/me.",
+      "parameters": [{"name": "code", "in": "query", "schema": {"type": "string"}}, {"name": "state", "in": "query", "schema": {"type": "string"}}, {"name": "error", "in": "query", "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "signed in", "content": {"text/html": {"schema": {"type": "string"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/settings/oidc": {
+      "get": {"summary": "The practice's identity provider (admin); never the client secret", "responses": {"200": {"description": "provider", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OidcProvider"}}}}, "403": {"$ref": "#/components/responses/Error"}}},
+      "put": {"summary": "Set the practice's identity provider (admin)", "description": "client_secret may be left out to keep the stored one (sealed at rest). Turning sign-in on needs a client secret and the server's public_url, and checks that the issuer answers discovery (503 when it does not). The issuer must be https (http only on loopback).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["enabled", "issuer", "client_id"], "additionalProperties": false, "properties": {"enabled": {"type": "boolean"}, "issuer": {"type": "string", "maxLength": 512}, "client_id": {"type": "string", "maxLength": 256}, "client_secret": {"type": "string", "maxLength": 1024}, "accept_provider_mfa": {"type": "boolean", "description": "whether the provider's amr mfa counts as the second factor; left out: as stored (true at first)"}}}}}},
+        "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OidcProvider"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}
+    },
     "/api/v1/me": {"get": {"summary": "The caller", "responses": {"200": {"description": "user and tenant", "content": {"application/json": {"schema": {"type": "object", "required": ["user_id", "email", "display_name", "role", "tenant", "second_factor", "scopes"], "properties": {
         "second_factor": {"type": "object", "required": ["enabled", "required", "setup_pending", "recovery_codes_left"], "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}, "setup_pending": {"type": "boolean"}, "recovery_codes_left": {"type": "integer"}}},
         "scopes": {"type": "array", "items": {"type": "string"}, "description": "what this credential may do; [\"*\"] for a session"},
+        "csrf_token": {"type": "string", "description": "a browser session's token for X-CSRF-Token (absent for API tokens)"},
         "user_id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string", "enum": ["agent", "supervisor", "counselor", "admin", "auditor"]},
         "tenant": {"type": "object", "required": ["id", "slug", "name", "time_zone"], "properties": {"id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}, "time_zone": {"type": "string"}}}}}}}}, "401": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/sessions": {"get": {"summary": "Signed-in sessions", "description": "The caller's sessions that are neither ended nor expired; an admin may ask for another user's (user_id=N) or everyone's (user_id=all). Needs the account scope.",
@@ -280,8 +299,8 @@ const std::string& OpenApiDocument() {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "role", "password"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}, "languages": {"type": "array", "items": {"type": "string"}}, "password": {"type": "string"}}}}}},
         "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
     },
-    "/api/v1/users/{id}": {"patch": {"summary": "Change a user's name, role, queues, languages or active state (admins)", "description": "Deactivating ends the user's sessions and API tokens at once. Admins cannot demote or deactivate themselves (409).", "parameters": [{"$ref": "#/components/parameters/id"}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"display_name": {"type": "string"}, "role": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}, "languages": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}}}}},
+    "/api/v1/users/{id}": {"patch": {"summary": "Change a user's name, role, queues, languages or active state (admins)", "description": "Deactivating ends the user's sessions and API tokens at once. Admins cannot demote or deactivate themselves (409). identity_provider_linked false unlinks the user from the provider's identity and ends their sessions; the next provider sign-in links by verified email again.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"display_name": {"type": "string"}, "role": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}, "languages": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}, "identity_provider_linked": {"type": "boolean", "enum": [false]}}}}}},
         "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/users/{id}/second-factor/reset": {"post": {"summary": "A lost phone: turn the user's two-factor sign-in off and end their sessions (admins); they set it up again at the next sign-in", "parameters": [{"$ref": "#/components/parameters/id"}],
         "responses": {"204": {"description": "reset"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},

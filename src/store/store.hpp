@@ -56,6 +56,22 @@ struct User {
   std::vector<std::string> queues;     // queues the user serves
   bool active = true;
   Timestamp created_at{};
+  // The identity provider's "iss sub" this user signs in as (see OidcProvider); "" if none yet.
+  std::string oidc_subject;
+};
+
+// A practice's OpenID Connect identity provider: staff sign in with the practice's own accounts
+// (Entra ID, Google Workspace, Okta, Keycloak). A user is matched by the provider's subject once
+// linked, the first time by a verified email equal to their CareDesk email.
+struct OidcProvider {
+  bool enabled = false;
+  std::string issuer;  // https URL; the discovery document is at issuer/.well-known/...
+  std::string client_id;
+  std::string client_secret;  // sealed at rest
+  // When the practice requires a second factor, a provider sign-in counts only if the ID token's
+  // "amr" says the provider checked one ("mfa", RFC 8176). Off: provider sign-ins are refused
+  // there, and staff use their password and TOTP.
+  bool accept_provider_mfa = true;
 };
 
 // One entry of the tamper-evident audit log: who read or changed what, when, from where and
@@ -218,6 +234,13 @@ class TenantTx {
   virtual Result<User> InsertUser(User user, std::string password_hash) = 0;
   virtual Result<User> GetUser(UserId id) = 0;
   virtual Result<std::optional<User>> FindUserByEmail(std::string_view email) = 0;
+  virtual Result<std::optional<User>> FindUserByOidcSubject(std::string_view subject) = 0;
+  // Links `user` to an identity provider's subject ("" unlinks); kConflict if another user of
+  // the tenant has it.
+  virtual Result<void> SetOidcSubject(UserId user, std::string_view subject) = 0;
+  // The practice's identity provider, if one was ever set; Put replaces it.
+  virtual Result<std::optional<OidcProvider>> GetOidcProvider() = 0;
+  virtual Result<void> PutOidcProvider(const OidcProvider& provider, Timestamp now) = 0;
   // Every user of the tenant, by id.
   virtual Result<std::vector<User>> ListUsers() = 0;
   // Stores display name, role, languages, queues and active; the email and id never change.

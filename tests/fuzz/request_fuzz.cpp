@@ -15,7 +15,10 @@
 #include "http/handlers/inbound.hpp"
 #include "http/json_input.hpp"
 #include "http/message.hpp"
+#include <boost/json/parse.hpp>
+
 #include "security/crypto.hpp"
+#include "security/jwt.hpp"
 #include "security/totp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -23,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 10) {
+  switch (data[0] % 11) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -89,6 +92,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)security::MatchTotp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", in, now);
       (void)security::FromBase64Url(in);
       (void)security::HashRecoveryCode(in);
+      break;
+    }
+    case 10: {  // an identity provider's key set, a newline, an ID token
+      std::size_t nl = in.find('\n');
+      boost::system::error_code ec;
+      auto keys = boost::json::parse(in.substr(0, nl == in.npos ? 0 : nl), ec);
+      auto jwt = security::ParseJwt(nl == in.npos ? in : in.substr(nl + 1));
+      if (jwt && !ec && security::VerifyJwtSignature(*jwt, keys)) {
+        __builtin_trap();  // nothing the fuzzer makes up is signed by a real key
+      }
       break;
     }
   }

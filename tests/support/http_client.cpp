@@ -80,7 +80,8 @@ HttpResult Send(unsigned short port, const HttpCall& call) {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers[name] = value;
+      auto [it, added] = r.headers.emplace(name, value);
+      if (!added) it->second += "\n" + value;  // several Set-Cookie fields
     }
     pos = eol + 2;
   }

@@ -11,7 +11,7 @@ namespace caredesk::testing {
 
 struct HttpResult {
   int status = 0;                              // 0 when the connection failed
-  std::map<std::string, std::string> headers;  // lowercase names
+  std::map<std::string, std::string> headers;  // lowercase names; repeated fields joined by \n
   std::string body;
 };
 

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "http/api.hpp"
 #include "http/message.hpp"
 #include "http/audit_trail.hpp"
+#include "http/oidc.hpp"
 #include "http/page_cache.hpp"
 #include "store/store.hpp"
 
@@ -29,6 +31,7 @@ struct Context {
   Timestamp now;
   PageCache& inbox_pages;  // rendered inbox pages (see ListConversations)
   AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
+  OidcRelyingParty& oidc;  // sign-in through the practice's identity provider
 };
 
 // "Minimum necessary": agents and counselors who serve named queues see only conversations in
@@ -45,6 +48,25 @@ inline bool SeesQueue(const store::Principal& who, std::string_view queue) {
 // An audit record of this request's caller, session, address and time.
 store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string object_type,
                            std::int64_t object_id, PatientId patient, std::string detail = {});
+
+inline constexpr std::string_view kSessionCookie = "caredesk_session";
+
+// The value of cookie `name` in the request, if sent.
+std::optional<std::string_view> CookieValue(const Request& req, std::string_view name);
+
+// A new browser session for `user` of `tenant`, opened in one transaction with `first` (which
+// checks and uses a second factor, and names how the user signed in for the audit log): the
+// session the browser sent is ended, the user's oldest sessions beyond the cap are ended, and
+// the sign-in is audited. Fails with `first`'s error and changes nothing then.
+struct BrowserSession {
+  std::string cookie;  // the Set-Cookie value
+  std::string csrf_token;
+  Timestamp expires_at;
+  bool second_factor_pending = false;
+};
+Result<BrowserSession> OpenBrowserSession(
+    Context& ctx, TenantId tenant, UserId user, bool second_factor_pending,
+    const std::function<Result<std::string>(store::TenantTx&)>& first);
 
 using HandlerFn = Result<Response> (*)(Context&);
 // Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.
@@ -76,7 +98,11 @@ Result<Response> CreateSlaPolicy(Context& ctx);
 Result<Response> PatchSlaPolicy(Context& ctx);
 Result<Response> DeleteSlaPolicy(Context& ctx);
 Result<Response> GetPatientAccessLog(Context& ctx);
-Result<Response> GetMe(Context& ctx);  // handlers/session.cpp
+Result<Response> GetMe(Context& ctx);            // handlers/session.cpp
+Result<Response> StartOidcSignIn(Context& ctx);  // handlers/oidc.cpp
+Result<Response> FinishOidcSignIn(Context& ctx);
+Result<Response> GetOidcSettings(Context& ctx);
+Result<Response> PutOidcSettings(Context& ctx);
 Result<Response> DeleteSession(Context& ctx);
 Result<Response> ListSessions(Context& ctx);  // handlers/account.cpp
 Result<Response> EndSession(Context& ctx);

@@ -30,6 +30,7 @@ json::object UserView(const store::User& u, bool second_factor) {
           {"queues", Strings(u.queues)},
           {"active", u.active},
           {"second_factor", second_factor},
+          {"identity_provider_linked", !u.oidc_subject.empty()},
           {"created_at", FormatRfc3339(u.created_at)}};
 }
 
@@ -103,8 +104,9 @@ Result<Response> CreateUser(Context& ctx) {
 // ends the user's sessions and tokens in the same commit. Admins cannot demote or deactivate
 // themselves (someone must remain who can undo it).
 Result<Response> PatchUser(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"display_name", "role", "queues",
-                                                                  "languages", "active"}));
+  CD_TRY_ASSIGN(json::object body,
+                ParseObject(ctx.request.body, {"display_name", "role", "queues", "languages",
+                                               "active", "identity_provider_linked"}));
   if (body.empty()) return Invalid("give at least one field to change");
   UserId id{ctx.ids.at(0)};
   store::User updated;
@@ -149,6 +151,19 @@ Result<Response> PatchUser(Context& ctx) {
         CD_TRY(tx.RevokeSessionsOf(id, ctx.now));
         CD_TRY(tx.RevokeTokensOf(id, ctx.now));
       }
+    }
+    // An admin unlinks a user from the provider's identity (linked to the wrong person, or a
+    // new account at the provider); the next provider sign-in links by verified email again.
+    CD_TRY_ASSIGN(auto linked, OptionalBool(body, "identity_provider_linked"));
+    if (linked) {
+      if (*linked) {
+        return Invalid("a user is linked by signing in through the provider",
+                       "identity_provider_linked");
+      }
+      CD_TRY(tx.SetOidcSubject(id, ""));
+      CD_TRY(tx.RevokeSessionsOf(id, ctx.now));
+      u.oidc_subject.clear();
+      changed += "identity_provider_linked=false,";
     }
     CD_TRY(tx.UpdateUser(u));
     changed.pop_back();

@@ -342,6 +342,70 @@ TEST_P(ConformanceTest, AnotherTenantsIdsAreNotFound) {
   EXPECT_EQ(List(a_, f)->items.size(), 1u);
 }
 
+TEST_P(ConformanceTest, IdentityProviderLinksAreOnePerSubjectWithinTheirTenant) {
+  UserId first, second, theirs;
+  auto made = [&](TenantId tenant, const std::string& email, UserId& out) {
+    ASSERT_TRUE(store_->Write(tenant, [&](TenantTx& tx) -> Result<void> {
+      User u;
+      u.email = email;
+      u.display_name = email;
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+      out = u.id;
+      return {};
+    }));
+  };
+  made(a_, "one@alpha.example", first);
+  made(a_, "two@alpha.example", second);
+  made(b_, "one@beta.example", theirs);
+  const std::string subject = "https://login.example.org user-1";
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.SetOidcSubject(first, subject); }));
+  auto taken = store_->Write(a_, [&](TenantTx& tx) { return tx.SetOidcSubject(second, subject); });
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().kind, ErrorKind::kConflict);
+  // Another practice may link the same subject (its own provider may reuse ids); it never sees
+  // the first practice's user.
+  ASSERT_TRUE(store_->Write(b_, [&](TenantTx& tx) { return tx.SetOidcSubject(theirs, subject); }));
+  auto foreign = store_->Write(b_, [&](TenantTx& tx) { return tx.SetOidcSubject(first, "x"); });
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().kind, ErrorKind::kNotFound);
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.FindUserByOidcSubject(subject));
+    EXPECT_TRUE(found && found->id == first);
+    CD_TRY_ASSIGN(auto provider, tx.GetOidcProvider());
+    EXPECT_FALSE(provider) << "none set yet";
+    return {};
+  }));
+  // Unlinking frees the subject; the provider's settings round-trip.
+  OidcProvider p;
+  p.enabled = true;
+  p.issuer = "https://login.example.org";
+  p.client_id = "caredesk";
+  p.client_secret = "client-secret";
+  p.accept_provider_mfa = false;
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.SetOidcSubject(first, ""));
+    CD_TRY(tx.SetOidcSubject(second, subject));
+    CD_TRY(tx.PutOidcProvider(p, T0()));
+    p.client_id = "caredesk-2";
+    return tx.PutOidcProvider(p, T0());
+  }));
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.FindUserByOidcSubject(subject));
+    EXPECT_TRUE(found && found->id == second);
+    CD_TRY_ASSIGN(User u, tx.GetUser(first));
+    EXPECT_EQ(u.oidc_subject, "");
+    CD_TRY_ASSIGN(auto provider, tx.GetOidcProvider());
+    EXPECT_TRUE(provider && provider->client_id == "caredesk-2" &&
+                provider->client_secret == "client-secret" && !provider->accept_provider_mfa);
+    return {};
+  }));
+  ASSERT_TRUE(store_->Read(b_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto provider, tx.GetOidcProvider());
+    EXPECT_FALSE(provider) << "another practice's provider";
+    return {};
+  }));
+}
+
 TEST_P(ConformanceTest, ConcurrentWritesAreAllCommitted) {
   constexpr int kThreads = 16, kEach = 25;
   std::vector<std::thread> threads;
@@ -1241,12 +1305,22 @@ TEST_P(ConformanceTest, AnUnencryptedDatabaseIsSealedAtStartAndThenNeedsItsKey) 
 TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   WritePatientInformation(a_);
   WritePatientInformation(b_);
+  OidcProvider provider;
+  provider.issuer = "https://login.example.org";
+  provider.client_secret = "client-secret";
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.PutOidcProvider(provider, T0()); }));
   auto rotated = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(rotated) << rotated.error().message;
   EXPECT_EQ(rotated->new_version, 2);
-  EXPECT_EQ(rotated->resealed, 4) << "the patient, message, representative and outbox item";
+  EXPECT_EQ(rotated->resealed, 5)
+      << "the patient, message, representative, outbox item and identity provider's secret";
   EXPECT_EQ(rotated->stale_left, 0);
   ExpectPatientInformationFound(a_);
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto stored, tx.GetOidcProvider());
+    EXPECT_TRUE(stored && stored->client_secret == "client-secret");
+    return {};
+  }));
   ExpectPatientInformationFound(b_);
   std::multiset<std::string> versions;
   for (const std::string& v : Raw("patients", "name")) versions.insert(v.substr(0, 5));
@@ -1262,7 +1336,7 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   auto again = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->new_version, 3);
-  EXPECT_EQ(again->resealed, 8);
+  EXPECT_EQ(again->resealed, 9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),

@@ -259,7 +259,9 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
   CD_TRY_ASSIGN(std::int64_t outbox,
                 ResealTable(db, tenant, keys, "outbox",
                             {{"recipient", kOutboxRecipient}, {"body", kOutboxBody}}));
-  return patients + messages + users + representatives + outbox;
+  CD_TRY_ASSIGN(std::int64_t providers, ResealTable(db, tenant, keys, "oidc_providers",
+                                                    {{"client_secret", kOidcClientSecret}}));
+  return patients + messages + users + representatives + outbox + providers;
 }
 
 Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
@@ -289,6 +291,10 @@ Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const Tenant
                                       "(recipient NOT LIKE ? OR body NOT LIKE ?)",
                                       {tenant.value, c, c}));
   total += outbox.at(0).Int(0);
+  CD_TRY_ASSIGN(auto providers, db.Query("SELECT COUNT(*) FROM oidc_providers WHERE tenant_id = ? "
+                                         "AND client_secret NOT LIKE ?",
+                                         {tenant.value, c}));
+  total += providers.at(0).Int(0);
   return total;
 }
 

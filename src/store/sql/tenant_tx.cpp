@@ -719,6 +719,60 @@ class SqlTenantTx final : public TenantTx {
     return std::optional<User>{std::move(u)};
   }
 
+  Result<std::optional<User>> FindUserByOidcSubject(std::string_view subject) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kUserSelect) + " WHERE tenant_id = ? AND oidc_subject = ?",
+                            {T(), std::string(subject)}));
+    if (rows.empty()) return std::optional<User>{};
+    CD_TRY_ASSIGN(User u, ReadUser(rows[0]));
+    return std::optional<User>{std::move(u)};
+  }
+
+  Result<void> SetOidcSubject(UserId user, std::string_view subject) override {
+    if (!subject.empty()) {
+      CD_TRY_ASSIGN(auto holder, FindUserByOidcSubject(subject));
+      if (holder && holder->id != user) {
+        return Conflict("another user is linked to this identity");
+      }
+    }
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE users SET oidc_subject = ? WHERE tenant_id = ? AND "
+                            "id = ? RETURNING id",
+                            {subject.empty() ? SqlValue{} : SqlValue{std::string(subject)}, T(),
+                             user.value}));
+    if (rows.empty()) return NotFound("user not found");
+    return {};
+  }
+
+  Result<std::optional<OidcProvider>> GetOidcProvider() override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT enabled, issuer, client_id, client_secret, "
+                            "accept_provider_mfa FROM oidc_providers WHERE tenant_id = ?",
+                            {T()}));
+    if (rows.empty()) return std::optional<OidcProvider>{};
+    const SqlRow& r = rows[0];
+    OidcProvider p;
+    p.enabled = r.Int(0) != 0;
+    p.issuer = r.Text(1);
+    p.client_id = r.Text(2);
+    if (!r.Text(3).empty()) {
+      CD_TRY_ASSIGN(p.client_secret, keys_->Open(kOidcClientSecret, r.Text(3)));
+    }
+    p.accept_provider_mfa = r.Int(4) != 0;
+    return std::optional<OidcProvider>{std::move(p)};
+  }
+
+  Result<void> PutOidcProvider(const OidcProvider& p, Timestamp now) override {
+    std::string secret = keys_->Seal(kOidcClientSecret, p.client_secret);
+    CD_TRY(db_.Execute("DELETE FROM oidc_providers WHERE tenant_id = ?", {T()}));
+    CD_TRY(
+        db_.Execute("INSERT INTO oidc_providers (tenant_id, enabled, issuer, client_id, "
+                    "client_secret, accept_provider_mfa, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    {T(), std::int64_t{p.enabled}, p.issuer, p.client_id, secret,
+                     std::int64_t{p.accept_provider_mfa}, ToEpochMillis(now)}));
+    return {};
+  }
+
   Result<void> InsertApiToken(UserId user, std::string token_hash, std::string name, Timestamp now,
                               std::optional<Timestamp> expires_at) override {
     CD_TRY(InsertScopedToken(user, std::move(token_hash), std::move(name), {"*"}, now, expires_at));
@@ -1342,7 +1396,8 @@ class SqlTenantTx final : public TenantTx {
 
  private:
   static constexpr std::string_view kUserSelect =
-      "SELECT id, email, display_name, role, languages, queues, active, created_at FROM users";
+      "SELECT id, email, display_name, role, languages, queues, active, created_at, oidc_subject "
+      "FROM users";
 
   static Result<User> ReadUser(const SqlRow& r) {
     User u;
@@ -1356,6 +1411,7 @@ class SqlTenantTx final : public TenantTx {
     u.queues = SplitList(r.Text(5));
     u.active = r.Int(6) != 0;
     u.created_at = FromEpochMillis(r.Int(7));
+    u.oidc_subject = r.OptText(8).value_or("");
     return u;
   }
 
