@@ -366,6 +366,76 @@ TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
   EXPECT_NE(status, 0) << "a new master key does not open the practice's keys";
 }
 
+// A master key that may have leaked is replaced with the servers running: they are given
+// the new key and the old one, `keys rewrap` wraps everything with the new one, and from then
+// on the old key opens nothing.
+TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  std::string old_key = data + "/master.key";
+  std::string new_key = (dir_ / "new.key").string();
+  Run({"tenant", "create", "--slug", "wrap", "--name", "Wrap Clinic", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  Run({"user", "create", "--tenant", "wrap", "--email", "bot@wrap.example", "--role", "agent",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  std::string token =
+      Run({"token", "create", "--tenant", "wrap", "--user", "bot@wrap.example", "--data", data},
+          &status);
+  ASSERT_EQ(status, 0);
+  token.pop_back();
+  const std::vector<std::string> both = {"--master-key-file", new_key, "--previous-master-key-file",
+                                         old_key};
+  std::vector<std::string> serve = {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"};
+  serve.insert(serve.end(), both.begin(), both.end());
+  ChildProcess server;
+  unsigned short port = StartServer(server, serve);
+  ASSERT_NE(port, 0);
+  EXPECT_TRUE(std::filesystem::exists(new_key)) << "the new key is made on first use";
+  auto post = [&](const std::string& text) {
+    testing::HttpCall c;
+    c.method = "POST";
+    c.target = "/api/v1/messages";
+    c.headers = {{"Authorization", "Bearer " + token}};
+    c.body = R"({"channel":"sms","from":"+13125550144","text":")" + text + "\"}";
+    return testing::Send(port, c).status;
+  };
+  ASSERT_EQ(post("before the rewrap"), 201);
+  std::vector<std::string> rewrap = {"keys", "rewrap", "--data", data};
+  rewrap.insert(rewrap.end(), both.begin(), both.end());
+  std::string out = Run(rewrap, &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("2 practice keys"), std::string::npos) << out;
+  ASSERT_EQ(post("after the rewrap"), 201) << "the server keeps working";
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));  // past its key refresh
+  testing::HttpCall read;
+  read.target = "/api/v1/conversations/1";
+  read.headers = {{"Authorization", "Bearer " + token}};
+  testing::HttpResult got = testing::Send(port, read);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_NE(got.body.find("after the rewrap"), std::string::npos);
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+
+  // The old key alone opens nothing now; the new key alone opens everything.
+  Run({"patient", "export", "--tenant", "wrap", "--id", "1", "--data", data}, &status);
+  EXPECT_NE(status, 0) << "the old master key no longer opens the practice's keys";
+  out = Run({"patient", "export", "--tenant", "wrap", "--id", "1", "--data", data,
+             "--master-key-file", new_key},
+            &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("before the rewrap"), std::string::npos);
+  // A wrong previous key changes nothing.
+  Run({"keys", "rewrap", "--data", data, "--master-key-file", (dir_ / "third.key").string(),
+       "--previous-master-key-file", old_key},
+      &status);
+  EXPECT_NE(status, 0);
+  Run({"patient", "export", "--tenant", "wrap", "--id", "1", "--data", data, "--master-key-file",
+       new_key},
+      &status);
+  EXPECT_EQ(status, 0) << "the keys are still wrapped by the new master key";
+}
+
 TEST_F(CliTest, PatientExportGivesEverythingAndEraseKeepsOnlyWhatIdentifiesNoOne) {
   int status = -1;
   std::string data = (dir_ / "data").string();

@@ -40,6 +40,10 @@ Result<std::unique_ptr<store::Store>> OpenMigratedStore(const Config& config) {
     log::Warn("master_key_created", {{"path", key_path}});
   }
   CD_TRY_ASSIGN(options.master_key, security::ReadKeyFile(key_path));
+  if (!config.previous_master_key_file.empty()) {
+    CD_TRY_ASSIGN(options.previous_master_key,
+                  security::ReadKeyFile(config.previous_master_key_file));
+  }
   options.max_batch = static_cast<std::size_t>(config.group_commit_max_batch);
   options.max_readers = static_cast<std::size_t>(config.max_read_connections);
   CD_TRY_ASSIGN(auto store, store::OpenStore(url, options));

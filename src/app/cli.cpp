@@ -39,6 +39,10 @@ void AddStorageFlags(CLI::App* cmd, Overrides& o) {
       "--master-key-file", [&o](const std::string& v) { o.master_key_file = v; },
       "the key that wraps the practices' encryption keys (env CAREDESK_MASTER_KEY_FILE); "
       "default DATA/master.key, created on first start");
+  cmd->add_option_function<std::string>(
+      "--previous-master-key-file", [&o](const std::string& v) { o.previous_master_key_file = v; },
+      "while replacing the master key: the old one, which still opens what it wrapped (env "
+      "CAREDESK_PREVIOUS_MASTER_KEY_FILE)");
 }
 
 void AddListenFlag(CLI::App* cmd, Overrides& o) {
@@ -139,6 +143,16 @@ int RotateKeys(store::Store& st, const std::string& slug, int settle_seconds) {
     return 1;
   }
   std::cout << "; older data keys deleted\n";
+  return 0;
+}
+
+// Wraps every practice's keys with the (new) master key; see README, "Replacing the master key".
+int RewrapKeys(store::Store& st) {
+  auto rewrapped = st.RewrapKeys();
+  if (!rewrapped) return Fail(rewrapped.error());
+  std::cout << *rewrapped
+            << " practice keys are now wrapped by the master key; the previous master key "
+               "opens nothing any more\n";
   return 0;
 }
 
@@ -419,6 +433,11 @@ int RunCli(int argc, char** argv) {
                    "every 5 s); default 6")
       ->check(CLI::Range(0, 3600));
   AddStorageFlags(keys_rotate, o);
+  auto* keys_rewrap = keys->add_subcommand(
+      "rewrap",
+      "after replacing the master key: wrap every practice's keys with the new one (give the "
+      "old one as --previous-master-key-file)");
+  AddStorageFlags(keys_rewrap, o);
 
   auto* patient = cli.add_subcommand("patient", "privacy requests about one patient");
   patient->require_subcommand(1);
@@ -479,6 +498,7 @@ int RunCli(int argc, char** argv) {
   }
   if (*audit_verify) return VerifyAudit(**store);
   if (*keys_rotate) return RotateKeys(**store, slug, settle_seconds);
+  if (*keys_rewrap) return RewrapKeys(**store);
   if (*tenant_create)
     done = CreateTenant(**store, slug, name, tz, hours);
   else if (*audit_export)

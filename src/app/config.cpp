@@ -86,6 +86,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.inbox_cache_mib, 0, 4096));
     else if (key == "master_key_file")
       CD_TRY(want_string(c.master_key_file));
+    else if (key == "previous_master_key_file")
+      CD_TRY(want_string(c.previous_master_key_file));
     else if (key == "public_url")
       CD_TRY(want_string(c.public_url));
     else if (key == "trusted_proxies") {
@@ -104,7 +106,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
-          "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url)",
+          "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url, "
+          "previous_master_key_file)",
           key);
   }
   return {};
@@ -120,8 +123,12 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (const char* v = std::getenv("CAREDESK_DATABASE"); v && *v) c.database = v;
   if (const char* v = std::getenv("CAREDESK_MASTER_KEY_FILE"); v && *v) c.master_key_file = v;
   if (const char* v = std::getenv("CAREDESK_PUBLIC_URL"); v && *v) c.public_url = v;
+  if (const char* v = std::getenv("CAREDESK_PREVIOUS_MASTER_KEY_FILE"); v && *v) {
+    c.previous_master_key_file = v;
+  }
   if (o.data_dir) c.data_dir = *o.data_dir;
   if (o.master_key_file) c.master_key_file = *o.master_key_file;
+  if (o.previous_master_key_file) c.previous_master_key_file = *o.previous_master_key_file;
   if (o.listen) c.listen = *o.listen;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));

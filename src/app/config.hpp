@@ -29,6 +29,9 @@ struct Config {
   // created on first start. Keep a copy apart from database backups: without it they cannot
   // be read.
   std::string master_key_file;
+  // While replacing the master key: the old one, which still opens what it wrapped until
+  // `caredesk keys rewrap` has wrapped everything with the new one. "" when not replacing.
+  std::string previous_master_key_file;
   // Reverse proxies whose X-Forwarded-For gives the client's address (docs/tls.md).
   std::vector<std::string> trusted_proxies;
   // Where browsers reach this server ("https://desk.example-clinic.org"); needed for sign-in
@@ -47,6 +50,7 @@ struct Overrides {
   std::optional<std::string> listen;
   std::optional<std::string> database;
   std::optional<std::string> master_key_file;
+  std::optional<std::string> previous_master_key_file;
 };
 
 // Reads the file (if any), the environment, then the overrides. kInvalid naming the key on

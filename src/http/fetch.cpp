@@ -73,7 +73,10 @@ Result<FetchResponse> Fetch(const FetchRequest& request) {
   Sink sink{&out.body, request.max_response_bytes};
   curl_slist* raw_headers = nullptr;
   for (const auto& [name, value] : request.headers) {
-    raw_headers = curl_slist_append(raw_headers, (name + ": " + value).c_str());
+    std::string line = name;
+    line += ": ";
+    line += value;
+    raw_headers = curl_slist_append(raw_headers, line.c_str());
   }
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw_headers,
                                                                       &curl_slist_free_all);

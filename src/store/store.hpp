@@ -457,6 +457,10 @@ class Store {
     std::int64_t stale_left = 0;  // values still under an older key (then old keys are kept)
   };
   virtual Result<Rotation> RotateDataKey(TenantId tenant, Millis settle) = 0;
+  // Replacing the master key: wraps every practice's keys with the store's master key, opening
+  // them with it or the previous master key, in one transaction; returns how many. Servers
+  // given both keys keep working throughout (docs in README, "Replacing the master key").
+  virtual Result<int> RewrapKeys() = 0;
 
   // A number that changes after every Write (not WriteUnseen) to `tenant` that this Store commits
   // (or fails to commit), before that Write returns; never reused. While it is unchanged, anything

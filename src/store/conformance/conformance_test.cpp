@@ -1339,6 +1339,27 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   EXPECT_EQ(again->resealed, 9);
 }
 
+TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {
+  WritePatientInformation(a_);
+  WritePatientInformation(b_);
+  SqlStoreOptions both = Sealed('n');
+  both.previous_master_key = Sealed().master_key;
+  ASSERT_TRUE(Reopen(both));
+  ExpectPatientInformationFound(a_);  // the previous key still opens what it wrapped
+  auto rewrapped = store_->RewrapKeys();
+  ASSERT_TRUE(rewrapped) << rewrapped.error().message;
+  EXPECT_EQ(*rewrapped, 4) << "each practice's index key and data key";
+  ASSERT_TRUE(Reopen(Sealed('n')));
+  ExpectPatientInformationFound(a_);
+  ExpectPatientInformationFound(b_);
+  EXPECT_FALSE(Reopen(Sealed())) << "the old master key opens nothing now";
+  SqlStoreOptions wrong = Sealed('w');
+  wrong.previous_master_key = Sealed('x').master_key;
+  EXPECT_FALSE(Reopen(wrong));
+  ASSERT_TRUE(Reopen(Sealed('n'))) << "a failed attempt changed nothing";
+  ExpectPatientInformationFound(b_);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -95,8 +95,21 @@ std::string TenantKeys::Index(std::string_view domain, std::string_view value) c
   return (*index_)(input, narrowing ? 8 : 12);
 }
 
-KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh)
-    : master_(std::move(master)), refresh_(refresh) {}
+KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh,
+                 std::optional<security::SecretKey> previous)
+    : master_(std::move(master)), previous_master_(std::move(previous)), refresh_(refresh) {}
+
+std::optional<security::SecretKey> KeyRing::Unwrap(TenantId tenant, std::string_view purpose,
+                                                   int version, std::string_view wrapped) const {
+  auto sealed = security::FromBase64Url(wrapped);
+  if (!sealed) return std::nullopt;
+  for (const auto* master : {&master_, &previous_master_}) {
+    if (!*master) continue;
+    auto bytes = security::Unseal(**master, *sealed, WrapAad(tenant, purpose, version));
+    if (bytes) return security::SecretKey::FromBytes(*bytes);
+  }
+  return std::nullopt;
+}
 
 void KeyRing::Forget(TenantId tenant) {
   std::lock_guard lock(mutex_);
@@ -143,10 +156,7 @@ Result<std::shared_ptr<const TenantKeys>> KeyRing::Load(SqlConnection& db, Tenan
   for (const SqlRow& r : rows) {
     const std::string& purpose = r.Text(0);
     int version = static_cast<int>(r.Int(1));
-    auto sealed = security::FromBase64Url(r.Text(2));
-    auto bytes = sealed ? security::Unseal(*master_, *sealed, WrapAad(tenant, purpose, version))
-                        : std::nullopt;
-    auto key = bytes ? security::SecretKey::FromBytes(*bytes) : std::nullopt;
+    auto key = Unwrap(tenant, purpose, version, r.Text(2));
     if (!key) return Unavailable("the master key does not open this database's keys");
     if (purpose == "index") {
       index = std::move(*key);
@@ -163,6 +173,29 @@ std::string KeyRing::Wrap(TenantId tenant, std::string_view purpose, int version
                           const security::SecretKey& key) const {
   return security::ToBase64Url(
       security::Seal(*master_, key.view(), WrapAad(tenant, purpose, version)));
+}
+
+Result<int> KeyRing::RewrapAll(SqlConnection& db) {
+  if (!master_) return Invalid("no master key: this database is not encrypted");
+  CD_TRY_ASSIGN(auto rows, db.Query("SELECT tenant_id, purpose, version, wrapped FROM tenant_keys "
+                                    "ORDER BY tenant_id, purpose, version"));
+  int rewrapped = 0;
+  for (const SqlRow& r : rows) {
+    TenantId tenant{r.Int(0)};
+    const std::string& purpose = r.Text(1);
+    int version = static_cast<int>(r.Int(2));
+    auto key = Unwrap(tenant, purpose, version, r.Text(3));
+    if (!key) {
+      return Unavailable("neither the master key nor the previous one opens tenant " +
+                         std::to_string(tenant.value) + "'s keys");
+    }
+    CD_TRY(db.Execute(
+        "UPDATE tenant_keys SET wrapped = ? WHERE tenant_id = ? AND purpose = ? "
+        "AND version = ?",
+        {Wrap(tenant, purpose, version, *key), tenant.value, purpose, std::int64_t{version}}));
+    ++rewrapped;
+  }
+  return rewrapped;
 }
 
 Result<bool> KeyRing::AnyKeys(SqlConnection& db) {

@@ -76,7 +76,10 @@ class KeyRing {
  public:
   // `master` nullopt: no encryption. Keys are looked up again after `refresh`, so a key added by
   // `caredesk keys rotate` in another process is used for new values within that time.
-  KeyRing(std::optional<security::SecretKey> master, Millis refresh);
+  // `previous` also opens tenant keys (a master key being replaced); new keys are wrapped with
+  // `master` only.
+  KeyRing(std::optional<security::SecretKey> master, Millis refresh,
+          std::optional<security::SecretKey> previous = std::nullopt);
 
   bool encrypting() const { return master_.has_value(); }
   // The tenant's keys, cached. kUnavailable when the tenant has keys and this store has no
@@ -96,13 +99,22 @@ class KeyRing {
   Result<int> AddDataKey(SqlConnection& db, TenantId tenant, Timestamp now);
   // Deletes the tenant's data keys older than `keep_from` (no value may still use them).
   static Result<void> DropDataKeysBefore(SqlConnection& db, TenantId tenant, int keep_from);
+  // Wraps every tenant key of the database with the master key (opening each with the master
+  // or the previous key), inside the caller's transaction; returns how many were rewrapped.
+  // kUnavailable, changing nothing, if a key opens with neither.
+  Result<int> RewrapAll(SqlConnection& db);
 
  private:
   Result<std::shared_ptr<const TenantKeys>> Load(SqlConnection& db, TenantId tenant);
   std::string Wrap(TenantId tenant, std::string_view purpose, int version,
                    const security::SecretKey& key) const;
 
+  // The key under a stored wrapping, opened with master_ or previous_master_.
+  std::optional<security::SecretKey> Unwrap(TenantId tenant, std::string_view purpose, int version,
+                                            std::string_view wrapped) const;
+
   std::optional<security::SecretKey> master_;
+  std::optional<security::SecretKey> previous_master_;
   Millis refresh_;
   struct Entry {
     std::shared_ptr<const TenantKeys> keys;

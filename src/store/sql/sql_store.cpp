@@ -33,7 +33,7 @@ class SqlStore final : public Store {
         // touches tenants, users and tokens, never conversations or patients); a PostgreSQL
         // database is shared with other nodes, whose writes this process cannot see.
         track_generations_(engine_->Dialect() == "sqlite"),
-        keyring_(options_.master_key, options_.key_refresh),
+        keyring_(options_.master_key, options_.key_refresh, options_.previous_master_key),
         writer_([this] { WriterLoop(); }) {}
 
   ~SqlStore() override {
@@ -123,6 +123,19 @@ class SqlStore final : public Store {
                                    {"resealed", out.resealed},
                                    {"stale_left", out.stale_left}});
     return out;
+  }
+
+  Result<int> RewrapKeys() override {
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    CD_TRY(db->Begin());
+    auto rewrapped = keyring_.RewrapAll(*db);
+    if (!rewrapped) {
+      (void)db->Rollback();
+      return rewrapped.error();
+    }
+    CD_TRY(db->Commit());
+    log::Info("master_key_rewrapped", {{"keys", *rewrapped}});
+    return *rewrapped;
   }
 
   Result<void> Ready() override {

@@ -19,6 +19,9 @@ struct SqlStoreOptions {
   // Seals patient information at rest under per-tenant keys wrapped by this key. Without it
   // values are stored as they are, and a database that has keys is refused.
   std::optional<security::SecretKey> master_key;
+  // The master key being replaced: tenant keys it wrapped still open until `caredesk keys
+  // rewrap` has wrapped them all with master_key (see Store::RewrapKeys).
+  std::optional<security::SecretKey> previous_master_key;
   // How often tenant keys are looked up again (a rotation by another process is used from then).
   Millis key_refresh = std::chrono::seconds(5);
   // SQLite: how often an idle writer looks for commits by other processes (`caredesk patient
