@@ -48,6 +48,13 @@ class CliTest : public ::testing::Test {
     return static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
   }
 
+  // How often `needle` occurs in `text` (items of a JSON list, say).
+  static std::size_t Occurrences(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; ++at) ++n;
+    return n;
+  }
+
   // One integer from an SQL query on a database file, or -1.
   static long long Scalar(const std::filesystem::path& db_file, const char* sql) {
     sqlite3* db = nullptr;
@@ -346,12 +353,31 @@ TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
   search.headers = {{"Authorization", "Bearer " + token}};
   testing::HttpResult found = testing::Send(port, search);
   EXPECT_EQ(found.status, 200);
-  std::size_t conversations = 0;
-  for (std::size_t at = 0; (at = found.body.find("\"patient_id\"", at)) != std::string::npos;
-       ++at) {
-    ++conversations;
+  EXPECT_EQ(Occurrences(found.body, "\"patient_id\""), 40u)
+      << "search still finds every conversation";
+
+  // The blind-index key too: every word and phone is re-indexed while search keeps finding.
+  ChildProcess reindex;
+  ASSERT_TRUE(
+      reindex.Start({kBinary, "keys", "rotate", "--tenant", "rot", "--index", "--data", data}));
+  int searches_missing = 0;
+  for (int i = 40; i < 60; ++i) {
+    EXPECT_EQ(post(i), 201);
+    testing::HttpCall during;
+    during.target = "/api/v1/conversations?q=refill&limit=100";
+    during.headers = {{"Authorization", "Bearer " + token}};
+    testing::HttpResult r = testing::Send(port, during);
+    EXPECT_EQ(r.status, 200);
+    if (Occurrences(r.body, "\"patient_id\"") != static_cast<std::size_t>(i + 1)) {
+      ++searches_missing;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  EXPECT_EQ(conversations, 40u) << "search still finds every conversation";
+  EXPECT_EQ(reindex.Wait(), 0);
+  EXPECT_EQ(searches_missing, 0) << "every search found every conversation during the rotation";
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db",
+                   "SELECT MIN(version) FROM tenant_keys WHERE purpose = 'index'"),
+            2);
   server.Kill(SIGTERM);
   EXPECT_EQ(server.Wait(), 0);
   auto db_file = dir_ / "data" / "caredesk.db";

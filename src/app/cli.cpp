@@ -130,9 +130,17 @@ Result<void> ResetSecondFactor(store::Store& st, const std::string& slug,
 
 // Rotates a practice's data key while servers keep running; exit 1 when values written under
 // the old key during the rotation remain (run it again).
-int RotateKeys(store::Store& st, const std::string& slug, int settle_seconds) {
+int RotateKeys(store::Store& st, const std::string& slug, int settle_seconds, bool index) {
   auto tenant = TenantBySlug(st, slug);
   if (!tenant) return Fail(tenant.error());
+  if (index) {
+    auto rotated = st.RotateIndexKey(*tenant, std::chrono::seconds(settle_seconds));
+    if (!rotated) return Fail(rotated.error());
+    std::cout << "tenant " << slug << ": index key " << rotated->new_version
+              << " now indexes everything; " << rotated->resealed
+              << " patients and messages re-indexed; older index keys deleted\n";
+    return 0;
+  }
   auto rotated = st.RotateDataKey(*tenant, std::chrono::seconds(settle_seconds));
   if (!rotated) return Fail(rotated.error());
   std::cout << "tenant " << slug << ": data key " << rotated->new_version << " now seals "
@@ -427,6 +435,10 @@ int RunCli(int argc, char** argv) {
       "rotate", "a new data key for a practice; re-seals its data while servers keep running");
   int settle_seconds = 6;
   keys_rotate->add_option("--tenant", slug, "tenant slug")->required();
+  bool rotate_index = false;
+  keys_rotate->add_flag("--index", rotate_index,
+                        "rotate the blind-index key instead (re-indexes phones, emails, names and "
+                        "message words)");
   keys_rotate
       ->add_option("--settle-seconds", settle_seconds,
                    "wait this long for running servers to take the new key (they look "
@@ -497,7 +509,7 @@ int RunCli(int argc, char** argv) {
     return Serve(*config, std::move(*store));
   }
   if (*audit_verify) return VerifyAudit(**store);
-  if (*keys_rotate) return RotateKeys(**store, slug, settle_seconds);
+  if (*keys_rotate) return RotateKeys(**store, slug, settle_seconds, rotate_index);
   if (*keys_rewrap) return RewrapKeys(**store);
   if (*tenant_create)
     done = CreateTenant(**store, slug, name, tz, hours);

@@ -457,6 +457,11 @@ class Store {
     std::int64_t stale_left = 0;  // values still under an older key (then old keys are kept)
   };
   virtual Result<Rotation> RotateDataKey(TenantId tenant, Millis settle) = 0;
+  // The same for the blind-index key: a new one indexes new values at once (servers take it
+  // within their key refresh; this waits `settle` for them), lookups match under old and new
+  // while every index is recomputed, then the old key is deleted. `resealed` counts the
+  // patients and messages re-indexed.
+  virtual Result<Rotation> RotateIndexKey(TenantId tenant, Millis settle) = 0;
   // Replacing the master key: wraps every practice's keys with the store's master key, opening
   // them with it or the previous master key, in one transaction; returns how many. Servers
   // given both keys keep working throughout (docs in README, "Replacing the master key").

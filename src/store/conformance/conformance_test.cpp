@@ -16,6 +16,7 @@
 #include "core/inbox/conversation.hpp"
 #include "security/password.hpp"
 #include "store/open.hpp"
+#include "store/sql/encryption.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/postgres/postgres_engine.hpp"
 #include "store/sqlite/sqlite_engine.hpp"
@@ -1337,6 +1338,58 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->new_version, 3);
   EXPECT_EQ(again->resealed, 9);
+}
+
+TEST_P(ConformanceTest, IndexKeyRotationKeepsEveryLookupWorkingThroughout) {
+  WritePatientInformation(a_);
+  WritePatientInformation(b_);
+  auto tokens_of = [&](TenantId t) {
+    std::multiset<std::string> out;
+    for (const std::string& v : Raw("patient_tokens", "tenant_id || ':' || token")) {
+      if (v.starts_with(std::to_string(t.value) + ":")) out.insert(v);
+    }
+    return out;
+  };
+  const std::size_t name_tokens = tokens_of(a_).size();
+  const auto b_tokens = tokens_of(b_);
+  // While the rotation waits for servers to take the new key, lookups find what the old key
+  // indexed, and what is written now (under the new key) is found too.
+  std::optional<Result<Store::Rotation>> rotated;
+  std::thread rotation(
+      [&] { rotated = store_->RotateIndexKey(a_, std::chrono::milliseconds(600)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ExpectPatientInformationFound(a_);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    core::Patient p;
+    p.name = "Wilhelmina Ostrander";
+    p.phone = "+13125550199";
+    p.created_at = p.updated_at = T0();
+    return tx.InsertPatient(p).has_value() ? Result<void>{} : Internal("insert failed");
+  }));
+  rotation.join();
+  ASSERT_TRUE(rotated && *rotated) << (rotated && !*rotated ? rotated->error().message : "");
+  EXPECT_EQ((*rotated)->new_version, 2);
+  EXPECT_EQ((*rotated)->resealed, 3) << "two patients and the message";
+  ExpectPatientInformationFound(a_);
+  ExpectPatientInformationFound(b_);
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.FindPatientByPhone("+13125550199"));
+    EXPECT_TRUE(found.has_value());
+    CD_TRY_ASSIGN(auto named,
+                  tx.SearchPatients("wilhel", std::nullopt, std::nullopt, PatientId{}, 10));
+    EXPECT_EQ(named.size(), 1u);
+    return {};
+  }));
+  auto keys = Raw("tenant_keys", "purpose || ':' || version");
+  std::multiset<std::string> listed(keys.begin(), keys.end());
+  EXPECT_EQ(listed, (std::multiset<std::string>{"data:1", "index:2", "data:1", "index:1"}))
+      << "alpha's index key 1 is gone, beta's untouched";
+  EXPECT_EQ(tokens_of(a_).size(), name_tokens + NamePrefixes("Wilhelmina Ostrander").size())
+      << "the old key's tokens are deleted, not left beside the new ones";
+  EXPECT_EQ(tokens_of(b_), b_tokens);
+  // A fresh store (another node) agrees.
+  ASSERT_TRUE(Reopen(Sealed()));
+  ExpectPatientInformationFound(a_);
 }
 
 TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {

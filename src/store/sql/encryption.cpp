@@ -1,6 +1,7 @@
 #include "store/sql/encryption.hpp"
 
 #include <array>
+#include <functional>
 
 #include "base/text.hpp"
 
@@ -262,6 +263,108 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
   CD_TRY_ASSIGN(std::int64_t providers, ResealTable(db, tenant, keys, "oidc_providers",
                                                     {{"client_secret", kOidcClientSecret}}));
   return patients + messages + users + representatives + outbox + providers;
+}
+
+namespace {
+
+// The statements that add and remove one token of a word table.
+struct TokenTable {
+  std::string_view insert;
+  std::string_view remove;
+};
+constexpr TokenTable kPatientTokens{
+    "INSERT INTO patient_tokens (tenant_id, token, patient_id) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING",
+    "DELETE FROM patient_tokens WHERE tenant_id = ? AND token = ? AND patient_id = ?"};
+constexpr TokenTable kMessageTokens{
+    "INSERT INTO message_tokens (tenant_id, token, conversation_id) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING",
+    "DELETE FROM message_tokens WHERE tenant_id = ? AND token = ? AND conversation_id = ?"};
+
+// Indexes `value` under the newest index key for `owner` (a patient or conversation) and
+// deletes what older index keys made of it.
+Result<void> ReindexToken(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
+                          const TokenTable& table, std::int64_t owner, std::string_view domain,
+                          std::string_view value) {
+  std::vector<std::string> indexes = keys.Indexes(domain, value);
+  CD_TRY(db.Execute(table.insert, {tenant.value, indexes[0], owner}));
+  for (std::size_t i = 1; i < indexes.size(); ++i) {
+    CD_TRY(db.Execute(table.remove, {tenant.value, indexes[i], owner}));
+  }
+  return {};
+}
+
+// Runs `row` on every row of `select` (which takes tenant, after-id and limit, and gives the
+// id first), kBatch rows per transaction; counts the rows `row` says it did.
+Result<std::int64_t> EachRowInBatches(SqlConnection& db, TenantId tenant, std::string_view select,
+                                      const std::function<Result<bool>(const SqlRow&)>& row) {
+  std::int64_t done = 0, after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto rows, db.Query(select, {tenant.value, after, kBatch}));
+    if (rows.empty()) return done;
+    after = rows.back().Int(0);
+    CD_TRY(InTransaction(db, [&]() -> Result<void> {
+      for (const SqlRow& r : rows) {
+        CD_TRY_ASSIGN(bool did, row(r));
+        done += did ? 1 : 0;
+      }
+      return {};
+    }));
+  }
+}
+
+Result<std::int64_t> ReindexPatients(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  return EachRowInBatches(
+      db, tenant,
+      "SELECT id, name, phone, email FROM patients WHERE tenant_id = ? AND id > ? ORDER BY id "
+      "LIMIT ?",
+      [&](const SqlRow& r) -> Result<bool> {
+        auto phone = PlainOpt(keys, kPatientPhone, r.OptText(2));
+        auto email = PlainOpt(keys, kPatientEmail, r.OptText(3));
+        // Only a row unchanged since it was read: a concurrent change indexed it already, with
+        // the new key. The update also holds the row until this commit.
+        CD_TRY_ASSIGN(
+            auto updated,
+            db.Query("UPDATE patients SET phone_index = ?, email_index = ? WHERE tenant_id = ? "
+                     "AND id = ? AND name = ? AND COALESCE(phone, '') = ? AND "
+                     "COALESCE(email, '') = ? RETURNING id",
+                     {phone ? SqlValue{keys.Index(kPhoneIndex, *phone)} : SqlValue{},
+                      email ? SqlValue{keys.Index(kEmailIndex, *email)} : SqlValue{}, tenant.value,
+                      r.Int(0), r.Text(1), r.OptText(2).value_or(""), r.OptText(3).value_or("")}));
+        if (updated.empty()) return false;
+        for (const std::string& prefix : NamePrefixes(keys.OpenOrPlain(kPatientName, r.Text(1)))) {
+          CD_TRY(ReindexToken(db, tenant, keys, kPatientTokens, r.Int(0), kNameIndex, prefix));
+        }
+        return true;
+      });
+}
+
+Result<std::int64_t> ReindexMessages(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  return EachRowInBatches(
+      db, tenant,
+      "SELECT id, conversation_id, body FROM messages WHERE tenant_id = ? AND id > ? ORDER BY id "
+      "LIMIT ?",
+      [&](const SqlRow& r) -> Result<bool> {
+        if (!r.OptText(2) || r.Text(2).empty()) return false;  // purged or erased
+        // Held until this commit, and skipped if erased or purged since it was read.
+        CD_TRY_ASSIGN(auto held, db.Query("UPDATE messages SET body = body WHERE tenant_id = ? "
+                                          "AND id = ? AND body = ? RETURNING id",
+                                          {tenant.value, r.Int(0), r.Text(2)}));
+        if (held.empty()) return false;
+        for (const std::string& word : SearchTokens(keys.OpenOrPlain(kMessageBody, r.Text(2)))) {
+          CD_TRY(ReindexToken(db, tenant, keys, kMessageTokens, r.Int(1), kWordIndex, word));
+        }
+        return true;
+      });
+}
+
+}  // namespace
+
+Result<std::int64_t> ReindexTenant(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  if (!keys.encrypted()) return std::int64_t{0};
+  CD_TRY_ASSIGN(std::int64_t patients, ReindexPatients(db, tenant, keys));
+  CD_TRY_ASSIGN(std::int64_t messages, ReindexMessages(db, tenant, keys));
+  return patients + messages;
 }
 
 Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {

@@ -58,6 +58,11 @@ std::vector<std::string> NamePrefixes(std::string_view name);
 // computed afresh. Returns the number of values rewritten.
 Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const TenantKeys& keys,
                                   bool rebuild_indexes);
+// Computes every blind index of `tenant` (phones, emails, name prefixes, message words) under
+// the newest index key of `keys` and deletes what older index keys made, 500 rows per
+// transaction, each begun and committed here on `db`. A row changed since it was read is
+// skipped (the change indexed it with the new key). Returns the patients and messages done.
+Result<std::int64_t> ReindexTenant(SqlConnection& db, TenantId tenant, const TenantKeys& keys);
 // How many values of `tenant` are not sealed with the current data key.
 Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys);
 

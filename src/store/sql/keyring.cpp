@@ -14,6 +14,14 @@ std::string WrapAad(TenantId tenant, std::string_view purpose, int version) {
 }
 }  // namespace
 
+TenantKeys::TenantKeys(TenantId tenant, int current, std::map<int, security::SecretKey> data,
+                       const std::map<int, security::SecretKey>& indexes)
+    : tenant_(tenant), current_(current), data_(std::move(data)) {
+  for (const auto& [version, key] : indexes) {
+    indexes_.emplace(version, std::make_unique<security::BlindIndexer>(key));
+  }
+}
+
 int TenantKeys::VersionOf(std::string_view stored) {
   if (!stored.starts_with("enc")) return 0;
   auto dot = stored.find('.', 3);
@@ -74,6 +82,7 @@ Result<std::string> TenantKeys::OpenCached(std::string_view field,
 std::vector<int> TenantKeys::versions() const {
   std::vector<int> out;
   for (const auto& [version, key] : data_) out.push_back(version);
+  for (const auto& [version, key] : indexes_) out.push_back(-version);
   return out;
 }
 
@@ -83,8 +92,9 @@ std::string TenantKeys::OpenOrPlain(std::string_view field, std::string_view sto
   return opened ? std::move(*opened) : std::string(stored);
 }
 
-std::string TenantKeys::Index(std::string_view domain, std::string_view value) const {
-  if (!encrypted()) return std::string(value);
+namespace {
+std::string IndexWith(const security::BlindIndexer& indexer, std::string_view domain,
+                      std::string_view value) {
   std::string input(domain);
   input.push_back('\0');
   input.append(value);
@@ -92,7 +102,21 @@ std::string TenantKeys::Index(std::string_view domain, std::string_view value) c
   // result, never reveal one): 64 bits. A phone or email picks the patient a message joins:
   // 96 bits.
   const bool narrowing = domain == "word" || domain == "name";
-  return (*index_)(input, narrowing ? 8 : 12);
+  return indexer(input, narrowing ? 8 : 12);
+}
+}  // namespace
+
+std::string TenantKeys::Index(std::string_view domain, std::string_view value) const {
+  if (!encrypted()) return std::string(value);
+  return IndexWith(*indexes_.begin()->second, domain, value);
+}
+
+std::vector<std::string> TenantKeys::Indexes(std::string_view domain,
+                                             std::string_view value) const {
+  if (!encrypted()) return {std::string(value)};
+  std::vector<std::string> out;
+  for (const auto& [version, indexer] : indexes_) out.push_back(IndexWith(*indexer, domain, value));
+  return out;
 }
 
 KeyRing::KeyRing(std::optional<security::SecretKey> master, Millis refresh,
@@ -151,7 +175,7 @@ Result<std::shared_ptr<const TenantKeys>> KeyRing::Load(SqlConnection& db, Tenan
   }
   if (!master_) return Unavailable("the database is encrypted: give the master key");
   std::map<int, security::SecretKey> data;
-  std::optional<security::SecretKey> index;
+  std::map<int, security::SecretKey> indexes;
   int current = 0;
   for (const SqlRow& r : rows) {
     const std::string& purpose = r.Text(0);
@@ -159,14 +183,14 @@ Result<std::shared_ptr<const TenantKeys>> KeyRing::Load(SqlConnection& db, Tenan
     auto key = Unwrap(tenant, purpose, version, r.Text(2));
     if (!key) return Unavailable("the master key does not open this database's keys");
     if (purpose == "index") {
-      index = std::move(*key);
+      indexes.insert_or_assign(version, std::move(*key));
     } else {
       data.insert_or_assign(version, std::move(*key));
       current = std::max(current, version);
     }
   }
-  if (!index || current == 0) return Internal("tenant keys are incomplete");
-  return std::make_shared<const TenantKeys>(tenant, current, std::move(data), *index);
+  if (indexes.empty() || current == 0) return Internal("tenant keys are incomplete");
+  return std::make_shared<const TenantKeys>(tenant, current, std::move(data), indexes);
 }
 
 std::string KeyRing::Wrap(TenantId tenant, std::string_view purpose, int version,
@@ -219,20 +243,35 @@ Result<void> KeyRing::EnsureKeys(SqlConnection& db, TenantId tenant, Timestamp n
   return {};
 }
 
-Result<int> KeyRing::AddDataKey(SqlConnection& db, TenantId tenant, Timestamp now) {
+Result<int> KeyRing::AddKey(SqlConnection& db, TenantId tenant, std::string_view purpose,
+                            Timestamp now) {
   if (!master_) return Invalid("no master key: this database is not encrypted");
   CD_TRY_ASSIGN(auto rows, db.Query("SELECT MAX(version) FROM tenant_keys WHERE tenant_id = ? "
-                                    "AND purpose = 'data'",
-                                    {tenant.value}));
+                                    "AND purpose = ?",
+                                    {tenant.value, std::string(purpose)}));
   if (rows.empty() || rows[0].IsNull(0)) return Internal("tenant has no encryption keys");
   int version = static_cast<int>(rows[0].Int(0)) + 1;
   CD_TRY(db.Execute(
       "INSERT INTO tenant_keys (tenant_id, purpose, version, wrapped, created_at) "
-      "VALUES (?, 'data', ?, ?, ?)",
-      {tenant.value, std::int64_t{version},
-       Wrap(tenant, "data", version, security::SecretKey::Random()), ToEpochMillis(now)}));
+      "VALUES (?, ?, ?, ?, ?)",
+      {tenant.value, std::string(purpose), std::int64_t{version},
+       Wrap(tenant, purpose, version, security::SecretKey::Random()), ToEpochMillis(now)}));
   Forget(tenant);
   return version;
+}
+
+Result<int> KeyRing::AddDataKey(SqlConnection& db, TenantId tenant, Timestamp now) {
+  return AddKey(db, tenant, "data", now);
+}
+
+Result<int> KeyRing::AddIndexKey(SqlConnection& db, TenantId tenant, Timestamp now) {
+  return AddKey(db, tenant, "index", now);
+}
+
+Result<void> KeyRing::DropIndexKeysBefore(SqlConnection& db, TenantId tenant, int keep_from) {
+  return db.Execute(
+      "DELETE FROM tenant_keys WHERE tenant_id = ? AND purpose = 'index' AND version < ?",
+      {tenant.value, std::int64_t{keep_from}});
 }
 
 Result<void> KeyRing::DropDataKeysBefore(SqlConnection& db, TenantId tenant, int keep_from) {

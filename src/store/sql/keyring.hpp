@@ -6,6 +6,7 @@
 // have keys.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,12 +29,10 @@ class TenantKeys {
  public:
   // No keys: values are stored as they are and indexes are the values themselves.
   explicit TenantKeys(TenantId tenant) : tenant_(tenant) {}
+  // `indexes` by version: the newest indexes new values; during an index-key rotation an
+  // older one still finds values not yet re-indexed (see Indexes).
   TenantKeys(TenantId tenant, int current, std::map<int, security::SecretKey> data,
-             const security::SecretKey& index)
-      : tenant_(tenant),
-        current_(current),
-        data_(std::move(data)),
-        index_(std::make_unique<security::BlindIndexer>(index)) {}
+             const std::map<int, security::SecretKey>& indexes);
 
   bool encrypted() const { return current_ > 0; }
   int current_version() const { return current_; }
@@ -51,14 +50,19 @@ class TenantKeys {
   Result<std::string> OpenCached(std::string_view field, const std::string& stored) const;
   static constexpr std::size_t kOpenedCacheEntries = 20000;
 
-  // The data key versions these keys hold, oldest first (to tell whether a reload changed them).
+  // The data and index key versions these keys hold, oldest first, index versions negated (to
+  // tell whether a reload changed them).
   std::vector<int> versions() const;
 
   // The plaintext of a value that may predate encryption (the upgrade): a value that opens is
   // opened, anything else is taken as it is.
   std::string OpenOrPlain(std::string_view field, std::string_view stored) const;
-  // The blind index of a normalized value in `domain` ("phone", "email", "word", "name").
+  // The blind index of a normalized value in `domain` ("phone", "email", "word", "name"), under
+  // the newest index key: what is stored.
   std::string Index(std::string_view domain, std::string_view value) const;
+  // What a lookup must match: the index under every index key held, newest first. One entry
+  // except while `caredesk keys rotate --index` re-indexes the practice.
+  std::vector<std::string> Indexes(std::string_view domain, std::string_view value) const;
 
   // The version a stored value was sealed with; 0 for a value that is not sealed.
   static int VersionOf(std::string_view stored);
@@ -67,7 +71,7 @@ class TenantKeys {
   TenantId tenant_;
   int current_ = 0;
   std::map<int, security::SecretKey> data_;
-  std::unique_ptr<security::BlindIndexer> index_;
+  std::map<int, std::unique_ptr<security::BlindIndexer>, std::greater<>> indexes_;  // newest first
   mutable std::mutex opened_mutex_;
   mutable std::unordered_map<std::string, std::string> opened_;  // guarded by opened_mutex_
 };
@@ -99,6 +103,10 @@ class KeyRing {
   Result<int> AddDataKey(SqlConnection& db, TenantId tenant, Timestamp now);
   // Deletes the tenant's data keys older than `keep_from` (no value may still use them).
   static Result<void> DropDataKeysBefore(SqlConnection& db, TenantId tenant, int keep_from);
+  // The same for index keys: a new one indexes new values from then on; lookups match under
+  // both until the old one is dropped.
+  Result<int> AddIndexKey(SqlConnection& db, TenantId tenant, Timestamp now);
+  static Result<void> DropIndexKeysBefore(SqlConnection& db, TenantId tenant, int keep_from);
   // Wraps every tenant key of the database with the master key (opening each with the master
   // or the previous key), inside the caller's transaction; returns how many were rewrapped.
   // kUnavailable, changing nothing, if a key opens with neither.
@@ -106,6 +114,8 @@ class KeyRing {
 
  private:
   Result<std::shared_ptr<const TenantKeys>> Load(SqlConnection& db, TenantId tenant);
+  // Adds version current + 1 of the tenant's `purpose` ("data" or "index") key.
+  Result<int> AddKey(SqlConnection& db, TenantId tenant, std::string_view purpose, Timestamp now);
   std::string Wrap(TenantId tenant, std::string_view purpose, int version,
                    const security::SecretKey& key) const;
 

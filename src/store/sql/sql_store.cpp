@@ -99,17 +99,24 @@ class SqlStore final : public Store {
     return {};
   }
 
+  // Runs `fn` (a change of keys) in its own transaction on `db`; rolled back if it fails.
+  template <class Fn>
+  static auto Committed(SqlConnection& db, Fn&& fn) -> decltype(fn()) {
+    CD_TRY(db.Begin());
+    auto result = fn();
+    if (!result) {
+      (void)db.Rollback();
+      return result.error();
+    }
+    CD_TRY(db.Commit());
+    return result;
+  }
+
   Result<Rotation> RotateDataKey(TenantId tenant, Millis settle) override {
     CD_TRY_ASSIGN(auto db, engine_->Connect());
     Rotation out;
-    CD_TRY(db->Begin());
-    auto added = keyring_.AddDataKey(*db, tenant, WallNow());
-    if (!added) {
-      (void)db->Rollback();
-      return added.error();
-    }
-    CD_TRY(db->Commit());
-    out.new_version = *added;
+    CD_TRY_ASSIGN(out.new_version,
+                  Committed(*db, [&] { return keyring_.AddDataKey(*db, tenant, WallNow()); }));
     log::Info("data_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
     std::this_thread::sleep_for(settle);
     CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
@@ -125,17 +132,28 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Result<Rotation> RotateIndexKey(TenantId tenant, Millis settle) override {
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    Rotation out;
+    CD_TRY_ASSIGN(out.new_version,
+                  Committed(*db, [&] { return keyring_.AddIndexKey(*db, tenant, WallNow()); }));
+    log::Info("index_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
+    std::this_thread::sleep_for(settle);
+    CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
+    CD_TRY_ASSIGN(out.resealed, ReindexTenant(*db, tenant, *keys));
+    CD_TRY(KeyRing::DropIndexKeysBefore(*db, tenant, out.new_version));
+    keyring_.Forget(tenant);
+    log::Info(
+        "index_key_rotated",
+        {{"tenant_id", tenant.value}, {"version", out.new_version}, {"reindexed", out.resealed}});
+    return out;
+  }
+
   Result<int> RewrapKeys() override {
     CD_TRY_ASSIGN(auto db, engine_->Connect());
-    CD_TRY(db->Begin());
-    auto rewrapped = keyring_.RewrapAll(*db);
-    if (!rewrapped) {
-      (void)db->Rollback();
-      return rewrapped.error();
-    }
-    CD_TRY(db->Commit());
-    log::Info("master_key_rewrapped", {{"keys", *rewrapped}});
-    return *rewrapped;
+    CD_TRY_ASSIGN(int rewrapped, Committed(*db, [&] { return keyring_.RewrapAll(*db); }));
+    log::Info("master_key_rewrapped", {{"keys", rewrapped}});
+    return rewrapped;
   }
 
   Result<void> Ready() override {

@@ -1035,27 +1035,31 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<std::optional<Patient>> FindPatientByPhone(std::string_view e164) override {
-    return FindPatientBy("phone_index", keys_->Index(kPhoneIndex, e164));
+    return FindPatientBy("phone_index", kPhoneIndex, e164);
   }
   Result<std::optional<Patient>> FindPatientByEmail(std::string_view email) override {
-    return FindPatientBy("email_index", keys_->Index(kEmailIndex, email));
+    return FindPatientBy("email_index", kEmailIndex, email);
   }
   Result<std::optional<PatientId>> FindPatientId(Contact kind, std::string_view value) override {
-    std::string column = kind == Contact::kPhone   ? "phone_index"
-                         : kind == Contact::kEmail ? "email_index"
-                                                   : "visitor_id";
-    std::string key = kind == Contact::kPhone   ? keys_->Index(kPhoneIndex, value)
-                      : kind == Contact::kEmail ? keys_->Index(kEmailIndex, value)
-                                                : std::string(value);
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id FROM patients WHERE tenant_id = ? AND " + column +
-                                           " = ? ORDER BY id LIMIT 1",
-                                       {T(), std::move(key)}));
+    SqlParams params{T()};
+    std::string match;
+    if (kind == Contact::kPhone) {
+      match = IndexMatch("phone_index", kPhoneIndex, value, params);
+    } else if (kind == Contact::kEmail) {
+      match = IndexMatch("email_index", kEmailIndex, value, params);
+    } else {
+      match = "visitor_id = ?";
+      params.emplace_back(std::string(value));
+    }
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id FROM patients WHERE tenant_id = ? AND " + match +
+                                           " ORDER BY id LIMIT 1",
+                                       params));
     if (rows.empty()) return std::optional<PatientId>{};
     return std::optional<PatientId>{PatientId{rows[0].Int(0)}};
   }
 
   Result<std::optional<Patient>> FindPatientByVisitor(std::string_view visitor) override {
-    return FindPatientBy("visitor_id", visitor);
+    return FindPatientBy("visitor_id", "", visitor);
   }
 
   Result<std::vector<Patient>> SearchPatients(std::string_view name_fragment,
@@ -1068,14 +1072,13 @@ class SqlTenantTx final : public TenantTx {
     if (phone || email || !name_fragment.empty()) {
       sql += " AND (";
       bool first = true;
-      auto disjunct = [&](const char* clause, SqlValue v) {
+      auto disjunct = [&](const char* column, std::string_view domain, const std::string& value) {
         sql += first ? "" : " OR ";
-        sql += clause;
-        params.push_back(std::move(v));
+        sql += IndexMatch(column, domain, value, params);
         first = false;
       };
-      if (phone) disjunct("phone_index = ?", keys_->Index(kPhoneIndex, *phone));
-      if (email) disjunct("email_index = ?", keys_->Index(kEmailIndex, *email));
+      if (phone) disjunct("phone_index", kPhoneIndex, *phone);
+      if (email) disjunct("email_index", kEmailIndex, *email);
       if (!name_fragment.empty()) {
         // Every word typed must begin a word of the name. Words of one letter find nothing.
         std::vector<std::string> words = SearchTokens(name_fragment);
@@ -1084,13 +1087,14 @@ class SqlTenantTx final : public TenantTx {
         if (words.empty()) sql += "1 = 0";
         for (std::size_t i = 0; i < words.size() && i < 8; ++i) {
           sql += i ? " AND " : "";
-          sql +=
-              "EXISTS (SELECT 1 FROM patient_tokens pt WHERE pt.tenant_id = patients.tenant_id "
-              "AND pt.token = ? AND pt.patient_id = patients.id)";
           std::string prefix = words[i];
           auto cut = NamePrefixes(prefix);  // a typed word longer than 20 letters: its start
           if (!cut.empty()) prefix = cut.back().size() < prefix.size() ? cut.back() : prefix;
-          params.emplace_back(keys_->Index(kNameIndex, prefix));
+          sql +=
+              "EXISTS (SELECT 1 FROM patient_tokens pt WHERE pt.tenant_id = patients.tenant_id "
+              "AND " +
+              IndexMatch("pt.token", kNameIndex, prefix, params) +
+              " AND pt.patient_id = patients.id)";
         }
         sql += ")";
       }
@@ -1208,10 +1212,8 @@ class SqlTenantTx final : public TenantTx {
     for (const std::string& token : f.search_tokens) {
       // Correlated per conversation: SQLite probes the token index for each candidate row
       // instead of materializing every conversation that contains a common word.
-      where(
-          " AND EXISTS (SELECT 1 FROM message_tokens mt WHERE mt.tenant_id = c.tenant_id AND "
-          "mt.token = ? AND mt.conversation_id = c.id)",
-          keys_->Index(kWordIndex, token));
+      sql += " AND EXISTS (SELECT 1 FROM message_tokens mt WHERE mt.tenant_id = c.tenant_id AND " +
+             IndexMatch("mt.token", kWordIndex, token, params) + " AND mt.conversation_id = c.id)";
     }
     const bool by_time_left = f.sort == InboxFilter::Sort::kTimeLeft;
     if (f.cursor) {
@@ -1470,11 +1472,34 @@ class SqlTenantTx final : public TenantTx {
     return params;
   }
 
-  Result<std::optional<Patient>> FindPatientBy(std::string_view column, std::string_view value) {
+  // "column = ?" or, while the practice's index key is rotated, "column IN (?, ?)", with what
+  // `value` indexes to under each index key appended to `params`.
+  std::string IndexMatch(std::string_view column, std::string_view domain, std::string_view value,
+                         SqlParams& params) const {
+    std::vector<std::string> indexes = keys_->Indexes(domain, value);
+    std::string sql(column);
+    if (indexes.size() == 1) {
+      sql += " = ?";
+    } else {
+      sql += " IN (?";
+      for (std::size_t i = 1; i < indexes.size(); ++i) sql += ", ?";
+      sql += ")";
+    }
+    for (std::string& index : indexes) params.emplace_back(std::move(index));
+    return sql;
+  }
+
+  // The first patient whose indexed `column` matches `value` ("" domain: the column holds the
+  // value itself, as visitor_id does).
+  Result<std::optional<Patient>> FindPatientBy(std::string_view column, std::string_view domain,
+                                               std::string_view value) {
+    SqlParams params{T()};
+    std::string match =
+        domain.empty() ? std::string(column) + " = ?" : IndexMatch(column, domain, value, params);
+    if (domain.empty()) params.emplace_back(std::string(value));
     std::string sql = "SELECT " + std::string(kPatientColumns) +
-                      " FROM patients WHERE tenant_id = ? AND " + std::string(column) +
-                      " = ? ORDER BY id LIMIT 1";
-    CD_TRY_ASSIGN(auto rows, db_.Query(sql, {T(), std::string(value)}));
+                      " FROM patients WHERE tenant_id = ? AND " + match + " ORDER BY id LIMIT 1";
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, params));
     if (rows.empty()) return std::optional<Patient>{};
     CD_TRY_ASSIGN(Patient p, ReadPatient(rows[0], *keys_));
     return std::optional<Patient>{std::move(p)};
