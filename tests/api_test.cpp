@@ -17,9 +17,11 @@
 #include <set>
 #include <thread>
 
+#include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
-#include "http/fetch.hpp"
+#include "net/fetch.hpp"
 #include "http/server.hpp"
+#include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/jwt.hpp"
 #include "security/password.hpp"
@@ -28,6 +30,7 @@
 #include "store/open.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_idp.hpp"
+#include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/openapi_check.hpp"
 
@@ -377,6 +380,9 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/auth/oidc/start", {true, {}, ""}},
       {"GET /api/v1/auth/oidc/callback", {true, {}, ""}},
       {"GET /api/v1/settings/oidc", {false, admins, ""}},
+      {"GET /api/v1/settings/sms", {false, admins, ""}},
+      {"PUT /api/v1/settings/sms",
+       {false, admins, R"({"account_sid":"AC1","from":"+13125550100","auth_token":"t"})"}},
       {"PUT /api/v1/settings/oidc",
        {false, admins,
         R"({"enabled":false,"issuer":"https://login.example.org","client_id":"x"})"}},
@@ -2111,7 +2117,7 @@ class OidcTest : public ApiTest {
                       const std::string& cookie) {
     HttpCall c;
     c.target = "/api/v1/auth/oidc/callback?" +
-               http::FormEncode({{"code", code}, {"state", state}, {"session_state", "x"}});
+               net::FormEncode({{"code", code}, {"state", state}, {"session_state", "x"}});
     if (!cookie.empty()) c.headers = {{"Cookie", cookie}};
     return Checked(c);
   }
@@ -2373,6 +2379,210 @@ TEST(JwtTest, OnlyAnRs256SignatureByAPublishedKeyVerifies) {
   auto jwt = security::ParseJwt(good);
   ASSERT_TRUE(jwt);
   EXPECT_FALSE(security::VerifyJwtSignature(*jwt, weak));
+}
+
+// The outbox sender delivering one-time codes through a Twilio-compatible provider (a fake that
+// speaks its wire format over loopback HTTP). The sender's passes are run by the test, on the
+// fixture's clock.
+class OutboxTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    admin_ = MakeUser(tenant_, "it@clinic.example", core::Role::kAdmin);
+    sender_ = std::make_unique<jobs::OutboxSender>(
+        *store_, clock_, std::map<std::string, jobs::OutboundGateway*>{{"sms", &sms_}});
+  }
+  HttpResult SetUpSms(json::object extra = {}) {
+    json::object body{{"account_sid", "AC0123456789"},
+                      {"auth_token", "auth-token-of-the-practice"},
+                      {"from", "+13125550100"},
+                      {"base_url", twilio_.base_url()}};
+    for (const auto& [k, v] : extra) body[k] = v;
+    return Call("PUT", "/api/v1/settings/sms", json::serialize(body), &admin_);
+  }
+  // A conversation with a patient whose phone on record is +1 312 555 0188.
+  std::string Conversation() {
+    HttpResult in = Call("POST", "/api/v1/messages",
+                         R"({"channel":"sms","from":"+13125550188","text":"Are my results in?",)"
+                         R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})");
+    EXPECT_EQ(in.status, 201) << in.body;
+    return "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+  }
+  // The agent checks the stated details, then asks for a code by text: the answer's status.
+  int RequestCode(const std::string& conv) {
+    HttpResult check = Call("POST", conv + "/verification/check",
+                            R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})");
+    EXPECT_EQ(check.status, 200) << check.body;
+    return Call("POST", conv + "/verification/code", R"({"channel":"sms"})").status;
+  }
+  int Pass() {
+    auto ran = sender_->RunOnce();
+    EXPECT_TRUE(ran);
+    return ran ? *ran : -1;
+  }
+  // The reasons of the conversation's outbound_failed events.
+  std::vector<std::string> Failures(const std::string& conv) {
+    std::vector<std::string> out;
+    json::object view = Json(Call("GET", conv));
+    for (const auto& e : view.at("events").as_array()) {
+      if (e.at("type").as_string() == "outbound_failed") {
+        out.emplace_back(e.at("data").at("reason").as_string());
+      }
+    }
+    return out;
+  }
+
+  testing::FakeTwilio twilio_{"AC0123456789", "auth-token-of-the-practice"};
+  channels::TwilioGateway sms_;
+  std::unique_ptr<jobs::OutboxSender> sender_;
+  std::string admin_;
+};
+
+TEST_F(OutboxTest, ACodeReachesThePhoneOnRecordThroughThePracticesProvider) {
+  HttpResult set = SetUpSms();
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_TRUE(Json(set).at("auth_token_set").as_bool());
+  EXPECT_EQ(set.body.find("auth-token-of"), std::string::npos) << "the token is never shown";
+  std::string conv = Conversation();
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  auto sent = twilio_.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to, "+13125550188") << "the number on record";
+  EXPECT_EQ(sent[0].from, "+13125550100") << "the practice's number";
+  auto at = sent[0].body.find("code is ");
+  ASSERT_NE(at, std::string::npos) << sent[0].body;
+  std::string code = sent[0].body.substr(at + 8, 6);
+  EXPECT_EQ(Pass(), 0) << "sent once";
+  HttpResult confirmed =
+      Call("POST", conv + "/verification/confirm", R"({"code":")" + code + "\"}");
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(Json(confirmed).at("result").as_string(), "verified");
+  EXPECT_TRUE(Failures(conv).empty());
+  // The provider's token is sealed at rest.
+  std::string bytes;
+  for (const char* name : {"db.sqlite", "db.sqlite-wal"}) {
+    std::ifstream in(dir_ / name, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_EQ(bytes.find("auth-token-of-the-practice"), std::string::npos);
+}
+
+TEST_F(OutboxTest, BusyProvidersAreRetriedWithBackoffAndRefusalsShowInTheConversation) {
+  ASSERT_EQ(SetUpSms().status, 200);
+  std::string conv = Conversation();
+  twilio_.FailNext(503);
+  twilio_.FailNext(429);
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(Pass(), 0) << "not due again yet";
+  clock_.Advance(std::chrono::seconds(31));
+  EXPECT_EQ(Pass(), 1) << "retried after 30 s";
+  clock_.Advance(std::chrono::seconds(31));
+  EXPECT_EQ(Pass(), 0) << "the second retry waits 60 s";
+  clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(twilio_.requests(), 3);
+  EXPECT_EQ(twilio_.sent().size(), 1u);
+  EXPECT_TRUE(Failures(conv).empty());
+  // A refusal (Twilio's 21211: not a valid number) is final and the agent sees why.
+  twilio_.FailNext(400, 21211);
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  clock_.Advance(std::chrono::hours(2));
+  EXPECT_EQ(Pass(), 0) << "not retried";
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("21211"));
+  EXPECT_THAT(failures[0], ::testing::Not(::testing::HasSubstr("0188"))) << "no phone number";
+  // Wrong credentials are final too.
+  ASSERT_EQ(SetUpSms({{"auth_token", "stale"}}).status, 200);
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_THAT(failures[1], ::testing::HasSubstr("credentials"));
+}
+
+TEST_F(OutboxTest, ASendInterruptedByACrashIsNeverDoubled) {
+  ASSERT_EQ(SetUpSms().status, 200);
+  std::string conv = Conversation();
+  auto claim_and_die = [&] {
+    // A sender claims the item and dies before recording what happened.
+    auto due = store_->DueOutbound(clock_.Now(), 10);
+    EXPECT_TRUE(due && due->size() == 1u);
+    std::optional<store::OutboxItem> item;
+    EXPECT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(item, tx.ClaimOutbound(due->at(0).id, clock_.Now(), std::chrono::seconds(60)));
+      return {};
+    }));
+    EXPECT_TRUE(item.has_value());
+    return item ? item->id : 0;
+  };
+  ASSERT_EQ(RequestCode(conv), 202);
+  claim_and_die();
+  EXPECT_EQ(Pass(), 0) << "still claimed";
+  clock_.Advance(std::chrono::seconds(61));
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(twilio_.requests(), 0) << "Twilio cannot drop a repeat, so the outcome stays unknown";
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("interrupted"));
+
+  // A provider that drops repeated keys gets the same key again, and the patient one text.
+  ASSERT_EQ(SetUpSms({{"idempotency_header", "Idempotency-Key"}}).status, 200);
+  ASSERT_EQ(RequestCode(conv), 202);
+  std::int64_t id = claim_and_die();
+  jobs::OutboundMessage first;
+  first.recipient = "+13125550188";
+  first.body = "the text that went out before the crash";
+  first.idempotency_key = "caredesk-" + std::to_string(tenant_.value) + "-" + std::to_string(id);
+  auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.GetChannelSettings("sms"); });
+  ASSERT_TRUE(settings && *settings);
+  ASSERT_EQ(sms_.Send(first, **settings).kind, jobs::SendResult::Kind::kSent);
+  clock_.Advance(std::chrono::seconds(61));
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(twilio_.requests(), 2) << "asked again";
+  EXPECT_EQ(twilio_.sent().size(), 1u) << "and delivered once";
+  EXPECT_EQ(Failures(conv).size(), 1u) << "no new failure";
+  EXPECT_EQ(Pass(), 0);
+}
+
+TEST_F(OutboxTest, WithoutAProviderTheFailureIsClearAndSettingsAreChecked) {
+  std::string conv = Conversation();
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("no sms provider is set up"));
+  HttpResult none = Call("GET", "/api/v1/settings/sms", {}, &admin_);
+  ASSERT_EQ(none.status, 200);
+  EXPECT_FALSE(Json(none).at("configured").as_bool());
+  EXPECT_EQ(Call("GET", "/api/v1/settings/sms").status, 403) << "admins only";
+  struct Bad {
+    json::object body;
+    std::string field;
+  };
+  std::vector<Bad> bad = {
+      {{{"account_sid", "AC1"}, {"from", "+13125550100"}}, "auth_token"},
+      {{{"account_sid", "AC1"}, {"from", "555-0100"}, {"auth_token", "t"}}, "from"},
+      {{{"account_sid", "AC1"},
+        {"from", "+13125550100"},
+        {"auth_token", "t"},
+        {"base_url", "http://sms.example.org"}},
+       "base_url"},
+      {{{"from", "+13125550100"}, {"auth_token", "t"}}, "account_sid"},
+  };
+  for (const Bad& b : bad) {
+    HttpResult r = Call("PUT", "/api/v1/settings/sms", json::serialize(b.body), &admin_);
+    EXPECT_EQ(r.status, 400) << json::serialize(b.body);
+    if (r.status == 400) {
+      EXPECT_EQ(ErrorField(r), b.field) << r.body;
+    }
+  }
+  EXPECT_FALSE(Json(Call("GET", "/api/v1/settings/sms", {}, &admin_)).at("configured").as_bool())
+      << "nothing stored";
 }
 
 }  // namespace

@@ -10,19 +10,24 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <barrier>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <thread>
 
+#include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 #include "store/open.hpp"
 #include "store/postgres/postgres_engine.hpp"
 #include "support/fake_clock.hpp"
+#include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 
 namespace caredesk {
@@ -216,6 +221,55 @@ TEST_F(MultiNodeTest, ConcurrentWritesOnTwoNodesKeepOnePatientConversationAndDel
     EXPECT_EQ(n.conversations, 1u) << "round " << round;
     EXPECT_EQ(n.messages, 3u) << "round " << round << ": one delivery and two other messages";
   }
+}
+
+// Both nodes run the outbox sender over the same items at once: every text goes out exactly
+// once, whichever node claims it.
+TEST_F(MultiNodeTest, OutboxSendersOnTwoNodesSendEachMessageOnce) {
+  testing::FakeTwilio twilio("AC1", "token-1");
+  constexpr int kItems = 40;
+  ASSERT_TRUE(a_->store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::ChannelSettings sms;
+    sms.channel = "sms";
+    sms.settings = channels::TwilioAccountJson({twilio.base_url(), "AC1", "+13125550100", "", ""});
+    sms.secret = "token-1";
+    CD_TRY(tx.PutChannelSettings(sms, clock_.Now()));
+    for (int i = 0; i < kItems; ++i) {
+      store::OutboxItem item;
+      char phone[32];
+      std::snprintf(phone, sizeof phone, "+1312555%04d", i);
+      item.channel = "sms";
+      item.recipient = phone;
+      item.body = "reminder " + std::to_string(i);
+      item.purpose = "test";
+      item.created_at = clock_.Now();
+      CD_TRY(tx.QueueOutbound(item));
+    }
+    return {};
+  }));
+  channels::TwilioGateway gateway_a, gateway_b;
+  jobs::OutboxSenderOptions small;
+  small.batch = 5;  // many passes, so the nodes contend for the same items
+  jobs::OutboxSender sender_a(a_->store(), clock_, {{"sms", &gateway_a}}, small);
+  jobs::OutboxSender sender_b(b_->store(), clock_, {{"sms", &gateway_b}}, small);
+  std::atomic<int> attempted{0};
+  auto drain = [&](jobs::OutboxSender& sender) {
+    for (int pass = 0; pass < 40; ++pass) {
+      auto n = sender.RunOnce();
+      ASSERT_TRUE(n);
+      attempted += *n;
+    }
+  };
+  std::thread ta([&] { drain(sender_a); });
+  std::thread tb([&] { drain(sender_b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(attempted.load(), kItems);
+  EXPECT_EQ(twilio.requests(), kItems);
+  std::set<std::string> recipients;
+  for (const auto& s : twilio.sent()) recipients.insert(s.to);
+  EXPECT_EQ(recipients.size(), static_cast<std::size_t>(kItems)) << "each once";
+  EXPECT_TRUE(a_->store().DueOutbound(clock_.Now() + std::chrono::hours(1), 10)->empty());
 }
 
 }  // namespace

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "jobs/outbox_sender.hpp"
 #include "jobs/retention.hpp"
 #include "jobs/sla_timer.hpp"
 #include "security/crypto.hpp"
@@ -87,6 +89,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   sla_timer.Start();
   jobs::Retention retention(*store, clock);
   retention.Start();
+  channels::TwilioGateway sms;
+  jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}});
+  outbox.Start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -118,7 +123,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   io.run();
   for (auto& t : io_threads) t.join();
   log::SetBuffered(false);  // writes what is left
-  // Reverse order: timers, then in-flight handlers, then the store.
+  // Reverse order: jobs, then in-flight handlers, then the store.
+  outbox.Stop();
   sla_timer.Stop();
   blocking.join();
   reads.join();

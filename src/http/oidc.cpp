@@ -12,6 +12,10 @@
 namespace caredesk::http {
 
 namespace json = boost::json;
+using net::FetchRequest;
+using net::FetchResponse;
+using net::FormEncode;
+using net::IsSafeServiceUrl;
 
 namespace {
 

@@ -14,7 +14,7 @@
 
 #include "base/error.hpp"
 #include "base/time.hpp"
-#include "http/fetch.hpp"
+#include "net/fetch.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::http {
@@ -43,8 +43,8 @@ struct OidcIdentity {
 
 class OidcRelyingParty {
  public:
-  using Fetcher = std::function<Result<FetchResponse>(const FetchRequest&)>;
-  explicit OidcRelyingParty(Fetcher fetch = &Fetch);
+  using Fetcher = std::function<Result<net::FetchResponse>(const net::FetchRequest&)>;
+  explicit OidcRelyingParty(Fetcher fetch = &net::Fetch);
 
   struct Endpoints {
     std::string authorization;
@@ -73,7 +73,7 @@ class OidcRelyingParty {
   // The provider's key set, fetched again when a token names a key it lacks (the provider
   // rotated its keys), at most once a minute.
   Result<boost::json::value> Keys(const std::string& jwks_uri, std::string_view kid, Timestamp now);
-  Result<boost::json::value> FetchJson(const FetchRequest& request);
+  Result<boost::json::value> FetchJson(const net::FetchRequest& request);
 
   Fetcher fetch_;
   struct Discovered {

@@ -200,8 +200,30 @@ struct OutboxItem {
   std::string recipient;  // E.164 or email
   std::string body;
   std::string purpose;  // "verification_code", ...
+  // queued (waiting for its next attempt), sending (claimed by a sender), sent, failed.
   std::string state = "queued";
   Timestamp created_at{};
+  int attempts = 0;          // sends tried, this one included once claimed
+  bool interrupted = false;  // claimed before, and that sender never recorded the outcome
+  std::string provider_ref;  // the provider's id for the sent message
+  std::string last_error;    // PHI-free: the provider's error code and kind
+};
+
+// How an attempt to send an outbox item ended (see TenantTx::FinishOutbound).
+struct OutboundOutcome {
+  enum class Kind { kSent, kRetry, kFailed } kind = Kind::kSent;
+  std::string provider_ref;     // kSent
+  std::string error;            // kRetry, kFailed: PHI-free
+  Timestamp next_attempt_at{};  // kRetry
+};
+
+// A practice's account with a channel's provider ("sms": a Twilio-compatible provider).
+// `settings` is a JSON object of the non-secret fields; `secret` (an auth token, a password)
+// is sealed at rest.
+struct ChannelSettings {
+  std::string channel;
+  std::string settings = "{}";
+  std::string secret;
 };
 
 struct IdempotentReply {
@@ -355,6 +377,17 @@ class TenantTx {
   virtual Result<std::int64_t> QueueOutbound(const OutboxItem& item) = 0;
   // Queued outbound messages, oldest first.
   virtual Result<std::vector<OutboxItem>> PendingOutbound(int limit) = 0;
+  // Claims item `id` for sending if it is due at `now`: state sending, one more attempt, due
+  // again at now + `lease` (when a sender that died would have finished). nullopt when it is
+  // not due (another sender has it, or it is done).
+  virtual Result<std::optional<OutboxItem>> ClaimOutbound(std::int64_t id, Timestamp now,
+                                                          Millis lease) = 0;
+  // Records the outcome of the claimed attempt; a failure appends an "outbound_failed" event
+  // to the item's conversation, so the agent sees it.
+  virtual Result<void> FinishOutbound(std::int64_t id, const OutboundOutcome& outcome,
+                                      Timestamp now) = 0;
+  virtual Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) = 0;
+  virtual Result<void> PutChannelSettings(const ChannelSettings& settings, Timestamp now) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an
@@ -442,6 +475,12 @@ class Store {
     ConversationId conversation;
   };
   virtual Result<std::vector<TimerDue>> DueSlaTimers(Timestamp now, int limit) = 0;
+  // Outbox items due for an attempt at `now`, across tenants, oldest due first (the sender).
+  struct OutboundDue {
+    TenantId tenant;
+    std::int64_t id = 0;
+  };
+  virtual Result<std::vector<OutboundDue>> DueOutbound(Timestamp now, int limit) = 0;
   // Database-level integrity check; "ok" when healthy.
   virtual Result<std::string> IntegrityCheck() = 0;
   // Recomputes every tenant's audit chain; `broken` names the first record that does not fit.

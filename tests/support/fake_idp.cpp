@@ -1,13 +1,8 @@
 #include "fake_idp.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -39,12 +34,6 @@ std::string BigEndian(EVP_PKEY* key, const char* name) {
   return out;
 }
 
-std::string Response(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) +
-         " X\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
 }  // namespace
 
 FakeIdp::FakeIdp(std::string client_id, std::string client_secret)
@@ -53,112 +42,54 @@ FakeIdp::FakeIdp(std::string client_id, std::string client_secret)
       keys_(std::make_unique<Keys>()) {
   keys_->published = EVP_RSA_gen(2048);
   keys_->other = EVP_RSA_gen(2048);
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::listen(listen_fd_, 16);
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  origin_ = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  issuer_ = origin_ + "/realms/clinic";
-  thread_ = std::thread([this] { Serve(); });
+  server_ = std::make_unique<FakeHttpServer>([this](const FakeRequest& r) { return Answer(r); });
+  issuer_ = server_->origin() + "/realms/clinic";
 }
 
-FakeIdp::~FakeIdp() {
-  stop_ = true;
-  thread_.join();
-  ::close(listen_fd_);
+FakeIdp::~FakeIdp() = default;
+
+FakeReply FakeIdp::Answer(const FakeRequest& request) {
+  std::string url = server_->origin() + request.target;
+  auto authorization = request.headers.find("authorization");
+  if (request.method == "GET" && url == issuer_ + "/.well-known/openid-configuration") {
+    return {200, json::serialize(json::object{
+                     {"issuer", issuer_},
+                     {"authorization_endpoint", issuer_ + "/protocol/auth"},
+                     {"token_endpoint", issuer_ + "/protocol/token"},
+                     {"jwks_uri", issuer_ + "/protocol/certs"},
+                     {"id_token_signing_alg_values_supported", json::array{"RS256"}}})};
+  }
+  if (request.method == "GET" && url == issuer_ + "/protocol/certs") {
+    return {200, json::serialize(Jwks())};
+  }
+  if (request.method == "POST" && url == issuer_ + "/protocol/token") {
+    return Token(authorization == request.headers.end() ? "" : authorization->second, request.body);
+  }
+  return {404, R"({"error":"not_found"})"};
 }
 
-void FakeIdp::Serve() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    int fd = ::accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) continue;
-    std::string request;
-    char buf[8192];
-    for (;;) {
-      pollfd q{fd, POLLIN, 0};
-      if (::poll(&q, 1, 2000) <= 0) break;
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      request.append(buf, static_cast<std::size_t>(n));
-      std::size_t head = request.find("\r\n\r\n");
-      if (head == std::string::npos) continue;
-      std::size_t length = 0;
-      std::string lower = request.substr(0, head);
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (auto at = lower.find("content-length:"); at != std::string::npos) {
-        length = std::stoul(lower.substr(at + 15));
-      }
-      if (request.size() >= head + 4 + length) break;
-    }
-    std::string answer = Answer(request);
-    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
-    ::close(fd);
-  }
-}
-
-std::string FakeIdp::Answer(const std::string& request) {
-  std::size_t head = request.find("\r\n\r\n");
-  if (head == std::string::npos) return Response(400, R"({"error":"invalid_request"})");
-  std::string line = request.substr(0, request.find("\r\n"));
-  std::string method = line.substr(0, line.find(' '));
-  std::string target = line.substr(method.size() + 1, line.rfind(' ') - method.size() - 1);
-  std::string path = origin_ + target;
-  std::string authorization;
-  std::string lower = request.substr(0, head);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (auto at = lower.find("\r\nauthorization:"); at != std::string::npos) {
-    std::size_t start = at + 16;
-    std::size_t end = request.find("\r\n", start);
-    authorization = request.substr(start, end - start);
-    while (!authorization.empty() && authorization.front() == ' ') authorization.erase(0, 1);
-  }
-  if (method == "GET" && path == issuer_ + "/.well-known/openid-configuration") {
-    return Response(200, json::serialize(json::object{
-                             {"issuer", issuer_},
-                             {"authorization_endpoint", issuer_ + "/protocol/auth"},
-                             {"token_endpoint", issuer_ + "/protocol/token"},
-                             {"jwks_uri", issuer_ + "/protocol/certs"},
-                             {"id_token_signing_alg_values_supported", json::array{"RS256"}}}));
-  }
-  if (method == "GET" && path == issuer_ + "/protocol/certs") {
-    return Response(200, json::serialize(Jwks()));
-  }
-  if (method == "POST" && path == issuer_ + "/protocol/token") {
-    return Token(authorization, request.substr(head + 4));
-  }
-  return Response(404, R"({"error":"not_found"})");
-}
-
-std::string FakeIdp::Token(const std::string& authorization, const std::string& body) {
+FakeReply FakeIdp::Token(const std::string& authorization, const std::string& body) {
   ++token_requests_;
   std::string expected = "Basic " + security::ToBase64(client_id_ + ":" + client_secret_);
-  if (authorization != expected) return Response(401, R"({"error":"invalid_client"})");
+  if (authorization != expected) return {401, R"({"error":"invalid_client"})"};
   std::map<std::string, std::string> form;
   for (auto& [k, v] : http::ParseQuery(body)) form[k] = v;
   Pending pending;
   {
     std::lock_guard lock(mutex_);
     auto it = codes_.find(form["code"]);
-    if (it == codes_.end()) return Response(400, R"({"error":"invalid_grant"})");
+    if (it == codes_.end()) return {400, R"({"error":"invalid_grant"})"};
     pending = it->second;
     codes_.erase(it);  // a code works once
   }
   if (form["grant_type"] != "authorization_code" || form["redirect_uri"] != pending.redirect_uri ||
       security::ToBase64Url(security::Sha256(form["code_verifier"])) != pending.challenge) {
-    return Response(400, R"({"error":"invalid_grant"})");
+    return {400, R"({"error":"invalid_grant"})"};
   }
-  return Response(200, json::serialize(json::object{{"access_token", "opaque"},
-                                                    {"token_type", "Bearer"},
-                                                    {"expires_in", 300},
-                                                    {"id_token", pending.id_token}}));
+  return {200, json::serialize(json::object{{"access_token", "opaque"},
+                                            {"token_type", "Bearer"},
+                                            {"expires_in", 300},
+                                            {"id_token", pending.id_token}})};
 }
 
 std::string FakeIdp::Authorize(const std::map<std::string, std::string>& request,

@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "fake_http.hpp"
+
 namespace caredesk::testing {
 
 class FakeIdp {
@@ -46,21 +48,17 @@ class FakeIdp {
     std::string challenge;
     std::string id_token;
   };
-  void Serve();
-  std::string Answer(const std::string& request);
-  std::string Token(const std::string& authorization, const std::string& body);
+  FakeReply Answer(const FakeRequest& request);
+  FakeReply Token(const std::string& authorization, const std::string& body);
 
   std::string client_id_, client_secret_;
   struct Keys;
   std::unique_ptr<Keys> keys_;
-  int listen_fd_ = -1;
-  std::string origin_;  // http://127.0.0.1:PORT
   std::string issuer_;
-  std::atomic<bool> stop_{false};
   std::atomic<int> token_requests_{0};
   std::mutex mutex_;
-  std::map<std::string, Pending> codes_;  // guarded by mutex_
-  std::thread thread_;
+  std::map<std::string, Pending> codes_;    // guarded by mutex_
+  std::unique_ptr<FakeHttpServer> server_;  // last: its thread calls Answer
 };
 
 }  // namespace caredesk::testing

@@ -103,6 +103,8 @@ Result<Response> StartOidcSignIn(Context& ctx);  // handlers/oidc.cpp
 Result<Response> FinishOidcSignIn(Context& ctx);
 Result<Response> GetOidcSettings(Context& ctx);
 Result<Response> PutOidcSettings(Context& ctx);
+Result<Response> GetSmsSettings(Context& ctx);  // handlers/channels.cpp
+Result<Response> PutSmsSettings(Context& ctx);
 Result<Response> DeleteSession(Context& ctx);
 Result<Response> ListSessions(Context& ctx);  // handlers/account.cpp
 Result<Response> EndSession(Context& ctx);

@@ -214,7 +214,7 @@ Result<Response> PutOidcSettings(Context& ctx) {
   CD_TRY_ASSIGN(auto accept_mfa, OptionalBool(body, "accept_provider_mfa"));
   issuer = std::string(Trim(issuer));
   client_id = std::string(Trim(client_id));
-  if (issuer.size() > 512 || !IsSafeServiceUrl(issuer)) {
+  if (issuer.size() > 512 || !net::IsSafeServiceUrl(issuer)) {
     return Invalid("issuer must be an https URL of at most 512 characters", "issuer");
   }
   if (client_id.empty() || client_id.size() > 256) {

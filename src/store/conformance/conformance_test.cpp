@@ -1340,6 +1340,73 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   EXPECT_EQ(again->resealed, 9);
 }
 
+TEST_P(ConformanceTest, OutboxItemsAreClaimedByOneSenderAndTheirOutcomeKept) {
+  ConversationId conv = MakeConversation(a_, "text me my code");
+  std::int64_t id = 0;
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    OutboxItem item;
+    item.conversation = conv;
+    item.channel = "sms";
+    item.recipient = "+13125550188";
+    item.body = "your code is 123456";
+    item.purpose = "verification_code";
+    item.created_at = T0();
+    CD_TRY_ASSIGN(id, tx.QueueOutbound(item));
+    return {};
+  }));
+  auto due = store_->DueOutbound(T0(), 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->at(0).tenant, a_);
+  auto claim = [&](TenantId t, Timestamp at) {
+    std::optional<OutboxItem> item;
+    EXPECT_TRUE(store_->Write(t, [&](TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(item, tx.ClaimOutbound(id, at, std::chrono::seconds(60)));
+      return {};
+    }));
+    return item;
+  };
+  EXPECT_FALSE(claim(b_, T0())) << "another practice's item";
+  auto first = claim(a_, T0());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->recipient, "+13125550188");
+  EXPECT_EQ(first->attempts, 1);
+  EXPECT_FALSE(first->interrupted);
+  EXPECT_FALSE(claim(a_, T0())) << "claimed once";
+  EXPECT_TRUE(store_->DueOutbound(T0() + std::chrono::seconds(59), 10)->empty());
+  auto again = claim(a_, T0() + std::chrono::seconds(61));
+  ASSERT_TRUE(again) << "a claim runs out";
+  EXPECT_TRUE(again->interrupted);
+  EXPECT_EQ(again->attempts, 2);
+  // A retry is due when it says; a failure is recorded in the conversation; done is done.
+  OutboundOutcome retry;
+  retry.kind = OutboundOutcome::Kind::kRetry;
+  retry.error = "HTTP 503";
+  retry.next_attempt_at = T0() + std::chrono::minutes(5);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, retry, T0()); }));
+  EXPECT_TRUE(store_->DueOutbound(T0() + std::chrono::minutes(4), 10)->empty());
+  auto third = claim(a_, T0() + std::chrono::minutes(5));
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(third->interrupted) << "a retry is not an interruption";
+  OutboundOutcome failed;
+  failed.kind = OutboundOutcome::Kind::kFailed;
+  failed.error = "provider error 21211, HTTP 400";
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, failed, T0()); }));
+  EXPECT_TRUE(store_->DueOutbound(T0() + std::chrono::hours(24), 10)->empty());
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto events, tx.ListEvents(conv));
+    bool recorded = false;
+    for (const auto& e : events) {
+      if (e.type != "outbound_failed") continue;
+      recorded = true;
+      EXPECT_THAT(e.data, ::testing::Contains(std::pair<std::string, std::string>(
+                              "reason", "provider error 21211, HTTP 400")));
+    }
+    EXPECT_TRUE(recorded);
+    return {};
+  }));
+}
+
 TEST_P(ConformanceTest, IndexKeyRotationKeepsEveryLookupWorkingThroughout) {
   WritePatientInformation(a_);
   WritePatientInformation(b_);

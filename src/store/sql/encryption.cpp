@@ -262,7 +262,9 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
                             {{"recipient", kOutboxRecipient}, {"body", kOutboxBody}}));
   CD_TRY_ASSIGN(std::int64_t providers, ResealTable(db, tenant, keys, "oidc_providers",
                                                     {{"client_secret", kOidcClientSecret}}));
-  return patients + messages + users + representatives + outbox + providers;
+  CD_TRY_ASSIGN(std::int64_t channels,
+                ResealTable(db, tenant, keys, "channel_settings", {{"secret", kChannelSecret}}));
+  return patients + messages + users + representatives + outbox + providers + channels;
 }
 
 namespace {
@@ -398,6 +400,10 @@ Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const Tenant
                                          "AND client_secret NOT LIKE ?",
                                          {tenant.value, c}));
   total += providers.at(0).Int(0);
+  CD_TRY_ASSIGN(auto channels, db.Query("SELECT COUNT(*) FROM channel_settings WHERE tenant_id = ? "
+                                        "AND secret NOT LIKE ?",
+                                        {tenant.value, c}));
+  total += channels.at(0).Int(0);
   return total;
 }
 

@@ -33,6 +33,7 @@ inline constexpr std::string_view kRepEmail = "representatives.email";
 inline constexpr std::string_view kOutboxRecipient = "outbox.recipient";
 inline constexpr std::string_view kOutboxBody = "outbox.body";
 inline constexpr std::string_view kOidcClientSecret = "oidc_providers.client_secret";
+inline constexpr std::string_view kChannelSecret = "channel_settings.secret";
 
 // Blind-index domains.
 inline constexpr std::string_view kPhoneIndex = "phone";

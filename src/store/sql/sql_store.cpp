@@ -338,6 +338,17 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Result<std::vector<OutboundDue>> DueOutbound(Timestamp now, int limit) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, id FROM outbox WHERE "
+                                             "next_attempt_at IS NOT NULL AND next_attempt_at "
+                                             "<= ? ORDER BY next_attempt_at LIMIT ?",
+                                             {ToEpochMillis(now), std::int64_t{limit}}));
+    std::vector<OutboundDue> out;
+    for (const SqlRow& r : rows) out.push_back({TenantId{r.Int(0)}, r.Int(1)});
+    return out;
+  }
+
   Result<std::string> IntegrityCheck() override { return engine_->IntegrityCheck(); }
 
   Result<AuditVerification> VerifyAudit() override {

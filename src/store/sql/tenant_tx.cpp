@@ -435,32 +435,95 @@ class SqlTenantTx final : public TenantTx {
   Result<std::int64_t> QueueOutbound(const OutboxItem& item) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO outbox (tenant_id, conversation_id, channel, recipient, "
-                            "body, purpose, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                            "RETURNING id",
+                            "body, purpose, state, created_at, next_attempt_at) VALUES (?, ?, "
+                            "?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
                             {T(), item.conversation.value, item.channel,
                              keys_->Seal(kOutboxRecipient, item.recipient),
-                             keys_->Seal(kOutboxBody, item.body), item.purpose, item.state,
-                             ToEpochMillis(item.created_at)}));
+                             keys_->Seal(kOutboxBody, item.body), item.purpose,
+                             ToEpochMillis(item.created_at), ToEpochMillis(item.created_at)}));
     return rows.at(0).Int(0);
   }
 
-  Result<std::vector<OutboxItem>> PendingOutbound(int limit) override {
+  Result<std::optional<OutboxItem>> ClaimOutbound(std::int64_t id, Timestamp now,
+                                                  Millis lease) override {
     CD_TRY_ASSIGN(auto rows,
-                  db_.Query("SELECT id, conversation_id, channel, recipient, body, purpose, "
-                            "state, created_at FROM outbox WHERE tenant_id = ? AND state = "
-                            "'queued' ORDER BY id LIMIT ?",
-                            {T(), std::int64_t{limit}}));
+                  db_.Query(std::string(kOutboxSelect) +
+                                " WHERE tenant_id = ? AND id = ? AND next_attempt_at <= ?",
+                            {T(), id, ToEpochMillis(now)}));
+    if (rows.empty()) return std::optional<OutboxItem>{};
+    // Guarded by the due time just read, so of two senders (nodes) only one claims it.
+    CD_TRY_ASSIGN(auto claimed,
+                  db_.Query("UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                            "next_attempt_at = ? WHERE tenant_id = ? AND id = ? AND "
+                            "next_attempt_at <= ? RETURNING attempts",
+                            {ToEpochMillis(now + lease), T(), id, ToEpochMillis(now)}));
+    if (claimed.empty()) return std::optional<OutboxItem>{};
+    CD_TRY_ASSIGN(OutboxItem item, ReadOutboxItem(rows[0]));
+    item.interrupted = item.state == "sending";
+    item.state = "sending";
+    item.attempts = static_cast<int>(claimed[0].Int(0));
+    return std::optional<OutboxItem>{std::move(item)};
+  }
+
+  Result<void> FinishOutbound(std::int64_t id, const OutboundOutcome& outcome,
+                              Timestamp now) override {
+    using Kind = OutboundOutcome::Kind;
+    std::string state = outcome.kind == Kind::kSent     ? "sent"
+                        : outcome.kind == Kind::kFailed ? "failed"
+                                                        : "queued";
+    SqlValue next = outcome.kind == Kind::kRetry ? SqlValue{ToEpochMillis(outcome.next_attempt_at)}
+                                                 : SqlValue{};
+    SqlValue finished = outcome.kind == Kind::kRetry ? SqlValue{} : SqlValue{ToEpochMillis(now)};
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("UPDATE outbox SET state = ?, next_attempt_at = ?, provider_ref = ?, "
+                            "last_error = ?, finished_at = ? WHERE tenant_id = ? AND id = ? "
+                            "RETURNING conversation_id, channel, purpose, attempts",
+                            {state, next, outcome.provider_ref, outcome.error, finished, T(), id}));
+    if (rows.empty()) return NotFound("outbox item not found");
+    if (outcome.kind != Kind::kFailed || rows[0].Int(0) == 0) return {};
+    CD_TRY_ASSIGN(Conversation c, GetConversation(ConversationId{rows[0].Int(0)}));
+    std::vector<core::Event> events(1);
+    events[0].type = "outbound_failed";
+    events[0].at = now;
+    events[0].conversation_id = c.id;
+    events[0].patient_id = c.patient_id;
+    events[0].data = {{"outbox_id", std::to_string(id)},
+                      {"channel", rows[0].Text(1)},
+                      {"purpose", rows[0].Text(2)},
+                      {"attempts", std::to_string(rows[0].Int(3))},
+                      {"reason", outcome.error}};
+    return AppendEvents(events);
+  }
+
+  Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT settings, secret FROM channel_settings WHERE "
+                                       "tenant_id = ? AND channel = ?",
+                                       {T(), std::string(channel)}));
+    if (rows.empty()) return std::optional<ChannelSettings>{};
+    ChannelSettings s;
+    s.channel = std::string(channel);
+    s.settings = rows[0].Text(0);
+    CD_TRY_ASSIGN(s.secret, keys_->Open(kChannelSecret, rows[0].Text(1)));
+    return std::optional<ChannelSettings>{std::move(s)};
+  }
+
+  Result<void> PutChannelSettings(const ChannelSettings& s, Timestamp now) override {
+    CD_TRY(db_.Execute("DELETE FROM channel_settings WHERE tenant_id = ? AND channel = ?",
+                       {T(), s.channel}));
+    return db_.Execute(
+        "INSERT INTO channel_settings (tenant_id, channel, settings, secret, "
+        "updated_at) VALUES (?, ?, ?, ?, ?)",
+        {T(), s.channel, s.settings, keys_->Seal(kChannelSecret, s.secret), ToEpochMillis(now)});
+  }
+
+  Result<std::vector<OutboxItem>> PendingOutbound(int limit) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kOutboxSelect) +
+                                           " WHERE tenant_id = ? AND state = 'queued' ORDER BY "
+                                           "id LIMIT ?",
+                                       {T(), std::int64_t{limit}}));
     std::vector<OutboxItem> out;
     for (const SqlRow& r : rows) {
-      OutboxItem item;
-      item.id = r.Int(0);
-      item.conversation = ConversationId{r.Int(1)};
-      item.channel = r.Text(2);
-      CD_TRY_ASSIGN(item.recipient, keys_->Open(kOutboxRecipient, r.Text(3)));
-      CD_TRY_ASSIGN(item.body, keys_->Open(kOutboxBody, r.Text(4)));
-      item.purpose = r.Text(5);
-      item.state = r.Text(6);
-      item.created_at = FromEpochMillis(r.Int(7));
+      CD_TRY_ASSIGN(OutboxItem item, ReadOutboxItem(r));
       out.push_back(std::move(item));
     }
     return out;
@@ -1397,6 +1460,26 @@ class SqlTenantTx final : public TenantTx {
   }
 
  private:
+  static constexpr std::string_view kOutboxSelect =
+      "SELECT id, conversation_id, channel, recipient, body, purpose, state, created_at, "
+      "attempts, provider_ref, last_error FROM outbox";
+
+  Result<OutboxItem> ReadOutboxItem(const SqlRow& r) const {
+    OutboxItem item;
+    item.id = r.Int(0);
+    item.conversation = ConversationId{r.Int(1)};
+    item.channel = r.Text(2);
+    CD_TRY_ASSIGN(item.recipient, keys_->Open(kOutboxRecipient, r.Text(3)));
+    CD_TRY_ASSIGN(item.body, keys_->Open(kOutboxBody, r.Text(4)));
+    item.purpose = r.Text(5);
+    item.state = r.Text(6);
+    item.created_at = FromEpochMillis(r.Int(7));
+    item.attempts = static_cast<int>(r.Int(8));
+    item.provider_ref = r.Text(9);
+    item.last_error = r.Text(10);
+    return item;
+  }
+
   static constexpr std::string_view kUserSelect =
       "SELECT id, email, display_name, role, languages, queues, active, created_at, oidc_subject "
       "FROM users";

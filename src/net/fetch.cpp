@@ -1,4 +1,4 @@
-#include "http/fetch.hpp"
+#include "net/fetch.hpp"
 
 #include <curl/curl.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/text.hpp"
 
-namespace caredesk::http {
+namespace caredesk::net {
 
 namespace {
 
@@ -120,4 +120,4 @@ Result<FetchResponse> Fetch(const FetchRequest& request) {
   return out;
 }
 
-}  // namespace caredesk::http
+}  // namespace caredesk::net

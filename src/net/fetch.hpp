@@ -10,7 +10,7 @@
 
 #include "base/error.hpp"
 
-namespace caredesk::http {
+namespace caredesk::net {
 
 struct FetchRequest {
   std::string method = "GET";
@@ -40,4 +40,4 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& p
 // the tests). Everything else is refused for credentials and tokens.
 bool IsSafeServiceUrl(std::string_view url);
 
-}  // namespace caredesk::http
+}  // namespace caredesk::net

@@ -1,0 +1,154 @@
+#include "channels/sms/twilio.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+#include "net/fetch.hpp"
+#include "security/crypto.hpp"
+
+namespace caredesk::channels {
+
+namespace json = boost::json;
+
+namespace {
+
+bool IsAlnum(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+bool IsE164(std::string_view s) {
+  return s.size() >= 9 && s.size() <= 16 && s[0] == '+' && s[1] != '0' &&
+         std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsHeaderName(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+std::string StringOf(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
+Result<TwilioAccount> ParseTwilioAccount(std::string_view settings_json) {
+  boost::system::error_code ec;
+  json::value v = json::parse(settings_json, ec);
+  if (ec || !v.is_object()) return Invalid("SMS settings must be a JSON object");
+  const json::object& o = v.as_object();
+  for (const auto& [key, value] : o) {
+    if (!value.is_string()) return Invalid("must be a string", std::string(key));
+  }
+  TwilioAccount a;
+  if (o.contains("base_url")) a.base_url = StringOf(o, "base_url");
+  while (a.base_url.ends_with('/')) a.base_url.pop_back();
+  a.account_sid = StringOf(o, "account_sid");
+  a.from = StringOf(o, "from");
+  a.messaging_service_sid = StringOf(o, "messaging_service_sid");
+  a.idempotency_header = StringOf(o, "idempotency_header");
+  if (!net::IsSafeServiceUrl(a.base_url) || a.base_url.size() > 256) {
+    return Invalid("base_url must be an https URL", "base_url");
+  }
+  if (a.account_sid.empty() || a.account_sid.size() > 64 || !IsAlnum(a.account_sid)) {
+    return Invalid("account_sid must be 1 to 64 letters and digits", "account_sid");
+  }
+  if (a.from.empty() == a.messaging_service_sid.empty()) {
+    return Invalid("give either from (the practice's number) or messaging_service_sid", "from");
+  }
+  if (!a.from.empty() && !IsE164(a.from)) {
+    return Invalid("from must be an E.164 number such as +13125550100", "from");
+  }
+  if (!a.messaging_service_sid.empty() &&
+      (a.messaging_service_sid.size() > 64 || !IsAlnum(a.messaging_service_sid))) {
+    return Invalid("messaging_service_sid must be letters and digits", "messaging_service_sid");
+  }
+  if (!a.idempotency_header.empty() && !IsHeaderName(a.idempotency_header)) {
+    return Invalid("idempotency_header must be a header name", "idempotency_header");
+  }
+  return a;
+}
+
+std::string TwilioAccountJson(const TwilioAccount& a) {
+  return json::serialize(json::object{{"base_url", a.base_url},
+                                      {"account_sid", a.account_sid},
+                                      {"from", a.from},
+                                      {"messaging_service_sid", a.messaging_service_sid},
+                                      {"idempotency_header", a.idempotency_header}});
+}
+
+bool TwilioGateway::Deduplicates(const store::ChannelSettings& settings) const {
+  auto account = ParseTwilioAccount(settings.settings);
+  return account && !account->idempotency_header.empty();
+}
+
+jobs::SendResult TwilioGateway::Send(const jobs::OutboundMessage& message,
+                                     const store::ChannelSettings& settings) {
+  using Kind = jobs::SendResult::Kind;
+  jobs::SendResult out;
+  auto account = ParseTwilioAccount(settings.settings);
+  if (!account) {
+    out.kind = Kind::kPermanent;
+    out.error = "the SMS settings are invalid (" + account.error().field + ")";
+    return out;
+  }
+  net::FetchRequest request;
+  request.method = "POST";
+  request.url =
+      account->base_url + "/2010-04-01/Accounts/" + account->account_sid + "/Messages.json";
+  request.timeout = std::chrono::seconds(10);
+  request.headers = {{"Authorization",
+                      "Basic " + security::ToBase64(account->account_sid + ":" + settings.secret)},
+                     {"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
+  if (!account->idempotency_header.empty()) {
+    request.headers.emplace_back(account->idempotency_header, message.idempotency_key);
+  }
+  std::vector<std::pair<std::string, std::string>> form = {{"To", message.recipient},
+                                                           {"Body", message.body}};
+  if (account->from.empty()) {
+    form.emplace_back("MessagingServiceSid", account->messaging_service_sid);
+  } else {
+    form.emplace_back("From", account->from);
+  }
+  request.body = net::FormEncode(form);
+  auto answer = net::Fetch(request);
+  if (!answer) {
+    out.kind = Kind::kTransient;
+    out.error = "the SMS provider could not be reached";
+    return out;
+  }
+  boost::system::error_code ec;
+  json::value body = json::parse(answer->body, ec);
+  const json::object* o = !ec && body.is_object() ? &body.as_object() : nullptr;
+  const std::string status = "HTTP " + std::to_string(answer->status);
+  if (answer->status >= 200 && answer->status < 300) {
+    std::string sid = o ? StringOf(*o, "sid") : "";
+    if (sid.size() > 64 || !IsAlnum(sid)) sid.clear();
+    out.kind = Kind::kSent;
+    out.provider_ref = sid;
+    return out;
+  }
+  // The provider's numeric code says what went wrong (21211: not a valid number; 21610: the
+  // number opted out); its message may quote the number, so it is not kept.
+  std::string code;
+  if (o) {
+    if (const json::value* c = o->if_contains("code"); c && c->is_int64()) {
+      code = "provider error " + std::to_string(c->as_int64()) + ", ";
+    }
+  }
+  out.error = code + status;
+  out.kind = answer->status == 429 || answer->status >= 500 ? Kind::kTransient : Kind::kPermanent;
+  if (answer->status == 401 || answer->status == 403) {
+    out.error = "the SMS provider refused the account's credentials (" + status + ")";
+  }
+  return out;
+}
+
+}  // namespace caredesk::channels

@@ -1,0 +1,38 @@
+// Sending SMS through a Twilio-compatible provider's REST API
+// (POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP Basic with the account SID
+// and auth token), and the practice's account settings it needs. The base URL is a setting, so
+// any provider that speaks the same wire format works (and the tests point it at a fake).
+// Thread-compatible; the gateway holds no state between sends.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "jobs/outbox_sender.hpp"
+
+namespace caredesk::channels {
+
+struct TwilioAccount {
+  std::string base_url = "https://api.twilio.com";
+  std::string account_sid;
+  std::string from;                   // the practice's number, E.164; or
+  std::string messaging_service_sid;  // a messaging service that picks the number
+  // A request header the provider honours to drop a repeated send (e.g. "Idempotency-Key");
+  // "" if it has none, and then an interrupted send is not repeated. Twilio itself has none.
+  std::string idempotency_header;
+};
+
+// Parses and checks the settings JSON (as stored in ChannelSettings::settings). kInvalid naming
+// the field when a value is missing or malformed.
+[[nodiscard]] Result<TwilioAccount> ParseTwilioAccount(std::string_view settings_json);
+std::string TwilioAccountJson(const TwilioAccount& account);
+
+class TwilioGateway final : public jobs::OutboundGateway {
+ public:
+  jobs::SendResult Send(const jobs::OutboundMessage& message,
+                        const store::ChannelSettings& settings) override;
+  bool Deduplicates(const store::ChannelSettings& settings) const override;
+};
+
+}  // namespace caredesk::channels

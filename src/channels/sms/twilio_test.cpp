@@ -1,0 +1,47 @@
+#include "channels/sms/twilio.hpp"
+
+#include <gtest/gtest.h>
+
+namespace caredesk::channels {
+namespace {
+
+TEST(TwilioAccount, SettingsAreCheckedFieldByField) {
+  auto ok = ParseTwilioAccount(R"({"account_sid":"AC0123","from":"+13125550100"})");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->base_url, "https://api.twilio.com") << "Twilio unless another is named";
+  EXPECT_TRUE(ok->idempotency_header.empty());
+  auto again = ParseTwilioAccount(TwilioAccountJson(*ok));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->account_sid, "AC0123");
+  EXPECT_EQ(again->from, "+13125550100");
+  auto service = ParseTwilioAccount(
+      R"({"account_sid":"AC1","messaging_service_sid":"MG1","base_url":"http://127.0.0.1:9/",)"
+      R"("idempotency_header":"Idempotency-Key"})");
+  ASSERT_TRUE(service);
+  EXPECT_EQ(service->base_url, "http://127.0.0.1:9");
+  struct Bad {
+    const char* json;
+    const char* field;
+  };
+  for (const Bad& b : std::initializer_list<Bad>{
+           {R"({"from":"+13125550100"})", "account_sid"},
+           {R"({"account_sid":"AC 1","from":"+13125550100"})", "account_sid"},
+           {R"({"account_sid":"AC1"})", "from"},
+           {R"({"account_sid":"AC1","from":"+13125550100","messaging_service_sid":"MG1"})", "from"},
+           {R"({"account_sid":"AC1","from":"312-555-0100"})", "from"},
+           {R"({"account_sid":"AC1","from":"+13125550100","base_url":"http://sms.example"})",
+            "base_url"},
+           {R"({"account_sid":"AC1","from":"+13125550100","idempotency_header":"a b"})",
+            "idempotency_header"},
+           {R"({"account_sid":1,"from":"+13125550100"})", "account_sid"},
+       }) {
+    auto refused = ParseTwilioAccount(b.json);
+    ASSERT_FALSE(refused) << b.json;
+    EXPECT_EQ(refused.error().field, b.field) << b.json;
+  }
+  EXPECT_FALSE(ParseTwilioAccount("[]"));
+  EXPECT_FALSE(ParseTwilioAccount("{"));
+}
+
+}  // namespace
+}  // namespace caredesk::channels

@@ -1,0 +1,106 @@
+#include "jobs/outbox_sender.hpp"
+
+#include <algorithm>
+
+#include "base/log.hpp"
+
+namespace caredesk::jobs {
+
+using store::OutboundOutcome;
+
+OutboxSender::OutboxSender(store::Store& store, const Clock& clock,
+                           std::map<std::string, OutboundGateway*> gateways,
+                           OutboxSenderOptions options)
+    : store_(store),
+      clock_(clock),
+      gateways_(std::move(gateways)),
+      options_(options),
+      loop_("outbox_sender", options_.interval, [this] { return RunOnce(); }) {}
+
+Result<int> OutboxSender::RunOnce() {
+  CD_TRY_ASSIGN(auto due, store_.DueOutbound(clock_.Now(), options_.batch));
+  int attempted = 0;
+  for (const auto& d : due) {
+    Timestamp now = clock_.Now();
+    std::optional<store::OutboxItem> item;
+    auto claimed = store_.Write(d.tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(item, tx.ClaimOutbound(d.id, now, options_.lease));
+      return {};
+    });
+    if (!claimed || !item) continue;  // another node has it, or it is done
+    OutboundOutcome outcome = Attempt(d.tenant, *item);
+    auto finished = store_.Write(d.tenant, [&](store::TenantTx& tx) {
+      return tx.FinishOutbound(d.id, outcome, clock_.Now());
+    });
+    const char* what = outcome.kind == OutboundOutcome::Kind::kSent     ? "outbound_sent"
+                       : outcome.kind == OutboundOutcome::Kind::kFailed ? "outbound_failed"
+                                                                        : "outbound_retry";
+    log::Info(what, {{"tenant_id", d.tenant.value},
+                     {"outbox_id", d.id},
+                     {"channel", item->channel},
+                     {"attempts", item->attempts},
+                     {"error", outcome.error}});
+    if (!finished) {
+      // Sent but not recorded: the claim runs out and the item is treated as interrupted.
+      log::Error("outbound_not_recorded", {{"tenant_id", d.tenant.value},
+                                           {"outbox_id", d.id},
+                                           {"code", ErrorKindName(finished.error().kind)}});
+    }
+    ++attempted;
+  }
+  return attempted;
+}
+
+OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& item) {
+  OutboundOutcome out;
+  auto fail = [&](std::string why) {
+    out.kind = OutboundOutcome::Kind::kFailed;
+    out.error = std::move(why);
+    return out;
+  };
+  auto gateway = gateways_.find(item.channel);
+  if (gateway == gateways_.end()) return fail(item.channel + " sending is not available yet");
+  auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
+      store_, tenant, [&](store::TenantTx& tx) { return tx.GetChannelSettings(item.channel); });
+  if (!settings) {
+    out.kind = OutboundOutcome::Kind::kRetry;
+    out.error = "settings could not be read";
+    out.next_attempt_at = clock_.Now() + options_.first_retry;
+    return out;
+  }
+  if (!*settings) return fail("no " + item.channel + " provider is set up for this practice");
+  if (item.interrupted && !gateway->second->Deduplicates(**settings)) {
+    return fail(
+        "an earlier attempt was interrupted and its outcome is unknown; not sent again "
+        "to avoid a duplicate");
+  }
+  OutboundMessage message;
+  message.tenant = tenant;
+  message.outbox_id = item.id;
+  message.recipient = item.recipient;
+  message.body = item.body;
+  message.idempotency_key =
+      "caredesk-" + std::to_string(tenant.value) + "-" + std::to_string(item.id);
+  SendResult sent = gateway->second->Send(message, **settings);
+  switch (sent.kind) {
+    case SendResult::Kind::kSent:
+      out.kind = OutboundOutcome::Kind::kSent;
+      out.provider_ref = sent.provider_ref;
+      return out;
+    case SendResult::Kind::kPermanent:
+      return fail(sent.error);
+    case SendResult::Kind::kTransient:
+      break;
+  }
+  if (item.attempts >= options_.max_attempts) {
+    return fail(sent.error + "; gave up after " + std::to_string(item.attempts) + " attempts");
+  }
+  Millis delay = options_.first_retry;
+  for (int i = 1; i < item.attempts && delay < options_.max_retry_delay; ++i) delay *= 2;
+  out.kind = OutboundOutcome::Kind::kRetry;
+  out.error = sent.error;
+  out.next_attempt_at = clock_.Now() + std::min(delay, options_.max_retry_delay);
+  return out;
+}
+
+}  // namespace caredesk::jobs
