@@ -62,6 +62,17 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE(store_->Migrate());
     token_ = MakeTenantWithUser("clinic", "agent@clinic.example", &tenant_, &user_);
     other_token_ = MakeTenantWithUser("other", "agent@other.example", &other_tenant_, nullptr);
+    // Both practices can text (codes queue in the outbox; no sender runs unless a test starts
+    // one, and this provider's address answers nothing).
+    for (TenantId t : {tenant_, other_tenant_}) {
+      ASSERT_TRUE(store_->Write(t, [&](store::TenantTx& tx) {
+        return tx.PutChannelSettings(
+            {"sms",
+             R"({"account_sid":"AC1","from":"+13125550100","base_url":"http://127.0.0.1:9"})",
+             "token"},
+            clock_.Now());
+      }));
+    }
 
     api_ = std::make_unique<http::Api>(*store_, clock_, http::ApiOptions{});
     http::ServerOptions opts;
@@ -2549,23 +2560,66 @@ TEST_F(OutboxTest, ASendInterruptedByACrashIsNeverDoubled) {
   EXPECT_EQ(Pass(), 0);
 }
 
-TEST_F(OutboxTest, WithoutAProviderTheFailureIsClearAndSettingsAreChecked) {
+TEST_F(OutboxTest, WithoutAProviderTheAgentIsToldAtOnceAndSettingsAreChecked) {
   std::string conv = Conversation();
-  ASSERT_EQ(RequestCode(conv), 202);
+  // Email codes wait for the mail sender (issue #5): refused up front, and an email item that
+  // reached the outbox anyway fails with the reason in the conversation.
+  HttpResult check = Call("POST", conv + "/verification/check",
+                          R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})");
+  ASSERT_EQ(check.status, 200);
+  ASSERT_EQ(Call("PATCH",
+                 "/api/v1/patients/" +
+                     std::to_string(Json(Call("GET", conv)).at("patient").at("id").as_int64()),
+                 R"({"email":"zebulon@example.com"})")
+                .status,
+            200);
+  HttpResult by_email = Call("POST", conv + "/verification/code", R"({"channel":"email"})");
+  EXPECT_EQ(by_email.status, 409);
+  EXPECT_THAT(by_email.body, ::testing::HasSubstr("not available yet"));
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::OutboxItem item;
+    item.conversation = ConversationId{std::stoll(conv.substr(conv.rfind('/') + 1))};
+    item.channel = "email";
+    item.recipient = "zebulon@example.com";
+    item.body = "a follow-up";
+    item.purpose = "test";
+    item.created_at = clock_.Now();
+    return tx.QueueOutbound(item).has_value() ? Result<void>{} : Internal("queue failed");
+  }));
   EXPECT_EQ(Pass(), 1);
   auto failures = Failures(conv);
   ASSERT_EQ(failures.size(), 1u);
-  EXPECT_THAT(failures[0], ::testing::HasSubstr("no sms provider is set up"));
-  HttpResult none = Call("GET", "/api/v1/settings/sms", {}, &admin_);
-  ASSERT_EQ(none.status, 200);
-  EXPECT_FALSE(Json(none).at("configured").as_bool());
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("email sending is not available yet"));
+  // A practice without an SMS provider is told so when the agent asks for a code.
+  TenantId third;
+  std::string third_token = MakeTenantWithUser("third", "agent@third.example", &third, nullptr);
+  HttpResult in = Call("POST", "/api/v1/messages",
+                       R"({"channel":"sms","from":"+13125550177","text":"hi",)"
+                       R"("patient":{"name":"Ada Lovelace","date_of_birth":"1980-12-10"}})",
+                       &third_token);
+  ASSERT_EQ(in.status, 201);
+  std::string theirs =
+      "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+  ASSERT_EQ(Call("POST", theirs + "/verification/check",
+                 R"({"name":"Ada Lovelace","date_of_birth":"1980-12-10"})", &third_token)
+                .status,
+            200);
+  HttpResult no_sms =
+      Call("POST", theirs + "/verification/code", R"({"channel":"sms"})", &third_token);
+  EXPECT_EQ(no_sms.status, 409);
+  EXPECT_THAT(no_sms.body, ::testing::HasSubstr("no SMS provider"));
+  // Settings: admins only, checked field by field, nothing stored on a refusal.
+  HttpResult shown = Call("GET", "/api/v1/settings/sms", {}, &admin_);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_TRUE(Json(shown).at("configured").as_bool());
+  EXPECT_EQ(Json(shown).at("base_url").as_string(), "http://127.0.0.1:9");
   EXPECT_EQ(Call("GET", "/api/v1/settings/sms").status, 403) << "admins only";
   struct Bad {
     json::object body;
     std::string field;
   };
   std::vector<Bad> bad = {
-      {{{"account_sid", "AC1"}, {"from", "+13125550100"}}, "auth_token"},
+      {{{"account_sid", "AC1"}, {"from", "+13125550100"}, {"auth_token", ""}}, "auth_token"},
       {{{"account_sid", "AC1"}, {"from", "555-0100"}, {"auth_token", "t"}}, "from"},
       {{{"account_sid", "AC1"},
         {"from", "+13125550100"},
@@ -2581,7 +2635,8 @@ TEST_F(OutboxTest, WithoutAProviderTheFailureIsClearAndSettingsAreChecked) {
       EXPECT_EQ(ErrorField(r), b.field) << r.body;
     }
   }
-  EXPECT_FALSE(Json(Call("GET", "/api/v1/settings/sms", {}, &admin_)).at("configured").as_bool())
+  EXPECT_EQ(Json(Call("GET", "/api/v1/settings/sms", {}, &admin_)).at("base_url").as_string(),
+            "http://127.0.0.1:9")
       << "nothing stored";
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
@@ -460,6 +461,66 @@ TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
        new_key},
       &status);
   EXPECT_EQ(status, 0) << "the keys are still wrapped by the new master key";
+}
+
+// The server's own outbox sender texts a verification code through the practice's provider.
+TEST_F(CliTest, TheServerTextsAVerificationCodeThroughThePracticesProvider) {
+  testing::FakeTwilio twilio("AC42", "token-of-the-practice");
+  int status = -1;
+  std::string data = (dir_ / "data").string();
+  Run({"tenant", "create", "--slug", "sms", "--name", "Texting Clinic", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  Run({"user", "create", "--tenant", "sms", "--email", "it@sms.example", "--role", "admin",
+       "--data", data},
+      &status, {}, "a long enough password\n");
+  ASSERT_EQ(status, 0);
+  std::string token = Run(
+      {"token", "create", "--tenant", "sms", "--user", "it@sms.example", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  token.pop_back();
+  ChildProcess server;
+  unsigned short port =
+      StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+  ASSERT_NE(port, 0);
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body) {
+    testing::HttpCall c;
+    c.method = method;
+    c.target = target;
+    c.body = body;
+    c.headers = {{"Authorization", "Bearer " + token}};
+    return testing::Send(port, c);
+  };
+  ASSERT_EQ(call("PUT", "/api/v1/settings/sms",
+                 R"({"account_sid":"AC42","auth_token":"token-of-the-practice",)"
+                 R"("from":"+13125550100","base_url":")" +
+                     twilio.base_url() + "\"}")
+                .status,
+            200);
+  ASSERT_EQ(call("POST", "/api/v1/messages",
+                 R"({"channel":"sms","from":"+13125550188","text":"is my refill ready?",)"
+                 R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"}})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/conversations/1/verification/check",
+                 R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})")
+                .status,
+            200);
+  ASSERT_EQ(
+      call("POST", "/api/v1/conversations/1/verification/code", R"({"channel":"sms"})").status,
+      202);
+  for (int i = 0; i < 50 && twilio.sent().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto sent = twilio.sent();
+  ASSERT_EQ(sent.size(), 1u) << "sent within 5 s";
+  EXPECT_EQ(sent[0].to, "+13125550188");
+  std::string code = sent[0].body.substr(sent[0].body.find("code is ") + 8, 6);
+  testing::HttpResult confirmed =
+      call("POST", "/api/v1/conversations/1/verification/confirm", R"({"code":")" + code + "\"}");
+  EXPECT_EQ(confirmed.status, 200);
+  EXPECT_NE(confirmed.body.find("\"verified\""), std::string::npos) << confirmed.body;
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
 }
 
 TEST_F(CliTest, PatientExportGivesEverythingAndEraseKeepsOnlyWhatIdentifiesNoOne) {

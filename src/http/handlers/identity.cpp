@@ -248,7 +248,9 @@ Result<Response> CheckVerification(Context& ctx) {
 }
 
 // POST .../verification/code {"channel": "sms" | "email"}: a one-time code to the contact on
-// record, queued in the outbox; the code never appears in any answer.
+// record, queued in the outbox for the sender (jobs/outbox_sender.hpp); the code never appears
+// in any answer. 409 when the practice has no provider for the channel, so the agent knows at
+// once rather than from a failure later.
 Result<Response> SendVerificationCode(Context& ctx) {
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"channel"}));
   CD_TRY_ASSIGN(std::string channel, RequireString(body, "channel"));
@@ -275,6 +277,14 @@ Result<Response> SendVerificationCode(Context& ctx) {
     if (!to)
       return Conflict("there is no " + std::string(channel == "sms" ? "phone" : "email") +
                       " on record");
+    CD_TRY_ASSIGN(auto provider, tx.GetChannelSettings(channel));
+    if (!provider) {
+      return Conflict(channel == "sms"
+                          ? "this practice has no SMS provider set up; an admin adds one in the "
+                            "settings (PUT /api/v1/settings/sms)"
+                          : "codes by email are not available yet; send one by text",
+                      "channel");
+    }
     std::string code = std::to_string(100000 + randombytes_uniform(900000));
     v.code_hash = CodeHash(c.id, code);
     v.code_channel = channel;
