@@ -49,6 +49,22 @@ class CliTest : public ::testing::Test {
     return static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
   }
 
+  // A practice with one user of `role` and an API token for them; returns the token.
+  static std::string PracticeWithToken(const std::string& data, const std::string& slug,
+                                       const std::string& email, const std::string& role) {
+    int status = -1;
+    Run({"tenant", "create", "--slug", slug, "--name", slug + " clinic", "--data", data}, &status);
+    EXPECT_EQ(status, 0);
+    Run({"user", "create", "--tenant", slug, "--email", email, "--role", role, "--data", data},
+        &status, {}, "a long enough password\n");
+    EXPECT_EQ(status, 0);
+    std::string token =
+        Run({"token", "create", "--tenant", slug, "--user", email, "--data", data}, &status);
+    EXPECT_EQ(status, 0);
+    if (!token.empty()) token.pop_back();  // the newline
+    return token;
+  }
+
   // How often `needle` occurs in `text` (items of a JSON list, say).
   static std::size_t Occurrences(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
@@ -248,16 +264,7 @@ TEST_F(CliTest, ResetSecondFactorTurnsItOffDropsCodesAndIsAudited) {
 TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
   int status = -1;
   std::string data = (dir_ / "data").string();
-  Run({"tenant", "create", "--slug", "aud", "--name", "Audit Clinic", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  Run({"user", "create", "--tenant", "aud", "--email", "bot@aud.example", "--role", "agent",
-       "--data", data},
-      &status, {}, "a long enough password\n");
-  ASSERT_EQ(status, 0);
-  std::string token = Run(
-      {"token", "create", "--tenant", "aud", "--user", "bot@aud.example", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  token.pop_back();
+  std::string token = PracticeWithToken(data, "aud", "bot@aud.example", "agent");
   {
     ChildProcess server;
     unsigned short port =
@@ -309,16 +316,8 @@ TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
 TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
   int status = -1;
   std::string data = (dir_ / "data").string();
-  Run({"tenant", "create", "--slug", "rot", "--name", "Rotating Clinic", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
+  std::string token = PracticeWithToken(data, "rot", "bot@rot.example", "agent");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "data" / "master.key")) << "made on first use";
-  Run({"user", "create", "--tenant", "rot", "--email", "bot@rot.example", "--role", "agent",
-       "--data", data},
-      &status, {}, "a long enough password\n");
-  std::string token = Run(
-      {"token", "create", "--tenant", "rot", "--user", "bot@rot.example", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  token.pop_back();
   ChildProcess server;
   unsigned short port =
       StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
@@ -401,16 +400,7 @@ TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
   std::string data = (dir_ / "data").string();
   std::string old_key = data + "/master.key";
   std::string new_key = (dir_ / "new.key").string();
-  Run({"tenant", "create", "--slug", "wrap", "--name", "Wrap Clinic", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  Run({"user", "create", "--tenant", "wrap", "--email", "bot@wrap.example", "--role", "agent",
-       "--data", data},
-      &status, {}, "a long enough password\n");
-  std::string token =
-      Run({"token", "create", "--tenant", "wrap", "--user", "bot@wrap.example", "--data", data},
-          &status);
-  ASSERT_EQ(status, 0);
-  token.pop_back();
+  std::string token = PracticeWithToken(data, "wrap", "bot@wrap.example", "agent");
   const std::vector<std::string> both = {"--master-key-file", new_key, "--previous-master-key-file",
                                          old_key};
   std::vector<std::string> serve = {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"};
@@ -466,18 +456,8 @@ TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
 // The server's own outbox sender texts a verification code through the practice's provider.
 TEST_F(CliTest, TheServerTextsAVerificationCodeThroughThePracticesProvider) {
   testing::FakeTwilio twilio("AC42", "token-of-the-practice");
-  int status = -1;
   std::string data = (dir_ / "data").string();
-  Run({"tenant", "create", "--slug", "sms", "--name", "Texting Clinic", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  Run({"user", "create", "--tenant", "sms", "--email", "it@sms.example", "--role", "admin",
-       "--data", data},
-      &status, {}, "a long enough password\n");
-  ASSERT_EQ(status, 0);
-  std::string token = Run(
-      {"token", "create", "--tenant", "sms", "--user", "it@sms.example", "--data", data}, &status);
-  ASSERT_EQ(status, 0);
-  token.pop_back();
+  std::string token = PracticeWithToken(data, "sms", "it@sms.example", "admin");
   ChildProcess server;
   unsigned short port =
       StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
