@@ -2,7 +2,7 @@
 # Builds the libFuzzer target for every parser of outside input (inbound JSON bodies, query
 # strings, phone and email forms, business hours, SLA state, dates, identity-verification
 # answers and replies, TOTP and recovery codes, key files, identity providers' key sets and ID
-# tokens) with clang (ASan + UBSan) and runs it
+# tokens, cookies) with clang (ASan + UBSan) and runs it
 # for FUZZ_SECONDS (default 30; set it higher for a longer run) from the seed corpus. Fails on any crash, leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -96,20 +96,6 @@ struct TokenCache {
   }
 };
 
-std::optional<std::string_view> CookieValue(const Request& req, std::string_view name) {
-  auto header = req.headers.Get("cookie");
-  if (!header) return std::nullopt;
-  std::string_view rest = *header;
-  while (!rest.empty()) {
-    auto semi = rest.find(';');
-    std::string_view pair = Trim(rest.substr(0, semi));
-    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-  }
-  return std::nullopt;
-}
-
 Response JsonResponse(int status, const json::value& body) {
   Response r;
   r.status = status;

@@ -56,5 +56,7 @@ struct Response {
 // literally.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 std::string PercentDecode(std::string_view s, bool plus_is_space);
+// The value of cookie `name` in the request's Cookie header, if sent (the first, when repeated).
+std::optional<std::string_view> CookieValue(const Request& req, std::string_view name);
 
 }  // namespace caredesk::http

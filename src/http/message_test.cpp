@@ -90,5 +90,18 @@ TEST(Headers, SetReplacesEveryFieldOfTheNameInPlace) {
                                          Pair("x-new", "v")));
 }
 
+TEST(CookieValue, FindsTheNamedCookieAmongOthers) {
+  Request r;
+  EXPECT_FALSE(CookieValue(r, "caredesk_session")) << "no Cookie header";
+  r.headers.Set("cookie", "theme=dark; caredesk_session=abc; caredesk_oidc=xyz;");
+  EXPECT_EQ(CookieValue(r, "caredesk_session"), "abc");
+  EXPECT_EQ(CookieValue(r, "caredesk_oidc"), "xyz");
+  EXPECT_FALSE(CookieValue(r, "caredesk"));
+  r.headers.Set("cookie", "caredesk_session=first;caredesk_session=second; =; ;;x");
+  EXPECT_EQ(CookieValue(r, "caredesk_session"), "first");
+  r.headers.Set("cookie", "xcaredesk_session=nope; caredesk_session=");
+  EXPECT_EQ(CookieValue(r, "caredesk_session"), "") << "present and empty";
+}
+
 }  // namespace
 }  // namespace caredesk::http

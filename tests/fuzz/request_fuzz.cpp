@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -102,6 +102,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (jwt && !ec && security::VerifyJwtSignature(*jwt, keys)) {
         __builtin_trap();  // nothing the fuzzer makes up is signed by a real key
       }
+      break;
+    }
+    case 11: {  // a Cookie header
+      http::Request r;
+      r.headers.Set("cookie", std::string(in));
+      auto v = http::CookieValue(r, "caredesk_session");
+      if (v && v->find(';') != std::string_view::npos) __builtin_trap();  // one cookie's value
+      (void)http::CookieValue(r, "caredesk_oidc");
       break;
     }
   }

@@ -51,9 +51,6 @@ store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string o
 
 inline constexpr std::string_view kSessionCookie = "caredesk_session";
 
-// The value of cookie `name` in the request, if sent.
-std::optional<std::string_view> CookieValue(const Request& req, std::string_view name);
-
 // A new browser session for `user` of `tenant`, opened in one transaction with `first` (which
 // checks and uses a second factor, and names how the user signed in for the audit log): the
 // session the browser sent is ended, the user's oldest sessions beyond the cap are ended, and
