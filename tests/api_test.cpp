@@ -392,6 +392,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/auth/oidc/callback", {true, {}, ""}},
       {"GET /api/v1/settings/oidc", {false, admins, ""}},
       {"GET /api/v1/settings/sms", {false, admins, ""}},
+      {"POST /hooks/twilio/status", {true, {}, ""}},
       {"PUT /api/v1/settings/sms",
        {false, admins, R"({"account_sid":"AC1","from":"+13125550100","auth_token":"t"})"}},
       {"PUT /api/v1/settings/oidc",
@@ -2638,6 +2639,89 @@ TEST_F(OutboxTest, WithoutAProviderTheAgentIsToldAtOnceAndSettingsAreChecked) {
   EXPECT_EQ(Json(Call("GET", "/api/v1/settings/sms", {}, &admin_)).at("base_url").as_string(),
             "http://127.0.0.1:9")
       << "nothing stored";
+}
+
+// The provider reports what became of each text; reports are signed, ordered and recorded.
+TEST_F(OutboxTest, TheProvidersDeliveryReportsAreSignedAndRecorded) {
+  const std::string public_url = "https://desk.example-clinic.org";
+  http::ApiOptions options;
+  options.public_url = public_url;
+  api_ = std::make_unique<http::Api>(*store_, clock_, options);
+  channels::TwilioGateway reporting(public_url);
+  jobs::OutboxSender sender(*store_, clock_, {{"sms", &reporting}});
+  ASSERT_EQ(SetUpSms().status, 200);
+  std::string conv = Conversation();
+  ASSERT_EQ(RequestCode(conv), 202);
+  ASSERT_EQ(*sender.RunOnce(), 1);
+  ASSERT_EQ(twilio_.sent().size(), 1u);
+  const std::string sid = twilio_.sent()[0].sid;
+  const std::string target = "/hooks/twilio/status?tenant=clinic";
+  EXPECT_EQ(twilio_.sent()[0].status_callback, public_url + target);
+
+  auto report = [&](const std::string& message_sid, const std::string& status,
+                    const std::string& error_code, const std::string& token) {
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"MessageSid", message_sid}, {"MessageStatus", status}, {"AccountSid", "AC0123456789"},
+        {"To", "+13125550188"},      {"From", "+13125550100"},  {"ApiVersion", "2010-04-01"}};
+    if (!error_code.empty()) params.emplace_back("ErrorCode", error_code);
+    HttpCall c;
+    c.method = "POST";
+    c.target = target;
+    c.json = false;
+    c.body = net::FormEncode(params);
+    c.headers = {
+        {"Content-Type", "application/x-www-form-urlencoded"},
+        {"X-Twilio-Signature", channels::TwilioSignature(token, public_url + target, params)}};
+    return Checked(c);
+  };
+  auto delivery_status = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "db.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    sqlite3_prepare_v2(db, "SELECT delivery_status || '/' || state FROM outbox", -1, &st, nullptr);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  const std::string token = "auth-token-of-the-practice";
+  EXPECT_EQ(report(sid, "sent", "", token).status, 204);
+  EXPECT_EQ(delivery_status(), "sent/sent");
+  EXPECT_EQ(report(sid, "delivered", "", token).status, 204);
+  EXPECT_EQ(report(sid, "sent", "", token).status, 204) << "late, and ignored";
+  EXPECT_EQ(delivery_status(), "delivered/sent");
+  // Forged, unsigned, for an unknown practice, or not a form: refused, nothing changes.
+  EXPECT_EQ(report(sid, "undelivered", "30003", "a guessed token").status, 403);
+  HttpCall unsigned_call;
+  unsigned_call.method = "POST";
+  unsigned_call.target = target;
+  unsigned_call.json = false;
+  unsigned_call.body = "MessageSid=" + sid + "&MessageStatus=failed";
+  unsigned_call.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  EXPECT_EQ(Checked(unsigned_call).status, 403);
+  unsigned_call.target = "/hooks/twilio/status?tenant=nowhere";
+  unsigned_call.headers.emplace_back("X-Twilio-Signature", "AAAA");
+  EXPECT_EQ(Checked(unsigned_call).status, 403);
+  unsigned_call.headers = {{"Content-Type", "application/json"}};
+  unsigned_call.body = "{}";
+  EXPECT_EQ(Checked(unsigned_call).status, 415);
+  EXPECT_EQ(delivery_status(), "delivered/sent");
+  EXPECT_TRUE(Failures(conv).empty());
+  // A carrier's refusal after acceptance is a failure the agent sees, with the provider's code.
+  ASSERT_EQ(RequestCode(conv), 202);
+  ASSERT_EQ(*sender.RunOnce(), 1);
+  ASSERT_EQ(twilio_.sent().size(), 2u);
+  EXPECT_EQ(report(twilio_.sent()[1].sid, "undelivered", "30003", token).status, 204);
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("provider error 30003, undelivered"));
+  // Reports about messages we never sent are acknowledged; nonsense statuses are not.
+  EXPECT_EQ(report("SM00000000000000000000000000000999", "delivered", "", token).status, 204);
+  EXPECT_EQ(report(sid, "teleported", "", token).status, 400);
 }
 
 }  // namespace

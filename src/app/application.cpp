@@ -89,7 +89,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   sla_timer.Start();
   jobs::Retention retention(*store, clock);
   retention.Start();
-  channels::TwilioGateway sms;
+  channels::TwilioGateway sms(config.public_url);
   jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}});
   outbox.Start();
 

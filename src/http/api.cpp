@@ -62,6 +62,8 @@ struct Route {
   KeptFn kept = nullptr;      // tried on the I/O thread when the caller's token is kept
   // A public route that costs real work: each client address gets ApiOptions::public_rate.
   bool rate_limited = false;
+  // The body is application/x-www-form-urlencoded (a provider's webhook), not JSON.
+  bool form_body = false;
 };
 
 // Verified bearer tokens, by hash, until `valid_until`. Only successes are cached, so a wrong
@@ -371,6 +373,9 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &GetOidcSettings},
       {Method::kPut, "PUT", "/api/v1/settings/oidc", true, kAdmins, scope::kSettingsWrite, false,
        &PutOidcSettings},
+      {Method::kPost, "POST", "/hooks/twilio/status", false, kNobody, scope::kAny, false,
+       &TwilioStatusCallback, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/false,
+       /*form_body=*/true},
       {Method::kGet, "GET", "/api/v1/settings/sms", true, kAdmins, scope::kSettingsRead, false,
        &GetSmsSettings},
       {Method::kPut, "PUT", "/api/v1/settings/sms", true, kAdmins, scope::kSettingsWrite, false,
@@ -602,8 +607,11 @@ Response Api::Handle(Request& request) {
   }
   if (IsUnsafe(method) && !request.body.empty()) {
     auto type = request.headers.Get("content-type");
-    if (!type || !AsciiLower(*type).starts_with("application/json")) {
-      return ProtocolError(415, "unsupported_media_type", "request body must be application/json");
+    std::string_view wanted =
+        route->form_body ? "application/x-www-form-urlencoded" : "application/json";
+    if (!type || !AsciiLower(*type).starts_with(wanted)) {
+      return ProtocolError(415, "unsupported_media_type",
+                           "request body must be " + std::string(wanted));
     }
   }
 

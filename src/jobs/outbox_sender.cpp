@@ -60,8 +60,13 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   };
   auto gateway = gateways_.find(item.channel);
   if (gateway == gateways_.end()) return fail(item.channel + " sending is not available yet");
+  std::string slug;
   auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
-      store_, tenant, [&](store::TenantTx& tx) { return tx.GetChannelSettings(item.channel); });
+      store_, tenant, [&](store::TenantTx& tx) -> Result<std::optional<store::ChannelSettings>> {
+        CD_TRY_ASSIGN(store::Tenant t, tx.GetTenant());
+        slug = t.slug;
+        return tx.GetChannelSettings(item.channel);
+      });
   if (!settings) {
     out.kind = OutboundOutcome::Kind::kRetry;
     out.error = "settings could not be read";
@@ -76,6 +81,7 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   }
   OutboundMessage message;
   message.tenant = tenant;
+  message.tenant_slug = slug;
   message.outbox_id = item.id;
   message.recipient = item.recipient;
   message.body = item.body;

@@ -20,6 +20,7 @@ namespace caredesk::jobs {
 // One message as a provider sees it.
 struct OutboundMessage {
   TenantId tenant;
+  std::string tenant_slug;  // names the practice in the provider's callbacks
   std::int64_t outbox_id = 0;
   std::string recipient;  // E.164 for sms, an address for email
   std::string body;

@@ -386,6 +386,14 @@ class TenantTx {
   // to the item's conversation, so the agent sees it.
   virtual Result<void> FinishOutbound(std::int64_t id, const OutboundOutcome& outcome,
                                       Timestamp now) = 0;
+  // What the provider later reported of a message it accepted (`provider_ref`): delivered,
+  // undelivered, ... A status ranked below the one stored is ignored (`rank` orders them). An
+  // undelivered or failed message becomes failed, with an "outbound_failed" event carrying
+  // `error`. false when no message of the channel has that reference.
+  virtual Result<bool> RecordDeliveryStatus(std::string_view channel, std::string_view provider_ref,
+                                            std::string_view status,
+                                            const std::function<int(std::string_view)>& rank,
+                                            std::string_view error, Timestamp now) = 0;
   virtual Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) = 0;
   virtual Result<void> PutChannelSettings(const ChannelSettings& settings, Timestamp now) = 0;
 

@@ -71,7 +71,7 @@ FakeReply FakeTwilio::Answer(const FakeRequest& request) {
   }
   char sid[35];
   std::snprintf(sid, sizeof sid, "SM%032zx", sent_.size() + 1);
-  sent_.push_back(Sent{sid, to, form["From"], form["Body"], key});
+  sent_.push_back(Sent{sid, to, form["From"], form["Body"], key, form["StatusCallback"]});
   return {201, json::serialize(json::object{{"sid", sid},
                                             {"account_sid", account_sid_},
                                             {"to", to},

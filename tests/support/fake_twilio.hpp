@@ -22,7 +22,7 @@ class FakeTwilio {
   std::string base_url() const { return server_->origin(); }
 
   struct Sent {
-    std::string sid, to, from, body, idempotency_key;
+    std::string sid, to, from, body, idempotency_key, status_callback;
   };
   std::vector<Sent> sent() const;  // accepted messages, oldest first
   int requests() const;            // every request, failed ones included

@@ -1,5 +1,8 @@
 #include "channels/sms/twilio.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -83,6 +86,32 @@ std::string TwilioAccountJson(const TwilioAccount& a) {
                                       {"idempotency_header", a.idempotency_header}});
 }
 
+std::string TwilioSignature(std::string_view auth_token, std::string_view url,
+                            std::vector<std::pair<std::string, std::string>> params) {
+  std::stable_sort(params.begin(), params.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string data(url);
+  for (const auto& [name, value] : params) {
+    data += name;
+    data += value;
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha1(), auth_token.data(), static_cast<int>(auth_token.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &length);
+  return security::ToBase64(std::string_view(reinterpret_cast<const char*>(mac), length));
+}
+
+int DeliveryStatusRank(std::string_view status) {
+  if (status == "accepted" || status == "scheduled" || status == "queued") return 0;
+  if (status == "sending") return 1;
+  if (status == "sent") return 2;
+  if (status == "delivered") return 3;
+  if (status == "read") return 4;
+  if (status == "undelivered" || status == "failed" || status == "canceled") return 5;
+  return -1;
+}
+
 bool TwilioGateway::Deduplicates(const store::ChannelSettings& settings) const {
   auto account = ParseTwilioAccount(settings.settings);
   return account && !account->idempotency_header.empty();
@@ -112,6 +141,10 @@ jobs::SendResult TwilioGateway::Send(const jobs::OutboundMessage& message,
   }
   std::vector<std::pair<std::string, std::string>> form = {{"To", message.recipient},
                                                            {"Body", message.body}};
+  if (!public_url_.empty()) {
+    form.emplace_back("StatusCallback",
+                      public_url_ + "/hooks/twilio/status?tenant=" + message.tenant_slug);
+  }
   if (account->from.empty()) {
     form.emplace_back("MessagingServiceSid", account->messaging_service_sid);
   } else {

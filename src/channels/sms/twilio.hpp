@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/error.hpp"
 #include "jobs/outbox_sender.hpp"
@@ -28,11 +30,27 @@ struct TwilioAccount {
 [[nodiscard]] Result<TwilioAccount> ParseTwilioAccount(std::string_view settings_json);
 std::string TwilioAccountJson(const TwilioAccount& account);
 
+// X-Twilio-Signature of a form-encoded webhook: base64(HMAC-SHA1(auth_token, url + every
+// parameter's name and value, sorted by name)), `url` exactly as the provider called it,
+// query included.
+std::string TwilioSignature(std::string_view auth_token, std::string_view url,
+                            std::vector<std::pair<std::string, std::string>> params);
+
+// A Twilio status callback's MessageStatus, ranked so that a late "sent" never overwrites
+// "delivered" (callbacks can arrive out of order); -1 for a status we do not know.
+int DeliveryStatusRank(std::string_view status);
+
 class TwilioGateway final : public jobs::OutboundGateway {
  public:
+  // With `public_url`, each message asks the provider to report its delivery to
+  // <public_url>/hooks/twilio/status?tenant=<slug>; without it, no status is reported.
+  explicit TwilioGateway(std::string public_url = "") : public_url_(std::move(public_url)) {}
   jobs::SendResult Send(const jobs::OutboundMessage& message,
                         const store::ChannelSettings& settings) override;
   bool Deduplicates(const store::ChannelSettings& settings) const override;
+
+ private:
+  std::string public_url_;
 };
 
 }  // namespace caredesk::channels

@@ -43,5 +43,28 @@ TEST(TwilioAccount, SettingsAreCheckedFieldByField) {
   EXPECT_FALSE(ParseTwilioAccount("{"));
 }
 
+// Twilio's own example (docs, "Webhooks security"): this URL, these parameters and auth token
+// 12345 sign as 0/KCTR6DLpKmkAf8muzZqo1nDgQ=.
+TEST(TwilioSignature, MatchesTheProvidersPublishedExample) {
+  std::vector<std::pair<std::string, std::string>> params = {{"To", "+18005551212"},
+                                                             {"CallSid", "CA1234567890ABCDE"},
+                                                             {"From", "+12349013030"},
+                                                             {"Digits", "1234"},
+                                                             {"Caller", "+12349013030"}};
+  EXPECT_EQ(TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+  EXPECT_NE(TwilioSignature("12346", "https://mycompany.com/myapp.php?foo=1&bar=2", params),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+  EXPECT_NE(TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=3", params),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+}
+
+TEST(TwilioStatus, LaterStatusesRankHigher) {
+  EXPECT_LT(DeliveryStatusRank("queued"), DeliveryStatusRank("sent"));
+  EXPECT_LT(DeliveryStatusRank("sent"), DeliveryStatusRank("delivered"));
+  EXPECT_LT(DeliveryStatusRank("delivered"), DeliveryStatusRank("undelivered"));
+  EXPECT_EQ(DeliveryStatusRank("teleported"), -1);
+}
+
 }  // namespace
 }  // namespace caredesk::channels

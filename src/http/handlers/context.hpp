@@ -102,6 +102,7 @@ Result<Response> GetOidcSettings(Context& ctx);
 Result<Response> PutOidcSettings(Context& ctx);
 Result<Response> GetSmsSettings(Context& ctx);  // handlers/channels.cpp
 Result<Response> PutSmsSettings(Context& ctx);
+Result<Response> TwilioStatusCallback(Context& ctx);  // handlers/webhooks.cpp
 Result<Response> DeleteSession(Context& ctx);
 Result<Response> ListSessions(Context& ctx);  // handlers/account.cpp
 Result<Response> EndSession(Context& ctx);

@@ -196,8 +196,10 @@ constexpr std::string_view kRetentionSql =
   "ALTER TABLE outbox ADD COLUMN provider_ref TEXT NOT NULL DEFAULT '';"                  \
   "ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';"                    \
   "ALTER TABLE outbox ADD COLUMN finished_at BIGINT;"                                     \
+  "ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';"               \
   "UPDATE outbox SET next_attempt_at = created_at WHERE state = 'queued';"                \
   "CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE next_attempt_at IS NOT NULL;" \
+  "CREATE INDEX outbox_provider_ref ON outbox(tenant_id, provider_ref);"                  \
   "CREATE TABLE channel_settings (id " ID                                                 \
   ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), channel TEXT NOT NULL,"            \
   " settings TEXT NOT NULL, secret TEXT NOT NULL, updated_at BIGINT NOT NULL,"            \

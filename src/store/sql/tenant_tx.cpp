@@ -495,6 +495,29 @@ class SqlTenantTx final : public TenantTx {
     return AppendEvents(events);
   }
 
+  Result<bool> RecordDeliveryStatus(std::string_view channel, std::string_view provider_ref,
+                                    std::string_view status,
+                                    const std::function<int(std::string_view)>& rank,
+                                    std::string_view error, Timestamp now) override {
+    if (provider_ref.empty()) return false;
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, delivery_status FROM outbox WHERE tenant_id = "
+                                       "? AND channel = ? AND provider_ref = ?",
+                                       {T(), std::string(channel), std::string(provider_ref)}));
+    if (rows.empty()) return false;
+    const std::int64_t id = rows[0].Int(0);
+    if (!rows[0].Text(1).empty() && rank(status) < rank(rows[0].Text(1))) return true;
+    CD_TRY(db_.Execute("UPDATE outbox SET delivery_status = ? WHERE tenant_id = ? AND id = ?",
+                       {std::string(status), T(), id}));
+    if (status == "undelivered" || status == "failed") {
+      OutboundOutcome failed;
+      failed.kind = OutboundOutcome::Kind::kFailed;
+      failed.provider_ref = std::string(provider_ref);
+      failed.error = std::string(error);
+      CD_TRY(FinishOutbound(id, failed, now));
+    }
+    return true;
+  }
+
   Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) override {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT settings, secret FROM channel_settings WHERE "
                                        "tenant_id = ? AND channel = ?",
