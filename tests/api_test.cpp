@@ -2483,7 +2483,7 @@ TEST_F(OutboxTest, ACodeReachesThePhoneOnRecordThroughThePracticesProvider) {
 TEST_F(OutboxTest, BusyProvidersAreRetriedWithBackoffAndRefusalsShowInTheConversation) {
   ASSERT_EQ(SetUpSms().status, 200);
   std::string conv = Conversation();
-  twilio_.FailNext(503);
+  twilio_.FailNext(429);  // "too many requests": not acted on, so safe to ask again
   twilio_.FailNext(429);
   ASSERT_EQ(RequestCode(conv), 202);
   EXPECT_EQ(Pass(), 1);
@@ -2507,13 +2507,23 @@ TEST_F(OutboxTest, BusyProvidersAreRetriedWithBackoffAndRefusalsShowInTheConvers
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_THAT(failures[0], ::testing::HasSubstr("21211"));
   EXPECT_THAT(failures[0], ::testing::Not(::testing::HasSubstr("0188"))) << "no phone number";
+  // A server error may have sent the text anyway: without a provider that drops repeats it is
+  // not asked again.
+  twilio_.FailNext(503);
+  ASSERT_EQ(RequestCode(conv), 202);
+  EXPECT_EQ(Pass(), 1);
+  clock_.Advance(std::chrono::hours(2));
+  EXPECT_EQ(Pass(), 0);
+  failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_THAT(failures[1], ::testing::HasSubstr("outcome is unknown"));
   // Wrong credentials are final too.
   ASSERT_EQ(SetUpSms({{"auth_token", "stale"}}).status, 200);
   ASSERT_EQ(RequestCode(conv), 202);
   EXPECT_EQ(Pass(), 1);
   failures = Failures(conv);
-  ASSERT_EQ(failures.size(), 2u);
-  EXPECT_THAT(failures[1], ::testing::HasSubstr("credentials"));
+  ASSERT_EQ(failures.size(), 3u);
+  EXPECT_THAT(failures[2], ::testing::HasSubstr("credentials"));
 }
 
 TEST_F(OutboxTest, ASendInterruptedByACrashIsNeverDoubled) {
@@ -2716,8 +2726,11 @@ TEST_F(OutboxTest, TheProvidersDeliveryReportsAreSignedAndRecorded) {
   ASSERT_EQ(*sender.RunOnce(), 1);
   ASSERT_EQ(twilio_.sent().size(), 2u);
   EXPECT_EQ(report(twilio_.sent()[1].sid, "undelivered", "30003", token).status, 204);
+  EXPECT_EQ(report(twilio_.sent()[1].sid, "undelivered", "30003", token).status, 204)
+      << "a replayed report is acknowledged";
+  EXPECT_EQ(report(twilio_.sent()[1].sid, "failed", "30003", token).status, 204);
   auto failures = Failures(conv);
-  ASSERT_EQ(failures.size(), 1u);
+  ASSERT_EQ(failures.size(), 1u) << "and recorded once";
   EXPECT_THAT(failures[0], ::testing::HasSubstr("provider error 30003, undelivered"));
   // Reports about messages we never sent are acknowledged; nonsense statuses are not.
   EXPECT_EQ(report("SM00000000000000000000000000000999", "delivered", "", token).status, 204);

@@ -403,12 +403,15 @@ TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
   std::string token = PracticeWithToken(data, "wrap", "bot@wrap.example", "agent");
   const std::vector<std::string> both = {"--master-key-file", new_key, "--previous-master-key-file",
                                          old_key};
+  std::string made = Run({"keys", "new-master-key", "--out", new_key}, &status);
+  ASSERT_EQ(status, 0) << made;
+  Run({"keys", "new-master-key", "--out", new_key}, &status);
+  EXPECT_NE(status, 0) << "an existing key file is never overwritten";
   std::vector<std::string> serve = {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"};
   serve.insert(serve.end(), both.begin(), both.end());
   ChildProcess server;
   unsigned short port = StartServer(server, serve);
   ASSERT_NE(port, 0);
-  EXPECT_TRUE(std::filesystem::exists(new_key)) << "the new key is made on first use";
   auto post = [&](const std::string& text) {
     testing::HttpCall c;
     c.method = "POST";
@@ -442,7 +445,14 @@ TEST_F(CliTest, KeysRewrapReplacesTheMasterKeyWhileTheServerKeepsServing) {
             &status);
   EXPECT_EQ(status, 0);
   EXPECT_NE(out.find("before the rewrap"), std::string::npos);
-  // A wrong previous key changes nothing.
+  // A new master key that was never made is refused, not made up (each node would invent
+  // its own); a wrong previous key changes nothing.
+  Run({"keys", "rewrap", "--data", data, "--master-key-file", (dir_ / "third.key").string(),
+       "--previous-master-key-file", new_key},
+      &status);
+  EXPECT_NE(status, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "third.key"));
+  Run({"keys", "new-master-key", "--out", (dir_ / "third.key").string()}, &status);
   Run({"keys", "rewrap", "--data", data, "--master-key-file", (dir_ / "third.key").string(),
        "--previous-master-key-file", old_key},
       &status);

@@ -34,6 +34,13 @@ Result<std::unique_ptr<store::Store>> OpenMigratedStore(const Config& config) {
   }
   store::SqlStoreOptions options;
   std::string key_path = config.MasterKeyPath();
+  if (!std::filesystem::exists(key_path) && !config.previous_master_key_file.empty()) {
+    // Replacing the master key: every node must be given the same new key, so none is made up.
+    return Invalid(
+        "master_key_file does not exist; create the new master key once (caredesk keys "
+        "new-master-key --out FILE) and give every node that file",
+        "master_key_file");
+  }
   if (!std::filesystem::exists(key_path)) {
     std::error_code ec;
     std::filesystem::path parent = std::filesystem::path(key_path).parent_path();

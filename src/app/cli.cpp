@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 
@@ -13,6 +14,7 @@
 #include "core/inbox/patient.hpp"
 #include "http/api.hpp"
 #include "core/tenancy/calendar.hpp"
+#include "security/crypto.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
 
@@ -151,6 +153,18 @@ int RotateKeys(store::Store& st, const std::string& slug, int settle_seconds, bo
     return 1;
   }
   std::cout << "; older data keys deleted\n";
+  return 0;
+}
+
+// Writes a new random master key to `path` (mode 0600); refuses to overwrite a file.
+int NewMasterKey(const std::string& path) {
+  if (std::filesystem::exists(path)) {
+    return Fail(Invalid("the file exists already; a key is never overwritten", "out"));
+  }
+  auto written = security::WriteKeyFile(path, security::SecretKey::Random());
+  if (!written) return Fail(written.error());
+  std::cout << "new master key written to " << path
+            << "; give every node this file as master_key_file\n";
   return 0;
 }
 
@@ -445,6 +459,10 @@ int RunCli(int argc, char** argv) {
                    "every 5 s); default 6")
       ->check(CLI::Range(0, 3600));
   AddStorageFlags(keys_rotate, o);
+  auto* keys_new_master = keys->add_subcommand(
+      "new-master-key", "write a new master key file (for replacing the master key)");
+  std::string key_out;
+  keys_new_master->add_option("--out", key_out, "the file to create (mode 0600)")->required();
   auto* keys_rewrap = keys->add_subcommand(
       "rewrap",
       "after replacing the master key: wrap every practice's keys with the new one (give the "
@@ -487,6 +505,7 @@ int RunCli(int argc, char** argv) {
   }
 
   if (auto init = security::Init(); !init) return Fail(init.error());
+  if (*keys_new_master) return NewMasterKey(key_out);  // needs no database
   auto config = LoadConfig(o);
   if (!config) return Fail(config.error());
   log::SetMinLevel(config->log_level == "debug"   ? log::Level::kDebug

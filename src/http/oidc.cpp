@@ -64,10 +64,8 @@ std::optional<TenantId> OidcAttempt::TenantOf(std::string_view state) {
   return TenantId{id};
 }
 
-OidcRelyingParty::OidcRelyingParty(Fetcher fetch) : fetch_(std::move(fetch)) {}
-
 Result<json::value> OidcRelyingParty::FetchJson(const FetchRequest& request) {
-  CD_TRY_ASSIGN(FetchResponse response, fetch_(request));
+  CD_TRY_ASSIGN(FetchResponse response, net::Fetch(request));
   boost::system::error_code ec;
   json::value v = json::parse(response.body, ec);
   if (response.status != 200) {
@@ -93,6 +91,16 @@ Result<OidcRelyingParty::Endpoints> OidcRelyingParty::Discover(const std::string
   if (!IsSafeServiceUrl(issuer)) {
     return Invalid("the identity provider's issuer must be an https URL", "issuer");
   }
+  Result<Endpoints> found = Fetched(issuer);
+  std::lock_guard lock(mutex_);
+  if (discovered_.size() >= 1000) discovered_.clear();  // bounded: issuers are typed by admins
+  discovered_.insert_or_assign(issuer,
+                               Discovered{found, now + (found ? Millis(std::chrono::hours(1))
+                                                              : Millis(std::chrono::minutes(1)))});
+  return found;
+}
+
+Result<OidcRelyingParty::Endpoints> OidcRelyingParty::Fetched(const std::string& issuer) {
   std::string base = issuer;
   while (base.ends_with('/')) base.pop_back();
   FetchRequest request;
@@ -116,8 +124,6 @@ Result<OidcRelyingParty::Endpoints> OidcRelyingParty::Discover(const std::string
       return Invalid("the identity provider's endpoints must be https URLs", "issuer");
     }
   }
-  std::lock_guard lock(mutex_);
-  discovered_[issuer] = Discovered{e, now + std::chrono::hours(1)};
   return e;
 }
 

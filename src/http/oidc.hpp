@@ -43,9 +43,6 @@ struct OidcIdentity {
 
 class OidcRelyingParty {
  public:
-  using Fetcher = std::function<Result<net::FetchResponse>(const net::FetchRequest&)>;
-  explicit OidcRelyingParty(Fetcher fetch = &net::Fetch);
-
   struct Endpoints {
     std::string authorization;
     std::string token;
@@ -53,7 +50,8 @@ class OidcRelyingParty {
   };
   // The provider's endpoints from issuer/.well-known/openid-configuration, kept for an hour.
   // Unavailable when the provider cannot be reached; invalid when its document is unusable
-  // (not https, or naming another issuer).
+  // (not https, or naming another issuer). A failure is remembered for a minute, so a
+  // provider that stalls cannot tie up a request thread per sign-in attempt.
   Result<Endpoints> Discover(const std::string& issuer, Timestamp now);
 
   // Where to send the browser: the authorization endpoint with this attempt's parameters.
@@ -74,10 +72,10 @@ class OidcRelyingParty {
   // rotated its keys), at most once a minute.
   Result<boost::json::value> Keys(const std::string& jwks_uri, std::string_view kid, Timestamp now);
   Result<boost::json::value> FetchJson(const net::FetchRequest& request);
+  Result<Endpoints> Fetched(const std::string& issuer);  // reads the discovery document
 
-  Fetcher fetch_;
   struct Discovered {
-    Endpoints endpoints;
+    Result<Endpoints> endpoints;
     Timestamp until;
   };
   struct KeySet {

@@ -30,7 +30,7 @@ Result<int> OutboxSender::RunOnce() {
     if (!claimed || !item) continue;  // another node has it, or it is done
     OutboundOutcome outcome = Attempt(d.tenant, *item);
     auto finished = store_.Write(d.tenant, [&](store::TenantTx& tx) {
-      return tx.FinishOutbound(d.id, outcome, clock_.Now());
+      return tx.FinishOutbound(d.id, item->attempts, outcome, clock_.Now());
     });
     const char* what = outcome.kind == OutboundOutcome::Kind::kSent     ? "outbound_sent"
                        : outcome.kind == OutboundOutcome::Kind::kFailed ? "outbound_failed"
@@ -95,6 +95,12 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
       return out;
     case SendResult::Kind::kPermanent:
       return fail(sent.error);
+    case SendResult::Kind::kUnknown:
+      // Asking again could text the patient twice, unless the provider drops repeats.
+      if (!gateway->second->Deduplicates(**settings)) {
+        return fail(sent.error + "; the outcome is unknown, so it is not sent again");
+      }
+      break;
     case SendResult::Kind::kTransient:
       break;
   }

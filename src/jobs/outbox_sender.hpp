@@ -31,7 +31,8 @@ struct OutboundMessage {
 struct SendResult {
   enum class Kind {
     kSent,       // accepted; `provider_ref` is its id
-    kTransient,  // try again later (unreachable, busy, 5xx, 429)
+    kTransient,  // not acted on; try again later (unreachable, 429)
+    kUnknown,    // may or may not have been acted on (a timeout mid-request, a 5xx)
     kPermanent,  // will never work as it is (bad number, refused credentials)
   } kind = Kind::kSent;
   std::string provider_ref;

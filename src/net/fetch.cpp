@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "base/text.hpp"
 
@@ -43,13 +44,26 @@ void GlobalInit() {
 }  // namespace
 
 bool IsSafeServiceUrl(std::string_view url) {
-  if (AsciiLower(url.substr(0, 8)) == "https://") return url.size() > 8;
-  if (AsciiLower(url.substr(0, 7)) != "http://") return false;
-  std::string host = HostOf(url);
-  std::size_t colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
-  if (host.starts_with("[")) host = host.substr(0, host.find(']') + 1);
-  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  // Parsed by the same parser that will connect, so what is checked is what is reached.
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+  if (!parsed ||
+      curl_url_set(parsed.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) {
+    return false;
+  }
+  auto part = [&](CURLUPart which) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(parsed.get(), which, &value, 0) != CURLUE_OK || !value) return std::nullopt;
+    std::string out(value);
+    curl_free(value);
+    return out;
+  };
+  // Credentials in the URL would be sent to whichever host follows them ("http://localhost@x").
+  if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD) || part(CURLUPART_OPTIONS)) return false;
+  auto scheme = part(CURLUPART_SCHEME);
+  auto host = part(CURLUPART_HOST);
+  if (!scheme || !host || host->empty()) return false;
+  if (*scheme == "https") return true;
+  return *scheme == "http" && (*host == "127.0.0.1" || *host == "localhost" || *host == "[::1]");
 }
 
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -61,7 +75,8 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& p
   return out;
 }
 
-Result<FetchResponse> Fetch(const FetchRequest& request) {
+Result<FetchResponse> Fetch(const FetchRequest& request, bool* request_sent) {
+  if (request_sent) *request_sent = false;
   GlobalInit();
   std::string lower = AsciiLower(request.url.substr(0, 8));
   if (!lower.starts_with("https://") && !lower.starts_with("http://")) {
@@ -105,6 +120,9 @@ Result<FetchResponse> Fetch(const FetchRequest& request) {
     }
   }
   CURLcode rc = curl_easy_perform(c);
+  long sent_bytes = 0;
+  curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent_bytes);
+  if (request_sent) *request_sent = sent_bytes > 0;
   std::string host = HostOf(request.url);
   if (sink.overflow) return Unavailable(host + " answered more than the allowed size");
   if (rc != CURLE_OK) {

@@ -31,7 +31,10 @@ struct FetchResponse {
 // TLS certificates are verified against the system's trust store. Fails unavailable when the
 // service cannot be reached, times out, or answers more than max_response_bytes. The error
 // names the host, never the path or query.
-[[nodiscard]] Result<FetchResponse> Fetch(const FetchRequest& request);
+// `request_sent`, if given, says whether any of the request left this machine: false means the
+// service cannot have acted on it (it could not be resolved or connected to).
+[[nodiscard]] Result<FetchResponse> Fetch(const FetchRequest& request,
+                                          bool* request_sent = nullptr);
 
 // application/x-www-form-urlencoded (also a URL's query): pairs percent-encoded, joined by '&'.
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& pairs);

@@ -382,10 +382,11 @@ class TenantTx {
   // not due (another sender has it, or it is done).
   virtual Result<std::optional<OutboxItem>> ClaimOutbound(std::int64_t id, Timestamp now,
                                                           Millis lease) = 0;
-  // Records the outcome of the claimed attempt; a failure appends an "outbound_failed" event
-  // to the item's conversation, so the agent sees it.
-  virtual Result<void> FinishOutbound(std::int64_t id, const OutboundOutcome& outcome,
-                                      Timestamp now) = 0;
+  // Records the outcome of attempt `claimed_attempt` (OutboxItem::attempts as claimed); a
+  // failure appends an "outbound_failed" event to the item's conversation, so the agent sees
+  // it. kConflict when the claim was lost (it ran out and another sender took the item).
+  virtual Result<void> FinishOutbound(std::int64_t id, int claimed_attempt,
+                                      const OutboundOutcome& outcome, Timestamp now) = 0;
   // What the provider later reported of a message it accepted (`provider_ref`): delivered,
   // undelivered, ... A status ranked below the one stored is ignored (`rank` orders them). An
   // undelivered or failed message becomes failed, with an "outbound_failed" event carrying

@@ -151,10 +151,12 @@ jobs::SendResult TwilioGateway::Send(const jobs::OutboundMessage& message,
     form.emplace_back("From", account->from);
   }
   request.body = net::FormEncode(form);
-  auto answer = net::Fetch(request);
+  bool request_sent = false;
+  auto answer = net::Fetch(request, &request_sent);
   if (!answer) {
-    out.kind = Kind::kTransient;
-    out.error = "the SMS provider could not be reached";
+    out.kind = request_sent ? Kind::kUnknown : Kind::kTransient;
+    out.error = request_sent ? "the SMS provider did not answer in time"
+                             : "the SMS provider could not be reached";
     return out;
   }
   boost::system::error_code ec;
@@ -177,7 +179,9 @@ jobs::SendResult TwilioGateway::Send(const jobs::OutboundMessage& message,
     }
   }
   out.error = code + status;
-  out.kind = answer->status == 429 || answer->status >= 500 ? Kind::kTransient : Kind::kPermanent;
+  out.kind = answer->status == 429   ? Kind::kTransient
+             : answer->status >= 500 ? Kind::kUnknown
+                                     : Kind::kPermanent;
   if (answer->status == 401 || answer->status == 403) {
     out.error = "the SMS provider refused the account's credentials (" + status + ")";
   }

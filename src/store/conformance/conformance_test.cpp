@@ -1378,12 +1378,20 @@ TEST_P(ConformanceTest, OutboxItemsAreClaimedByOneSenderAndTheirOutcomeKept) {
   ASSERT_TRUE(again) << "a claim runs out";
   EXPECT_TRUE(again->interrupted);
   EXPECT_EQ(again->attempts, 2);
+  // The first sender, late, can no longer record anything: its claim was taken over.
+  OutboundOutcome late;
+  late.kind = OutboundOutcome::Kind::kSent;
+  late.provider_ref = "SM1";
+  auto lost = store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, 1, late, T0()); });
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().kind, ErrorKind::kConflict);
   // A retry is due when it says; a failure is recorded in the conversation; done is done.
   OutboundOutcome retry;
   retry.kind = OutboundOutcome::Kind::kRetry;
   retry.error = "HTTP 503";
   retry.next_attempt_at = T0() + std::chrono::minutes(5);
-  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, retry, T0()); }));
+  ASSERT_TRUE(
+      store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, 2, retry, T0()); }));
   EXPECT_TRUE(store_->DueOutbound(T0() + std::chrono::minutes(4), 10)->empty());
   auto third = claim(a_, T0() + std::chrono::minutes(5));
   ASSERT_TRUE(third);
@@ -1391,7 +1399,8 @@ TEST_P(ConformanceTest, OutboxItemsAreClaimedByOneSenderAndTheirOutcomeKept) {
   OutboundOutcome failed;
   failed.kind = OutboundOutcome::Kind::kFailed;
   failed.error = "provider error 21211, HTTP 400";
-  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, failed, T0()); }));
+  ASSERT_TRUE(
+      store_->Write(a_, [&](TenantTx& tx) { return tx.FinishOutbound(id, 3, failed, T0()); }));
   EXPECT_TRUE(store_->DueOutbound(T0() + std::chrono::hours(24), 10)->empty());
   ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(auto events, tx.ListEvents(conv));
@@ -1475,8 +1484,8 @@ TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {
   EXPECT_FALSE(Reopen(Sealed())) << "the old master key opens nothing now";
   SqlStoreOptions wrong = Sealed('w');
   wrong.previous_master_key = Sealed('x').master_key;
-  EXPECT_FALSE(Reopen(wrong));
-  ASSERT_TRUE(Reopen(Sealed('n'))) << "a failed attempt changed nothing";
+  EXPECT_FALSE(Reopen(wrong)) << "keys that open with neither key: the store does not start";
+  ASSERT_TRUE(Reopen(Sealed('n'))) << "and the keys are as the rewrap left them";
   ExpectPatientInformationFound(b_);
 }
 

@@ -222,6 +222,21 @@ Result<int> KeyRing::RewrapAll(SqlConnection& db) {
   return rewrapped;
 }
 
+Result<int> KeyRing::CountNotUnderMaster(SqlConnection& db) const {
+  if (!master_) return 0;
+  CD_TRY_ASSIGN(auto rows,
+                db.Query("SELECT tenant_id, purpose, version, wrapped FROM tenant_keys"));
+  int out = 0;
+  for (const SqlRow& r : rows) {
+    auto sealed = security::FromBase64Url(r.Text(3));
+    bool opens = sealed && security::Unseal(
+                               *master_, *sealed,
+                               WrapAad(TenantId{r.Int(0)}, r.Text(1), static_cast<int>(r.Int(2))));
+    out += opens ? 0 : 1;
+  }
+  return out;
+}
+
 Result<bool> KeyRing::AnyKeys(SqlConnection& db) {
   CD_TRY_ASSIGN(auto rows, db.Query("SELECT 1 FROM tenant_keys LIMIT 1"));
   return !rows.empty();

@@ -111,6 +111,9 @@ class KeyRing {
   // or the previous key), inside the caller's transaction; returns how many were rewrapped.
   // kUnavailable, changing nothing, if a key opens with neither.
   Result<int> RewrapAll(SqlConnection& db);
+  // How many stored keys the master key alone does not open (after a rewrap: keys another
+  // process added meanwhile, still under the previous key).
+  Result<int> CountNotUnderMaster(SqlConnection& db) const;
 
  private:
   Result<std::shared_ptr<const TenantKeys>> Load(SqlConnection& db, TenantId tenant);

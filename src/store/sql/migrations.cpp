@@ -190,6 +190,7 @@ constexpr std::string_view kRetentionSql =
 
 // Migration 12: the outbox is sent: attempts, when the next is due (also the lease of a claimed
 // item), the provider's id or the error; and each practice's account with a channel's provider.
+// What was queued before had no sender: one-time codes long expired, so they are not sent now.
 #define CD_OUTBOX(ID)                                                                     \
   "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"                    \
   "ALTER TABLE outbox ADD COLUMN next_attempt_at BIGINT;"                                 \
@@ -197,7 +198,7 @@ constexpr std::string_view kRetentionSql =
   "ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';"                    \
   "ALTER TABLE outbox ADD COLUMN finished_at BIGINT;"                                     \
   "ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';"               \
-  "UPDATE outbox SET next_attempt_at = created_at WHERE state = 'queued';"                \
+  "UPDATE outbox SET state = 'expired' WHERE state = 'queued';"                           \
   "CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE next_attempt_at IS NOT NULL;" \
   "CREATE INDEX outbox_provider_ref ON outbox(tenant_id, provider_ref);"                  \
   "CREATE TABLE channel_settings (id " ID                                                 \

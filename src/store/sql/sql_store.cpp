@@ -153,6 +153,12 @@ class SqlStore final : public Store {
     CD_TRY_ASSIGN(auto db, engine_->Connect());
     CD_TRY_ASSIGN(int rewrapped, Committed(*db, [&] { return keyring_.RewrapAll(*db); }));
     log::Info("master_key_rewrapped", {{"keys", rewrapped}});
+    CD_TRY_ASSIGN(int left, keyring_.CountNotUnderMaster(*db));
+    if (left > 0) {
+      return Unavailable(std::to_string(left) +
+                         " keys were added during the rewrap and are still wrapped by the "
+                         "previous key; run keys rewrap again before destroying it");
+    }
     return rewrapped;
   }
 

@@ -465,7 +465,7 @@ class SqlTenantTx final : public TenantTx {
     return std::optional<OutboxItem>{std::move(item)};
   }
 
-  Result<void> FinishOutbound(std::int64_t id, const OutboundOutcome& outcome,
+  Result<void> FinishOutbound(std::int64_t id, int claimed_attempt, const OutboundOutcome& outcome,
                               Timestamp now) override {
     using Kind = OutboundOutcome::Kind;
     std::string state = outcome.kind == Kind::kSent     ? "sent"
@@ -474,12 +474,19 @@ class SqlTenantTx final : public TenantTx {
     SqlValue next = outcome.kind == Kind::kRetry ? SqlValue{ToEpochMillis(outcome.next_attempt_at)}
                                                  : SqlValue{};
     SqlValue finished = outcome.kind == Kind::kRetry ? SqlValue{} : SqlValue{ToEpochMillis(now)};
-    CD_TRY_ASSIGN(auto rows,
-                  db_.Query("UPDATE outbox SET state = ?, next_attempt_at = ?, provider_ref = ?, "
-                            "last_error = ?, finished_at = ? WHERE tenant_id = ? AND id = ? "
-                            "RETURNING conversation_id, channel, purpose, attempts",
-                            {state, next, outcome.provider_ref, outcome.error, finished, T(), id}));
-    if (rows.empty()) return NotFound("outbox item not found");
+    // Only while this attempt still holds the item (claimed_attempt 0: a provider's report).
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("UPDATE outbox SET state = ?, next_attempt_at = ?, provider_ref = ?, "
+                  "last_error = ?, finished_at = ? WHERE tenant_id = ? AND id = ? AND (? = 0 OR "
+                  "(state = 'sending' AND attempts = ?)) RETURNING conversation_id, channel, "
+                  "purpose, attempts",
+                  {state, next, outcome.provider_ref, outcome.error, finished, T(), id,
+                   std::int64_t{claimed_attempt}, std::int64_t{claimed_attempt}}));
+    if (rows.empty()) {
+      if (claimed_attempt == 0) return NotFound("outbox item not found");
+      return Conflict("the claim on this message ran out and another sender took it");
+    }
     if (outcome.kind != Kind::kFailed || rows[0].Int(0) == 0) return {};
     CD_TRY_ASSIGN(Conversation c, GetConversation(ConversationId{rows[0].Int(0)}));
     std::vector<core::Event> events(1);
@@ -500,20 +507,27 @@ class SqlTenantTx final : public TenantTx {
                                     const std::function<int(std::string_view)>& rank,
                                     std::string_view error, Timestamp now) override {
     if (provider_ref.empty()) return false;
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, delivery_status FROM outbox WHERE tenant_id = "
-                                       "? AND channel = ? AND provider_ref = ?",
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, delivery_status, state FROM outbox WHERE "
+                                       "tenant_id = ? AND channel = ? AND provider_ref = ?",
                                        {T(), std::string(channel), std::string(provider_ref)}));
     if (rows.empty()) return false;
     const std::int64_t id = rows[0].Int(0);
-    if (!rows[0].Text(1).empty() && rank(status) < rank(rows[0].Text(1))) return true;
-    CD_TRY(db_.Execute("UPDATE outbox SET delivery_status = ? WHERE tenant_id = ? AND id = ?",
-                       {std::string(status), T(), id}));
-    if (status == "undelivered" || status == "failed") {
+    const std::string stored = rows[0].Text(1);
+    // Only forward, and once: a report no newer than the stored one (late, or replayed: the
+    // signature has no time in it) changes nothing.
+    if (!stored.empty() && rank(status) <= rank(stored)) return true;
+    // Guarded by the value read, so of two reports racing on two nodes one wins and the other
+    // changes nothing.
+    CD_TRY_ASSIGN(auto updated, db_.Query("UPDATE outbox SET delivery_status = ? WHERE tenant_id "
+                                          "= ? AND id = ? AND delivery_status = ? RETURNING id",
+                                          {std::string(status), T(), id, stored}));
+    if (updated.empty()) return true;
+    if ((status == "undelivered" || status == "failed") && rows[0].Text(2) != "failed") {
       OutboundOutcome failed;
       failed.kind = OutboundOutcome::Kind::kFailed;
       failed.provider_ref = std::string(provider_ref);
       failed.error = std::string(error);
-      CD_TRY(FinishOutbound(id, failed, now));
+      CD_TRY(FinishOutbound(id, /*claimed_attempt=*/0, failed, now));
     }
     return true;
   }
