@@ -41,7 +41,8 @@ Result<int> OutboxSender::RunOnce() {
                      {"attempts", item->attempts},
                      {"error", outcome.error}});
     if (!finished) {
-      // Sent but not recorded: the claim runs out and the item is treated as interrupted.
+      // Not recorded: the claim was taken over by another sender (kConflict), or the store
+      // failed and the claim runs out, after which the item counts as interrupted.
       log::Error("outbound_not_recorded", {{"tenant_id", d.tenant.value},
                                            {"outbox_id", d.id},
                                            {"code", ErrorKindName(finished.error().kind)}});

@@ -48,7 +48,9 @@ Error NoProvider() {
   return NotFound("this practice does not sign in through an identity provider");
 }
 
-Error Refused(std::string message) { return MakeError(ErrorKind::kForbidden, std::move(message)); }
+Error NotAdmitted(std::string message) {
+  return MakeError(ErrorKind::kForbidden, std::move(message));
+}
 
 json::object ProviderView(const std::optional<store::OidcProvider>& p, const ApiOptions& options) {
   auto redirect = RedirectUri(options);
@@ -144,7 +146,7 @@ Result<Response> FinishOidcSignIn(Context& ctx) {
   }));
   if (!user || !user->active) {
     fail(user ? "inactive" : "no_account");
-    return Refused(
+    return NotAdmitted(
         "there is no active CareDesk account for this identity; ask your practice's admin");
   }
   // A practice that requires a second factor, or a user who set one up, accepts a provider
@@ -152,7 +154,7 @@ Result<Response> FinishOidcSignIn(Context& ctx) {
   if ((practice.require_second_factor || factor.enabled) &&
       !(provider->accept_provider_mfa && identity->provider_mfa)) {
     fail("no_provider_mfa");
-    return Refused(
+    return NotAdmitted(
         "your identity provider did not confirm a second factor; sign in with your password "
         "and code, or ask your IT to require multi-factor sign-in at the provider");
   }
