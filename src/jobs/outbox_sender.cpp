@@ -8,6 +8,10 @@ namespace caredesk::jobs {
 
 using store::OutboundOutcome;
 
+bool AnswersThePatient(std::string_view purpose) {
+  return purpose == "reply" || purpose == "verification_code";
+}
+
 OutboxSender::OutboxSender(store::Store& store, const Clock& clock,
                            std::map<std::string, OutboundGateway*> gateways,
                            OutboxSenderOptions options)
@@ -34,6 +38,7 @@ Result<int> OutboxSender::RunOnce() {
     });
     const char* what = outcome.kind == OutboundOutcome::Kind::kSent     ? "outbound_sent"
                        : outcome.kind == OutboundOutcome::Kind::kFailed ? "outbound_failed"
+                       : outcome.kind == OutboundOutcome::Kind::kHeld   ? "outbound_held"
                                                                         : "outbound_retry";
     log::Info(what, {{"tenant_id", d.tenant.value},
                      {"outbox_id", d.id},
@@ -61,11 +66,17 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   };
   auto gateway = gateways_.find(item.channel);
   if (gateway == gateways_.end()) return fail(item.channel + " sending is not available yet");
-  std::string slug;
+  std::string slug, time_zone;
+  bool opted_out = false;
   auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
       store_, tenant, [&](store::TenantTx& tx) -> Result<std::optional<store::ChannelSettings>> {
         CD_TRY_ASSIGN(store::Tenant t, tx.GetTenant());
         slug = t.slug;
+        time_zone = t.time_zone;
+        if (item.channel == "sms") {
+          CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(item.recipient));
+          opted_out = consent && consent->opted_out;
+        }
         return tx.GetChannelSettings(item.channel);
       });
   if (!settings) {
@@ -75,6 +86,20 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
     return out;
   }
   if (!*settings) return fail("no " + item.channel + " provider is set up for this practice");
+  // Checked at every send, not only when queued: the STOP may have come in since. (The answer
+  // to the STOP itself goes back in the webhook's own response, not through here.)
+  if (opted_out) {
+    return fail("the recipient opted out of text messages (STOP); not sent");
+  }
+  if (!AnswersThePatient(item.purpose)) {
+    Timestamp earliest = gateway->second->EarliestSend(**settings, time_zone, clock_.Now());
+    if (earliest > clock_.Now()) {
+      out.kind = OutboundOutcome::Kind::kHeld;
+      out.error = "held for the practice's quiet hours";
+      out.next_attempt_at = earliest;
+      return out;
+    }
+  }
   if (item.interrupted && !gateway->second->Deduplicates(**settings)) {
     return fail(
         "an earlier attempt was interrupted and its outcome is unknown; not sent again "

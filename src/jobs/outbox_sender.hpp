@@ -50,7 +50,18 @@ class OutboundGateway {
   // Whether the provider, as configured, drops a second request with the same idempotency key,
   // so an interrupted attempt may be repeated.
   virtual bool Deduplicates(const store::ChannelSettings& settings) const = 0;
+  // The first instant at or after `now` at which a message the practice starts may go out
+  // (after its quiet hours, in the practice's `time_zone`). Messages a patient is waiting for
+  // (replies, codes) are not held.
+  virtual Timestamp EarliestSend(const store::ChannelSettings& /*settings*/,
+                                 std::string_view /*time_zone*/, Timestamp now) const {
+    return now;
+  }
 };
+
+// Whether an outbox item answers the patient (a reply, a code they are waiting for) rather
+// than starting contact; only the latter waits for quiet hours.
+bool AnswersThePatient(std::string_view purpose);
 
 struct OutboxSenderOptions {
   std::chrono::milliseconds interval{1000};

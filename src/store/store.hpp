@@ -199,7 +199,8 @@ struct OutboxItem {
   std::string channel;    // "sms" or "email"
   std::string recipient;  // E.164 or email
   std::string body;
-  std::string purpose;  // "verification_code", ...
+  std::string purpose;  // "verification_code", "reply", ...
+  MessageId message;    // the conversation's message this sends (0: none, e.g. a code)
   // queued (waiting for its next attempt), sending (claimed by a sender), sent, failed.
   std::string state = "queued";
   Timestamp created_at{};
@@ -211,10 +212,11 @@ struct OutboxItem {
 
 // How an attempt to send an outbox item ended (see TenantTx::FinishOutbound).
 struct OutboundOutcome {
-  enum class Kind { kSent, kRetry, kFailed } kind = Kind::kSent;
+  // kHeld: not attempted (quiet hours); due again at next_attempt_at, the attempt not counted.
+  enum class Kind { kSent, kRetry, kFailed, kHeld } kind = Kind::kSent;
   std::string provider_ref;     // kSent
   std::string error;            // kRetry, kFailed: PHI-free
-  Timestamp next_attempt_at{};  // kRetry
+  Timestamp next_attempt_at{};  // kRetry, kHeld
 };
 
 // A practice's account with a channel's provider ("sms": a Twilio-compatible provider).
@@ -224,6 +226,13 @@ struct ChannelSettings {
   std::string channel;
   std::string settings = "{}";
   std::string secret;
+};
+
+// A number's answer to "may we text you": a STOP keyword opts it out, START opts it back in.
+struct SmsConsent {
+  bool opted_out = false;
+  std::string keyword;  // the word that changed it, upper case ("STOP", "ALTO", "START")
+  Timestamp changed_at{};
 };
 
 struct IdempotentReply {
@@ -397,6 +406,10 @@ class TenantTx {
                                             std::string_view error, Timestamp now) = 0;
   virtual Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) = 0;
   virtual Result<void> PutChannelSettings(const ChannelSettings& settings, Timestamp now) = 0;
+  // The consent of an E.164 number (nullopt: it never sent a keyword). Kept when a patient is
+  // erased: an opt-out must outlive the record, or erasure would start texting them again.
+  virtual Result<std::optional<SmsConsent>> GetSmsConsent(std::string_view e164) = 0;
+  virtual Result<void> PutSmsConsent(std::string_view e164, const SmsConsent& consent) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

@@ -157,6 +157,11 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       item.purpose = "verification_code";
       item.created_at = T0();
       CD_TRY(tx.QueueOutbound(item));
+      SmsConsent stop;
+      stop.opted_out = true;
+      stop.keyword = "STOP";
+      stop.changed_at = T0();
+      CD_TRY(tx.PutSmsConsent("+13125550188", stop));
       return {};
     });
     ASSERT_TRUE(w) << w.error().message;
@@ -202,6 +207,10 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       CD_TRY_ASSIGN(auto outbox, tx.PendingOutbound(10));
       EXPECT_FALSE(outbox.empty());
       for (const auto& item : outbox) EXPECT_EQ(item.recipient, "+13125550188");
+      CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent("+13125550188"));
+      EXPECT_TRUE(consent && consent->opted_out && consent->keyword == "STOP");
+      CD_TRY_ASSIGN(auto other, tx.GetSmsConsent("+13125550177"));
+      EXPECT_FALSE(other.has_value());
       return {};
     });
     ASSERT_TRUE(r) << r.error().message;
@@ -210,10 +219,11 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   // Nothing the patient said or is appears as stored.
   void ExpectNothingReadable() {
     std::vector<std::pair<std::string, std::string>> columns = {
-        {"patients", "name"},        {"patients", "name_lower"},  {"patients", "date_of_birth"},
-        {"patients", "phone"},       {"patients", "email"},       {"patients", "phone_index"},
-        {"patients", "email_index"}, {"patient_tokens", "token"}, {"messages", "body"},
-        {"messages", "sender"},      {"messages", "metadata"},    {"message_tokens", "token"}};
+        {"patients", "name"},        {"patients", "name_lower"},    {"patients", "date_of_birth"},
+        {"patients", "phone"},       {"patients", "email"},         {"patients", "phone_index"},
+        {"patients", "email_index"}, {"patient_tokens", "token"},   {"messages", "body"},
+        {"messages", "sender"},      {"messages", "metadata"},      {"message_tokens", "token"},
+        {"sms_consent", "phone"},    {"sms_consent", "phone_index"}};
     std::size_t values = 0;
     for (const auto& [table, column] : columns) {
       for (const std::string& v : Raw(table, column)) {
@@ -1313,8 +1323,8 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   auto rotated = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(rotated) << rotated.error().message;
   EXPECT_EQ(rotated->new_version, 2);
-  EXPECT_EQ(rotated->resealed, 5)
-      << "the patient, message, representative, outbox item and identity provider's secret";
+  EXPECT_EQ(rotated->resealed, 6) << "the patient, message, representative, outbox item, "
+                                     "identity provider's secret and the number's consent";
   EXPECT_EQ(rotated->stale_left, 0);
   ExpectPatientInformationFound(a_);
   ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
@@ -1337,7 +1347,7 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   auto again = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->new_version, 3);
-  EXPECT_EQ(again->resealed, 9);
+  EXPECT_EQ(again->resealed, 10);
 }
 
 TEST_P(ConformanceTest, OutboxItemsAreClaimedByOneSenderAndTheirOutcomeKept) {
@@ -1445,7 +1455,7 @@ TEST_P(ConformanceTest, IndexKeyRotationKeepsEveryLookupWorkingThroughout) {
   rotation.join();
   ASSERT_TRUE(rotated && *rotated) << (rotated && !*rotated ? rotated->error().message : "");
   EXPECT_EQ((*rotated)->new_version, 2);
-  EXPECT_EQ((*rotated)->resealed, 3) << "two patients and the message";
+  EXPECT_EQ((*rotated)->resealed, 4) << "two patients, the message and the number's consent";
   ExpectPatientInformationFound(a_);
   ExpectPatientInformationFound(b_);
   ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {

@@ -203,6 +203,32 @@ Result<std::int64_t> ResealUsers(SqlConnection& db, TenantId tenant, const Tenan
   return rewritten;
 }
 
+// Files each number's consent under the newest index key (phone_index); the number is sealed
+// beside it. Returns the rows refiled.
+Result<std::int64_t> ReindexConsent(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
+  std::int64_t done = 0, after = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(auto rows, db.Query("SELECT id, phone, phone_index FROM sms_consent WHERE "
+                                      "tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                      {tenant.value, after, kBatch}));
+    if (rows.empty()) return done;
+    after = rows.back().Int(0);
+    CD_TRY(InTransaction(db, [&]() -> Result<void> {
+      for (const SqlRow& r : rows) {
+        std::string index = keys.Index(kPhoneIndex, keys.OpenOrPlain(kConsentPhone, r.Text(1)));
+        if (index == r.Text(2)) continue;
+        // Skipped if changed since it was read (a new answer is filed with the new key).
+        CD_TRY_ASSIGN(auto updated,
+                      db.Query("UPDATE sms_consent SET phone_index = ? WHERE tenant_id = ? AND "
+                               "id = ? AND phone_index = ? RETURNING id",
+                               {index, tenant.value, r.Int(0), r.Text(2)}));
+        done += updated.empty() ? 0 : 1;
+      }
+      return {};
+    }));
+  }
+}
+
 }  // namespace
 
 std::string EncodeStringPairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -264,7 +290,10 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
                                                     {{"client_secret", kOidcClientSecret}}));
   CD_TRY_ASSIGN(std::int64_t channels,
                 ResealTable(db, tenant, keys, "channel_settings", {{"secret", kChannelSecret}}));
-  return patients + messages + users + representatives + outbox + providers + channels;
+  CD_TRY_ASSIGN(std::int64_t consent,
+                ResealTable(db, tenant, keys, "sms_consent", {{"phone", kConsentPhone}}));
+  if (rebuild_indexes) CD_TRY(ReindexConsent(db, tenant, keys));
+  return patients + messages + users + representatives + outbox + providers + channels + consent;
 }
 
 namespace {
@@ -366,7 +395,8 @@ Result<std::int64_t> ReindexTenant(SqlConnection& db, TenantId tenant, const Ten
   if (!keys.encrypted()) return std::int64_t{0};
   CD_TRY_ASSIGN(std::int64_t patients, ReindexPatients(db, tenant, keys));
   CD_TRY_ASSIGN(std::int64_t messages, ReindexMessages(db, tenant, keys));
-  return patients + messages;
+  CD_TRY_ASSIGN(std::int64_t consent, ReindexConsent(db, tenant, keys));
+  return patients + messages + consent;
 }
 
 Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const TenantKeys& keys) {
@@ -404,6 +434,10 @@ Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const Tenant
                                         "AND secret NOT LIKE ?",
                                         {tenant.value, c}));
   total += channels.at(0).Int(0);
+  CD_TRY_ASSIGN(auto consent, db.Query("SELECT COUNT(*) FROM sms_consent WHERE tenant_id = ? AND "
+                                       "phone NOT LIKE ?",
+                                       {tenant.value, c}));
+  total += consent.at(0).Int(0);
   return total;
 }
 

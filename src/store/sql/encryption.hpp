@@ -34,6 +34,7 @@ inline constexpr std::string_view kOutboxRecipient = "outbox.recipient";
 inline constexpr std::string_view kOutboxBody = "outbox.body";
 inline constexpr std::string_view kOidcClientSecret = "oidc_providers.client_secret";
 inline constexpr std::string_view kChannelSecret = "channel_settings.secret";
+inline constexpr std::string_view kConsentPhone = "sms_consent.phone";
 
 // Blind-index domains.
 inline constexpr std::string_view kPhoneIndex = "phone";

@@ -435,12 +435,13 @@ class SqlTenantTx final : public TenantTx {
   Result<std::int64_t> QueueOutbound(const OutboxItem& item) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("INSERT INTO outbox (tenant_id, conversation_id, channel, recipient, "
-                            "body, purpose, state, created_at, next_attempt_at) VALUES (?, ?, "
-                            "?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+                            "body, purpose, state, created_at, next_attempt_at, message_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
                             {T(), item.conversation.value, item.channel,
                              keys_->Seal(kOutboxRecipient, item.recipient),
                              keys_->Seal(kOutboxBody, item.body), item.purpose,
-                             ToEpochMillis(item.created_at), ToEpochMillis(item.created_at)}));
+                             ToEpochMillis(item.created_at), ToEpochMillis(item.created_at),
+                             item.message.value}));
     return rows.at(0).Int(0);
   }
 
@@ -471,21 +472,28 @@ class SqlTenantTx final : public TenantTx {
     std::string state = outcome.kind == Kind::kSent     ? "sent"
                         : outcome.kind == Kind::kFailed ? "failed"
                                                         : "queued";
-    SqlValue next = outcome.kind == Kind::kRetry ? SqlValue{ToEpochMillis(outcome.next_attempt_at)}
-                                                 : SqlValue{};
-    SqlValue finished = outcome.kind == Kind::kRetry ? SqlValue{} : SqlValue{ToEpochMillis(now)};
+    const bool again = outcome.kind == Kind::kRetry || outcome.kind == Kind::kHeld;
+    SqlValue next = again ? SqlValue{ToEpochMillis(outcome.next_attempt_at)} : SqlValue{};
+    SqlValue finished = again ? SqlValue{} : SqlValue{ToEpochMillis(now)};
+    const std::int64_t uncount = outcome.kind == Kind::kHeld ? 1 : 0;
     // Only while this attempt still holds the item (claimed_attempt 0: a provider's report).
     CD_TRY_ASSIGN(
         auto rows,
         db_.Query("UPDATE outbox SET state = ?, next_attempt_at = ?, provider_ref = ?, "
-                  "last_error = ?, finished_at = ? WHERE tenant_id = ? AND id = ? AND (? = 0 OR "
-                  "(state = 'sending' AND attempts = ?)) RETURNING conversation_id, channel, "
-                  "purpose, attempts",
-                  {state, next, outcome.provider_ref, outcome.error, finished, T(), id,
+                  "last_error = ?, finished_at = ?, attempts = attempts - ? WHERE tenant_id = ? "
+                  "AND id = ? AND (? = 0 OR (state = 'sending' AND attempts = ?)) RETURNING "
+                  "conversation_id, channel, purpose, attempts, message_id",
+                  {state, next, outcome.provider_ref, outcome.error, finished, uncount, T(), id,
                    std::int64_t{claimed_attempt}, std::int64_t{claimed_attempt}}));
     if (rows.empty()) {
       if (claimed_attempt == 0) return NotFound("outbox item not found");
       return Conflict("the claim on this message ran out and another sender took it");
+    }
+    if (!again && rows[0].Int(4) != 0) {
+      // The conversation's copy of the message shows whether it went.
+      CD_TRY(SetMessageDelivery(MessageId{rows[0].Int(4)}, outcome.kind == Kind::kSent
+                                                               ? core::DeliveryStatus::kSent
+                                                               : core::DeliveryStatus::kFailed));
     }
     if (outcome.kind != Kind::kFailed || rows[0].Int(0) == 0) return {};
     CD_TRY_ASSIGN(Conversation c, GetConversation(ConversationId{rows[0].Int(0)}));
@@ -507,7 +515,8 @@ class SqlTenantTx final : public TenantTx {
                                     const std::function<int(std::string_view)>& rank,
                                     std::string_view error, Timestamp now) override {
     if (provider_ref.empty()) return false;
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, delivery_status, state FROM outbox WHERE "
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, delivery_status, state, message_id FROM "
+                                       "outbox WHERE "
                                        "tenant_id = ? AND channel = ? AND provider_ref = ?",
                                        {T(), std::string(channel), std::string(provider_ref)}));
     if (rows.empty()) return false;
@@ -522,6 +531,9 @@ class SqlTenantTx final : public TenantTx {
                                           "= ? AND id = ? AND delivery_status = ? RETURNING id",
                                           {std::string(status), T(), id, stored}));
     if (updated.empty()) return true;
+    if (auto delivery = core::ParseDeliveryStatus(status); delivery && rows[0].Int(3) != 0) {
+      CD_TRY(SetMessageDelivery(MessageId{rows[0].Int(3)}, *delivery));
+    }
     if ((status == "undelivered" || status == "failed") && rows[0].Text(2) != "failed") {
       OutboundOutcome failed;
       failed.kind = OutboundOutcome::Kind::kFailed;
@@ -564,6 +576,35 @@ class SqlTenantTx final : public TenantTx {
       out.push_back(std::move(item));
     }
     return out;
+  }
+
+  Result<std::optional<SmsConsent>> GetSmsConsent(std::string_view e164) override {
+    SqlParams params{T()};
+    std::string match = IndexMatch("phone_index", kPhoneIndex, e164, params);
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT opted_out, keyword, changed_at FROM sms_consent "
+                                       "WHERE tenant_id = ? AND " +
+                                           match + " ORDER BY changed_at DESC LIMIT 1",
+                                       params));
+    if (rows.empty()) return std::optional<SmsConsent>{};
+    SmsConsent c;
+    c.opted_out = rows[0].Int(0) != 0;
+    c.keyword = rows[0].Text(1);
+    c.changed_at = FromEpochMillis(rows[0].Int(2));
+    return std::optional<SmsConsent>{std::move(c)};
+  }
+
+  Result<void> PutSmsConsent(std::string_view e164, const SmsConsent& consent) override {
+    // Under every index key in use: while the index key is rotated the number may still be
+    // filed under the old one, and it must end up once, under the new one.
+    SqlParams params{T()};
+    std::string match = IndexMatch("phone_index", kPhoneIndex, e164, params);
+    CD_TRY(db_.Execute("DELETE FROM sms_consent WHERE tenant_id = ? AND " + match, params));
+    return db_.Execute(
+        "INSERT INTO sms_consent (tenant_id, phone, phone_index, opted_out, keyword, changed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        {T(), keys_->Seal(kConsentPhone, e164), keys_->Index(kPhoneIndex, e164),
+         std::int64_t{consent.opted_out ? 1 : 0}, consent.keyword,
+         ToEpochMillis(consent.changed_at)});
   }
 
   Result<void> LockKey(std::string_view key) override {
@@ -1497,9 +1538,16 @@ class SqlTenantTx final : public TenantTx {
   }
 
  private:
+  // The conversation's copy of an outbound message follows its outbox item, whose own record
+  // of delivery moves forward only (RecordDeliveryStatus).
+  Result<void> SetMessageDelivery(MessageId id, core::DeliveryStatus delivery) {
+    return db_.Execute("UPDATE messages SET delivery = ? WHERE tenant_id = ? AND id = ?",
+                       {std::string(core::Name(delivery)), T(), id.value});
+  }
+
   static constexpr std::string_view kOutboxSelect =
       "SELECT id, conversation_id, channel, recipient, body, purpose, state, created_at, "
-      "attempts, provider_ref, last_error FROM outbox";
+      "attempts, provider_ref, last_error, message_id FROM outbox";
 
   Result<OutboxItem> ReadOutboxItem(const SqlRow& r) const {
     OutboxItem item;
@@ -1514,6 +1562,7 @@ class SqlTenantTx final : public TenantTx {
     item.attempts = static_cast<int>(r.Int(8));
     item.provider_ref = r.Text(9);
     item.last_error = r.Text(10);
+    item.message = MessageId{r.Int(11)};
     return item;
   }
 
