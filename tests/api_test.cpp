@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "base/text.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "net/fetch.hpp"
@@ -393,6 +394,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/settings/oidc", {false, admins, ""}},
       {"GET /api/v1/settings/sms", {false, admins, ""}},
       {"POST /hooks/twilio/status", {true, {}, ""}},
+      {"POST /hooks/twilio/sms", {true, {}, ""}},
       {"PUT /api/v1/settings/sms",
        {false, admins, R"({"account_sid":"AC1","from":"+13125550100","auth_token":"t"})"}},
       {"PUT /api/v1/settings/oidc",
@@ -1254,7 +1256,9 @@ TEST_F(ApiTest, InboxItemsCarryTheSameFieldsAsTheConversation) {
   json::object detail = Json(Call("GET", "/api/v1/conversations/" + std::to_string(id)));
   EXPECT_EQ(item.at("patient_name").as_string(), "Zo\u00eb \"Z\" O\\Neil\tJr");
   item.erase("patient_name");
-  for (const char* extra : {"patient", "verification", "messages", "events"}) detail.erase(extra);
+  for (const char* extra : {"patient", "verification", "messages", "events", "sms_consent"}) {
+    detail.erase(extra);
+  }
   EXPECT_EQ(item, detail);
   EXPECT_EQ(item.at("tags").as_array().size(), 2u);
   EXPECT_EQ(item.at("sla").at("time_left_ms").as_int64(), 26 * 60 * 1000);
@@ -2735,6 +2739,260 @@ TEST_F(OutboxTest, TheProvidersDeliveryReportsAreSignedAndRecorded) {
   // Reports about messages we never sent are acknowledged; nonsense statuses are not.
   EXPECT_EQ(report("SM00000000000000000000000000000999", "delivered", "", token).status, 204);
   EXPECT_EQ(report(sid, "teleported", "", token).status, 400);
+}
+
+// Two-way texting: texts from patients through the signed webhook, replies through the outbox,
+// and the number's consent (STOP, START, HELP) honoured at every send.
+class TwoWaySmsTest : public OutboxTest {
+ protected:
+  void SetUp() override {
+    OutboxTest::SetUp();
+    http::ApiOptions options;
+    options.public_url = kPublicUrl;
+    api_ = std::make_unique<http::Api>(*store_, clock_, options);
+    sender_ = std::make_unique<jobs::OutboxSender>(
+        *store_, clock_, std::map<std::string, jobs::OutboundGateway*>{{"sms", &reporting_}});
+    ASSERT_EQ(SetUpSms({{"help_contact", "call 312-555-0100"}}).status, 200);
+  }
+  // The provider delivers a text from `from`, signed with `token` (the practice's by default).
+  HttpResult Text(const std::string& sid, const std::string& from, const std::string& body,
+                  std::vector<std::pair<std::string, std::string>> extra = {},
+                  const std::string& token = "auth-token-of-the-practice") {
+    std::vector<std::pair<std::string, std::string>> params = {{"MessageSid", sid},
+                                                               {"AccountSid", "AC0123456789"},
+                                                               {"From", from},
+                                                               {"To", "+13125550100"},
+                                                               {"Body", body},
+                                                               {"NumMedia", "0"},
+                                                               {"ApiVersion", "2010-04-01"},
+                                                               {"SmsStatus", "received"}};
+    for (auto& p : extra) {
+      auto it = std::find_if(params.begin(), params.end(),
+                             [&](const auto& q) { return q.first == p.first; });
+      if (it != params.end()) {
+        it->second = p.second;
+      } else {
+        params.push_back(p);
+      }
+    }
+    return Checked(Signed("/hooks/twilio/sms?tenant=clinic", params, token));
+  }
+  // A form POST to `target` signed as the provider signs it.
+  static HttpCall Signed(const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& params,
+                         const std::string& token = "auth-token-of-the-practice") {
+    HttpCall c;
+    c.method = "POST";
+    c.target = target;
+    c.json = false;
+    c.body = net::FormEncode(params);
+    c.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"X-Twilio-Signature",
+                  channels::TwilioSignature(token, std::string(kPublicUrl) + target, params)}};
+    return c;
+  }
+  // The conversations of the patient texting from `phone` (by the inbox's patient filter).
+  std::vector<std::int64_t> ConversationsOf(const std::string& phone) {
+    std::vector<std::int64_t> out;
+    json::object list = Json(Call("GET", "/api/v1/patients?q=" + PercentEncode(phone)));
+    for (const auto& p : list.at("items").as_array()) {
+      json::object convs = Json(
+          Call("GET", "/api/v1/conversations?patient_id=" + std::to_string(p.at("id").as_int64())));
+      for (const auto& c : convs.at("items").as_array()) out.push_back(c.at("id").as_int64());
+    }
+    return out;
+  }
+  std::vector<std::string> EventTypes(const std::string& conv) {
+    std::vector<std::string> out;
+    json::object view = Json(Call("GET", conv));
+    for (const auto& e : view.at("events").as_array()) {
+      out.emplace_back(e.at("type").as_string());
+    }
+    return out;
+  }
+
+  static constexpr const char* kPublicUrl = "https://desk.example-clinic.org";
+  channels::TwilioGateway reporting_{kPublicUrl};
+};
+
+TEST_F(TwoWaySmsTest, ATextLandsOnceAndTheReplyGoesBackAsATextWhoseDeliveryIsShown) {
+  HttpResult first = Text("SM0001", "(312) 555-0177", "Can I move my appointment to Friday?");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body, R"(<?xml version="1.0" encoding="UTF-8"?><Response></Response>)");
+  // The provider retries (it saw no answer in time): acknowledged, not stored again.
+  EXPECT_EQ(Text("SM0001", "(312) 555-0177", "Can I move my appointment to Friday?").status, 200);
+  auto convs = ConversationsOf("+13125550177");
+  ASSERT_EQ(convs.size(), 1u);
+  const std::string conv = "/api/v1/conversations/" + std::to_string(convs[0]);
+  json::object view = Json(Call("GET", conv));
+  EXPECT_EQ(view.at("channel").as_string(), "sms");
+  const json::array& messages = view.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u) << "stored once";
+  EXPECT_EQ(messages[0].at("text").as_string(), "Can I move my appointment to Friday?");
+  EXPECT_EQ(messages[0].at("metadata").at("provider_ref").as_string(), "SM0001");
+
+  HttpResult reply = Call("POST", conv + "/replies", R"({"text":"Yes: Friday 9:30 works."})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const std::int64_t reply_id = Json(reply).at("message_id").as_int64();
+  auto delivery = [&] {
+    json::object v = Json(Call("GET", conv));
+    for (const auto& m : v.at("messages").as_array()) {
+      if (m.at("id").as_int64() == reply_id) {
+        return std::string(m.at("delivery_status").as_string());
+      }
+    }
+    return std::string("missing");
+  };
+  EXPECT_EQ(delivery(), "queued");
+  EXPECT_EQ(Pass(), 1);
+  auto sent = twilio_.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to, "+13125550177");
+  EXPECT_EQ(sent[0].body, "Yes: Friday 9:30 works.");
+  EXPECT_EQ(sent[0].status_callback,
+            std::string(kPublicUrl) + "/hooks/twilio/status?tenant=clinic");
+  EXPECT_EQ(delivery(), "sent");
+  // The carrier's report moves it on.
+  EXPECT_EQ(Checked(Signed("/hooks/twilio/status?tenant=clinic",
+                           {{"MessageSid", sent[0].sid}, {"MessageStatus", "delivered"}}))
+                .status,
+            204);
+  EXPECT_EQ(delivery(), "delivered");
+  EXPECT_EQ(Pass(), 0) << "sent once";
+  // The patient answers: the same conversation.
+  ASSERT_EQ(Text("SM0002", "+13125550177", "Thanks 👍").status, 200);
+  EXPECT_EQ(ConversationsOf("+13125550177").size(), 1u);
+  EXPECT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 3u);
+}
+
+TEST_F(TwoWaySmsTest, ForgedTamperedOrMalformedTextsStoreNothing) {
+  // Signed with a guessed token; or signed, then one byte of the body changed in transit.
+  EXPECT_EQ(Text("SM0100", "+13125550166", "hello", {}, "guessed").status, 403);
+  HttpCall c = Signed("/hooks/twilio/sms?tenant=clinic",
+                      {{"MessageSid", "SM0101"}, {"From", "+13125550166"}, {"Body", "hello"}});
+  HttpCall tampered = c;
+  tampered.body[tampered.body.size() - 1] = 'p';  // "hellp"
+  EXPECT_EQ(Checked(tampered).status, 403);
+  HttpCall elsewhere = c;  // a signature for one practice replayed at another
+  elsewhere.target = "/hooks/twilio/sms?tenant=other";
+  EXPECT_EQ(Checked(elsewhere).status, 403);
+  EXPECT_TRUE(ConversationsOf("+13125550166").empty());
+  EXPECT_EQ(Checked(c).status, 200) << "the untouched request is accepted";
+  EXPECT_EQ(ConversationsOf("+13125550166").size(), 1u);
+  // Signed but malformed: a clear 400, nothing stored.
+  HttpResult no_sid = Text("", "+13125550155", "hi");
+  EXPECT_EQ(no_sid.status, 400);
+  EXPECT_EQ(Json(no_sid).at("error").at("field").as_string(), "MessageSid");
+  HttpResult bad_from = Text("SM0102", "call me", "hi");
+  EXPECT_EQ(bad_from.status, 400);
+  EXPECT_EQ(Json(bad_from).at("error").at("field").as_string(), "From");
+  HttpResult empty = Text("SM0103", "+13125550155", "   ");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(Text("SM0104", "+13125550155", std::string("caf\xc3", 4)).status, 400);
+  EXPECT_TRUE(ConversationsOf("+13125550155").empty());
+  // An emoji alone, and a picture with no words, are messages.
+  EXPECT_EQ(Text("SM0105", "+13125550155", "🤒").status, 200);
+  EXPECT_EQ(Text("SM0106", "+13125550155", "", {{"NumMedia", "1"}}).status, 200);
+  auto convs = ConversationsOf("+13125550155");
+  ASSERT_EQ(convs.size(), 1u);
+  json::object view = Json(Call("GET", "/api/v1/conversations/" + std::to_string(convs[0])));
+  const json::array& messages = view.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].at("text").as_string(), "🤒");
+  EXPECT_EQ(messages[1].at("metadata").at("media_count").as_string(), "1");
+}
+
+TEST_F(TwoWaySmsTest, StopIsHonouredAtEverySendAndStartUndoesIt) {
+  ASSERT_EQ(Text("SM0200", "+13125550144", "Is the clinic open Saturday?").status, 200);
+  auto convs = ConversationsOf("+13125550144");
+  ASSERT_EQ(convs.size(), 1u);
+  const std::string conv = "/api/v1/conversations/" + std::to_string(convs[0]);
+  // A reply is queued; the patient says STOP before the sender runs.
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Yes, 9 to 12."})").status, 201);
+  HttpResult stop = Text("SM0201", "+13125550144", "Stop");
+  ASSERT_EQ(stop.status, 200);
+  EXPECT_THAT(stop.body, ::testing::HasSubstr("<Message>"));
+  EXPECT_THAT(stop.body, ::testing::HasSubstr("no longer receive text messages"));
+  EXPECT_EQ(Text("SM0201", "+13125550144", "Stop").body, stop.body) << "a retry, answered alike";
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_TRUE(twilio_.sent().empty()) << "nothing but the confirmation reaches the number";
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("opted out"));
+  auto types = EventTypes(conv);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "sms_opted_out"), 1);
+  // The keyword opened nothing and is no message to answer.
+  EXPECT_EQ(ConversationsOf("+13125550144").size(), 1u);
+  EXPECT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 2u);
+  // New replies and codes are refused at once, saying why.
+  HttpResult refused = Call("POST", conv + "/replies", R"({"text":"Are you there?"})");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(Json(refused).at("error").at("field").as_string(), "consent");
+  HttpResult code = Call("POST", conv + "/verification/code", R"({"channel":"sms"})");
+  EXPECT_EQ(code.status, 409) << code.body;
+  // HELP answers with the practice and its contact; START opts back in, in either language.
+  HttpResult help = Text("SM0202", "+13125550144", "HELP");
+  EXPECT_THAT(help.body, ::testing::HasSubstr("call 312-555-0100"));
+  HttpResult start = Text("SM0203", "+13125550144", "start");
+  EXPECT_THAT(start.body, ::testing::HasSubstr("receive text messages from us again"));
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Welcome back."})").status, 201);
+  EXPECT_EQ(Pass(), 1);
+  ASSERT_EQ(twilio_.sent().size(), 1u);
+  EXPECT_EQ(twilio_.sent()[0].body, "Welcome back.");
+  HttpResult alto = Text("SM0204", "+13125550144", "ALTO");
+  EXPECT_THAT(alto.body, ::testing::HasSubstr("ya no recibirá"));
+  EXPECT_EQ(Call("POST", conv + "/replies", R"({"text":"?"})").status, 409);
+  // The consent is the number's, kept sealed: the stored row does not show the number.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "db.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT phone || phone_index || keyword FROM sms_consent", -1, &st,
+                     nullptr);
+  int rows = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    ++rows;
+    std::string row = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    EXPECT_EQ(row.find("5550144"), std::string::npos);
+    EXPECT_THAT(row, ::testing::EndsWith("ALTO"));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, 1);
+}
+
+TEST_F(TwoWaySmsTest, QuietHoursHoldOnlyTextsThePracticeStarts) {
+  ASSERT_EQ(SetUpSms({{"quiet_hours", "21:00-08:00"}, {"help_contact", ""}}).status, 200);
+  HttpResult bad = SetUpSms({{"quiet_hours", "9pm-8am"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Json(bad).at("error").at("field").as_string(), "quiet_hours");
+  ASSERT_EQ(Text("SM0300", "+13125550133", "Running late, sorry").status, 200);
+  const std::string conv =
+      "/api/v1/conversations/" + std::to_string(ConversationsOf("+13125550133").at(0));
+  // 22:30 in Chicago: a reminder the practice queued waits; a reply does not.
+  clock_.Set(*ParseRfc3339("2026-11-24T04:30:00Z"));
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::OutboxItem reminder;
+    reminder.conversation = ConversationId{ConversationsOf("+13125550133").at(0)};
+    reminder.channel = "sms";
+    reminder.recipient = "+13125550133";
+    reminder.body = "Reminder: your visit is tomorrow at 10:00.";
+    reminder.purpose = "reminder";
+    reminder.created_at = clock_.Now();
+    CD_TRY(tx.QueueOutbound(reminder));
+    return {};
+  }));
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"No problem."})").status, 201);
+  EXPECT_EQ(Pass(), 2);
+  ASSERT_EQ(twilio_.sent().size(), 1u);
+  EXPECT_EQ(twilio_.sent()[0].body, "No problem.");
+  clock_.Set(*ParseRfc3339("2026-11-24T13:59:00Z"));  // 07:59
+  EXPECT_EQ(Pass(), 0) << "held until 08:00 local";
+  clock_.Set(*ParseRfc3339("2026-11-24T14:00:00Z"));
+  EXPECT_EQ(Pass(), 1);
+  ASSERT_EQ(twilio_.sent().size(), 2u);
+  EXPECT_EQ(twilio_.sent()[1].body, "Reminder: your visit is tomorrow at 10:00.");
+  EXPECT_TRUE(Failures(conv).empty()) << "holding is not a failure, nor an attempt used up";
 }
 
 }  // namespace

@@ -172,8 +172,8 @@ void OpenApiCheck::ValidateInto(const json::value& schema_in, const json::value&
   }
 }
 
-bool OpenApiCheck::DocumentsHtml(std::string_view method, const std::string& pattern,
-                                 int status) const {
+bool OpenApiCheck::DocumentsMarkup(std::string_view method, const std::string& pattern,
+                                   int status) const {
   std::string op_name(method);
   for (char& c : op_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const json::value* op = document_.at("paths").at(pattern).as_object().if_contains(op_name);
@@ -181,7 +181,8 @@ bool OpenApiCheck::DocumentsHtml(std::string_view method, const std::string& pat
   const json::value* response = op->at("responses").as_object().if_contains(std::to_string(status));
   if (!response || !response->is_object()) return false;
   const json::value* content = response->as_object().if_contains("content");
-  return content && content->as_object().contains("text/html");
+  return content &&
+         (content->as_object().contains("text/html") || content->as_object().contains("text/xml"));
 }
 
 std::vector<std::string> OpenApiCheck::Check(std::string_view method, std::string_view target,
@@ -195,8 +196,8 @@ std::vector<std::string> OpenApiCheck::Check(std::string_view method, std::strin
   if (!body.empty()) {
     boost::system::error_code ec;
     parsed = json::parse(body, ec);
-    if (ec && !DocumentsHtml(method, pattern, status)) return {where + ": body is not JSON"};
-    if (ec) return {};  // a page for a browser, as documented
+    if (ec && !DocumentsMarkup(method, pattern, status)) return {where + ": body is not JSON"};
+    if (ec) return {};  // a page for a browser or TwiML for a provider, as documented
   }
   if (status >= 400) {
     if (body.empty()) return {where + ": an error without a body"};

@@ -33,7 +33,7 @@ class OpenApiCheck {
 
  private:
   // Whether the operation documents a text/html body for `status` (a page for a browser).
-  bool DocumentsHtml(std::string_view method, const std::string& pattern, int status) const;
+  bool DocumentsMarkup(std::string_view method, const std::string& pattern, int status) const;
   const boost::json::value& Resolve(const boost::json::value& maybe_ref) const;
   void ValidateInto(const boost::json::value& schema, const boost::json::value& value,
                     const std::string& where, std::vector<std::string>& out) const;

@@ -7,7 +7,10 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
+#include "base/text.hpp"
+#include "core/tenancy/calendar.hpp"
 #include "net/fetch.hpp"
 #include "security/crypto.hpp"
 
@@ -75,7 +78,42 @@ Result<TwilioAccount> ParseTwilioAccount(std::string_view settings_json) {
   if (!a.idempotency_header.empty() && !IsHeaderName(a.idempotency_header)) {
     return Invalid("idempotency_header must be a header name", "idempotency_header");
   }
+  a.help_contact = StringOf(o, "help_contact");
+  if (a.help_contact.size() > 100 || !IsValidUtf8(a.help_contact) ||
+      a.help_contact.find_first_of("\r\n") != std::string::npos) {
+    return Invalid("help_contact must be one line of at most 100 characters", "help_contact");
+  }
+  a.quiet_hours = StringOf(o, "quiet_hours");
+  if (!a.quiet_hours.empty()) CD_TRY(AllowedHoursOf(a.quiet_hours));
   return a;
+}
+
+Result<std::string> AllowedHoursOf(std::string_view quiet) {
+  const Error bad = MakeError(
+      ErrorKind::kInvalid, "quiet_hours must be HH:MM-HH:MM, such as 21:00-08:00", "quiet_hours");
+  auto minutes = [](std::string_view hm) -> int {
+    if (hm.size() != 5 || hm[2] != ':') return -1;
+    for (std::size_t i : {0, 1, 3, 4}) {
+      if (hm[i] < '0' || hm[i] > '9') return -1;
+    }
+    int h = (hm[0] - '0') * 10 + (hm[1] - '0'), m = (hm[3] - '0') * 10 + (hm[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+  };
+  if (quiet.size() != 11 || quiet[5] != '-') return bad;
+  int start = minutes(quiet.substr(0, 5)), end = minutes(quiet.substr(6, 5));
+  if (start < 0 || end < 0 || start == end) return bad;
+  auto hm = [](int total) {
+    char out[6];
+    std::snprintf(out, sizeof out, "%02d:%02d", total / 60, total % 60);
+    return std::string(out);
+  };
+  // Allowed: from the end of the quiet hours to their start.
+  if (end < start) return "sun-sat " + hm(end) + "-" + hm(start);
+  std::string allowed = "sun-sat ";
+  if (start > 0) allowed += "00:00-" + hm(start);
+  if (start > 0) allowed += ",";
+  allowed += hm(end) + "-24:00";
+  return allowed;
 }
 
 std::string TwilioAccountJson(const TwilioAccount& a) {
@@ -83,7 +121,9 @@ std::string TwilioAccountJson(const TwilioAccount& a) {
                                       {"account_sid", a.account_sid},
                                       {"from", a.from},
                                       {"messaging_service_sid", a.messaging_service_sid},
-                                      {"idempotency_header", a.idempotency_header}});
+                                      {"idempotency_header", a.idempotency_header},
+                                      {"help_contact", a.help_contact},
+                                      {"quiet_hours", a.quiet_hours}});
 }
 
 std::string TwilioSignature(std::string_view auth_token, std::string_view url,
@@ -115,6 +155,19 @@ int DeliveryStatusRank(std::string_view status) {
 bool TwilioGateway::Deduplicates(const store::ChannelSettings& settings) const {
   auto account = ParseTwilioAccount(settings.settings);
   return account && !account->idempotency_header.empty();
+}
+
+Timestamp TwilioGateway::EarliestSend(const store::ChannelSettings& settings,
+                                      std::string_view time_zone, Timestamp now) const {
+  auto account = ParseTwilioAccount(settings.settings);
+  if (!account || account->quiet_hours.empty()) return now;
+  auto allowed = AllowedHoursOf(account->quiet_hours);
+  auto hours =
+      allowed ? core::ParseWeeklyHours(*allowed) : Result<core::WeeklyHours>(allowed.error());
+  if (!hours) return now;
+  auto calendar = core::BusinessCalendar::Create(time_zone, *hours, {});
+  if (!calendar) return now;
+  return calendar->AddBusinessTime(now, Millis{0});
 }
 
 jobs::SendResult TwilioGateway::Send(const jobs::OutboundMessage& message,

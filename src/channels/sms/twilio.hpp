@@ -23,7 +23,16 @@ struct TwilioAccount {
   // A request header the provider honours to drop a repeated send (e.g. "Idempotency-Key");
   // "" if it has none, and then an interrupted send is not repeated. Twilio itself has none.
   std::string idempotency_header;
+  // Added to the answer to HELP: how to reach the practice ("call 312-555-0100").
+  std::string help_contact;
+  // Local hours ("21:00-08:00", the tenant's time zone) in which texts the practice starts
+  // (not replies, not codes a patient is waiting for) are held until the hours end; "" none.
+  std::string quiet_hours;
 };
+
+// The hours in which texts may be started, from quiet hours "HH:MM-HH:MM" (local; may wrap
+// past midnight) as weekly hours for core::BusinessCalendar. kInvalid (field "quiet_hours").
+[[nodiscard]] Result<std::string> AllowedHoursOf(std::string_view quiet_hours);
 
 // Parses and checks the settings JSON (as stored in ChannelSettings::settings). kInvalid naming
 // the field when a value is missing or malformed.
@@ -48,6 +57,8 @@ class TwilioGateway final : public jobs::OutboundGateway {
   jobs::SendResult Send(const jobs::OutboundMessage& message,
                         const store::ChannelSettings& settings) override;
   bool Deduplicates(const store::ChannelSettings& settings) const override;
+  Timestamp EarliestSend(const store::ChannelSettings& settings, std::string_view time_zone,
+                         Timestamp now) const override;
 
  private:
   std::string public_url_;

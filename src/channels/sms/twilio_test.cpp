@@ -66,5 +66,41 @@ TEST(TwilioStatus, LaterStatusesRankHigher) {
   EXPECT_EQ(DeliveryStatusRank("teleported"), -1);
 }
 
+TEST(TwilioAccount, QuietHoursBecomeTheHoursTextsMayStart) {
+  EXPECT_EQ(*AllowedHoursOf("21:00-08:00"), "sun-sat 08:00-21:00");
+  EXPECT_EQ(*AllowedHoursOf("00:00-07:30"), "sun-sat 07:30-24:00");
+  EXPECT_EQ(*AllowedHoursOf("12:00-13:00"), "sun-sat 00:00-12:00,13:00-24:00");
+  for (const char* bad : {"", "9pm-8am", "21:00-21:00", "24:00-08:00", "21:00 08:00", "21:60-08:00",
+                          "21:00-08:00;"}) {
+    auto r = AllowedHoursOf(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "quiet_hours") << bad;
+  }
+  auto with = ParseTwilioAccount(
+      R"({"account_sid":"AC1","from":"+13125550100","quiet_hours":"21:00-08:00",)"
+      R"("help_contact":"call 312-555-0100"})");
+  ASSERT_TRUE(with);
+  EXPECT_EQ(with->quiet_hours, "21:00-08:00");
+  EXPECT_EQ(ParseTwilioAccount(TwilioAccountJson(*with))->help_contact, "call 312-555-0100");
+  auto two_lines = ParseTwilioAccount(
+      R"({"account_sid":"AC1","from":"+13125550100","help_contact":"call\nus"})");
+  ASSERT_FALSE(two_lines);
+  EXPECT_EQ(two_lines.error().field, "help_contact");
+}
+
+TEST(TwilioGateway, HoldsStartedTextsUntilQuietHoursEndInThePracticesZone) {
+  TwilioGateway gateway;
+  store::ChannelSettings s{
+      "sms", R"({"account_sid":"AC1","from":"+13125550100","quiet_hours":"21:00-08:00"})", "t"};
+  // Chicago is UTC-6 in November.
+  Timestamp late = *ParseRfc3339("2026-11-24T04:00:00Z");  // 22:00 Chicago
+  EXPECT_EQ(gateway.EarliestSend(s, "America/Chicago", late),
+            *ParseRfc3339("2026-11-24T14:00:00Z"));
+  Timestamp day = *ParseRfc3339("2026-11-24T18:00:00Z");  // noon
+  EXPECT_EQ(gateway.EarliestSend(s, "America/Chicago", day), day);
+  store::ChannelSettings none{"sms", R"({"account_sid":"AC1","from":"+13125550100"})", "t"};
+  EXPECT_EQ(gateway.EarliestSend(none, "America/Chicago", late), late);
+}
+
 }  // namespace
 }  // namespace caredesk::channels

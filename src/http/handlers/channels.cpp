@@ -21,6 +21,8 @@ json::object SmsView(const std::optional<store::ChannelSettings>& s) {
   out["from"] = account.from;
   out["messaging_service_sid"] = account.messaging_service_sid;
   out["idempotency_header"] = account.idempotency_header;
+  out["help_contact"] = account.help_contact;
+  out["quiet_hours"] = account.quiet_hours;
   return out;
 }
 
@@ -39,7 +41,8 @@ Result<Response> GetSmsSettings(Context& ctx) {
 Result<Response> PutSmsSettings(Context& ctx) {
   CD_TRY_ASSIGN(json::object body,
                 ParseObject(ctx.request.body, {"base_url", "account_sid", "auth_token", "from",
-                                               "messaging_service_sid", "idempotency_header"}));
+                                               "messaging_service_sid", "idempotency_header",
+                                               "help_contact", "quiet_hours"}));
   CD_TRY_ASSIGN(auto token, OptionalString(body, "auth_token"));
   body.erase("auth_token");
   CD_TRY_ASSIGN(channels::TwilioAccount account,

@@ -65,6 +65,19 @@ Result<BrowserSession> OpenBrowserSession(
     Context& ctx, TenantId tenant, UserId user, bool second_factor_pending,
     const std::function<Result<std::string>(store::TenantTx&)>& first);
 
+struct Inbound;  // handlers/inbound.hpp
+struct StoredInbound {
+  int status = 201;  // 200: a repeat of an earlier delivery, answered as it was
+  std::string body;  // the JSON answer (message, conversation and patient ids)
+};
+// Stores an inbound message for `tenant` (handlers/messages.cpp): finds or creates the
+// patient, opens or reopens the conversation, in one transaction. With `key`, a repeat of a
+// delivery (same key and `request_hash`) stores nothing and gets the first answer; the same key
+// with another hash is kConflict.
+Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound& in,
+                                   const std::optional<std::string>& key,
+                                   const std::string& request_hash);
+
 using HandlerFn = Result<Response> (*)(Context&);
 // Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.
 using KeptFn = std::optional<Response> (*)(Context&);
@@ -103,6 +116,7 @@ Result<Response> PutOidcSettings(Context& ctx);
 Result<Response> GetSmsSettings(Context& ctx);  // handlers/channels.cpp
 Result<Response> PutSmsSettings(Context& ctx);
 Result<Response> TwilioStatusCallback(Context& ctx);  // handlers/webhooks.cpp
+Result<Response> TwilioInboundSms(Context& ctx);
 Result<Response> DeleteSession(Context& ctx);
 Result<Response> ListSessions(Context& ctx);  // handlers/account.cpp
 Result<Response> EndSession(Context& ctx);

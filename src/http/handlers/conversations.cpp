@@ -91,9 +91,14 @@ Result<store::InboxFilter> ParseInboxQuery(const Context& ctx) {
 // Loads the conversation, runs `decide`, stores the new state and its events; answers with
 // the updated conversation. `make_message` optionally creates a message in the same commit.
 // `what` names the command in the audit log.
+// Runs in the command's transaction once its message is stored (to queue it for sending).
+using AfterMessage =
+    std::function<Result<void>(store::TenantTx&, const core::Conversation&, const core::Message&)>;
+
 template <class Decide>
 Result<Response> Command(Context& ctx, int status, std::string_view what, Decide decide,
-                         std::optional<core::Message> message = std::nullopt) {
+                         std::optional<core::Message> message = std::nullopt,
+                         const AfterMessage& after_message = nullptr) {
   ConversationId id{ctx.ids.at(0)};
   json::object out;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
@@ -111,6 +116,7 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
       message->conversation_id = id;
       message->channel = c.channel;
       CD_TRY_ASSIGN(core::Message m, tx.InsertMessage(*message));
+      if (after_message) CD_TRY(after_message(tx, d.conversation, m));
       out["message_id"] = m.id.value;
       for (core::Event& e : d.events) {
         if (e.type == "reply_sent" || e.type == "note_added") {
@@ -264,6 +270,19 @@ Result<Response> GetConversation(Context& ctx) {
     CD_TRY_ASSIGN(DisclosureState disclosure, DisclosureOf(tx, c.id, ctx.now));
     out["patient"] = MaskedPatientView(p, disclosure.allowed);
     out["verification"] = DisclosureView(disclosure, ctx.now);
+    // What the composer needs to say before the agent texts: may this number be texted.
+    out["sms_consent"] = nullptr;
+    if (p.phone) {
+      CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(*p.phone));
+      json::object c{{"opted_out", consent && consent->opted_out},
+                     {"keyword", nullptr},
+                     {"changed_at", nullptr}};
+      if (consent) {
+        c["keyword"] = consent->keyword;
+        c["changed_at"] = FormatRfc3339(consent->changed_at);
+      }
+      out["sms_consent"] = std::move(c);
+    }
     json::array ms, es;
     for (const auto& m : messages) ms.emplace_back(MessageView(m));
     for (const auto& e : events) es.emplace_back(EventView(e));
@@ -289,6 +308,7 @@ Result<Response> PostReply(Context& ctx) {
       return Invalid("status after a reply must be open, pending or resolved", "status");
     }
   }
+  std::string sms_to;  // the patient's number, when the reply goes out as a text
   return Command(
       ctx, 201, "reply",
       [&](store::TenantTx& tx, const core::Conversation& c,
@@ -310,9 +330,34 @@ Result<Response> PostReply(Context& ctx) {
           CD_TRY(tx.AppendAudit(
               AuditOf(ctx, "override", "phi_warning", c.id.value, c.patient_id, kinds)));
         }
+        if (c.channel == core::Channel::kSms) {
+          if (!p.phone) return Conflict("the patient has no phone number to text", "phone");
+          CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(*p.phone));
+          if (consent && consent->opted_out) {
+            return Conflict("the patient's number opted out of text messages (" + consent->keyword +
+                                "); answer another way, or they text START to opt back in",
+                            "consent");
+          }
+          sms_to = *p.phone;
+        }
         return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
       },
-      StaffMessage(ctx, core::MessageKind::kOutbound, text));  // a copy: the check reads `text`
+      StaffMessage(ctx, core::MessageKind::kOutbound, text),  // a copy: the check reads `text`
+      [&](store::TenantTx& tx, const core::Conversation& c,
+          const core::Message& m) -> Result<void> {
+        if (sms_to.empty()) return {};  // other channels' replies wait for their senders
+        // Queued in the reply's own transaction: stored means it will be sent.
+        store::OutboxItem item;
+        item.conversation = c.id;
+        item.message = m.id;
+        item.channel = "sms";
+        item.recipient = sms_to;
+        item.body = m.text;
+        item.purpose = "reply";
+        item.created_at = ctx.now;
+        CD_TRY(tx.QueueOutbound(item));
+        return {};
+      });
 }
 
 Result<Response> PostNote(Context& ctx) {

@@ -285,6 +285,14 @@ Result<Response> SendVerificationCode(Context& ctx) {
                           : "codes by email are not available yet; send one by text",
                       "channel");
     }
+    if (channel == "sms") {
+      CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(*to));
+      if (consent && consent->opted_out) {
+        return Conflict("the number on record opted out of text messages (" + consent->keyword +
+                            "); verify another way",
+                        "channel");
+      }
+    }
     std::string code = std::to_string(100000 + randombytes_uniform(900000));
     v.code_hash = CodeHash(c.id, code);
     v.code_channel = channel;

@@ -61,19 +61,30 @@ Result<Response> PostMessage(Context& ctx) {
     key = std::string(k);
   }
   CD_TRY_ASSIGN(Inbound in, ParseInbound(ctx.request.body, ctx.now));
+  // Only a keyed delivery is compared with an earlier one.
+  const std::string request_hash = key ? security::HashSecret(ctx.request.body) : std::string();
+  CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, ctx.who.tenant, in, key, request_hash));
+  Response r;
+  r.status = stored.status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = std::move(stored.body);
+  return r;
+}
+
+Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound& in,
+                                   const std::optional<std::string>& key,
+                                   const std::string& request_hash) {
   // Sealing and indexing the text here, on this handler's thread, keeps that work off the one
   // writer thread that every inbound message waits for.
   core::Message draft;
   draft.sender = in.from;
   draft.text = in.text;
   draft.metadata = in.metadata;
-  std::shared_ptr<const store::SealedMessage> sealed = ctx.store.SealAhead(ctx.who.tenant, draft);
-  // Only a keyed delivery is compared with an earlier one.
-  const std::string request_hash = key ? security::HashSecret(ctx.request.body) : std::string();
+  std::shared_ptr<const store::SealedMessage> sealed = ctx.store.SealAhead(tenant, draft);
 
   int status = 201;
   std::string body;
-  auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+  auto stored = ctx.store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
     // Another node may be storing the same delivery or a message from the same sender now.
     // Locks are taken in one order (delivery, sender, patient) so two writes cannot deadlock.
     if (key) CD_TRY(tx.LockKey("idempotency:" + *key));
@@ -158,11 +169,7 @@ Result<Response> PostMessage(Context& ctx) {
     return {};
   });
   if (!stored) return stored.error();
-  Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
+  return StoredInbound{status, std::move(body)};
 }
 
 }  // namespace caredesk::http

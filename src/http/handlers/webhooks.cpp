@@ -1,9 +1,18 @@
-// Webhooks from providers. POST /hooks/twilio/status?tenant=SLUG: a Twilio-compatible SMS
-// provider reporting what became of a text we sent (the StatusCallback the SMS gateway asks
-// for). Form-encoded; authenticated by X-Twilio-Signature over our public URL and the sorted
-// parameters, keyed by the practice's auth token. A bad or missing signature is 403 and
-// changes nothing; a report about a message we do not know is acknowledged and ignored.
+// Webhooks from a Twilio-compatible SMS provider, form-encoded and authenticated by
+// X-Twilio-Signature over our public URL and the sorted parameters, keyed by the practice's
+// auth token. A bad or missing signature is 403 and changes nothing.
+//   POST /hooks/twilio/sms?tenant=SLUG: a text from a patient. Stored (or, for a consent
+//     keyword, acted on) before the answer; a repeated MessageSid is answered as the first
+//     time and stores nothing.
+//   POST /hooks/twilio/status?tenant=SLUG: what became of a text we sent (the StatusCallback
+//     the SMS gateway asks for). A report about a message we do not know is acknowledged and
+//     ignored.
+#include <boost/json/parse.hpp>
+
 #include "base/log.hpp"
+#include "channels/sms/text.hpp"
+#include "core/inbox/phone.hpp"
+#include "http/handlers/inbound.hpp"
 #include "base/text.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/handlers/context.hpp"
@@ -21,11 +30,18 @@ std::string ParamOf(const std::vector<std::pair<std::string, std::string>>& para
   return {};
 }
 
-}  // namespace
+// A provider's request that proved it knows the practice's auth token.
+struct SignedRequest {
+  store::Tenant tenant;
+  store::ChannelSettings settings;
+  std::vector<std::pair<std::string, std::string>> params;
+};
 
-Result<Response> TwilioStatusCallback(Context& ctx) {
+// Checks X-Twilio-Signature over our public URL (the address the provider called, as
+// configured: behind a proxy the request's own host is not it) and the form parameters.
+Result<SignedRequest> VerifyTwilio(Context& ctx) {
   if (ctx.options.public_url.empty()) {
-    return Unavailable("provider callbacks need the server's public_url in its config");
+    return Unavailable("provider webhooks need the server's public_url in its config");
   }
   const Error forged =
       MakeError(ErrorKind::kForbidden, "the request's X-Twilio-Signature does not match");
@@ -47,6 +63,44 @@ Result<Response> TwilioStatusCallback(Context& ctx) {
               {{"request_id", ctx.request.request_id}, {"tenant_id", tenant->id.value}});
     return forged;
   }
+  return SignedRequest{std::move(*tenant), std::move(*settings), std::move(params)};
+}
+
+// A TwiML answer: empty, or one text back to the sender.
+Response Twiml(std::string_view reply) {
+  Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "text/xml; charset=utf-8");
+  r.body = R"(<?xml version="1.0" encoding="UTF-8"?><Response>)";
+  if (!reply.empty()) {
+    r.body += "<Message>";
+    for (char c : reply) {
+      switch (c) {
+        case '&':
+          r.body += "&amp;";
+          break;
+        case '<':
+          r.body += "&lt;";
+          break;
+        case '>':
+          r.body += "&gt;";
+          break;
+        default:
+          r.body.push_back(c);
+      }
+    }
+    r.body += "</Message>";
+  }
+  r.body += "</Response>";
+  return r;
+}
+
+}  // namespace
+
+Result<Response> TwilioStatusCallback(Context& ctx) {
+  CD_TRY_ASSIGN(SignedRequest signed_request, VerifyTwilio(ctx));
+  const store::Tenant& tenant = signed_request.tenant;
+  const auto& params = signed_request.params;
   std::string sid = ParamOf(params, "MessageSid");
   if (sid.empty()) sid = ParamOf(params, "SmsSid");
   std::string status = ParamOf(params, "MessageStatus");
@@ -60,18 +114,115 @@ Result<Response> TwilioStatusCallback(Context& ctx) {
   std::string error = (digits ? "provider error " + code + ", " : std::string()) + status +
                       " (reported by the SMS provider)";
   bool known = false;
-  CD_TRY(ctx.store.Write(tenant->id, [&](store::TenantTx& tx) -> Result<void> {
+  CD_TRY(ctx.store.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(known, tx.RecordDeliveryStatus("sms", sid, status, &channels::DeliveryStatusRank,
                                                  error, ctx.now));
     return {};
   }));
   log::Info("sms_status", {{"request_id", ctx.request.request_id},
-                           {"tenant_id", tenant->id.value},
+                           {"tenant_id", tenant.id.value},
                            {"status", status},
                            {"known", known}});
   Response r;
   r.status = 204;
   return r;
+}
+
+namespace {
+
+// STOP, START or HELP: the number's consent is recorded (an event in the patient's open
+// conversation, if any, tells the agent) and the practice's confirmation is the answer. No
+// conversation is opened: nobody needs to reply to a keyword.
+Result<Response> ActOnKeyword(Context& ctx, const SignedRequest& request,
+                              const channels::SmsKeyword& keyword, const std::string& from,
+                              const std::string& key) {
+  std::string help_contact;
+  if (auto account = channels::ParseTwilioAccount(request.settings.settings)) {
+    help_contact = account->help_contact;
+  }
+  const std::string reply = channels::KeywordReply(keyword, request.tenant.name, help_contact);
+  const std::string request_hash = security::HashSecret(key);
+  using Kind = channels::SmsKeyword::Kind;
+  CD_TRY(ctx.store.Write(request.tenant.id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.LockKey("idempotency:" + key));
+    CD_TRY_ASSIGN(auto previous, tx.GetIdempotentReply(key));
+    if (previous) return {};  // acted on already; the answer is the same
+    if (keyword.kind != Kind::kHelp) {
+      store::SmsConsent consent;
+      consent.opted_out = keyword.kind == Kind::kStop;
+      consent.keyword = keyword.word;
+      consent.changed_at = ctx.now;
+      CD_TRY(tx.PutSmsConsent(from, consent));
+      CD_TRY_ASSIGN(auto patient, tx.FindPatientId(store::TenantTx::Contact::kPhone, from));
+      if (patient) {
+        CD_TRY_ASSIGN(auto open, tx.LatestConversationOf(*patient));
+        if (open) {
+          std::vector<core::Event> events(1);
+          events[0].type = consent.opted_out ? "sms_opted_out" : "sms_opted_in";
+          events[0].at = ctx.now;
+          events[0].conversation_id = open->id;
+          events[0].patient_id = *patient;
+          events[0].data = {{"keyword", keyword.word}};
+          CD_TRY(tx.AppendEvents(events));
+        }
+      }
+      CD_TRY(tx.AppendAudit(
+          AuditOf(ctx, "update", "sms_consent", 0, patient.value_or(PatientId{}), keyword.word)));
+    }
+    return tx.PutIdempotentReply(key, {request_hash, 200, reply}, ctx.now);
+  }));
+  log::Info("sms_keyword", {{"request_id", ctx.request.request_id},
+                            {"tenant_id", request.tenant.id.value},
+                            {"keyword", keyword.word}});
+  return Twiml(reply);
+}
+
+}  // namespace
+
+Result<Response> TwilioInboundSms(Context& ctx) {
+  CD_TRY_ASSIGN(SignedRequest request, VerifyTwilio(ctx));
+  const auto& params = request.params;
+  std::string sid = ParamOf(params, "MessageSid");
+  if (sid.empty()) sid = ParamOf(params, "SmsSid");
+  if (sid.empty() || sid.size() > 64 ||
+      sid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+          std::string::npos) {
+    return Invalid("MessageSid must be 1 to 64 letters and digits", "MessageSid");
+  }
+  Inbound in;
+  in.channel = core::Channel::kSms;
+  in.from_kind = Inbound::FromKind::kPhone;
+  CD_TRY_ASSIGN(in.from, core::NormalizePhone(ParamOf(params, "From"), "1", "From"));
+  in.text = ParamOf(params, "Body");
+  const std::string media = ParamOf(params, "NumMedia");
+  int media_count = 0;
+  if (!media.empty()) {
+    if (media.size() > 2 || media.find_first_not_of("0123456789") != std::string::npos) {
+      return Invalid("NumMedia must be a number from 0 to 10", "NumMedia");
+    }
+    media_count = std::stoi(media);
+  }
+  if (Trim(in.text).empty() && media_count > 0) {
+    // A picture with no words: the conversation still needs a message to show and answer.
+    in.text = "(" + std::to_string(media_count) + " attachment" + (media_count > 1 ? "s" : "") +
+              ", no text)";
+  }
+  CD_TRY(core::ValidateMessageText(in.text, "Body"));
+  const std::string key = "twilio-sms:" + sid;
+  channels::SmsKeyword keyword = channels::ClassifySmsKeyword(in.text);
+  if (keyword.kind != channels::SmsKeyword::Kind::kNone) {
+    return ActOnKeyword(ctx, request, keyword, in.from, key);
+  }
+  in.metadata = {{"provider_ref", sid}};
+  if (media_count > 0) in.metadata.emplace_back("media_count", std::to_string(media_count));
+  // The repeat of a MessageSid is the provider retrying a delivery we may have stored: it is
+  // acknowledged, whatever else it carries, and stored once.
+  CD_TRY_ASSIGN(StoredInbound stored,
+                StoreInbound(ctx, request.tenant.id, in, key, security::HashSecret(key)));
+  log::Info("sms_received", {{"request_id", ctx.request.request_id},
+                             {"tenant_id", request.tenant.id.value},
+                             {"repeat", stored.status == 200}});
+  return Twiml("");
 }
 
 }  // namespace caredesk::http
