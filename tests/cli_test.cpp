@@ -5,10 +5,13 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "channels/sms/twilio.hpp"
+#include "net/fetch.hpp"
 #include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -509,6 +512,77 @@ TEST_F(CliTest, TheServerTextsAVerificationCodeThroughThePracticesProvider) {
       call("POST", "/api/v1/conversations/1/verification/confirm", R"({"code":")" + code + "\"}");
   EXPECT_EQ(confirmed.status, 200);
   EXPECT_NE(confirmed.body.find("\"verified\""), std::string::npos) << confirmed.body;
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+}
+
+TEST_F(CliTest, AnSmsChannelAddedFromTheCommandLineCarriesAConversationBothWays) {
+  testing::FakeTwilio twilio("AC77", "token-from-a-file");
+  std::string data = (dir_ / "data").string();
+  std::string token = PracticeWithToken(data, "texts", "agent@texts.example", "agent");
+  const std::string token_file = (dir_ / "twilio.token").string();
+  {
+    std::ofstream f(token_file);
+    f << "token-from-a-file\n";
+  }
+  int status = -1;
+  // Malformed input is refused with exit 2 and stores nothing.
+  Run({"channel", "add-sms", "--tenant", "texts", "--number", "555-0100", "--account-sid", "AC77",
+       "--auth-token-file", token_file, "--data", data},
+      &status);
+  EXPECT_EQ(status, 2) << "a number without an area code";
+  Run({"channel", "add-sms", "--tenant", "texts", "--number", "+13125550100", "--account-sid",
+       "AC77", "--auth-token-file", (dir_ / "missing").string(), "--data", data},
+      &status);
+  EXPECT_EQ(status, 2) << "no token file";
+  std::string out = Run({"channel", "add-sms", "--tenant", "texts", "--number", "(312) 555-0100",
+                         "--account-sid", "AC77", "--auth-token-file", token_file, "--api-base",
+                         twilio.base_url(), "--help-contact", "call 312-555-0100", "--data", data},
+                        &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("/hooks/twilio/sms?tenant=texts"), std::string::npos) << out;
+  EXPECT_EQ(out.find("token-from-a-file"), std::string::npos);
+
+  const std::string public_url = "https://desk.example-clinic.org";
+  ChildProcess server;
+  unsigned short port = StartServer(server, {kBinary, "serve", "--data", data, "--listen",
+                                             "127.0.0.1:0", "--public-url", public_url});
+  ASSERT_NE(port, 0);
+  // The patient texts; the provider signs its webhook with the token from the file.
+  const std::string target = "/hooks/twilio/sms?tenant=texts";
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"MessageSid", "SM9001"},
+      {"From", "+13125550188"},
+      {"To", "+13125550100"},
+      {"Body", "Do you take walk-ins today?"},
+      {"NumMedia", "0"}};
+  testing::HttpCall hook;
+  hook.method = "POST";
+  hook.target = target;
+  hook.json = false;
+  hook.body = net::FormEncode(params);
+  hook.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"X-Twilio-Signature",
+                   channels::TwilioSignature("token-from-a-file", public_url + target, params)}};
+  ASSERT_EQ(testing::Send(port, hook).status, 200);
+  hook.headers[1].second = channels::TwilioSignature("guessed", public_url + target, params);
+  EXPECT_EQ(testing::Send(port, hook).status, 403);
+  // The agent answers; the answer reaches the patient's phone through the provider.
+  testing::HttpCall reply;
+  reply.method = "POST";
+  reply.target = "/api/v1/conversations/1/replies";
+  reply.headers = {{"Authorization", "Bearer " + token}};
+  reply.body = R"({"text":"Yes, until 4 pm."})";
+  ASSERT_EQ(testing::Send(port, reply).status, 201);
+  for (int i = 0; i < 50 && twilio.sent().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto sent = twilio.sent();
+  ASSERT_EQ(sent.size(), 1u) << "sent within 5 s";
+  EXPECT_EQ(sent[0].to, "+13125550188");
+  EXPECT_EQ(sent[0].from, "+13125550100");
+  EXPECT_EQ(sent[0].body, "Yes, until 4 pm.");
+  EXPECT_EQ(sent[0].status_callback, public_url + "/hooks/twilio/status?tenant=texts");
   server.Kill(SIGTERM);
   EXPECT_EQ(server.Wait(), 0);
 }

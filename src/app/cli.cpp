@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 
@@ -11,7 +12,9 @@
 #include "app/demo.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "channels/sms/twilio.hpp"
 #include "core/inbox/patient.hpp"
+#include "core/inbox/phone.hpp"
 #include "http/api.hpp"
 #include "core/tenancy/calendar.hpp"
 #include "security/crypto.hpp"
@@ -51,6 +54,10 @@ void AddListenFlag(CLI::App* cmd, Overrides& o) {
   cmd->add_option_function<std::string>(
       "--listen", [&o](const std::string& v) { o.listen = v; },
       "HOST:PORT (env CAREDESK_LISTEN), default 127.0.0.1:8080");
+  cmd->add_option_function<std::string>(
+      "--public-url", [&o](const std::string& v) { o.public_url = v; },
+      "the address patients' browsers and providers use, e.g. https://desk.example-clinic.org "
+      "(env CAREDESK_PUBLIC_URL); webhook signatures are checked against it");
 }
 
 Result<TenantId> TenantBySlug(store::Store& st, const std::string& slug) {
@@ -382,6 +389,52 @@ Result<void> ErasePatient(store::Store& st, const std::string& slug, std::int64_
   return {};
 }
 
+struct SmsChannelFlags {
+  std::string number, account_sid, auth_token_file, api_base, help_contact, quiet_hours;
+};
+
+// Sets up (or replaces) a practice's Twilio-compatible SMS account, as PUT /settings/sms does.
+// The auth token is read from a file so it never appears in the process list or shell history.
+Result<void> AddSmsChannel(store::Store& st, const std::string& slug, const SmsChannelFlags& f) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  std::ifstream in(f.auth_token_file, std::ios::binary);
+  if (!in) return Invalid("cannot read the auth token file", "auth-token-file");
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  secret = std::string(Trim(secret));
+  if (secret.empty() || secret.size() > 256) {
+    return Invalid("the auth token file must hold 1 to 256 characters", "auth-token-file");
+  }
+  CD_TRY_ASSIGN(std::string number, core::NormalizePhone(f.number, "1", "number"));
+  boost::json::object settings{{"account_sid", f.account_sid},
+                               {"from", number},
+                               {"help_contact", f.help_contact},
+                               {"quiet_hours", f.quiet_hours}};
+  if (!f.api_base.empty()) settings["base_url"] = f.api_base;
+  auto account = channels::ParseTwilioAccount(boost::json::serialize(settings));
+  if (!account) {
+    Error e = account.error();
+    if (e.field == "base_url") e.field = "api-base";
+    if (e.field == "account_sid") e.field = "account-sid";
+    return e;
+  }
+  store::ChannelSettings s{"sms", channels::TwilioAccountJson(*account), secret};
+  Timestamp now = SystemClock().Now();
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.PutChannelSettings(s, now));
+    store::AuditRecord r;
+    r.at = now;
+    r.session = "cli";
+    r.action = "update";
+    r.object_type = "settings";
+    r.detail = "sms_provider";
+    return tx.AppendAudit(std::move(r));
+  }));
+  std::cout << "SMS for " << slug << " goes through " << account->base_url << " from " << number
+            << "; point the number's incoming-message webhook at "
+            << "<public_url>/hooks/twilio/sms?tenant=" << slug << "\n";
+  return {};
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -469,6 +522,26 @@ int RunCli(int argc, char** argv) {
       "old one as --previous-master-key-file)");
   AddStorageFlags(keys_rewrap, o);
 
+  auto* channel = cli.add_subcommand("channel", "a practice's accounts with its channels");
+  channel->require_subcommand(1);
+  auto* channel_sms = channel->add_subcommand(
+      "add-sms", "texting through a Twilio-compatible provider (replaces an existing account)");
+  SmsChannelFlags sms;
+  channel_sms->add_option("--tenant", slug, "tenant slug")->required();
+  channel_sms->add_option("--number", sms.number, "the practice's number, E.164")->required();
+  channel_sms->add_option("--account-sid", sms.account_sid, "the provider account")->required();
+  channel_sms
+      ->add_option("--auth-token-file", sms.auth_token_file,
+                   "a file holding the account's auth token (sealed at rest once stored)")
+      ->required();
+  channel_sms->add_option("--api-base", sms.api_base,
+                          "the provider's REST base URL (default https://api.twilio.com)");
+  channel_sms->add_option("--help-contact", sms.help_contact,
+                          "added to the answer to HELP, e.g. 'call 312-555-0100'");
+  channel_sms->add_option("--quiet-hours", sms.quiet_hours,
+                          "HH:MM-HH:MM local: texts the practice starts wait until they end");
+  AddStorageFlags(channel_sms, o);
+
   auto* patient = cli.add_subcommand("patient", "privacy requests about one patient");
   patient->require_subcommand(1);
   std::int64_t patient_id = 0;
@@ -540,6 +613,8 @@ int RunCli(int argc, char** argv) {
     done = CreateToken(**store, slug, email, token_name, expires_days, token_scopes);
   else if (*user_reset)
     done = ResetSecondFactor(**store, slug, email);
+  else if (*channel_sms)
+    done = AddSmsChannel(**store, slug, sms);
   else if (*patient_export)
     done = ExportPatient(**store, slug, patient_id);
   else if (*patient_erase)

@@ -130,6 +130,7 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (o.master_key_file) c.master_key_file = *o.master_key_file;
   if (o.previous_master_key_file) c.previous_master_key_file = *o.previous_master_key_file;
   if (o.listen) c.listen = *o.listen;
+  if (o.public_url) c.public_url = *o.public_url;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));
   while (c.public_url.ends_with('/')) c.public_url.pop_back();

@@ -51,6 +51,7 @@ struct Overrides {
   std::optional<std::string> database;
   std::optional<std::string> master_key_file;
   std::optional<std::string> previous_master_key_file;
+  std::optional<std::string> public_url;
 };
 
 // Reads the file (if any), the environment, then the overrides. kInvalid naming the key on
