@@ -51,6 +51,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 namespace {
 
 namespace beast = boost::beast;
@@ -241,6 +244,48 @@ class BodyTemplate {
 };
 
 // ---------------------------------------------------------------------------------------------
+// X-Twilio-Signature of a form-encoded body as a Twilio-compatible provider computes it:
+// base64(HMAC-SHA1(token, url + each parameter's decoded name and value, sorted by name)). For
+// --twilio-sign, so each request of a body template carries a valid signature.
+std::string FormDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string TwilioSignature(const std::string& token, const std::string& url,
+                            std::string_view body) {
+  std::vector<std::pair<std::string, std::string>> params;
+  while (!body.empty()) {
+    std::string_view part = body.substr(0, body.find('&'));
+    body.remove_prefix(std::min(body.size(), part.size() + 1));
+    auto eq = part.find('=');
+    params.emplace_back(FormDecode(part.substr(0, eq)),
+                        eq == std::string_view::npos ? "" : FormDecode(part.substr(eq + 1)));
+  }
+  std::stable_sort(params.begin(), params.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string data = url;
+  for (const auto& [k, v] : params) data += k + v;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &length);
+  unsigned char encoded[64];
+  int n = EVP_EncodeBlock(encoded, mac, static_cast<int>(length));
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
+// ---------------------------------------------------------------------------------------------
 struct Options {
   std::string url;
   int connections = 64;
@@ -252,6 +297,7 @@ struct Options {
   int threads = 2;
   long server_pid = 0;  // 0 = no server stats
   bool json = false;
+  std::string twilio_token, twilio_url;  // --twilio-sign: sign every body as the provider does
 };
 
 // What every connection needs; read-only once the run starts (except `seq`).
@@ -259,6 +305,7 @@ struct Plan {
   tcp::endpoint endpoint;
   http::request<http::string_body> prototype;  // method, target, headers, static body
   BodyTemplate body;
+  std::string twilio_token, twilio_url;  // non-empty: add X-Twilio-Signature per request
   Clock::time_point measure_start;
   Clock::time_point measure_end;
   std::atomic<std::uint64_t> seq{0};
@@ -324,6 +371,10 @@ class Worker {
       if (plan.body.dynamic()) {
         plan.body.Render(plan.seq, rng, conn, req.body());
         req.prepare_payload();
+      }
+      if (!plan.twilio_token.empty()) {
+        req.set("X-Twilio-Signature", TwilioSignature(plan.twilio_token, plan.twilio_url,
+                                                      req.body()));
       }
 
       http::response<http::string_body> res;
@@ -417,6 +468,8 @@ double SelfCpuSeconds() {
                "  [--body-template X]       file path, else literal text; {{seq}} {{seq%N}}\n"
                "                            {{rand}} {{conn}} are substituted per request\n"
                "  [--threads N]             client I/O threads (default 2)\n"
+               "  [--twilio-sign TOKEN@URL] sign each body as a Twilio-compatible provider\n"
+               "                            does (X-Twilio-Signature over URL + the form)\n"
                "  [--server-pid PID]        report the server's peak RSS and CPU time\n"
                "  [--json]                  one JSON object instead of text\n";
   std::exit(status);
@@ -468,6 +521,12 @@ Options ParseOptions(int argc, char* argv[]) {
       o.body_template = value;
     } else if (arg == "--threads" || arg == "-t") {
       o.threads = static_cast<int>(number(1));
+    } else if (arg == "--twilio-sign") {
+      // TOKEN@URL: the auth token, and the public URL the signature covers
+      auto at = value.find('@');
+      if (at == std::string::npos) Usage("--twilio-sign wants TOKEN@URL");
+      o.twilio_token = value.substr(0, at);
+      o.twilio_url = value.substr(at + 1);
     } else if (arg == "--server-pid") {
       o.server_pid = static_cast<long>(number(1));
     } else {
@@ -685,6 +744,8 @@ int main(int argc, char* argv[]) {
   }
   for (const auto& [name, value] : options.headers) req.set(name, value);
   req.prepare_payload();
+  plan->twilio_token = options.twilio_token;
+  plan->twilio_url = options.twilio_url;
 
   // Connections connect during the warmup; latency and status are recorded between
   // measure_start and measure_end.
