@@ -373,8 +373,8 @@ class Worker {
         req.prepare_payload();
       }
       if (!plan.twilio_token.empty()) {
-        req.set("X-Twilio-Signature", TwilioSignature(plan.twilio_token, plan.twilio_url,
-                                                      req.body()));
+        req.set("X-Twilio-Signature",
+                TwilioSignature(plan.twilio_token, plan.twilio_url, req.body()));
       }
 
       http::response<http::string_body> res;

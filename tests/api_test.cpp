@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/text.hpp"
+#include "channels/email/email.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "net/fetch.hpp"
@@ -31,6 +32,7 @@
 #include "store/open.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_idp.hpp"
+#include "support/fake_smtp.hpp"
 #include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/openapi_check.hpp"
@@ -395,6 +397,9 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/settings/sms", {false, admins, ""}},
       {"POST /hooks/twilio/status", {true, {}, ""}},
       {"POST /hooks/twilio/sms", {true, {}, ""}},
+      {"GET /api/v1/settings/email", {false, admins, ""}},
+      {"PUT /api/v1/settings/email",
+       {false, admins, R"({"address":"desk@clinic.example","smtp_url":"smtp://127.0.0.1:9"})"}},
       {"PUT /api/v1/settings/sms",
        {false, admins, R"({"account_sid":"AC1","from":"+13125550100","auth_token":"t"})"}},
       {"PUT /api/v1/settings/oidc",
@@ -2577,8 +2582,8 @@ TEST_F(OutboxTest, ASendInterruptedByACrashIsNeverDoubled) {
 
 TEST_F(OutboxTest, WithoutAProviderTheAgentIsToldAtOnceAndSettingsAreChecked) {
   std::string conv = Conversation();
-  // Email codes wait for the mail sender (issue #5): refused up front, and an email item that
-  // reached the outbox anyway fails with the reason in the conversation.
+  // Without a mail server set up, email codes are refused up front; an email item that reaches
+  // a sender without an email gateway fails with the reason in the conversation.
   HttpResult check = Call("POST", conv + "/verification/check",
                           R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})");
   ASSERT_EQ(check.status, 200);
@@ -2590,7 +2595,7 @@ TEST_F(OutboxTest, WithoutAProviderTheAgentIsToldAtOnceAndSettingsAreChecked) {
             200);
   HttpResult by_email = Call("POST", conv + "/verification/code", R"({"channel":"email"})");
   EXPECT_EQ(by_email.status, 409);
-  EXPECT_THAT(by_email.body, ::testing::HasSubstr("not available yet"));
+  EXPECT_THAT(by_email.body, ::testing::HasSubstr("no mail server set up"));
   ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
     store::OutboxItem item;
     item.conversation = ConversationId{std::stoll(conv.substr(conv.rfind('/') + 1))};
@@ -2604,7 +2609,7 @@ TEST_F(OutboxTest, WithoutAProviderTheAgentIsToldAtOnceAndSettingsAreChecked) {
   EXPECT_EQ(Pass(), 1);
   auto failures = Failures(conv);
   ASSERT_EQ(failures.size(), 1u);
-  EXPECT_THAT(failures[0], ::testing::HasSubstr("email sending is not available yet"));
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("this server has no sender for email"));
   // A practice without an SMS provider is told so when the agent asks for a code.
   TenantId third;
   std::string third_token = MakeTenantWithUser("third", "agent@third.example", &third, nullptr);
@@ -2993,6 +2998,162 @@ TEST_F(TwoWaySmsTest, QuietHoursHoldOnlyTextsThePracticeStarts) {
   ASSERT_EQ(twilio_.sent().size(), 2u);
   EXPECT_EQ(twilio_.sent()[1].body, "Reminder: your visit is tomorrow at 10:00.");
   EXPECT_TRUE(Failures(conv).empty()) << "holding is not a failure, nor an attempt used up";
+}
+
+// Email: replies and codes go out over SMTP, threaded under the patient's mail.
+class EmailTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    admin_ = MakeUser(tenant_, "it@clinic.example", core::Role::kAdmin);
+    sender_ = std::make_unique<jobs::OutboxSender>(
+        *store_, clock_, std::map<std::string, jobs::OutboundGateway*>{{"email", &email_}});
+  }
+  HttpResult SetUpEmail() {
+    return Call("PUT", "/api/v1/settings/email",
+                json::serialize(json::object{{"address", "frontdesk@clinic.example"},
+                                             {"smtp_url", smtp_.url()},
+                                             {"smtp_username", "frontdesk"},
+                                             {"smtp_password", "mail-password-of-the-practice"}}),
+                &admin_);
+  }
+  // The patient's mail opens a conversation, as the LMTP listener or an integration posts it.
+  std::string Conversation() {
+    HttpResult in =
+        Call("POST", "/api/v1/messages",
+             R"({"channel":"email","from":"Zeb.Quartz@Example.com","text":"Is my refill ready?",)"
+             R"("patient":{"name":"Zebulon Quartz","date_of_birth":"1970-01-02"},)"
+             R"("metadata":{"subject":"Refill question","message_id":"<CAF123@mail.example.com>",)"
+             R"("references":"<first@mail.example.com>"}})");
+    EXPECT_EQ(in.status, 201) << in.body;
+    return "/api/v1/conversations/" + std::to_string(Json(in).at("conversation_id").as_int64());
+  }
+  std::string DeliveryOf(const std::string& conv, std::int64_t message_id) {
+    json::object v = Json(Call("GET", conv));
+    for (const auto& m : v.at("messages").as_array()) {
+      if (m.at("id").as_int64() == message_id) {
+        return std::string(m.at("delivery_status").as_string());
+      }
+    }
+    return "missing";
+  }
+  std::vector<std::string> Failures(const std::string& conv) {
+    std::vector<std::string> out;
+    json::object view = Json(Call("GET", conv));
+    for (const auto& e : view.at("events").as_array()) {
+      if (e.at("type").as_string() == "outbound_failed") {
+        out.emplace_back(e.at("data").at("reason").as_string());
+      }
+    }
+    return out;
+  }
+
+  testing::FakeSmtp smtp_{"frontdesk", "mail-password-of-the-practice"};
+  channels::EmailGateway email_;
+  std::unique_ptr<jobs::OutboxSender> sender_;
+  std::string admin_;
+};
+
+TEST_F(EmailTest, AReplyIsMailedInThePatientsThread) {
+  HttpResult set = SetUpEmail();
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_TRUE(Json(set).at("smtp_password_set").as_bool());
+  EXPECT_EQ(set.body.find("mail-password"), std::string::npos) << "never shown";
+  HttpResult bad =
+      Call("PUT", "/api/v1/settings/email",
+           R"({"address":"frontdesk@clinic.example","smtp_url":"smtp://u:p@host"})", &admin_);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Json(bad).at("error").at("field").as_string(), "smtp_url");
+  std::string conv = Conversation();
+  HttpResult reply =
+      Call("POST", conv + "/replies", R"({"text":"Yes, it is ready.\n\nPick it up any time."})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const std::int64_t message_id = Json(reply).at("message_id").as_int64();
+  EXPECT_EQ(DeliveryOf(conv, message_id), "queued");
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  auto mails = smtp_.mails();
+  ASSERT_EQ(mails.size(), 1u);
+  const auto& mail = mails[0];
+  EXPECT_EQ(mail.mail_from, "frontdesk@clinic.example");
+  EXPECT_EQ(mail.recipients, std::vector<std::string>{"zeb.quartz@example.com"});
+  EXPECT_EQ(mail.Header("Subject"), "Re: Refill question");
+  EXPECT_EQ(mail.Header("In-Reply-To"), "<CAF123@mail.example.com>");
+  EXPECT_EQ(mail.Header("References"), "<first@mail.example.com> <CAF123@mail.example.com>");
+  EXPECT_EQ(mail.Header("Message-ID").rfind("<caredesk.", 0), 0u) << mail.Header("Message-ID");
+  EXPECT_THAT(mail.Header("Message-ID"), ::testing::EndsWith("@clinic.example>"));
+  EXPECT_THAT(mail.Header("From"), ::testing::HasSubstr("<frontdesk@clinic.example>"));
+  EXPECT_EQ(mail.Header("Auto-Submitted"), "") << "an agent wrote it";
+  EXPECT_THAT(mail.data, ::testing::HasSubstr("Yes, it is ready."));
+  EXPECT_THAT(mail.data, ::testing::HasSubstr("<p>Pick it up any time.</p>"));
+  EXPECT_EQ(DeliveryOf(conv, message_id), "sent");
+  EXPECT_EQ(*sender_->RunOnce(), 0) << "mailed once";
+  EXPECT_TRUE(Failures(conv).empty());
+}
+
+TEST_F(EmailTest, CodesByEmailReachTheAddressOnRecordMarkedAutomatic) {
+  std::string conv = Conversation();
+  ASSERT_EQ(Call("POST", conv + "/verification/check",
+                 R"({"name":"Zebulon Quartz","date_of_birth":"1970-01-02"})")
+                .status,
+            200);
+  HttpResult refused = Call("POST", conv + "/verification/code", R"({"channel":"email"})");
+  EXPECT_EQ(refused.status, 409) << "no mail server yet";
+  EXPECT_THAT(Json(refused).at("error").at("message").as_string(),
+              ::testing::HasSubstr("settings/email"));
+  ASSERT_EQ(SetUpEmail().status, 200);
+  ASSERT_EQ(Call("POST", conv + "/verification/code", R"({"channel":"email"})").status, 202);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  auto mails = smtp_.mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].Header("Auto-Submitted"), "auto-generated");
+  EXPECT_THAT(mails[0].Header("Subject"), ::testing::HasSubstr("your verification code"));
+  auto at = mails[0].data.find("code is ");
+  ASSERT_NE(at, std::string::npos);
+  std::string code = mails[0].data.substr(at + 8, 6);
+  HttpResult confirmed =
+      Call("POST", conv + "/verification/confirm", R"({"code":")" + code + "\"}");
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(Json(confirmed).at("result").as_string(), "verified");
+}
+
+TEST_F(EmailTest, RefusedMailShowsInTheConversationAndDeferredMailIsRetried) {
+  ASSERT_EQ(SetUpEmail().status, 200);
+  std::string conv = Conversation();
+  smtp_.FailNextRecipient(550);
+  HttpResult first = Call("POST", conv + "/replies", R"({"text":"First answer"})");
+  ASSERT_EQ(first.status, 201);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  EXPECT_TRUE(smtp_.mails().empty());
+  auto failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("refused the message (reply 550)"));
+  EXPECT_EQ(DeliveryOf(conv, Json(first).at("message_id").as_int64()), "failed");
+  // 451: try later. Not before the backoff; then it goes.
+  smtp_.FailNextRecipient(451);
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Second answer"})").status, 201);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  EXPECT_TRUE(smtp_.mails().empty());
+  EXPECT_EQ(*sender_->RunOnce(), 0) << "not due yet";
+  clock_.Advance(std::chrono::seconds(31));
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  ASSERT_EQ(smtp_.mails().size(), 1u);
+  EXPECT_THAT(smtp_.mails()[0].data, ::testing::HasSubstr("Second answer"));
+  EXPECT_EQ(Failures(conv).size(), 1u);
+  // Wrong credentials are final, and say so without the password.
+  ASSERT_EQ(Call("PUT", "/api/v1/settings/email",
+                 json::serialize(json::object{{"address", "frontdesk@clinic.example"},
+                                              {"smtp_url", smtp_.url()},
+                                              {"smtp_username", "frontdesk"},
+                                              {"smtp_password", "wrong"}}),
+                 &admin_)
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Third answer"})").status, 201);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  failures = Failures(conv);
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_THAT(failures[1], ::testing::HasSubstr("credentials"));
+  EXPECT_EQ(failures[1].find("wrong"), std::string::npos);
 }
 
 }  // namespace

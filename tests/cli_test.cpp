@@ -12,6 +12,7 @@
 
 #include "channels/sms/twilio.hpp"
 #include "net/fetch.hpp"
+#include "support/fake_smtp.hpp"
 #include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -583,6 +584,57 @@ TEST_F(CliTest, AnSmsChannelAddedFromTheCommandLineCarriesAConversationBothWays)
   EXPECT_EQ(sent[0].from, "+13125550100");
   EXPECT_EQ(sent[0].body, "Yes, until 4 pm.");
   EXPECT_EQ(sent[0].status_callback, public_url + "/hooks/twilio/status?tenant=texts");
+  server.Kill(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
+}
+
+TEST_F(CliTest, AMailChannelAddedFromTheCommandLineAnswersByEmail) {
+  testing::FakeSmtp smtp("desk", "mail-password-from-a-file");
+  std::string data = (dir_ / "data").string();
+  std::string token = PracticeWithToken(data, "mail", "agent@mail.example", "agent");
+  const std::string password_file = (dir_ / "mail.password").string();
+  {
+    std::ofstream f(password_file);
+    f << "mail-password-from-a-file\n";
+  }
+  int status = -1;
+  Run({"channel", "add-email", "--tenant", "mail", "--address", "desk@mail.example", "--smtp",
+       "http://mail.example", "--data", data},
+      &status);
+  EXPECT_EQ(status, 2) << "not an SMTP URL";
+  Run({"channel", "add-email", "--tenant", "mail", "--address", "desk@mail.example", "--smtp",
+       smtp.url(), "--smtp-username", "desk", "--data", data},
+      &status);
+  EXPECT_EQ(status, 2) << "a user name without a password";
+  std::string out =
+      Run({"channel", "add-email", "--tenant", "mail", "--address", "desk@mail.example", "--smtp",
+           smtp.url(), "--smtp-username", "desk", "--password-file", password_file, "--data", data},
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(out.find("mail-password"), std::string::npos);
+  ChildProcess server;
+  unsigned short port =
+      StartServer(server, {kBinary, "serve", "--data", data, "--listen", "127.0.0.1:0"});
+  ASSERT_NE(port, 0);
+  testing::HttpCall call;
+  call.method = "POST";
+  call.target = "/api/v1/messages";
+  call.headers = {{"Authorization", "Bearer " + token}};
+  call.body = R"({"channel":"email","from":"pat@example.com","text":"Open Saturday?",)"
+              R"("metadata":{"subject":"Hours","message_id":"<q1@example.com>"}})";
+  ASSERT_EQ(testing::Send(port, call).status, 201);
+  call.target = "/api/v1/conversations/1/replies";
+  call.body = R"({"text":"Yes, 9 to 12."})";
+  ASSERT_EQ(testing::Send(port, call).status, 201);
+  for (int i = 0; i < 50 && smtp.mails().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto mails = smtp.mails();
+  ASSERT_EQ(mails.size(), 1u) << "mailed within 5 s";
+  EXPECT_EQ(mails[0].recipients, std::vector<std::string>{"pat@example.com"});
+  EXPECT_EQ(mails[0].Header("Subject"), "Re: Hours");
+  EXPECT_EQ(mails[0].Header("In-Reply-To"), "<q1@example.com>");
+  EXPECT_NE(mails[0].data.find("Yes, 9 to 12."), std::string::npos);
   server.Kill(SIGTERM);
   EXPECT_EQ(server.Wait(), 0);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "channels/email/email.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -97,7 +98,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   jobs::Retention retention(*store, clock);
   retention.Start();
   channels::TwilioGateway sms(config.public_url);
-  jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}});
+  channels::EmailGateway email;
+  jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}, {"email", &email}});
   outbox.Start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -12,6 +12,7 @@
 #include "app/demo.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "channels/email/email.hpp"
 #include "channels/sms/twilio.hpp"
 #include "core/inbox/patient.hpp"
 #include "core/inbox/phone.hpp"
@@ -435,6 +436,57 @@ Result<void> AddSmsChannel(store::Store& st, const std::string& slug, const SmsC
   return {};
 }
 
+struct EmailChannelFlags {
+  std::string address, smtp_url, imap_url, smtp_username, password_file, display_name;
+};
+
+// Sets up (or replaces) a practice's mail account, as PUT /settings/email does; the password is
+// read from a file.
+Result<void> AddEmailChannel(store::Store& st, const std::string& slug,
+                             const EmailChannelFlags& f) {
+  CD_TRY_ASSIGN(TenantId tenant, TenantBySlug(st, slug));
+  std::string secret;
+  if (!f.password_file.empty()) {
+    std::ifstream in(f.password_file, std::ios::binary);
+    if (!in) return Invalid("cannot read the password file", "password-file");
+    secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty() || secret.size() > 256) {
+      return Invalid("the password file must hold 1 to 256 characters", "password-file");
+    }
+  }
+  if (!f.smtp_username.empty() && secret.empty()) {
+    return Invalid("--smtp-username needs --password-file", "password-file");
+  }
+  boost::json::object settings{{"address", f.address},
+                               {"smtp_url", f.smtp_url},
+                               {"imap_url", f.imap_url},
+                               {"smtp_username", f.smtp_username},
+                               {"display_name", f.display_name}};
+  auto account = channels::ParseEmailAccount(boost::json::serialize(settings));
+  if (!account) {
+    Error e = account.error();
+    if (e.field == "smtp_url") e.field = "smtp";
+    if (e.field == "imap_url") e.field = "imap";
+    return e;
+  }
+  store::ChannelSettings s{"email", channels::EmailAccountJson(*account), secret};
+  Timestamp now = SystemClock().Now();
+  CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.PutChannelSettings(s, now));
+    store::AuditRecord r;
+    r.at = now;
+    r.session = "cli";
+    r.action = "update";
+    r.object_type = "settings";
+    r.detail = "email_provider";
+    return tx.AppendAudit(std::move(r));
+  }));
+  std::cout << "mail for " << slug << " goes out as " << account->address << " through "
+            << account->smtp_url << "\n";
+  return {};
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -541,6 +593,22 @@ int RunCli(int argc, char** argv) {
   channel_sms->add_option("--quiet-hours", sms.quiet_hours,
                           "HH:MM-HH:MM local: texts the practice starts wait until they end");
   AddStorageFlags(channel_sms, o);
+  auto* channel_email = channel->add_subcommand(
+      "add-email", "mail through the practice's SMTP server (replaces an existing account)");
+  EmailChannelFlags mail;
+  channel_email->add_option("--tenant", slug, "tenant slug")->required();
+  channel_email->add_option("--address", mail.address, "the practice's address (From)")->required();
+  channel_email
+      ->add_option("--smtp", mail.smtp_url,
+                   "smtps://HOST[:465] or smtp://HOST[:587] (STARTTLS required off this machine)")
+      ->required();
+  channel_email->add_option("--imap", mail.imap_url, "imaps://HOST/MAILBOX to poll for mail");
+  channel_email->add_option("--smtp-username", mail.smtp_username, "AUTH user name");
+  channel_email->add_option("--password-file", mail.password_file,
+                            "a file holding the mail password (sealed at rest once stored)");
+  channel_email->add_option("--display-name", mail.display_name,
+                            "shown beside the address (default: the practice's name)");
+  AddStorageFlags(channel_email, o);
 
   auto* patient = cli.add_subcommand("patient", "privacy requests about one patient");
   patient->require_subcommand(1);
@@ -615,6 +683,8 @@ int RunCli(int argc, char** argv) {
     done = ResetSecondFactor(**store, slug, email);
   else if (*channel_sms)
     done = AddSmsChannel(**store, slug, sms);
+  else if (*channel_email)
+    done = AddEmailChannel(**store, slug, mail);
   else if (*patient_export)
     done = ExportPatient(**store, slug, patient_id);
   else if (*patient_erase)

@@ -65,14 +65,15 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
     return out;
   };
   auto gateway = gateways_.find(item.channel);
-  if (gateway == gateways_.end()) return fail(item.channel + " sending is not available yet");
-  std::string slug, time_zone;
+  if (gateway == gateways_.end()) return fail("this server has no sender for " + item.channel);
+  std::string slug, time_zone, practice_name;
   bool opted_out = false;
   auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
       store_, tenant, [&](store::TenantTx& tx) -> Result<std::optional<store::ChannelSettings>> {
         CD_TRY_ASSIGN(store::Tenant t, tx.GetTenant());
         slug = t.slug;
         time_zone = t.time_zone;
+        practice_name = t.name;
         if (item.channel == "sms") {
           CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(item.recipient));
           opted_out = consent && consent->opted_out;
@@ -113,6 +114,10 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   message.body = item.body;
   message.idempotency_key =
       "caredesk-" + std::to_string(tenant.value) + "-" + std::to_string(item.id);
+  message.purpose = item.purpose;
+  message.practice_name = practice_name;
+  message.created_at = item.created_at;
+  message.now = clock_.Now();
   SendResult sent = gateway->second->Send(message, **settings);
   switch (sent.kind) {
     case SendResult::Kind::kSent:

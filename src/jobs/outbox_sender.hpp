@@ -25,6 +25,10 @@ struct OutboundMessage {
   std::string recipient;  // E.164 for sms, an address for email
   std::string body;
   std::string idempotency_key;  // the same for every attempt of one item
+  std::string purpose;          // OutboxItem::purpose ("reply", "verification_code", ...)
+  std::string practice_name;    // the sender's name where the channel shows one (email)
+  Timestamp created_at{};       // when it was queued
+  Timestamp now{};              // this attempt
 };
 
 // How the provider answered one attempt.

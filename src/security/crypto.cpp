@@ -114,18 +114,29 @@ std::string ToBase64(std::string_view bytes) {
   return Base64Of(bytes, sodium_base64_VARIANT_ORIGINAL);
 }
 
-std::optional<std::string> FromBase64Url(std::string_view text) {
+namespace {
+
+std::optional<std::string> BytesOf(std::string_view text, int variant) {
   std::string out(text.size() * 3 / 4 + 1, '\0');
   std::size_t len = 0;
   const char* end = nullptr;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+                        text.size(), nullptr, &len, &end, variant) != 0 ||
       end != text.data() + text.size()) {
     return std::nullopt;
   }
   out.resize(len);
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> FromBase64Url(std::string_view text) {
+  return BytesOf(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::optional<std::string> FromBase64(std::string_view text) {
+  return BytesOf(text, sodium_base64_VARIANT_ORIGINAL);
 }
 
 Result<SecretKey> ReadKeyFile(const std::string& path) {

@@ -64,6 +64,7 @@ std::string ToBase64Url(std::string_view bytes);
 // Base64 (RFC 4648 section 4, with padding), as HTTP Basic authentication needs.
 std::string ToBase64(std::string_view bytes);
 std::optional<std::string> FromBase64Url(std::string_view text);
+std::optional<std::string> FromBase64(std::string_view text);  // with padding
 
 // A key file holds the key in base64url on one line. Reading refuses a file others may read
 // (kInvalid naming the problem); writing creates the file with mode 0600 and fails if it

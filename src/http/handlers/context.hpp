@@ -115,6 +115,8 @@ Result<Response> GetOidcSettings(Context& ctx);
 Result<Response> PutOidcSettings(Context& ctx);
 Result<Response> GetSmsSettings(Context& ctx);  // handlers/channels.cpp
 Result<Response> PutSmsSettings(Context& ctx);
+Result<Response> GetEmailSettings(Context& ctx);
+Result<Response> PutEmailSettings(Context& ctx);
 Result<Response> TwilioStatusCallback(Context& ctx);  // handlers/webhooks.cpp
 Result<Response> TwilioInboundSms(Context& ctx);
 Result<Response> DeleteSession(Context& ctx);

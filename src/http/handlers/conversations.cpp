@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "base/text.hpp"
+#include "channels/email/email.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/identity.hpp"
 #include "http/handlers/views.hpp"
@@ -308,7 +309,8 @@ Result<Response> PostReply(Context& ctx) {
       return Invalid("status after a reply must be open, pending or resolved", "status");
     }
   }
-  std::string sms_to;  // the patient's number, when the reply goes out as a text
+  std::string sms_to;    // the patient's number, when the reply goes out as a text
+  std::string email_to;  // the patient's address, when it goes out as an email
   return Command(
       ctx, 201, "reply",
       [&](store::TenantTx& tx, const core::Conversation& c,
@@ -340,19 +342,30 @@ Result<Response> PostReply(Context& ctx) {
           }
           sms_to = *p.phone;
         }
+        if (c.channel == core::Channel::kEmail) {
+          if (!p.email) return Conflict("the patient has no email address to write to", "email");
+          email_to = *p.email;
+        }
         return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
       },
       StaffMessage(ctx, core::MessageKind::kOutbound, text),  // a copy: the check reads `text`
       [&](store::TenantTx& tx, const core::Conversation& c,
           const core::Message& m) -> Result<void> {
-        if (sms_to.empty()) return {};  // other channels' replies wait for their senders
+        if (sms_to.empty() && email_to.empty()) return {};  // chat replies are not queued
         // Queued in the reply's own transaction: stored means it will be sent.
         store::OutboxItem item;
         item.conversation = c.id;
         item.message = m.id;
-        item.channel = "sms";
-        item.recipient = sms_to;
+        item.channel = sms_to.empty() ? "email" : "sms";
+        item.recipient = sms_to.empty() ? email_to : sms_to;
         item.body = m.text;
+        if (!email_to.empty()) {
+          // Threaded under the patient's latest mail, so it lands in that thread.
+          CD_TRY_ASSIGN(auto history, tx.ListMessages(c.id));
+          CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
+          item.body =
+              channels::EmailEnvelopeJson(channels::ReplyEnvelope(history, m.text, tenant.name));
+        }
         item.purpose = "reply";
         item.created_at = ctx.now;
         CD_TRY(tx.QueueOutbound(item));

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "base/text.hpp"
+#include "channels/email/email.hpp"
 #include "core/inbox/phone.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/identity.hpp"
@@ -282,7 +283,8 @@ Result<Response> SendVerificationCode(Context& ctx) {
       return Conflict(channel == "sms"
                           ? "this practice has no SMS provider set up; an admin adds one in the "
                             "settings (PUT /api/v1/settings/sms)"
-                          : "codes by email are not available yet; send one by text",
+                          : "this practice has no mail server set up; an admin adds one in the "
+                            "settings (PUT /api/v1/settings/email)",
                       "channel");
     }
     if (channel == "sms") {
@@ -306,6 +308,12 @@ Result<Response> SendVerificationCode(Context& ctx) {
     item.recipient = *to;
     item.body = tenant.name + ": your verification code is " + code +
                 ". It expires in 10 minutes. If you did not ask for it, please call us.";
+    if (channel == "email") {
+      channels::EmailEnvelope envelope;
+      envelope.subject = tenant.name + ": your verification code";
+      envelope.text = std::move(item.body);
+      item.body = channels::EmailEnvelopeJson(envelope);
+    }
     item.purpose = "verification_code";
     item.created_at = ctx.now;
     CD_TRY(tx.QueueOutbound(item));
