@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit and domain tests, the storage
 # conformance suite on SQLite and on a throw-away PostgreSQL cluster (loopback only), the API
-# over real HTTP, the kill -9 crash test, webhooks signed by the official twilio package, the
-# request fuzzer, and the whole suite again under
+# over real HTTP, the kill -9 crash test, webhooks signed by the official twilio package, mail
+# through real Postfix and Dovecot, the request fuzzer, and the whole suite again under
 # ASan + UBSan, after clang-format and clang-tidy checks; then scans every log the tests wrote
 # for the test data's patient information (scripts/phi-scan.sh). Set CAREDESK_SKIP_ASAN=1 for a quicker local loop.
 set -euo pipefail
@@ -30,6 +30,9 @@ scripts/sqlmap-test.sh
 
 echo "== webhooks signed by the official twilio package"
 scripts/twilio-sdk-test.sh
+
+echo "== mail through real Postfix and Dovecot"
+scripts/mail-peers-test.sh
 
 echo "== request fuzzer"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh

@@ -3156,5 +3156,115 @@ TEST_F(EmailTest, RefusedMailShowsInTheConversationAndDeferredMailIsRetried) {
   EXPECT_EQ(failures[1].find("wrong"), std::string::npos);
 }
 
+TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBouncesOpenNothing) {
+  ASSERT_EQ(SetUpEmail().status, 200);
+  EXPECT_FALSE(api_->KnowsMailRecipient("someone@clinic.example"));
+  EXPECT_TRUE(api_->KnowsMailRecipient("FrontDesk@clinic.example"));
+  EXPECT_TRUE(api_->KnowsMailRecipient("frontdesk+billing@clinic.example"));
+  auto deliver = [&](const std::string& raw, const std::string& sender = "zeb@example.com") {
+    return api_->DeliverMail("frontdesk@clinic.example", sender, raw);
+  };
+  using Kind = http::MailVerdict::Kind;
+  // A new mail opens a conversation; delivered again (the MTA missed our answer), stored once.
+  const std::string first =
+      "From: Zeb Quartz <zeb@example.com>\r\nTo: frontdesk@clinic.example\r\n"
+      "Subject: Refill\r\nMessage-ID: <m1@example.com>\r\n\r\nIs my refill ready?\r\n";
+  EXPECT_EQ(deliver(first).kind, Kind::kDelivered);
+  EXPECT_EQ(deliver(first).kind, Kind::kDelivered);
+  json::object inbox = Json(Call("GET", "/api/v1/conversations?channel=email"));
+  ASSERT_EQ(inbox.at("items").as_array().size(), 1u);
+  const std::int64_t first_id = inbox.at("items").at(0).at("id").as_int64();
+  const std::string conv = "/api/v1/conversations/" + std::to_string(first_id);
+  json::object view = Json(Call("GET", conv));
+  ASSERT_EQ(view.at("messages").as_array().size(), 1u);
+  EXPECT_EQ(view.at("messages").at(0).at("metadata").at("message_id").as_string(),
+            "<m1@example.com>");
+  // The agent answers; the patient's reply to that answer threads back into it, even after
+  // the patient started a second conversation meanwhile.
+  ASSERT_EQ(
+      Call("POST", conv + "/replies", R"({"text":"Ready Friday.","status":"pending"})").status,
+      201);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  const std::string our_id = smtp_.mails().at(0).Header("Message-ID");
+  ASSERT_EQ(Call("POST", conv + "/status", R"({"status":"resolved"})").status, 200);
+  // Meanwhile the front desk opened another conversation with the patient (a call, say):
+  // it is now the patient's latest.
+  const PatientId patient{view.at("patient").at("id").as_int64()};
+  ConversationId second_id;
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    core::Conversation c;
+    c.patient_id = patient;
+    c.channel = core::Channel::kPhone;
+    c.created_at = c.updated_at = c.last_message_at = clock_.Now();
+    CD_TRY_ASSIGN(auto cal, tx.Calendar());
+    CD_TRY_ASSIGN(c, tx.InsertConversation(c, cal, clock_.Now()));
+    second_id = c.id;
+    return {};
+  }));
+  ASSERT_NE(second_id.value, first_id);
+  const std::string reply =
+      "From: zeb@example.com\r\nTo: frontdesk@clinic.example\r\n"
+      "Subject: Re: Refill\r\nMessage-ID: <m2@example.com>\r\n"
+      "In-Reply-To: " +
+      our_id + "\r\nReferences: <m1@example.com> " + our_id +
+      "\r\n\r\nThanks!\r\n\r\nOn Monday you wrote:\r\n> Ready "
+      "Friday.\r\n";
+  EXPECT_EQ(deliver(reply).kind, Kind::kDelivered);
+  view = Json(Call("GET", conv));
+  ASSERT_EQ(view.at("messages").as_array().size(), 3u) << "threaded by In-Reply-To";
+  const auto& threaded = view.at("messages").at(2);
+  EXPECT_EQ(threaded.at("metadata").at("folded_at").as_string(), "9") << "history folded";
+  EXPECT_EQ(view.at("status").as_string(), "open") << "reopened";
+  // Someone else quoting our Message-ID does not get into that conversation.
+  const std::string stranger =
+      "From: mallory@example.net\r\nSubject: Re: Refill\r\n"
+      "Message-ID: <x1@example.net>\r\nIn-Reply-To: " +
+      our_id + "\r\n\r\nlet me in\r\n";
+  EXPECT_EQ(deliver(stranger, "mallory@example.net").kind, Kind::kDelivered);
+  EXPECT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 3u);
+  // An out-of-office answer is noted in the conversation and opens nothing.
+  const std::string ooo =
+      "From: zeb@example.com\r\nSubject: Automatic reply: Re: Refill\r\n"
+      "Auto-Submitted: auto-replied\r\nMessage-ID: <ooo@example.com>\r\n"
+      "In-Reply-To: " +
+      our_id + "\r\n\r\nI am away.\r\n";
+  const std::size_t conversations_before =
+      Json(Call("GET", "/api/v1/conversations?channel=email")).at("items").as_array().size();
+  EXPECT_EQ(deliver(ooo).kind, Kind::kDelivered);
+  view = Json(Call("GET", conv));
+  EXPECT_EQ(view.at("messages").as_array().size(), 3u);
+  bool noted = false;
+  for (const auto& e : view.at("events").as_array()) {
+    noted = noted || e.at("type").as_string() == "auto_reply_received";
+  }
+  EXPECT_TRUE(noted);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/conversations?channel=email")).at("items").as_array().size(),
+            conversations_before);
+  // A bounce of our mail fails that message, with the reason where the agent sees it.
+  const std::string bounce =
+      "From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n"
+      "--r\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n--r\r\n"
+      "Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: " +
+      our_id + "\r\n--r--\r\n";
+  EXPECT_EQ(deliver(bounce, "").kind, Kind::kDelivered);
+  view = Json(Call("GET", conv));
+  bool failed = false;
+  for (const auto& e : view.at("events").as_array()) {
+    failed = failed || e.at("type").as_string() == "outbound_failed";
+  }
+  EXPECT_TRUE(failed);
+  // Not ours, our own address, or not mail at all.
+  EXPECT_EQ(api_->DeliverMail("nobody@clinic.example", "zeb@example.com", first).kind,
+            Kind::kRejected);
+  EXPECT_EQ(deliver("From: frontdesk@clinic.example\r\nSubject: loop\r\n\r\nx\r\n").kind,
+            Kind::kDelivered);
+  EXPECT_EQ(deliver("garbage without headers").kind, Kind::kRejected);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/conversations?channel=email")).at("items").as_array().size(),
+            conversations_before)
+      << "none of them opened a conversation";
+  EXPECT_EQ(conversations_before, 2u) << "the patient's, and the stranger's own";
+}
+
 }  // namespace
 }  // namespace caredesk

@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "channels/email/email.hpp"
+#include "channels/email/lmtp.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -109,6 +110,30 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
     server.Stop();
     io.stop();
   });
+  // Mail from the practice's MTA, when configured.
+  std::unique_ptr<channels::LmtpServer> lmtp;
+  if (!config.lmtp.empty()) {
+    auto where = ParseListen(config.lmtp);
+    channels::LmtpOptions lmtp_options;
+    lmtp_options.host = where->first;
+    lmtp_options.port = where->second;
+    lmtp = std::make_unique<channels::LmtpServer>(
+        lmtp_options,
+        [&api](const std::string& recipient) { return api.KnowsMailRecipient(recipient); },
+        [&api](const std::string& recipient, const std::string& sender,
+               const std::string& message) {
+          http::MailVerdict v = api.DeliverMail(recipient, sender, message);
+          return channels::LmtpVerdict{static_cast<channels::LmtpVerdict::Kind>(v.kind),
+                                       std::move(v.reason)};
+        });
+    auto lmtp_port = lmtp->Start();
+    if (!lmtp_port) {
+      std::fprintf(stderr, "caredesk: %s\n", lmtp_port.error().message.c_str());
+      server.Stop();
+      return 1;
+    }
+    std::printf("lmtp on %s:%u\n", where->first.c_str(), static_cast<unsigned>(*lmtp_port));
+  }
   std::printf("listening on http://%s:%u\n", listen->first.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
   log::Info("server_started", {{"port", static_cast<int>(*port)},
@@ -132,7 +157,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   io.run();
   for (auto& t : io_threads) t.join();
   log::SetBuffered(false);  // writes what is left
-  // Reverse order: jobs, then in-flight handlers, then the store.
+  // Reverse order: mail intake, jobs, then in-flight handlers, then the store.
+  if (lmtp) lmtp->Stop();
   outbox.Stop();
   sla_timer.Stop();
   blocking.join();

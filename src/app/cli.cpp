@@ -56,6 +56,10 @@ void AddListenFlag(CLI::App* cmd, Overrides& o) {
       "--listen", [&o](const std::string& v) { o.listen = v; },
       "HOST:PORT (env CAREDESK_LISTEN), default 127.0.0.1:8080");
   cmd->add_option_function<std::string>(
+      "--lmtp", [&o](const std::string& v) { o.lmtp = v; },
+      "HOST:PORT to take practices' mail over LMTP from an MTA such as Postfix (env "
+      "CAREDESK_LMTP); none by default");
+  cmd->add_option_function<std::string>(
       "--public-url", [&o](const std::string& v) { o.public_url = v; },
       "the address patients' browsers and providers use, e.g. https://desk.example-clinic.org "
       "(env CAREDESK_PUBLIC_URL); webhook signatures are checked against it");

@@ -62,6 +62,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
     };
     if (key == "listen")
       CD_TRY(want_string(c.listen));
+    else if (key == "lmtp")
+      CD_TRY(want_string(c.lmtp));
     else if (key == "data")
       CD_TRY(want_string(c.data_dir));
     else if (key == "database")
@@ -107,6 +109,7 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
           "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url, "
+          "lmtp, "
           "previous_master_key_file)",
           key);
   }
@@ -123,6 +126,7 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (const char* v = std::getenv("CAREDESK_DATABASE"); v && *v) c.database = v;
   if (const char* v = std::getenv("CAREDESK_MASTER_KEY_FILE"); v && *v) c.master_key_file = v;
   if (const char* v = std::getenv("CAREDESK_PUBLIC_URL"); v && *v) c.public_url = v;
+  if (const char* v = std::getenv("CAREDESK_LMTP"); v && *v) c.lmtp = v;
   if (const char* v = std::getenv("CAREDESK_PREVIOUS_MASTER_KEY_FILE"); v && *v) {
     c.previous_master_key_file = v;
   }
@@ -131,8 +135,13 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (o.previous_master_key_file) c.previous_master_key_file = *o.previous_master_key_file;
   if (o.listen) c.listen = *o.listen;
   if (o.public_url) c.public_url = *o.public_url;
+  if (o.lmtp) c.lmtp = *o.lmtp;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));
+  if (!c.lmtp.empty()) {
+    auto lmtp = ParseListen(c.lmtp);
+    if (!lmtp) return Invalid("lmtp must be HOST:PORT, e.g. 127.0.0.1:2424", "lmtp");
+  }
   while (c.public_url.ends_with('/')) c.public_url.pop_back();
   if (!c.public_url.empty() && !c.public_url.starts_with("https://") &&
       !c.public_url.starts_with("http://")) {

@@ -37,6 +37,9 @@ struct Config {
   // Where browsers reach this server ("https://desk.example-clinic.org"); needed for sign-in
   // through a practice's identity provider (its redirect URI). "" turns that sign-in off.
   std::string public_url;
+  // HOST:PORT of the LMTP listener that takes practices' mail from an MTA (Postfix's
+  // lmtp:inet:HOST:PORT); "" runs none.
+  std::string lmtp;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;
@@ -52,6 +55,7 @@ struct Overrides {
   std::optional<std::string> master_key_file;
   std::optional<std::string> previous_master_key_file;
   std::optional<std::string> public_url;
+  std::optional<std::string> lmtp;
 };
 
 // Reads the file (if any), the environment, then the overrides. kInvalid naming the key on

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,12 @@ struct ApiOptions {
   std::string public_url;
 };
 
+// What became of one recipient's copy of a delivered mail (see Api::DeliverMail).
+struct MailVerdict {
+  enum class Kind { kDelivered, kTemporary, kRejected } kind = Kind::kDelivered;
+  std::string reason;  // PHI-free
+};
+
 struct TokenCache;
 struct LoginThrottle;
 struct PublicRateLimit;
@@ -81,6 +89,14 @@ class Api {
   // Writes the queued records of reads to the audit log now (tests).
   void FlushAudit();
 
+  // Mail for a practice (handlers/mail.cpp), as the LMTP listener hands it over. Blocking.
+  // Whether `recipient` is a practice's address (its email settings' address; "+tag" allowed).
+  bool KnowsMailRecipient(std::string_view recipient) const;
+  // Stores (or, for bounces and auto-replies, records) one recipient's copy. kTemporary when the
+  // store could not take it now, so the MTA tries again.
+  MailVerdict DeliverMail(std::string_view recipient, std::string_view envelope_sender,
+                          std::string_view raw);
+
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
@@ -98,7 +114,12 @@ class Api {
   std::unique_ptr<PublicRateLimit> public_rate_;
   std::unique_ptr<PageCache> inbox_pages_;
   std::unique_ptr<OidcRelyingParty> oidc_;
-  std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
+  // The practice each mail address belongs to, reloaded when older than 5 s.
+  std::optional<TenantId> MailTenant(std::string_view recipient) const;
+  mutable std::mutex mail_routes_mutex_;
+  mutable std::map<std::string, TenantId> mail_routes_;  // guarded by mail_routes_mutex_
+  mutable Timestamp mail_routes_loaded_{};               // guarded by mail_routes_mutex_
+  std::unique_ptr<AuditTrail> audit_;                    // last: flushes to store_ when destroyed
 };
 
 // Whether a token may carry `scope` (inbox:read, patients:write, account, ...).

@@ -404,6 +404,10 @@ class TenantTx {
                                             std::string_view status,
                                             const std::function<int(std::string_view)>& rank,
                                             std::string_view error, Timestamp now) = 0;
+  // The conversation of the message sent through `channel` with the provider's reference
+  // `provider_ref` (for email, our Message-ID), if any.
+  virtual Result<std::optional<ConversationId>> FindOutboundConversation(
+      std::string_view channel, std::string_view provider_ref) = 0;
   virtual Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) = 0;
   virtual Result<void> PutChannelSettings(const ChannelSettings& settings, Timestamp now) = 0;
   // The consent of an E.164 number (nullopt: it never sent a keyword). Kept when a patient is
@@ -503,6 +507,13 @@ class Store {
     std::int64_t id = 0;
   };
   virtual Result<std::vector<OutboundDue>> DueOutbound(Timestamp now, int limit) = 0;
+  // Every practice's account with `channel`'s provider: the tenant and the settings JSON (never
+  // the secret). For routing what arrives addressed to a practice (mail by its address).
+  struct ChannelAccount {
+    TenantId tenant;
+    std::string settings;
+  };
+  virtual Result<std::vector<ChannelAccount>> ChannelAccounts(std::string_view channel) = 0;
   // Database-level integrity check; "ok" when healthy.
   virtual Result<std::string> IntegrityCheck() = 0;
   // Recomputes every tenant's audit chain; `broken` names the first record that does not fit.

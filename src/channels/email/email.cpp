@@ -50,18 +50,18 @@ Result<EmailAccount> ParseEmailAccount(std::string_view settings_json) {
   }
   a.smtp_url = StringOf(o, "smtp_url");
   if (!net::IsSmtpUrl(a.smtp_url) || a.smtp_url.size() > 256) {
-    return Invalid("smtp_url must be smtp://HOST[:PORT] or smtps://HOST[:PORT], without "
-                   "credentials (the password is a separate field)",
-                   "smtp_url");
+    return Invalid(
+        "smtp_url must be smtp://HOST[:PORT] or smtps://HOST[:PORT], without "
+        "credentials (the password is a separate field)",
+        "smtp_url");
   }
   a.smtp_username = StringOf(o, "smtp_username");
   if (!OneLineText(a.smtp_username, 256)) {
     return Invalid("smtp_username must be one line of at most 256 characters", "smtp_username");
   }
   a.imap_url = StringOf(o, "imap_url");
-  if (!a.imap_url.empty() &&
-      (a.imap_url.size() > 256 || !(a.imap_url.starts_with("imaps://") ||
-                                    a.imap_url.starts_with("imap://")))) {
+  if (!a.imap_url.empty() && (a.imap_url.size() > 256 || !(a.imap_url.starts_with("imaps://") ||
+                                                           a.imap_url.starts_with("imap://")))) {
     return Invalid("imap_url must be imaps://HOST[:PORT]/MAILBOX", "imap_url");
   }
   return a;

@@ -15,9 +15,9 @@
 namespace caredesk::channels {
 
 struct EmailAccount {
-  std::string address;       // the practice's address, also the envelope sender
-  std::string display_name;  // "" uses the practice's name
-  std::string smtp_url;      // smtp://HOST:587 (STARTTLS) or smtps://HOST:465
+  std::string address;        // the practice's address, also the envelope sender
+  std::string display_name;   // "" uses the practice's name
+  std::string smtp_url;       // smtp://HOST:587 (STARTTLS) or smtps://HOST:465
   std::string smtp_username;  // "" sends without AUTH (a relay that trusts this host)
   std::string imap_url;       // imaps://HOST/INBOX for polling; "" when mail arrives by LMTP
 };

@@ -50,8 +50,7 @@ std::string DisplayName(std::string_view name) {
 }
 
 std::string Html(std::string_view text) {
-  std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<p>";
+  std::string out = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<p>";
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '\r') continue;
@@ -65,11 +64,20 @@ std::string Html(std::string_view text) {
       continue;
     }
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   out += "</p>\n</body></html>\n";
@@ -122,7 +130,8 @@ std::string QuotedPrintable(std::string_view text) {
       continue;
     }
     const bool line_ends = i + 1 == text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
-    const bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_ends);
+    const bool literal =
+        (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_ends);
     if (literal) {
       char one[1] = {static_cast<char>(c)};
       put(std::string_view(one, 1));
@@ -165,9 +174,9 @@ std::string BuildMail(const OutgoingMail& m) {
   auto header = [&](std::string_view name, std::string_view value) {
     out.append(name).append(": ").append(value).append("\r\n");
   };
-  header("From", m.from_name.empty() ? "<" + OneLine(m.from_address) + ">"
-                                     : DisplayName(m.from_name) + " <" +
-                                           OneLine(m.from_address) + ">");
+  header("From", m.from_name.empty()
+                     ? "<" + OneLine(m.from_address) + ">"
+                     : DisplayName(m.from_name) + " <" + OneLine(m.from_address) + ">");
   header("To", "<" + OneLine(m.to) + ">");
   header("Subject", EncodeHeaderText(m.subject));
   header("Date", RfcDate(m.date));

@@ -17,8 +17,8 @@ struct OutgoingMail {
   std::string from_name;     // shown beside it ("Lakeside Family Medicine")
   std::string to;
   std::string subject;
-  std::string text;        // the words; the HTML part is made from them
-  std::string message_id;  // "<...@domain>"
+  std::string text;                     // the words; the HTML part is made from them
+  std::string message_id;               // "<...@domain>"
   std::string in_reply_to;              // the patient's Message-ID we answer, "<...>" or ""
   std::vector<std::string> references;  // the thread's Message-IDs, oldest first
   bool automatic = false;               // Auto-Submitted: auto-generated

@@ -103,8 +103,7 @@ TEST(EmailEnvelope, AReplyAnswersThePatientsLatestMail) {
   EmailEnvelope e = ReplyEnvelope(history, "Ready Friday.", "Lakeside");
   EXPECT_EQ(e.subject, "Re: Refill");
   EXPECT_EQ(e.in_reply_to, "<new@mail.example>");
-  EXPECT_EQ(e.references,
-            (std::vector<std::string>{"<old@mail.example>", "<new@mail.example>"}));
+  EXPECT_EQ(e.references, (std::vector<std::string>{"<old@mail.example>", "<new@mail.example>"}));
   auto round = ParseEmailEnvelope(EmailEnvelopeJson(e));
   ASSERT_TRUE(round);
   EXPECT_EQ(round->references, e.references);

@@ -25,6 +25,9 @@ struct Inbound {
   // Opens a new conversation at this priority; raises (never lowers) an existing one's.
   std::optional<core::Priority> priority;
   std::vector<std::pair<std::string, std::string>> metadata;  // valid per ValidateMessageMetadata
+  // The conversation the channel says this answers (an email's In-Reply-To). Used only when it
+  // is the sender's own and still takes messages; otherwise the sender's latest one is.
+  std::optional<ConversationId> thread;
 };
 
 // kInvalid / kTooLarge naming the field for anything malformed; `from` is normalized to E.164

@@ -106,6 +106,13 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
     CD_TRY(tx.LockKey("patient:" + std::to_string(patient_id.value)));
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(auto latest, tx.LatestConversationOf(patient_id));
+    if (in.thread && (!latest || latest->id != *in.thread)) {
+      auto threaded = tx.GetConversation(*in.thread);
+      if (threaded && threaded->patient_id == patient_id &&
+          core::AcceptsInbound(*threaded, ctx.now)) {
+        latest = std::move(*threaded);
+      }
+    }
     core::Conversation conversation;
     bool created = false, reopened = false;
     if (latest && core::AcceptsInbound(*latest, ctx.now)) {

@@ -355,6 +355,16 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Result<std::vector<ChannelAccount>> ChannelAccounts(std::string_view channel) override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, settings FROM channel_settings "
+                                             "WHERE channel = ? ORDER BY tenant_id",
+                                             {std::string(channel)}));
+    std::vector<ChannelAccount> out;
+    for (const SqlRow& r : rows) out.push_back({TenantId{r.Int(0)}, r.Text(1)});
+    return out;
+  }
+
   Result<std::string> IntegrityCheck() override { return engine_->IntegrityCheck(); }
 
   Result<AuditVerification> VerifyAudit() override {

@@ -544,6 +544,17 @@ class SqlTenantTx final : public TenantTx {
     return true;
   }
 
+  Result<std::optional<ConversationId>> FindOutboundConversation(
+      std::string_view channel, std::string_view provider_ref) override {
+    if (provider_ref.empty()) return std::optional<ConversationId>{};
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT conversation_id FROM outbox WHERE tenant_id = ? "
+                                       "AND channel = ? AND provider_ref = ? AND "
+                                       "conversation_id <> 0 LIMIT 1",
+                                       {T(), std::string(channel), std::string(provider_ref)}));
+    if (rows.empty()) return std::optional<ConversationId>{};
+    return std::optional<ConversationId>{ConversationId{rows[0].Int(0)}};
+  }
+
   Result<std::optional<ChannelSettings>> GetChannelSettings(std::string_view channel) override {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT settings, secret FROM channel_settings WHERE "
                                        "tenant_id = ? AND channel = ?",

@@ -1,0 +1,187 @@
+// Mail delivered to a practice's address (by the LMTP listener now; IMAP polling later): read
+// with GMime, then
+//   - a bounce of mail we sent fails that message, with the reason in its conversation;
+//   - an auto-reply (out of office, vacation) is noted in the conversation it answers and opens
+//     nothing, so two auto-responders can never keep each other going;
+//   - mail from a person is stored like any inbound message, threaded by In-Reply-To and
+//     References into the conversation our mail started when that is the sender's own, else
+//     the sender's latest, else a new one. The same Message-ID delivered twice is stored once.
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "channels/email/email.hpp"
+#include "channels/email/parse.hpp"
+#include "channels/sms/twilio.hpp"
+#include "http/api.hpp"
+#include "http/handlers/context.hpp"
+#include "http/handlers/inbound.hpp"
+#include "security/token.hpp"
+
+namespace caredesk::http {
+
+namespace {
+
+// "desk+anything@clinic.example" is delivered as "desk@clinic.example".
+std::string BaseAddress(std::string_view address) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos) return std::string(address);
+  auto plus = address.substr(0, at).find('+');
+  if (plus == std::string_view::npos) return std::string(address);
+  return std::string(address.substr(0, plus)) + std::string(address.substr(at));
+}
+
+}  // namespace
+
+std::optional<TenantId> Api::MailTenant(std::string_view recipient) const {
+  const std::string address = BaseAddress(AsciiLower(recipient));
+  Timestamp now = clock_.Now();
+  {
+    std::lock_guard lock(mail_routes_mutex_);
+    if (now - mail_routes_loaded_ > std::chrono::seconds(5)) mail_routes_.clear();
+    if (!mail_routes_.empty()) {
+      auto it = mail_routes_.find(address);
+      if (it == mail_routes_.end()) return std::nullopt;
+      return it->second;
+    }
+  }
+  auto accounts = store_.ChannelAccounts("email");
+  if (!accounts) return std::nullopt;
+  std::map<std::string, TenantId> routes;
+  for (const auto& account : *accounts) {
+    if (auto parsed = channels::ParseEmailAccount(account.settings)) {
+      routes.emplace(parsed->address, account.tenant);
+    }
+  }
+  // A sentinel keeps an empty table from being reloaded on every recipient.
+  routes.emplace("", TenantId{});
+  std::lock_guard lock(mail_routes_mutex_);
+  mail_routes_ = std::move(routes);
+  mail_routes_loaded_ = now;
+  auto it = mail_routes_.find(address);
+  if (it == mail_routes_.end() || address.empty()) return std::nullopt;
+  return it->second;
+}
+
+bool Api::KnowsMailRecipient(std::string_view recipient) const {
+  return MailTenant(recipient).has_value();
+}
+
+MailVerdict Api::DeliverMail(std::string_view recipient, std::string_view envelope_sender,
+                             std::string_view raw) {
+  using Kind = MailVerdict::Kind;
+  auto tenant = MailTenant(recipient);
+  if (!tenant) return {Kind::kRejected, "no such mailbox here"};
+  auto parsed = channels::ParseMail(raw);
+  if (!parsed) return {Kind::kRejected, "not a mail message"};
+  channels::InboundMail& mail = *parsed;
+  store::Principal system;  // the mail system: no user, audited as such
+  system.tenant = *tenant;
+  system.credential_ref = "lmtp";
+  Request request;
+  request.request_id = security::NewSecret().substr(0, 16);
+  request.remote_address = "lmtp";
+  std::vector<std::int64_t> ids;
+  Context ctx{store_,       options_,      system,  request, std::move(ids),
+              clock_.Now(), *inbox_pages_, *audit_, *oidc_};
+  const std::string address = BaseAddress(AsciiLower(recipient));
+  auto log_outcome = [&](std::string_view outcome) {
+    log::Info("mail_received", {{"request_id", request.request_id},
+                                {"tenant_id", tenant->value},
+                                {"kind", outcome},
+                                {"attachments", mail.attachments.size()}});
+  };
+  // Mail from our own address came back to us: never store (or answer) it.
+  if (mail.from_address == address) {
+    log_outcome("own_address_dropped");
+    return {Kind::kDelivered, ""};
+  }
+  if (mail.kind == channels::InboundMail::Kind::kBounce || envelope_sender.empty()) {
+    std::string bounced = mail.bounced_message_id;
+    if (bounced.empty() && !mail.references.empty()) bounced = mail.references.back();
+    bool known = false;
+    auto recorded = store_.Write(*tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(known, tx.RecordDeliveryStatus(
+                               "email", bounced, "undelivered", &channels::DeliveryStatusRank,
+                               "the recipient's mail server returned it (bounce)", ctx.now));
+      return {};
+    });
+    if (!recorded) return {Kind::kTemporary, "could not record the bounce"};
+    log_outcome(known ? "bounce" : "bounce_unknown");
+    return {Kind::kDelivered, ""};
+  }
+  // The conversation our mail started, if the mail answers one of ours.
+  std::optional<ConversationId> thread;
+  auto threaded = store::ReadValue<std::optional<ConversationId>>(
+      store_, *tenant, [&](store::TenantTx& tx) -> Result<std::optional<ConversationId>> {
+        for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) {
+          CD_TRY_ASSIGN(auto found, tx.FindOutboundConversation("email", *it));
+          if (found) return found;
+        }
+        return std::optional<ConversationId>{};
+      });
+  if (threaded) thread = *threaded;
+  if (mail.kind == channels::InboundMail::Kind::kAutoReply) {
+    if (thread) {
+      auto noted = store_.Write(*tenant, [&](store::TenantTx& tx) -> Result<void> {
+        CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(*thread));
+        std::vector<core::Event> events(1);
+        events[0].type = "auto_reply_received";
+        events[0].at = ctx.now;
+        events[0].conversation_id = c.id;
+        events[0].patient_id = c.patient_id;
+        events[0].data = {{"channel", "email"}};
+        return tx.AppendEvents(events);
+      });
+      if (!noted) return {Kind::kTemporary, "could not record the auto-reply"};
+    }
+    log_outcome("auto_reply");
+    return {Kind::kDelivered, ""};
+  }
+  Inbound in;
+  in.channel = core::Channel::kEmail;
+  in.from_kind = Inbound::FromKind::kEmail;
+  auto from = core::NormalizeEmail(mail.from_address, "from");
+  if (!from) from = core::NormalizeEmail(envelope_sender, "from");
+  if (!from) return {Kind::kRejected, "the sender's address is not valid"};
+  in.from = *from;
+  in.text = mail.text;
+  in.thread = thread;
+  auto keep = [&](std::string key, std::string value) {
+    if (value.empty()) return;
+    if (value.size() > core::kMaxMetadataValueBytes) {
+      std::size_t cut = core::kMaxMetadataValueBytes;
+      while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+      value.resize(cut);
+    }
+    in.metadata.emplace_back(std::move(key), std::move(value));
+  };
+  keep("subject", mail.subject);
+  keep("message_id", mail.message_id);
+  std::string references;
+  // The newest references are the ones a reply needs; the oldest is the thread's start.
+  for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) {
+    if (references.size() + it->size() + 1 > core::kMaxMetadataValueBytes) break;
+    references = *it + (references.empty() ? "" : " ") + references;
+  }
+  keep("references", references);
+  if (mail.folded_at < mail.text.size()) keep("folded_at", std::to_string(mail.folded_at));
+  if (!mail.attachments.empty()) {
+    keep("attachment_count", std::to_string(mail.attachments.size()));
+  }
+  if (auto valid = core::ValidateMessageText(in.text); !valid) {
+    return {Kind::kRejected, "the message has no readable text"};
+  }
+  // Delivered twice (the MTA did not see our answer) is stored once.
+  const std::string key =
+      "mail:" + security::HashSecret(mail.message_id.empty() ? std::string(raw) : mail.message_id);
+  auto stored = StoreInbound(ctx, *tenant, in, key, key);
+  if (!stored) {
+    if (stored.error().kind == ErrorKind::kUnavailable) {
+      return {Kind::kTemporary, "could not store the message now"};
+    }
+    return {Kind::kRejected, "the message could not be stored"};
+  }
+  log_outcome(stored->status == 200 ? "repeat" : "message");
+  return {Kind::kDelivered, ""};
+}
+
+}  // namespace caredesk::http
