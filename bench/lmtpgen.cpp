@@ -118,13 +118,20 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--port") o.port = std::atoi(v.c_str());
-    else if (a == "--rcpt") o.rcpt = v;
-    else if (a == "--corpus") o.corpus = v;
-    else if (a == "--connections") o.connections = std::atoi(v.c_str());
-    else if (a == "--duration") o.duration = std::atof(v.c_str());
-    else if (a == "--warmup") o.warmup = std::atof(v.c_str());
-    else if (a == "--senders") o.senders = std::atoi(v.c_str());
+    if (a == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (a == "--rcpt")
+      o.rcpt = v;
+    else if (a == "--corpus")
+      o.corpus = v;
+    else if (a == "--connections")
+      o.connections = std::atoi(v.c_str());
+    else if (a == "--duration")
+      o.duration = std::atof(v.c_str());
+    else if (a == "--warmup")
+      o.warmup = std::atof(v.c_str());
+    else if (a == "--senders")
+      o.senders = std::atoi(v.c_str());
     else {
       std::cerr << "lmtpgen: unknown option " << a << "\n";
       return 1;
@@ -153,8 +160,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto begin = Clock::now();
-  const auto measure_from = begin + std::chrono::duration_cast<Clock::duration>(
-                                        std::chrono::duration<double>(o.warmup));
+  const auto measure_from =
+      begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
   const auto measure_to = measure_from + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(o.duration));
   std::atomic<long> seq{0};
@@ -214,7 +221,8 @@ int main(int argc, char** argv) {
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) {
     if (all.empty()) return 0.0;
-    return all[std::min(all.size() - 1, static_cast<std::size_t>(p * static_cast<double>(all.size())))];
+    return all[std::min(all.size() - 1,
+                        static_cast<std::size_t>(p * static_cast<double>(all.size())))];
   };
   std::printf(
       "{\"mails\": %zu, \"rps\": %.1f, \"p50_ms\": %.2f, \"p95_ms\": %.2f, \"p99_ms\": %.2f, "

@@ -9,6 +9,8 @@
 #      Message-ID).
 #   3. The patient's answer to the reply comes back through Postfix and lands in the same
 #      conversation; an out-of-office answer opens nothing.
+#   4. A second practice whose mail is hosted (here in Dovecot) has its mailbox polled over
+#      IMAP: mail delivered there becomes a conversation once, and is flagged as taken.
 #   scripts/mail-peers-test.sh     (needs build/src/app/caredesk; postfix, dovecot and swaks
 #                                   come from scripts/install-deps.sh; runs as root)
 set -euo pipefail
@@ -44,6 +46,7 @@ free_port() {
 SMTP_PORT=$(free_port)
 CAREDESK_LMTP=$(free_port)
 DOVECOT_LMTP=$(free_port)
+DOVECOT_IMAP=$(free_port)
 # wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds.
 wait_for() {
   local limit=$(($1 * 5))
@@ -83,7 +86,7 @@ service lmtp {
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
-    port = 0
+    port = $DOVECOT_IMAP
   }
   inet_listener imaps {
     port = 0
@@ -142,8 +145,18 @@ echo "a long enough password" | "$BIN" user create --tenant clinic \
 token=$("$BIN" token create --tenant clinic --user admin@clinic.example --data "$data" 2>/dev/null)
 "$BIN" channel add-email --tenant clinic --address frontdesk@clinic.example \
   --smtp "smtp://127.0.0.1:$SMTP_PORT" --data "$data" >/dev/null
-"$BIN" serve --data "$data" --listen 127.0.0.1:0 --lmtp "127.0.0.1:$CAREDESK_LMTP" \
-  >"$W/caredesk.out" 2>"$W/caredesk.err" &
+# The second practice reads its hosted mailbox (Dovecot's desk@patient.example) over IMAP.
+"$BIN" tenant create --slug hosted --name "Hosted Mail Clinic" --data "$data" >/dev/null 2>&1
+echo "a long enough password" | "$BIN" user create --tenant hosted \
+  --email admin@hosted.example --role admin --data "$data" >/dev/null 2>&1
+hosted_token=$("$BIN" token create --tenant hosted --user admin@hosted.example --data "$data" 2>/dev/null)
+echo patient-mail-password >"$W/imap-password"
+"$BIN" channel add-email --tenant hosted --address desk@patient.example \
+  --smtp "smtp://127.0.0.1:$SMTP_PORT" --imap "imap://127.0.0.1:$DOVECOT_IMAP/INBOX" \
+  --smtp-username desk --password-file "$W/imap-password" --data "$data" >/dev/null
+echo '{"imap_poll_seconds": 1}' >"$W/caredesk.json"
+"$BIN" serve --config "$W/caredesk.json" --data "$data" --listen 127.0.0.1:0 \
+  --lmtp "127.0.0.1:$CAREDESK_LMTP" >"$W/caredesk.out" 2>"$W/caredesk.err" &
 PID=$!
 port=""
 for _ in $(seq 100); do
@@ -203,3 +216,28 @@ wait_for 20 auto_noted || fail "the auto-reply was not noted"
 [ "$(conversations)" = 1 ] || fail "the auto-reply opened a conversation"
 [ "$(messages)" = 3 ] || fail "the auto-reply became a message"
 echo "ok   the patient's answer threaded into conversation $conv; their auto-reply opened nothing"
+
+# 4. Mail for the hosted practice lands in its Dovecot mailbox; CareDesk polls it over IMAP.
+swaks --silent 2 --server "127.0.0.1:$SMTP_PORT" --from ana@elsewhere.example \
+  --to desk@patient.example --header "Subject: New patient question" \
+  --header "Message-Id: <hosted-1@elsewhere.example>" --body "Do you take new patients?" ||
+  fail "postfix refused mail for the hosted practice"
+hosted_conversations() {
+  curl -sf -H "Authorization: Bearer $hosted_token" "$base/conversations?channel=email" |
+    jq '.items | length'
+}
+hosted_one() { [ "$(hosted_conversations)" = 1 ]; }
+wait_for 30 hosted_one || fail "the hosted mailbox's mail did not become a conversation"
+flagged() {
+  curl -sf --user desk:patient-mail-password "imap://127.0.0.1:$DOVECOT_IMAP/INBOX" \
+    -X "UID SEARCH KEYWORD CareDeskStored" | grep -q '^\* SEARCH [0-9]'
+}
+wait_for 10 flagged || fail "the taken message was not flagged in the mailbox"
+sleep 2  # two more polls
+[ "$(hosted_conversations)" = 1 ] || fail "the polled message was taken twice"
+hosted_text=$(curl -sf -H "Authorization: Bearer $hosted_token" "$base/conversations?channel=email" |
+  jq -r '.items[0].id' | xargs -I{} curl -sf -H "Authorization: Bearer $hosted_token" \
+  "$base/conversations/{}" | jq -r '.messages[0].text')
+[ "$hosted_text" = "Do you take new patients?" ] || fail "polled text is '$hosted_text'"
+[ "$(conversations)" = 1 ] || fail "the hosted practice's mail reached the other practice"
+echo "ok   the hosted practice's Dovecot mailbox was polled over IMAP: one conversation, flagged"

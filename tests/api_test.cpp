@@ -360,6 +360,20 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
   };
   auto mine = objects(tokens[Role::kAdmin], "+13125550161");
   auto theirs = objects(other_admin, "+13125550162");
+  // An attachment in each practice's conversation (they arrive with texts and mail).
+  for (auto [tenant, ids] : {std::pair{tenant_, &mine}, std::pair{other_tenant_, &theirs}}) {
+    ASSERT_TRUE(store_->Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      ConversationId conversation{std::stoll(ids->at("conversations"))};
+      CD_TRY_ASSIGN(auto messages, tx.ListMessages(conversation));
+      store::Attachment a;
+      a.message = messages.at(0).id;
+      a.content_type = "image/png";
+      a.content = "png";
+      CD_TRY_ASSIGN(std::int64_t id, tx.InsertAttachment(conversation, a, clock_.Now()));
+      (*ids)["attachments"] = std::to_string(id);
+      return {};
+    }));
+  }
   // A browser session in each practice (the second factor still to be set up).
   auto session_of = [&](const std::string& slug, const std::string& email,
                         const std::string& token) {
@@ -410,6 +424,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
        {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
+      {"GET /api/v1/attachments/{id}", {false, everyone, ""}},
       {"POST /api/v1/conversations/{id}/replies", {false, staff, R"({"text":"x"})"}},
       {"POST /api/v1/conversations/{id}/notes", {false, staff, R"({"text":"x"})"}},
       {"POST /api/v1/conversations/{id}/assign", {false, staff, R"({"queue":"billing"})"}},
@@ -3264,6 +3279,88 @@ TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBounce
             conversations_before)
       << "none of them opened a conversation";
   EXPECT_EQ(conversations_before, 2u) << "the patient's, and the stranger's own";
+}
+
+TEST_F(TwoWaySmsTest, MmsPicturesAreFetchedFromTheProviderAndKeptWithTheMessage) {
+  const std::string png("\x89PNG\r\n\x1a\n-a-picture-of-a-rash", 28);
+  const std::string picture = twilio_.AddMedia(png, "image/png");
+  HttpResult in = Text("SM0400", "+13125550122", "Is this rash serious?",
+                       {{"NumMedia", "2"},
+                        {"MediaUrl0", picture},
+                        {"MediaContentType0", "image/png"},
+                        {"MediaUrl1", "https://elsewhere.example/steal.jpg"},
+                        {"MediaContentType1", "image/jpeg"}});
+  ASSERT_EQ(in.status, 200) << in.body;
+  const std::string conv =
+      "/api/v1/conversations/" + std::to_string(ConversationsOf("+13125550122").at(0));
+  json::object view = Json(Call("GET", conv));
+  const json::object& message = view.at("messages").at(0).as_object();
+  EXPECT_EQ(message.at("metadata").at("media_count").as_string(), "2");
+  EXPECT_EQ(message.at("metadata").at("media_missing").as_string(), "1")
+      << "a URL off the provider's host is not fetched";
+  ASSERT_EQ(message.at("attachments").as_array().size(), 1u);
+  const json::object& file = message.at("attachments").at(0).as_object();
+  EXPECT_EQ(file.at("content_type").as_string(), "image/png");
+  EXPECT_EQ(file.at("size").as_int64(), 28);
+  const std::string target = "/api/v1/attachments/" + std::to_string(file.at("id").as_int64());
+  HttpResult got = Call("GET", target);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, png);
+  EXPECT_EQ(Call("GET", target, "", &other_token_).status, 404) << "another practice's";
+  EXPECT_EQ(Call("GET", "/api/v1/attachments/999999").status, 404);
+}
+
+TEST_F(EmailTest, MailAttachmentsAreKeptAndOversizedOnesBounce) {
+  ASSERT_EQ(SetUpEmail().status, 200);
+  std::ifstream in(std::string(CAREDESK_SOURCE_DIR) + "/tests/mail/attachments.eml",
+                   std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(raw.empty());
+  using Kind = http::MailVerdict::Kind;
+  ASSERT_EQ(api_->DeliverMail("frontdesk@clinic.example", "pat@example.com", raw).kind,
+            Kind::kDelivered);
+  json::object inbox = Json(Call("GET", "/api/v1/conversations?channel=email"));
+  ASSERT_EQ(inbox.at("items").as_array().size(), 1u);
+  const std::string conv =
+      "/api/v1/conversations/" + std::to_string(inbox.at("items").at(0).at("id").as_int64());
+  json::object view = Json(Call("GET", conv));
+  const json::array& files = view.at("messages").at(0).at("attachments").as_array();
+  ASSERT_EQ(files.size(), 2u) << "the inline image and the PDF";
+  EXPECT_EQ(files[1].at("filename").as_string(), "card.pdf");
+  HttpResult pdf =
+      Call("GET", "/api/v1/attachments/" + std::to_string(files[1].at("id").as_int64()));
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.body.substr(0, 8), "%PDF-1.4");
+  // 25 MB is kept whole; more is refused, so the sender's server tells them.
+  auto mail_with = [](std::size_t bytes, const std::string& id) {
+    std::string content(bytes, '\0');
+    for (std::size_t i = 0; i < bytes; ++i) content[i] = static_cast<char>(i * 131 % 251);
+    std::string b64 = security::ToBase64(content), folded;
+    for (std::size_t i = 0; i < b64.size(); i += 76) folded += b64.substr(i, 76) + "\r\n";
+    return "From: pat@example.com\r\nSubject: Scan\r\nMessage-ID: <" + id +
+           "@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+           "boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nMy scan.\r\n--b\r\n"
+           "Content-Type: application/pdf\r\nContent-Disposition: attachment; "
+           "filename=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+           folded + "--b--\r\n";
+  };
+  const std::size_t limit = std::size_t{25} << 20;
+  EXPECT_EQ(
+      api_->DeliverMail("frontdesk@clinic.example", "pat@example.com", mail_with(limit + 1, "big"))
+          .kind,
+      Kind::kRejected);
+  ASSERT_EQ(
+      api_->DeliverMail("frontdesk@clinic.example", "pat@example.com", mail_with(limit, "ok")).kind,
+      Kind::kDelivered);
+  view = Json(Call("GET", conv));
+  const json::array& messages = view.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u) << "the refused mail left nothing behind";
+  const json::object& scan = messages[1].at("attachments").at(0).as_object();
+  EXPECT_EQ(scan.at("size").as_int64(), static_cast<std::int64_t>(limit));
+  HttpResult whole = Call("GET", "/api/v1/attachments/" + std::to_string(scan.at("id").as_int64()));
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), limit);
+  EXPECT_EQ(static_cast<unsigned char>(whole.body[limit - 1]), (limit - 1) * 131 % 251);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "channels/email/email.hpp"
+#include "channels/email/imap_poller.hpp"
 #include "channels/email/lmtp.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
@@ -122,7 +123,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
         [&api](const std::string& recipient) { return api.KnowsMailRecipient(recipient); },
         [&api](const std::string& recipient, const std::string& sender,
                const std::string& message) {
-          http::MailVerdict v = api.DeliverMail(recipient, sender, message);
+          http::MailVerdict v = api.DeliverMail(recipient, std::string_view(sender), message);
           return channels::LmtpVerdict{static_cast<channels::LmtpVerdict::Kind>(v.kind),
                                        std::move(v.reason)};
         });
@@ -134,6 +135,16 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
     }
     std::printf("lmtp on %s:%u\n", where->first.c_str(), static_cast<unsigned>(*lmtp_port));
   }
+  // Mail of practices on hosted mailboxes.
+  channels::ImapPoller imap(
+      *store,
+      [&api](const std::string& recipient, const std::string& message) {
+        http::MailVerdict v = api.DeliverMail(recipient, std::nullopt, message);
+        return channels::LmtpVerdict{static_cast<channels::LmtpVerdict::Kind>(v.kind),
+                                     std::move(v.reason)};
+      },
+      std::chrono::seconds(config.imap_poll_seconds));
+  imap.Start();
   std::printf("listening on http://%s:%u\n", listen->first.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
   log::Info("server_started", {{"port", static_cast<int>(*port)},
@@ -159,6 +170,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   log::SetBuffered(false);  // writes what is left
   // Reverse order: mail intake, jobs, then in-flight handlers, then the store.
   if (lmtp) lmtp->Stop();
+  imap.Stop();
   outbox.Stop();
   sla_timer.Stop();
   blocking.join();

@@ -474,8 +474,17 @@ Result<void> AddEmailChannel(store::Store& st, const std::string& slug,
     if (e.field == "imap_url") e.field = "imap";
     return e;
   }
-  store::ChannelSettings s{"email", channels::EmailAccountJson(*account), secret};
   Timestamp now = SystemClock().Now();
+  CD_TRY_ASSIGN(auto stored, store::ReadValue<std::optional<store::ChannelSettings>>(
+                                 st, tenant, [](store::TenantTx& tx) {
+                                   return tx.GetChannelSettings("email");
+                                 }));
+  std::optional<channels::EmailAccount> before;
+  if (stored) {
+    if (auto parsed = channels::ParseEmailAccount(stored->settings)) before = *parsed;
+  }
+  channels::SetImapSince(*account, before, now);
+  store::ChannelSettings s{"email", channels::EmailAccountJson(*account), secret};
   CD_TRY(st.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY(tx.PutChannelSettings(s, now));
     store::AuditRecord r;

@@ -64,6 +64,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_string(c.listen));
     else if (key == "lmtp")
       CD_TRY(want_string(c.lmtp));
+    else if (key == "imap_poll_seconds")
+      CD_TRY(want_int(c.imap_poll_seconds, 1, 3600));
     else if (key == "data")
       CD_TRY(want_string(c.data_dir));
     else if (key == "database")

@@ -40,6 +40,8 @@ struct Config {
   // HOST:PORT of the LMTP listener that takes practices' mail from an MTA (Postfix's
   // lmtp:inet:HOST:PORT); "" runs none.
   std::string lmtp;
+  // How often each practice's IMAP mailbox (email settings' imap_url) is polled.
+  int imap_poll_seconds = 60;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;

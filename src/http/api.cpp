@@ -394,6 +394,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        /*never_blocks=*/false, &ListConversationsKept},
       {Method::kGet, "GET", "/api/v1/conversations/{id}", true, kEveryone, scope::kInboxRead, false,
        &GetConversation},
+      {Method::kGet, "GET", "/api/v1/attachments/{id}", true, kEveryone, scope::kInboxRead, false,
+       &GetAttachment},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, kStaff,
        scope::kInboxWrite, false, &PostReply},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, kStaff, scope::kInboxWrite,

@@ -94,8 +94,10 @@ class Api {
   bool KnowsMailRecipient(std::string_view recipient) const;
   // Stores (or, for bounces and auto-replies, records) one recipient's copy. kTemporary when the
   // store could not take it now, so the MTA tries again.
-  MailVerdict DeliverMail(std::string_view recipient, std::string_view envelope_sender,
-                          std::string_view raw);
+  // `envelope_sender`: the MAIL FROM of an MTA's delivery ("" for the null sender of a
+  // bounce); nullopt when the mail was taken from a mailbox, where it is not known.
+  MailVerdict DeliverMail(std::string_view recipient,
+                          std::optional<std::string_view> envelope_sender, std::string_view raw);
 
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,

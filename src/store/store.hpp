@@ -228,6 +228,16 @@ struct ChannelSettings {
   std::string secret;
 };
 
+// A file a patient sent with a message (a picture by text, a file or inline image in mail).
+struct Attachment {
+  std::int64_t id = 0;
+  MessageId message;
+  std::string filename;      // as the sender named it; "" if they did not
+  std::string content_type;  // "image/jpeg"
+  std::int64_t size = 0;     // bytes
+  std::string content;       // the bytes; empty in listings
+};
+
 // A number's answer to "may we text you": a STOP keyword opts it out, START opts it back in.
 struct SmsConsent {
   bool opted_out = false;
@@ -441,6 +451,14 @@ class TenantTx {
   // The same, with its sealing done ahead (Store::SealAhead) if that used the current key.
   virtual Result<core::Message> InsertMessage(core::Message m, const SealedMessage* ahead) = 0;
   virtual Result<std::vector<core::Message>> ListMessages(ConversationId id) = 0;
+  // Attachments of a message of this tenant's conversation `conversation` (sealed at rest).
+  virtual Result<std::int64_t> InsertAttachment(ConversationId conversation,
+                                                const Attachment& attachment, Timestamp now) = 0;
+  // The conversation's attachments without their content, by message, oldest first.
+  virtual Result<std::vector<Attachment>> ListAttachments(ConversationId conversation) = 0;
+  // One attachment with its content and its conversation; kNotFound if not this tenant's (or
+  // purged with its conversation's content).
+  virtual Result<std::pair<Attachment, ConversationId>> GetAttachment(std::int64_t id) = 0;
   virtual Result<void> AppendEvents(std::vector<core::Event>& events) = 0;  // assigns ids
   virtual Result<std::vector<core::Event>> ListEvents(ConversationId id) = 0;
 

@@ -7,6 +7,9 @@
 
 #include "base/text.hpp"
 #include "base/time.hpp"
+#include "channels/email/mime.hpp"
+#include "channels/email/parse.hpp"
+#include "channels/sms/text.hpp"
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
@@ -26,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 12) {
+  switch (data[0] % 14) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -110,6 +113,41 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto v = http::CookieValue(r, "caredesk_session");
       if (v && v->find(';') != std::string_view::npos) __builtin_trap();  // one cookie's value
       (void)http::CookieValue(r, "caredesk_oidc");
+      break;
+    }
+    case 12: {  // a mail as an MTA delivers it
+      auto mail = channels::ParseMail(in);
+      if (mail) {
+        if (!IsValidUtf8(mail->text) || !IsValidUtf8(mail->subject) ||
+            !IsValidUtf8(mail->from_name) || mail->folded_at > mail->text.size() ||
+            mail->text.empty()) {
+          __builtin_trap();  // stored text is valid, non-empty UTF-8
+        }
+        for (const auto& id : mail->references) {
+          if (id.front() != '<' || id.back() != '>') __builtin_trap();
+        }
+      }
+      if (IsValidUtf8(in) && !IsValidUtf8(channels::HtmlToText(in))) __builtin_trap();
+      (void)channels::FoldPoint(in);
+      (void)channels::MessageIdsIn(in);
+      break;
+    }
+    case 13: {  // a text message's words, and what we put in mail headers
+      (void)channels::ClassifySmsKeyword(in);
+      if (IsValidUtf8(in)) {
+        auto segments = channels::CountSmsSegments(in);
+        if ((segments.units > 0) != (segments.segments > 0)) __builtin_trap();
+      }
+      std::string header = channels::EncodeHeaderText(in);
+      for (char c : header) {
+        if (c == '\n' && header.find("\r\n ") == std::string::npos) __builtin_trap();
+      }
+      std::string qp = channels::QuotedPrintable(in);
+      std::size_t line = 0;
+      for (char c : qp) {
+        line = c == '\n' ? 0 : line + 1;
+        if (line > 77) __builtin_trap();  // 76 and the CR
+      }
       break;
     }
   }

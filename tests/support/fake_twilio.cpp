@@ -26,6 +26,13 @@ int FakeTwilio::requests() const {
   return requests_;
 }
 
+std::string FakeTwilio::AddMedia(std::string bytes, std::string content_type) {
+  std::lock_guard lock(mutex_);
+  media_.emplace_back(std::move(bytes), std::move(content_type));
+  return server_->origin() + "/2010-04-01/Accounts/" + account_sid_ + "/Media/" +
+         std::to_string(media_.size() - 1);
+}
+
 void FakeTwilio::FailNext(int status, int code) {
   std::lock_guard lock(mutex_);
   failures_.emplace_back(status, code);
@@ -38,6 +45,17 @@ FakeReply FakeTwilio::Answer(const FakeRequest& request) {
   };
   std::lock_guard lock(mutex_);
   ++requests_;
+  const std::string media_prefix = "/2010-04-01/Accounts/" + account_sid_ + "/Media/";
+  if (request.method == "GET" && request.target.rfind(media_prefix, 0) == 0) {
+    auto auth = request.headers.find("authorization");
+    if (auth == request.headers.end() ||
+        auth->second != "Basic " + security::ToBase64(account_sid_ + ":" + auth_token_)) {
+      return error(401, 20003, "Authenticate");
+    }
+    std::size_t index = std::stoul(request.target.substr(media_prefix.size()));
+    if (index >= media_.size()) return error(404, 20404, "The requested resource was not found");
+    return FakeReply{200, media_[index].first, media_[index].second};
+  }
   if (request.method != "POST" ||
       request.target != "/2010-04-01/Accounts/" + account_sid_ + "/Messages.json") {
     return error(404, 20404, "The requested resource was not found");

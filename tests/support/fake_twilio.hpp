@@ -28,16 +28,20 @@ class FakeTwilio {
   int requests() const;            // every request, failed ones included
   // The next requests answer `status` with Twilio error `code` (0: none), one each, in order.
   void FailNext(int status, int code = 0);
+  // Serves `bytes` at the returned URL (as Twilio serves MMS media: GET, HTTP Basic with the
+  // account's credentials) with `content_type`.
+  std::string AddMedia(std::string bytes, std::string content_type);
 
  private:
   FakeReply Answer(const FakeRequest& request);
 
   const std::string account_sid_, auth_token_;
   mutable std::mutex mutex_;
-  std::vector<Sent> sent_;                    // guarded by mutex_
-  std::deque<std::pair<int, int>> failures_;  // guarded by mutex_
-  int requests_ = 0;                          // guarded by mutex_
-  std::unique_ptr<FakeHttpServer> server_;    // last: its thread calls Answer
+  std::vector<Sent> sent_;                                  // guarded by mutex_
+  std::deque<std::pair<int, int>> failures_;                // guarded by mutex_
+  std::vector<std::pair<std::string, std::string>> media_;  // guarded by mutex_: bytes, type
+  int requests_ = 0;                                        // guarded by mutex_
+  std::unique_ptr<FakeHttpServer> server_;                  // last: its thread calls Answer
 };
 
 }  // namespace caredesk::testing

@@ -182,7 +182,8 @@ bool OpenApiCheck::DocumentsMarkup(std::string_view method, const std::string& p
   if (!response || !response->is_object()) return false;
   const json::value* content = response->as_object().if_contains("content");
   return content &&
-         (content->as_object().contains("text/html") || content->as_object().contains("text/xml"));
+         (content->as_object().contains("text/html") || content->as_object().contains("text/xml") ||
+          content->as_object().contains("application/octet-stream"));
 }
 
 std::vector<std::string> OpenApiCheck::Check(std::string_view method, std::string_view target,
@@ -193,6 +194,8 @@ std::vector<std::string> OpenApiCheck::Check(std::string_view method, std::strin
   std::string where = std::string(method) + " " + pattern + " " + std::to_string(status);
   std::vector<std::string> out;
   json::value parsed;
+  // A documented file or page is not JSON, even when its bytes happen to parse as JSON.
+  if (status < 400 && DocumentsMarkup(method, pattern, status)) return {};
   if (!body.empty()) {
     boost::system::error_code ec;
     parsed = json::parse(body, ec);

@@ -6,6 +6,7 @@
 #include "base/text.hpp"
 #include "channels/email/mime.hpp"
 #include "core/inbox/patient.hpp"
+#include "net/imap.hpp"
 #include "net/smtp.hpp"
 
 namespace caredesk::channels {
@@ -60,11 +61,27 @@ Result<EmailAccount> ParseEmailAccount(std::string_view settings_json) {
     return Invalid("smtp_username must be one line of at most 256 characters", "smtp_username");
   }
   a.imap_url = StringOf(o, "imap_url");
-  if (!a.imap_url.empty() && (a.imap_url.size() > 256 || !(a.imap_url.starts_with("imaps://") ||
-                                                           a.imap_url.starts_with("imap://")))) {
-    return Invalid("imap_url must be imaps://HOST[:PORT]/MAILBOX", "imap_url");
+  if (!a.imap_url.empty() && (a.imap_url.size() > 256 || !net::IsImapUrl(a.imap_url))) {
+    return Invalid(
+        "imap_url must be imaps://HOST[:PORT]/MAILBOX or imap://HOST[:PORT]/MAILBOX, "
+        "without credentials",
+        "imap_url");
+  }
+  a.imap_since = StringOf(o, "imap_since");
+  if (!a.imap_since.empty() && net::ImapDate(a.imap_since).empty()) {
+    return Invalid("imap_since must be a date, YYYY-MM-DD", "imap_since");
   }
   return a;
+}
+
+void SetImapSince(EmailAccount& account, const std::optional<EmailAccount>& stored, Timestamp now) {
+  if (account.imap_url.empty()) {
+    account.imap_since.clear();
+  } else if (stored && stored->imap_url == account.imap_url && !stored->imap_since.empty()) {
+    account.imap_since = stored->imap_since;
+  } else {
+    account.imap_since = FormatRfc3339(now).substr(0, 10);
+  }
 }
 
 std::string EmailAccountJson(const EmailAccount& a) {
@@ -72,7 +89,8 @@ std::string EmailAccountJson(const EmailAccount& a) {
                                       {"display_name", a.display_name},
                                       {"smtp_url", a.smtp_url},
                                       {"smtp_username", a.smtp_username},
-                                      {"imap_url", a.imap_url}});
+                                      {"imap_url", a.imap_url},
+                                      {"imap_since", a.imap_since}});
 }
 
 std::string EmailEnvelopeJson(const EmailEnvelope& e) {

@@ -4,11 +4,13 @@
 // Thread-compatible; the gateway holds no state between sends.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/time.hpp"
 #include "core/inbox/types.hpp"
 #include "jobs/outbox_sender.hpp"
 
@@ -20,7 +22,13 @@ struct EmailAccount {
   std::string smtp_url;       // smtp://HOST:587 (STARTTLS) or smtps://HOST:465
   std::string smtp_username;  // "" sends without AUTH (a relay that trusts this host)
   std::string imap_url;       // imaps://HOST/INBOX for polling; "" when mail arrives by LMTP
+  // The day (YYYY-MM-DD, UTC) the mailbox was set up: polling takes mail from then on, not the
+  // mailbox's history. Set by the server when imap_url is set or changed.
+  std::string imap_since;
 };
+
+// Carries imap_since over from the stored account when the mailbox is the same, else today.
+void SetImapSince(EmailAccount& account, const std::optional<EmailAccount>& stored, Timestamp now);
 
 // Parses and checks the settings JSON (ChannelSettings::settings for "email"); kInvalid naming
 // the field.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "channels/email/email.hpp"
+#include "net/imap.hpp"
 
 namespace caredesk::channels {
 namespace {
@@ -135,6 +136,37 @@ TEST(EmailAccount, SettingsAreChecked) {
     ASSERT_FALSE(r) << b.json;
     EXPECT_EQ(r.error().field, b.field) << b.json;
   }
+}
+
+TEST(EmailAccount, PollingStartsTheDayTheMailboxIsSetUp) {
+  EXPECT_EQ(net::ImapDate("2026-11-29"), "29-Nov-2026");
+  EXPECT_EQ(net::ImapDate("2026-13-01"), "");
+  EXPECT_EQ(net::ImapDate("29/11/2026"), "");
+  EXPECT_TRUE(net::IsImapUrl("imaps://imap.example.com/INBOX"));
+  EXPECT_FALSE(net::IsImapUrl("imaps://user:pw@imap.example.com/INBOX"));
+  EXPECT_FALSE(net::IsImapUrl("https://imap.example.com/"));
+  const Timestamp day1 = *ParseRfc3339("2026-11-29T23:00:00Z");
+  const Timestamp day2 = *ParseRfc3339("2026-12-02T08:00:00Z");
+  EmailAccount a;
+  a.imap_url = "imaps://imap.example.com/INBOX";
+  SetImapSince(a, std::nullopt, day1);
+  EXPECT_EQ(a.imap_since, "2026-11-29");
+  EmailAccount again = a;
+  again.imap_since.clear();
+  SetImapSince(again, a, day2);
+  EXPECT_EQ(again.imap_since, "2026-11-29") << "the same mailbox keeps its start";
+  EmailAccount moved = a;
+  moved.imap_url = "imaps://imap.example.com/Patients";
+  SetImapSince(moved, a, day2);
+  EXPECT_EQ(moved.imap_since, "2026-12-02") << "a new mailbox starts now";
+  EmailAccount none;
+  none.imap_since = "2026-11-29";
+  SetImapSince(none, a, day2);
+  EXPECT_EQ(none.imap_since, "");
+  auto bad = ParseEmailAccount(
+      R"({"address":"a@b.example","smtp_url":"smtp://h","imap_since":"yesterday"})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "imap_since");
 }
 
 }  // namespace

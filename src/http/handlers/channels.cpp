@@ -53,6 +53,7 @@ json::object EmailView(const std::optional<store::ChannelSettings>& s) {
   out["smtp_url"] = account.smtp_url;
   out["smtp_username"] = account.smtp_username;
   out["imap_url"] = account.imap_url;
+  out["imap_since"] = account.imap_since;
   return out;
 }
 
@@ -97,6 +98,11 @@ Result<Response> PutEmailSettings(Context& ctx) {
   body.erase("smtp_password");
   CD_TRY_ASSIGN(channels::EmailAccount account, channels::ParseEmailAccount(json::serialize(body)));
   CD_TRY_ASSIGN(auto stored, Stored(ctx, "email"));
+  std::optional<channels::EmailAccount> before;
+  if (stored) {
+    if (auto parsed = channels::ParseEmailAccount(stored->settings)) before = *parsed;
+  }
+  channels::SetImapSince(account, before, ctx.now);
   store::ChannelSettings s;
   s.channel = "email";
   s.settings = channels::EmailAccountJson(account);

@@ -284,8 +284,21 @@ Result<Response> GetConversation(Context& ctx) {
       }
       out["sms_consent"] = std::move(c);
     }
+    CD_TRY_ASSIGN(auto attachments, tx.ListAttachments(id));
     json::array ms, es;
-    for (const auto& m : messages) ms.emplace_back(MessageView(m));
+    for (const auto& m : messages) {
+      json::object view = MessageView(m);
+      json::array files;
+      for (const store::Attachment& a : attachments) {
+        if (a.message != m.id) continue;
+        files.emplace_back(json::object{{"id", a.id},
+                                        {"filename", a.filename},
+                                        {"content_type", a.content_type},
+                                        {"size", a.size}});
+      }
+      view["attachments"] = std::move(files);
+      ms.emplace_back(std::move(view));
+    }
     for (const auto& e : events) es.emplace_back(EventView(e));
     out["messages"] = std::move(ms);
     out["events"] = std::move(es);
@@ -293,6 +306,41 @@ Result<Response> GetConversation(Context& ctx) {
     return {};
   }));
   return JsonResponse(200, out);
+}
+
+// GET /api/v1/attachments/{id}: the file itself, to whoever may read its conversation;
+// audited like reading the conversation. Served as a download, never rendered in our origin.
+Result<Response> GetAttachment(Context& ctx) {
+  Response r;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.GetAttachment(ctx.ids.at(0)));
+    auto& [attachment, conversation_id] = found;
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(conversation_id));
+    if (!SeesQueue(ctx.who, c.queue)) return NotFound("attachment not found");
+    static constexpr std::string_view kShownAs[] = {"image/jpeg", "image/png",  "image/gif",
+                                                    "image/webp", "image/heic", "application/pdf",
+                                                    "text/plain"};
+    std::string_view type = "application/octet-stream";
+    for (std::string_view known : kShownAs) {
+      if (attachment.content_type == known) type = known;
+    }
+    std::string name;
+    for (char ch : attachment.filename) {
+      if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != ';') name.push_back(ch);
+    }
+    if (name.empty()) name = "attachment-" + std::to_string(attachment.id);
+    r.status = 200;
+    r.headers.Set("Content-Type", std::string(type));
+    r.headers.Set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+    r.headers.Set("X-Content-Type-Options", "nosniff");
+    r.headers.Set("Content-Security-Policy", "default-src 'none'; sandbox");
+    r.headers.Set("Cache-Control", "no-store");
+    r.body = std::move(attachment.content);
+    ctx.audit.Record(ctx.who.tenant,
+                     AuditOf(ctx, "read", "attachment", attachment.id, c.patient_id));
+    return {};
+  }));
+  return r;
 }
 
 Result<Response> PostReply(Context& ctx) {

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "core/inbox/patient.hpp"
+#include "store/store.hpp"
 
 namespace caredesk::http {
 
@@ -28,6 +29,8 @@ struct Inbound {
   // The conversation the channel says this answers (an email's In-Reply-To). Used only when it
   // is the sender's own and still takes messages; otherwise the sender's latest one is.
   std::optional<ConversationId> thread;
+  // Files sent with the message (MMS pictures, mail attachments), stored with it.
+  std::vector<store::Attachment> attachments;
 };
 
 // kInvalid / kTooLarge naming the field for anything malformed; `from` is normalized to E.164

@@ -20,6 +20,8 @@ namespace caredesk::http {
 
 namespace {
 
+constexpr std::size_t kMaxAttachmentBytes = std::size_t{25} << 20;
+
 // "desk+anything@clinic.example" is delivered as "desk@clinic.example".
 std::string BaseAddress(std::string_view address) {
   auto at = address.rfind('@');
@@ -65,7 +67,8 @@ bool Api::KnowsMailRecipient(std::string_view recipient) const {
   return MailTenant(recipient).has_value();
 }
 
-MailVerdict Api::DeliverMail(std::string_view recipient, std::string_view envelope_sender,
+MailVerdict Api::DeliverMail(std::string_view recipient,
+                             std::optional<std::string_view> envelope_sender,
                              std::string_view raw) {
   using Kind = MailVerdict::Kind;
   auto tenant = MailTenant(recipient);
@@ -94,7 +97,8 @@ MailVerdict Api::DeliverMail(std::string_view recipient, std::string_view envelo
     log_outcome("own_address_dropped");
     return {Kind::kDelivered, ""};
   }
-  if (mail.kind == channels::InboundMail::Kind::kBounce || envelope_sender.empty()) {
+  if (mail.kind == channels::InboundMail::Kind::kBounce ||
+      (envelope_sender && envelope_sender->empty())) {
     std::string bounced = mail.bounced_message_id;
     if (bounced.empty() && !mail.references.empty()) bounced = mail.references.back();
     bool known = false;
@@ -140,7 +144,7 @@ MailVerdict Api::DeliverMail(std::string_view recipient, std::string_view envelo
   in.channel = core::Channel::kEmail;
   in.from_kind = Inbound::FromKind::kEmail;
   auto from = core::NormalizeEmail(mail.from_address, "from");
-  if (!from) from = core::NormalizeEmail(envelope_sender, "from");
+  if (!from && envelope_sender) from = core::NormalizeEmail(*envelope_sender, "from");
   if (!from) return {Kind::kRejected, "the sender's address is not valid"};
   in.from = *from;
   in.text = mail.text;
@@ -160,12 +164,27 @@ MailVerdict Api::DeliverMail(std::string_view recipient, std::string_view envelo
   // The newest references are the ones a reply needs; the oldest is the thread's start.
   for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) {
     if (references.size() + it->size() + 1 > core::kMaxMetadataValueBytes) break;
-    references = *it + (references.empty() ? "" : " ") + references;
+    if (!references.empty()) references.insert(0, 1, ' ');
+    references.insert(0, *it);
   }
   keep("references", references);
   if (mail.folded_at < mail.text.size()) keep("folded_at", std::to_string(mail.folded_at));
-  if (!mail.attachments.empty()) {
-    keep("attachment_count", std::to_string(mail.attachments.size()));
+  // Kept with the message. A file over 25 MB is refused with the whole mail, so the sender's
+  // server tells them (rather than the practice silently missing it).
+  for (channels::MailAttachment& a : mail.attachments) {
+    if (a.bytes.size() > kMaxAttachmentBytes) {
+      return {Kind::kRejected, "an attachment is larger than 25 MB"};
+    }
+    store::Attachment stored;
+    stored.filename = a.filename;
+    if (stored.filename.size() > 255) {
+      std::size_t cut = 255;
+      while (cut > 0 && (static_cast<unsigned char>(stored.filename[cut]) & 0xC0) == 0x80) --cut;
+      stored.filename.resize(cut);
+    }
+    stored.content_type = a.content_type.size() > 100 ? "application/octet-stream" : a.content_type;
+    stored.content = std::move(a.bytes);
+    in.attachments.push_back(std::move(stored));
   }
   if (auto valid = core::ValidateMessageText(in.text); !valid) {
     return {Kind::kRejected, "the message has no readable text"};

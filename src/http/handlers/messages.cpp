@@ -159,6 +159,10 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
     m.metadata = in.metadata;
     m.created_at = ctx.now;
     CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m), sealed.get()));
+    for (store::Attachment a : in.attachments) {
+      a.message = m.id;
+      CD_TRY(tx.InsertAttachment(conversation.id, a, ctx.now));
+    }
     for (core::Event& e : events) {
       if (e.type == "message_received")
         e.data.emplace_back("message_id", std::to_string(m.id.value));

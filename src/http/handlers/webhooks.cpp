@@ -12,6 +12,8 @@
 #include "base/log.hpp"
 #include "channels/sms/text.hpp"
 #include "core/inbox/phone.hpp"
+#include "net/fetch.hpp"
+#include "security/crypto.hpp"
 #include "http/handlers/inbound.hpp"
 #include "base/text.hpp"
 #include "channels/sms/twilio.hpp"
@@ -130,6 +132,59 @@ Result<Response> TwilioStatusCallback(Context& ctx) {
 
 namespace {
 
+// The host of an http(s) URL, lower case; "" if it has none.
+std::string HostOf(std::string_view url) {
+  auto start = url.find("://");
+  if (start == std::string_view::npos) return {};
+  start += 3;
+  auto end = url.find_first_of("/?#", start);
+  std::string host(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  return AsciiLower(host);
+}
+
+// MMS pictures (MediaUrl0..N-1) fetched from the provider with the account's credentials,
+// before the message is stored. Only from the provider's own host (the URLs come in a signed
+// request, but a misconfigured account must not make us fetch elsewhere), at most 5 MB each
+// (the carriers' MMS limit), within 8 s in all so the provider gets its answer in time.
+// Returns how many could not be fetched; the message is stored regardless and says so.
+int FetchMedia(const SignedRequest& request,
+               const std::vector<std::pair<std::string, std::string>>& params, int count,
+               std::vector<store::Attachment>& out) {
+  auto account = channels::ParseTwilioAccount(request.settings.settings);
+  if (!account) return count;
+  const std::string provider_host = HostOf(account->base_url);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  int missing = 0;
+  for (int i = 0; i < count; ++i) {
+    const std::string url = ParamOf(params, "MediaUrl" + std::to_string(i));
+    std::string type = AsciiLower(ParamOf(params, "MediaContentType" + std::to_string(i)));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (url.empty() || !net::IsSafeServiceUrl(url) || HostOf(url) != provider_host ||
+        left.count() <= 0) {
+      ++missing;
+      continue;
+    }
+    net::FetchRequest fetch;
+    fetch.url = url;
+    fetch.timeout = left;
+    fetch.max_response_bytes = std::size_t{5} << 20;
+    fetch.headers = {{"Authorization", "Basic " + security::ToBase64(account->account_sid + ":" +
+                                                                     request.settings.secret)}};
+    auto got = net::Fetch(fetch);
+    if (!got || got->status != 200) {
+      ++missing;
+      continue;
+    }
+    store::Attachment a;
+    if (type.empty() || type.size() > 100) type = AsciiLower(got->content_type);
+    a.content_type = type.empty() || type.size() > 100 ? "application/octet-stream" : type;
+    a.content = std::move(got->body);
+    out.push_back(std::move(a));
+  }
+  return missing;
+}
+
 // STOP, START or HELP: the number's consent is recorded (an event in the patient's open
 // conversation, if any, tells the agent) and the practice's confirmation is the answer. No
 // conversation is opened: nobody needs to reply to a keyword.
@@ -214,7 +269,11 @@ Result<Response> TwilioInboundSms(Context& ctx) {
     return ActOnKeyword(ctx, request, keyword, in.from, key);
   }
   in.metadata = {{"provider_ref", sid}};
-  if (media_count > 0) in.metadata.emplace_back("media_count", std::to_string(media_count));
+  if (media_count > 0) {
+    in.metadata.emplace_back("media_count", std::to_string(media_count));
+    int missing = FetchMedia(request, params, media_count, in.attachments);
+    if (missing > 0) in.metadata.emplace_back("media_missing", std::to_string(missing));
+  }
   // The repeat of a MessageSid is the provider retrying a delivery we may have stored: it is
   // acknowledged, whatever else it carries, and stored once.
   CD_TRY_ASSIGN(StoredInbound stored,

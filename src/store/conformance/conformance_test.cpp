@@ -139,7 +139,13 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       m.text = "my HIV results please";
       m.metadata = {{"subject", "Quartz lab results"}};
       m.created_at = T0();
-      CD_TRY(tx.InsertMessage(m));
+      CD_TRY_ASSIGN(m, tx.InsertMessage(m));
+      Attachment photo;
+      photo.message = m.id;
+      photo.filename = "Zebulon rash.jpg";
+      photo.content_type = "image/jpeg";
+      photo.content = std::string("\xff\xd8\xff Quartz skin photo", 23);
+      CD_TRY(tx.InsertAttachment(c.id, photo, T0()));
       core::Representative rep;
       rep.patient = p.id;
       rep.name = "Ada Quartz";
@@ -199,6 +205,16 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
         EXPECT_EQ(messages.at(0).text, "my HIV results please");
         EXPECT_EQ(messages.at(0).sender, "+13125550188");
         EXPECT_EQ(messages.at(0).metadata.at(0).second, "Quartz lab results");
+        CD_TRY_ASSIGN(auto files, tx.ListAttachments(page.items[0].conversation.id));
+        EXPECT_EQ(files.size(), 1u);
+        if (!files.empty()) {
+          EXPECT_EQ(files[0].filename, "Zebulon rash.jpg");
+          EXPECT_EQ(files[0].size, 23);
+          EXPECT_TRUE(files[0].content.empty()) << "listed without content";
+          CD_TRY_ASSIGN(auto got, tx.GetAttachment(files[0].id));
+          EXPECT_EQ(got.first.content, std::string("\xff\xd8\xff Quartz skin photo", 23));
+          EXPECT_EQ(got.second, page.items[0].conversation.id);
+        }
         CD_TRY_ASSIGN(auto reps, tx.Representatives(page.items[0].conversation.patient_id));
         EXPECT_EQ(reps.at(0).name, "Ada Quartz");
         EXPECT_EQ(reps.at(0).phone, "+13125550177");
@@ -219,11 +235,12 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   // Nothing the patient said or is appears as stored.
   void ExpectNothingReadable() {
     std::vector<std::pair<std::string, std::string>> columns = {
-        {"patients", "name"},        {"patients", "name_lower"},    {"patients", "date_of_birth"},
-        {"patients", "phone"},       {"patients", "email"},         {"patients", "phone_index"},
-        {"patients", "email_index"}, {"patient_tokens", "token"},   {"messages", "body"},
-        {"messages", "sender"},      {"messages", "metadata"},      {"message_tokens", "token"},
-        {"sms_consent", "phone"},    {"sms_consent", "phone_index"}};
+        {"patients", "name"},        {"patients", "name_lower"},     {"patients", "date_of_birth"},
+        {"patients", "phone"},       {"patients", "email"},          {"patients", "phone_index"},
+        {"patients", "email_index"}, {"patient_tokens", "token"},    {"messages", "body"},
+        {"messages", "sender"},      {"messages", "metadata"},       {"message_tokens", "token"},
+        {"sms_consent", "phone"},    {"sms_consent", "phone_index"}, {"attachments", "filename"},
+        {"attachments", "content"}};
     std::size_t values = 0;
     for (const auto& [table, column] : columns) {
       for (const std::string& v : Raw(table, column)) {
@@ -1323,8 +1340,8 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   auto rotated = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(rotated) << rotated.error().message;
   EXPECT_EQ(rotated->new_version, 2);
-  EXPECT_EQ(rotated->resealed, 6) << "the patient, message, representative, outbox item, "
-                                     "identity provider's secret and the number's consent";
+  EXPECT_EQ(rotated->resealed, 7) << "the patient, message, attachment, representative, outbox "
+                                     "item, identity provider's secret and the number's consent";
   EXPECT_EQ(rotated->stale_left, 0);
   ExpectPatientInformationFound(a_);
   ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
@@ -1347,7 +1364,7 @@ TEST_P(ConformanceTest, KeyRotationResealsEverythingAndDropsTheOldKey) {
   auto again = store_->RotateDataKey(a_, Millis{0});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->new_version, 3);
-  EXPECT_EQ(again->resealed, 10);
+  EXPECT_EQ(again->resealed, 12);
 }
 
 TEST_P(ConformanceTest, OutboxItemsAreClaimedByOneSenderAndTheirOutcomeKept) {
@@ -1476,6 +1493,25 @@ TEST_P(ConformanceTest, IndexKeyRotationKeepsEveryLookupWorkingThroughout) {
   // A fresh store (another node) agrees.
   ASSERT_TRUE(Reopen(Sealed()));
   ExpectPatientInformationFound(a_);
+}
+
+TEST_P(ConformanceTest, ErasingAPatientRemovesTheirAttachmentsAndKeepsTheirOptOut) {
+  WritePatientInformation(a_);
+  WritePatientInformation(b_);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto patient, tx.FindPatientByPhone("+13125550188"));
+    return tx.ErasePatient(patient->id, T0());
+  }));
+  std::size_t left = 0;
+  for (const std::string& v : Raw("attachments", "'' || tenant_id"))
+    left += v == std::to_string(a_.value);
+  EXPECT_EQ(left, 0u) << "alpha's patient's attachment is gone";
+  EXPECT_EQ(Raw("attachments", "'' || tenant_id").size(), 1u) << "beta's is not";
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent("+13125550188"));
+    EXPECT_TRUE(consent && consent->opted_out) << "erasure must not start texting them again";
+    return {};
+  }));
 }
 
 TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {

@@ -143,7 +143,8 @@ Result<std::int64_t> ResealMessages(SqlConnection& db, TenantId tenant, const Te
 // does, for tables with no index to rebuild.
 Result<std::int64_t> ResealTable(
     SqlConnection& db, TenantId tenant, const TenantKeys& keys, std::string_view table,
-    const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+    std::int64_t batch = kBatch) {
   std::string columns, sets, checks;
   for (const auto& [column, field] : fields) {
     columns += ", " + std::string(column);
@@ -154,7 +155,7 @@ Result<std::int64_t> ResealTable(
   for (;;) {
     CD_TRY_ASSIGN(auto rows, db.Query("SELECT id" + columns + " FROM " + std::string(table) +
                                           " WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
-                                      {tenant.value, after, kBatch}));
+                                      {tenant.value, after, batch}));
     if (rows.empty()) return rewritten;
     after = rows.back().Int(0);
     CD_TRY(InTransaction(db, [&]() -> Result<void> {
@@ -293,7 +294,13 @@ Result<std::int64_t> ResealTenant(SqlConnection& db, TenantId tenant, const Tena
   CD_TRY_ASSIGN(std::int64_t consent,
                 ResealTable(db, tenant, keys, "sms_consent", {{"phone", kConsentPhone}}));
   if (rebuild_indexes) CD_TRY(ReindexConsent(db, tenant, keys));
-  return patients + messages + users + representatives + outbox + providers + channels + consent;
+  // A few at a time: an attachment may be 25 MB.
+  CD_TRY_ASSIGN(std::int64_t attachments,
+                ResealTable(db, tenant, keys, "attachments",
+                            {{"filename", kAttachmentName}, {"content", kAttachmentContent}},
+                            /*batch=*/4));
+  return patients + messages + users + representatives + outbox + providers + channels + consent +
+         attachments;
 }
 
 namespace {
@@ -438,6 +445,10 @@ Result<std::int64_t> CountStale(SqlConnection& db, TenantId tenant, const Tenant
                                        "phone NOT LIKE ?",
                                        {tenant.value, c}));
   total += consent.at(0).Int(0);
+  CD_TRY_ASSIGN(auto attachments, db.Query("SELECT COUNT(*) FROM attachments WHERE tenant_id = ? "
+                                           "AND (filename NOT LIKE ? OR content NOT LIKE ?)",
+                                           {tenant.value, c, c}));
+  total += attachments.at(0).Int(0);
   return total;
 }
 

@@ -35,6 +35,8 @@ inline constexpr std::string_view kOutboxBody = "outbox.body";
 inline constexpr std::string_view kOidcClientSecret = "oidc_providers.client_secret";
 inline constexpr std::string_view kChannelSecret = "channel_settings.secret";
 inline constexpr std::string_view kConsentPhone = "sms_consent.phone";
+inline constexpr std::string_view kAttachmentName = "attachments.filename";
+inline constexpr std::string_view kAttachmentContent = "attachments.content";
 
 // Blind-index domains.
 inline constexpr std::string_view kPhoneIndex = "phone";

@@ -8,6 +8,7 @@
 
 #include "base/text.hpp"
 #include "core/inbox/phone.hpp"
+#include "security/crypto.hpp"
 #include "security/token.hpp"
 #include "store/sql/encryption.hpp"
 
@@ -384,8 +385,61 @@ class SqlTenantTx final : public TenantTx {
         "= ? AND conversation_id" +
             in,
         params({keys_->Seal(kMessageBody, replacement), keys_->Seal(kMessageSender, ""), T()})));
+    CD_TRY(db_.Execute("DELETE FROM attachments WHERE tenant_id = ? AND conversation_id" + in,
+                       params({T()})));
     return db_.Execute("DELETE FROM outbox WHERE tenant_id = ? AND conversation_id" + in,
                        params({T()}));
+  }
+
+  Result<std::int64_t> InsertAttachment(ConversationId conversation, const Attachment& a,
+                                        Timestamp now) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query(
+            "INSERT INTO attachments (tenant_id, conversation_id, message_id, "
+            "filename, content_type, size, content, created_at) VALUES (?, ?, ?, "
+            "?, ?, ?, ?, ?) RETURNING id",
+            {T(), conversation.value, a.message.value, keys_->Seal(kAttachmentName, a.filename),
+             a.content_type, static_cast<std::int64_t>(a.content.size()),
+             keys_->Seal(kAttachmentContent, AsText(a.content)), ToEpochMillis(now)}));
+    return rows.at(0).Int(0);
+  }
+
+  Result<std::vector<Attachment>> ListAttachments(ConversationId conversation) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, message_id, filename, content_type, size FROM "
+                                       "attachments WHERE tenant_id = ? AND conversation_id = ? "
+                                       "ORDER BY id",
+                                       {T(), conversation.value}));
+    std::vector<Attachment> out;
+    for (const SqlRow& r : rows) {
+      Attachment a;
+      a.id = r.Int(0);
+      a.message = MessageId{r.Int(1)};
+      CD_TRY_ASSIGN(a.filename, keys_->Open(kAttachmentName, r.Text(2)));
+      a.content_type = r.Text(3);
+      a.size = r.Int(4);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Result<std::pair<Attachment, ConversationId>> GetAttachment(std::int64_t id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, message_id, filename, content_type, size, "
+                                       "content, conversation_id FROM attachments WHERE "
+                                       "tenant_id = ? AND id = ?",
+                                       {T(), id}));
+    if (rows.empty()) return NotFound("attachment not found");
+    Attachment a;
+    a.id = rows[0].Int(0);
+    a.message = MessageId{rows[0].Int(1)};
+    CD_TRY_ASSIGN(a.filename, keys_->Open(kAttachmentName, rows[0].Text(2)));
+    a.content_type = rows[0].Text(3);
+    a.size = rows[0].Int(4);
+    CD_TRY_ASSIGN(std::string text, keys_->Open(kAttachmentContent, rows[0].Text(5)));
+    auto bytes = FromText(text);
+    if (!bytes) return Internal("an attachment's stored content is damaged");
+    a.content = std::move(*bytes);
+    return std::pair<Attachment, ConversationId>{std::move(a), ConversationId{rows[0].Int(6)}};
   }
 
   Result<void> ErasePatient(PatientId patient, Timestamp now) override {
@@ -1549,6 +1603,14 @@ class SqlTenantTx final : public TenantTx {
   }
 
  private:
+  // Bytes as text a TEXT column takes on both engines (PostgreSQL refuses NUL and invalid
+  // UTF-8): base64, marked, then sealed like any other value.
+  static std::string AsText(std::string_view bytes) { return "b64." + security::ToBase64(bytes); }
+  static std::optional<std::string> FromText(std::string_view text) {
+    if (!text.starts_with("b64.")) return std::nullopt;
+    return security::FromBase64(text.substr(4));
+  }
+
   // The conversation's copy of an outbound message follows its outbox item, whose own record
   // of delivery moves forward only (RecordDeliveryStatus).
   Result<void> SetMessageDelivery(MessageId id, core::DeliveryStatus delivery) {
