@@ -425,6 +425,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
       {"GET /api/v1/attachments/{id}", {false, everyone, ""}},
+      {"POST /api/v1/conversations",
+       {false, staff, R"({"patient_id":1,"channel":"sms","text":"x"})"}},
       {"POST /api/v1/conversations/{id}/replies", {false, staff, R"({"text":"x"})"}},
       {"POST /api/v1/conversations/{id}/notes", {false, staff, R"({"text":"x"})"}},
       {"POST /api/v1/conversations/{id}/assign", {false, staff, R"({"queue":"billing"})"}},
@@ -3361,6 +3363,80 @@ TEST_F(EmailTest, MailAttachmentsAreKeptAndOversizedOnesBounce) {
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(whole.body.size(), limit);
   EXPECT_EQ(static_cast<unsigned char>(whole.body[limit - 1]), (limit - 1) * 131 % 251);
+}
+
+TEST_F(TwoWaySmsTest, AgentsStartTextConversationsThatRespectConsentAndQuietHours) {
+  HttpResult patient =
+      Call("POST", "/api/v1/patients", R"({"name":"Olga Pines","phone":"(312) 555-0111"})");
+  ASSERT_EQ(patient.status, 201) << patient.body;
+  const std::int64_t patient_id = Json(patient).at("id").as_int64();
+  const std::string start_body =
+      R"({"patient_id":)" + std::to_string(patient_id) +
+      R"(,"channel":"sms","text":"Your lab results are in; please call us to discuss."})";
+  HttpResult started = Call("POST", "/api/v1/conversations", start_body);
+  ASSERT_EQ(started.status, 201) << started.body;
+  json::object view = Json(started);
+  EXPECT_EQ(view.at("conversation").at("status").as_string(), "pending")
+      << "waiting on the patient";
+  EXPECT_EQ(view.at("sms_segments").at("encoding").as_string(), "gsm7");
+  EXPECT_EQ(view.at("sms_segments").at("segments").as_int64(), 1);
+  const std::string conv =
+      "/api/v1/conversations/" + std::to_string(view.at("conversation").at("id").as_int64());
+  EXPECT_EQ(Pass(), 1);
+  ASSERT_EQ(twilio_.sent().size(), 1u);
+  EXPECT_EQ(twilio_.sent()[0].to, "+13125550111");
+  // The patient's answer lands in it and puts it back in the agents' court.
+  ASSERT_EQ(Text("SM0500", "+13125550111", "Calling now").status, 200);
+  json::object after = Json(Call("GET", conv));
+  EXPECT_EQ(after.at("messages").as_array().size(), 2u);
+  EXPECT_EQ(after.at("status").as_string(), "open");
+  // At night the text waits for the end of the practice's quiet hours.
+  ASSERT_EQ(SetUpSms({{"quiet_hours", "21:00-08:00"}}).status, 200);
+  clock_.Set(*ParseRfc3339("2026-11-24T04:30:00Z"));  // 22:30 in Chicago
+  ASSERT_EQ(Call("POST", "/api/v1/conversations", start_body).status, 201);
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(twilio_.sent().size(), 1u) << "held";
+  clock_.Set(*ParseRfc3339("2026-11-24T14:00:00Z"));  // 08:00
+  EXPECT_EQ(Pass(), 1);
+  EXPECT_EQ(twilio_.sent().size(), 2u);
+  // STOP: refused at once. Another practice's patient, or no phone: clear answers.
+  ASSERT_EQ(Text("SM0501", "+13125550111", "STOP").status, 200);
+  HttpResult refused = Call("POST", "/api/v1/conversations", start_body);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(Json(refused).at("error").at("field").as_string(), "consent");
+  EXPECT_EQ(Call("POST", "/api/v1/conversations", start_body, &other_token_).status, 404);
+  HttpResult no_phone = Call("POST", "/api/v1/patients", R"({"name":"Nora Nophone"})");
+  ASSERT_EQ(no_phone.status, 201);
+  HttpResult nothing_to_text =
+      Call("POST", "/api/v1/conversations",
+           R"({"patient_id":)" + std::to_string(Json(no_phone).at("id").as_int64()) +
+               R"(,"channel":"sms","text":"hi"})");
+  EXPECT_EQ(nothing_to_text.status, 409);
+  EXPECT_EQ(Json(nothing_to_text).at("error").at("field").as_string(), "phone");
+  EXPECT_EQ(
+      Call("POST", "/api/v1/conversations", R"({"patient_id":1,"channel":"chat","text":"hi"})")
+          .status,
+      400);
+}
+
+TEST_F(EmailTest, AgentsStartEmailConversationsWithTheirOwnSubject) {
+  ASSERT_EQ(SetUpEmail().status, 200);
+  HttpResult patient =
+      Call("POST", "/api/v1/patients", R"({"name":"Olga Pines","email":"olga@example.com"})");
+  ASSERT_EQ(patient.status, 201) << patient.body;
+  HttpResult started = Call(
+      "POST", "/api/v1/conversations",
+      R"({"patient_id":)" + std::to_string(Json(patient).at("id").as_int64()) +
+          R"(,"channel":"email","subject":"Your visit on Friday","text":"Please bring your card."})");
+  ASSERT_EQ(started.status, 201) << started.body;
+  EXPECT_FALSE(Json(started).contains("sms_segments"));
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  auto mails = smtp_.mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].recipients, std::vector<std::string>{"olga@example.com"});
+  EXPECT_EQ(mails[0].Header("Subject"), "Your visit on Friday");
+  EXPECT_EQ(mails[0].Header("In-Reply-To"), "");
+  EXPECT_EQ(mails[0].Header("Auto-Submitted"), "") << "a person wrote it";
 }
 
 }  // namespace

@@ -396,6 +396,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &GetConversation},
       {Method::kGet, "GET", "/api/v1/attachments/{id}", true, kEveryone, scope::kInboxRead, false,
        &GetAttachment},
+      {Method::kPost, "POST", "/api/v1/conversations", true, kStaff, scope::kInboxWrite, false,
+       &StartConversation},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/replies", true, kStaff,
        scope::kInboxWrite, false, &PostReply},
       {Method::kPost, "POST", "/api/v1/conversations/{id}/notes", true, kStaff, scope::kInboxWrite,

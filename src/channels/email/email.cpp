@@ -178,8 +178,9 @@ jobs::SendResult EmailGateway::Send(const jobs::OutboundMessage& message,
   mail.message_id = OutboundMessageId(message, account->address);
   mail.in_reply_to = envelope->in_reply_to;
   mail.references = envelope->references;
-  // Written by a person only when an agent replies; codes and reminders are automatic.
-  mail.automatic = message.purpose != "reply";
+  // Written by a person when an agent replies or writes first; codes and reminders are
+  // automatic.
+  mail.automatic = message.purpose != "reply" && message.purpose != "outreach";
   mail.date = message.now;
   net::SmtpRequest request;
   request.url = account->smtp_url;

@@ -165,6 +165,31 @@ Decision OpenConversation(PatientId patient, Channel channel, std::string queue,
   return d;
 }
 
+Decision StartOutreach(PatientId patient, Channel channel, std::string queue,
+                       const SlaPolicy& policy, UserId author, Timestamp now,
+                       const BusinessCalendar& cal) {
+  Conversation c;
+  c.patient_id = patient;
+  c.channel = channel;
+  c.queue = std::move(queue);
+  c.created_at = c.updated_at = c.last_message_at = now;
+  c.first_response_at = now;  // nobody is waiting for a first answer
+  c.awaiting_agent = false;
+  c.sla.policy_id = policy.id;
+  c.sla.targets = policy.targets;
+  c.sla.resolution = StartClock(policy.targets.resolution, now);
+  Decision d{c, {}};
+  d.events.push_back(MakeEvent(c, "conversation_created", now, author,
+                               {{"channel", std::string(Name(channel))},
+                                {"queue", c.queue},
+                                {"priority", std::string(Name(c.priority))},
+                                {"sla_policy_id", std::to_string(policy.id)},
+                                {"initiated_by", "staff"}}));
+  d.events.push_back(MakeEvent(d.conversation, "reply_sent", now, author));
+  ApplyStatus(d.conversation, d.events, Status::kPending, author, now, cal);
+  return d;
+}
+
 bool AcceptsInbound(const Conversation& c, Timestamp now) {
   switch (c.status) {
     case Status::kOpen:

@@ -111,6 +111,14 @@ inline constexpr Millis kReopenWindow = std::chrono::hours(24 * 7);
 Decision OpenConversation(PatientId patient, Channel channel, std::string queue, Priority priority,
                           const SlaPolicy& policy, Timestamp now, const BusinessCalendar& cal);
 
+// Staff start a conversation (the practice texts or mails the patient first): it opens
+// pending, waiting on the patient, with the resolution clock paused and no first-response
+// clock (nobody asked); "conversation_created" says initiated_by staff and "reply_sent" carries
+// no response time, so response-time figures count only answers to patients.
+Decision StartOutreach(PatientId patient, Channel channel, std::string queue,
+                       const SlaPolicy& policy, UserId author, Timestamp now,
+                       const BusinessCalendar& cal);
+
 // True when an inbound message at `now` belongs in `c` (open, pending, or resolved within
 // kReopenWindow); false means a new conversation should be opened.
 bool AcceptsInbound(const Conversation& c, Timestamp now);

@@ -42,6 +42,30 @@ TEST_F(ConversationTest, OpeningStartsFirstResponseAndResolutionClocks) {
   EXPECT_EQ(v.next_timer_at, t0_ + minutes(24));
 }
 
+TEST_F(ConversationTest, OutreachWaitsOnThePatientWithoutAResponseTime) {
+  Decision d =
+      StartOutreach(PatientId{7}, Channel::kSms, "front-desk", policy_, UserId{3}, t0_, always_);
+  EXPECT_EQ(d.conversation.status, Status::kPending);
+  EXPECT_FALSE(d.conversation.awaiting_agent);
+  EXPECT_THAT(Types(d.events),
+              ::testing::ElementsAre("conversation_created", "reply_sent", "status_changed"));
+  EXPECT_THAT(d.events[0].data,
+              ::testing::Contains(std::pair<std::string, std::string>("initiated_by", "staff")));
+  for (const auto& [key, value] : d.events[1].data) {
+    EXPECT_NE(key, "first_response_ms") << "nobody asked, so nobody was answered";
+  }
+  SlaView v = ViewSla(d.conversation, t0_ + hours(30), always_);
+  EXPECT_NE(v.state, "breached") << "waiting on the patient pauses the clocks";
+  // The patient answers: now the practice owes a reply, on the next-response clock.
+  d.conversation.id = ConversationId{1};
+  auto answer = ReceiveInbound(d.conversation, t0_ + hours(2), always_);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->conversation.status, Status::kOpen);
+  EXPECT_TRUE(answer->conversation.awaiting_agent);
+  EXPECT_EQ(ViewSla(answer->conversation, t0_ + hours(2), always_).due_at,
+            t0_ + hours(2) + minutes(60));
+}
+
 TEST_F(ConversationTest, ReplyMeetsFirstResponseAndPatientReplyStartsNextResponse) {
   Conversation c = Open();
   auto replied = RecordReply(c, UserId{3}, std::nullopt, t0_ + minutes(12), always_);

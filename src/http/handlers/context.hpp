@@ -91,6 +91,7 @@ std::optional<Response> ListConversationsKept(Context& ctx);
 Result<Response> GetConversation(Context& ctx);
 Result<Response> PostReply(Context& ctx);
 Result<Response> GetAttachment(Context& ctx);
+Result<Response> StartConversation(Context& ctx);
 Result<Response> PostNote(Context& ctx);
 Result<Response> PostAssign(Context& ctx);
 Result<Response> PostStatus(Context& ctx);

@@ -7,6 +7,7 @@
 
 #include "base/text.hpp"
 #include "channels/email/email.hpp"
+#include "channels/sms/text.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/identity.hpp"
 #include "http/handlers/views.hpp"
@@ -306,6 +307,100 @@ Result<Response> GetConversation(Context& ctx) {
     return {};
   }));
   return JsonResponse(200, out);
+}
+
+// POST /api/v1/conversations: staff start a conversation with a patient by text or email, not
+// only answer one. The message is queued in the outbox in the same transaction; a text the
+// practice starts waits out its quiet hours (purpose "outreach"); a number that said STOP is
+// refused at once. The conversation opens pending, waiting on the patient (core::StartOutreach).
+Result<Response> StartConversation(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"patient_id", "channel", "text",
+                                                                  "queue", "subject"}));
+  CD_TRY_ASSIGN(auto patient_id, OptionalInt(body, "patient_id"));
+  if (!patient_id || *patient_id <= 0) {
+    return Invalid("patient_id must be a positive integer", "patient_id");
+  }
+  CD_TRY_ASSIGN(std::string channel_name, RequireString(body, "channel"));
+  auto channel = core::ParseChannel(channel_name);
+  if (!channel || (*channel != core::Channel::kSms && *channel != core::Channel::kEmail)) {
+    return Invalid("channel must be sms or email", "channel");
+  }
+  CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
+  CD_TRY(core::ValidateMessageText(text));
+  CD_TRY_ASSIGN(auto queue, OptionalString(body, "queue"));
+  if (queue && (queue->empty() || queue->size() > 64)) {
+    return Invalid("queue must have 1 to 64 characters", "queue");
+  }
+  std::string in_queue = queue.value_or("front-desk");
+  if (!SeesQueue(ctx.who, in_queue)) {
+    return MakeError(ErrorKind::kForbidden, "you do not serve that queue", "queue");
+  }
+  CD_TRY_ASSIGN(auto subject, OptionalString(body, "subject"));
+  if (subject && (subject->size() > 200 || subject->find_first_of("\r\n") != std::string::npos)) {
+    return Invalid("subject must be one line of at most 200 characters", "subject");
+  }
+  if (subject && *channel != core::Channel::kEmail) {
+    return Invalid("subject is for email only", "subject");
+  }
+  json::object out;
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(PatientId{*patient_id}));  // 404 if foreign
+    CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
+    store::OutboxItem item;
+    item.purpose = "outreach";
+    item.created_at = ctx.now;
+    if (*channel == core::Channel::kSms) {
+      if (!p.phone) return Conflict("the patient has no phone number to text", "phone");
+      CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(*p.phone));
+      if (consent && consent->opted_out) {
+        return Conflict("the patient's number opted out of text messages (" + consent->keyword +
+                            "); write another way",
+                        "consent");
+      }
+      item.channel = "sms";
+      item.recipient = *p.phone;
+      item.body = text;
+    } else {
+      if (!p.email) return Conflict("the patient has no email address to write to", "email");
+      channels::EmailEnvelope envelope;
+      envelope.subject = subject.value_or(tenant.name + ": a message for you");
+      envelope.text = text;
+      item.channel = "email";
+      item.recipient = *p.email;
+      item.body = channels::EmailEnvelopeJson(envelope);
+    }
+    CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+    CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+    core::SlaPolicy policy =
+        core::SelectPolicy(policies, in_queue, *channel, core::Priority::kNormal);
+    core::Decision d =
+        core::StartOutreach(p.id, *channel, in_queue, policy, ctx.who.user, ctx.now, cal);
+    CD_TRY_ASSIGN(core::Conversation c, tx.InsertConversation(d.conversation, cal, ctx.now));
+    core::Message m = StaffMessage(ctx, core::MessageKind::kOutbound, text);
+    m.conversation_id = c.id;
+    m.channel = *channel;
+    CD_TRY_ASSIGN(m, tx.InsertMessage(std::move(m)));
+    for (core::Event& e : d.events) {
+      e.conversation_id = c.id;
+      if (e.type == "reply_sent") e.data.emplace_back("message_id", std::to_string(m.id.value));
+    }
+    CD_TRY(tx.AppendEvents(d.events));
+    item.conversation = c.id;
+    item.message = m.id;
+    CD_TRY(tx.QueueOutbound(item));
+    CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "conversation", c.id.value, p.id,
+                                  "outreach " + std::string(core::Name(*channel)))));
+    core::SlaView v = core::ViewSla(c, ctx.now, cal);
+    out["conversation"] = ConversationView(c, v.state, v.due_at, ctx.now);
+    out["message_id"] = m.id.value;
+    if (*channel == core::Channel::kSms) {
+      channels::SmsSegments segments = channels::CountSmsSegments(text);
+      out["sms_segments"] = json::object{{"encoding", channels::Name(segments.encoding)},
+                                         {"segments", segments.segments}};
+    }
+    return {};
+  }));
+  return JsonResponse(201, out);
 }
 
 // GET /api/v1/attachments/{id}: the file itself, to whoever may read its conversation;
