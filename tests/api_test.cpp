@@ -3093,7 +3093,9 @@ TEST_F(EmailTest, AReplyIsMailedInThePatientsThread) {
   const auto& mail = mails[0];
   EXPECT_EQ(mail.mail_from, "frontdesk@clinic.example");
   EXPECT_EQ(mail.recipients, std::vector<std::string>{"zeb.quartz@example.com"});
-  EXPECT_EQ(mail.Header("Subject"), "Re: Refill question");
+  const std::string conv_id = conv.substr(conv.rfind('/') + 1);
+  EXPECT_EQ(mail.Header("Subject"), "Re: Refill question [#C" + conv_id + "]")
+      << "with the conversation's token, for clients that drop In-Reply-To";
   EXPECT_EQ(mail.Header("In-Reply-To"), "<CAF123@mail.example.com>");
   EXPECT_EQ(mail.Header("References"), "<first@mail.example.com> <CAF123@mail.example.com>");
   EXPECT_EQ(mail.Header("Message-ID").rfind("<caredesk.", 0), 0u) << mail.Header("Message-ID");
@@ -3239,6 +3241,13 @@ TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBounce
       our_id + "\r\n\r\nlet me in\r\n";
   EXPECT_EQ(deliver(stranger, "mallory@example.net").kind, Kind::kDelivered);
   EXPECT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 3u);
+  // A client that dropped In-Reply-To and References but kept the subject's token.
+  const std::string token_only = "From: zeb@example.com\r\nSubject: Re: Refill [#C" +
+                                 std::to_string(first_id) +
+                                 "]\r\nMessage-ID: <m3@example.com>\r\n\r\nOne more thing\r\n";
+  EXPECT_EQ(deliver(token_only).kind, Kind::kDelivered);
+  ASSERT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 4u)
+      << "threaded by the subject's token, not into the patient's latest conversation";
   // An out-of-office answer is noted in the conversation and opens nothing.
   const std::string ooo =
       "From: zeb@example.com\r\nSubject: Automatic reply: Re: Refill\r\n"
@@ -3249,7 +3258,7 @@ TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBounce
       Json(Call("GET", "/api/v1/conversations?channel=email")).at("items").as_array().size();
   EXPECT_EQ(deliver(ooo).kind, Kind::kDelivered);
   view = Json(Call("GET", conv));
-  EXPECT_EQ(view.at("messages").as_array().size(), 3u);
+  EXPECT_EQ(view.at("messages").as_array().size(), 4u);
   bool noted = false;
   for (const auto& e : view.at("events").as_array()) {
     noted = noted || e.at("type").as_string() == "auto_reply_received";
@@ -3434,7 +3443,9 @@ TEST_F(EmailTest, AgentsStartEmailConversationsWithTheirOwnSubject) {
   auto mails = smtp_.mails();
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0].recipients, std::vector<std::string>{"olga@example.com"});
-  EXPECT_EQ(mails[0].Header("Subject"), "Your visit on Friday");
+  EXPECT_EQ(mails[0].Header("Subject"),
+            "Your visit on Friday [#C" +
+                std::to_string(Json(started).at("conversation").at("id").as_int64()) + "]");
   EXPECT_EQ(mails[0].Header("In-Reply-To"), "");
   EXPECT_EQ(mails[0].Header("Auto-Submitted"), "") << "a person wrote it";
 }

@@ -632,7 +632,7 @@ TEST_F(CliTest, AMailChannelAddedFromTheCommandLineAnswersByEmail) {
   auto mails = smtp.mails();
   ASSERT_EQ(mails.size(), 1u) << "mailed within 5 s";
   EXPECT_EQ(mails[0].recipients, std::vector<std::string>{"pat@example.com"});
-  EXPECT_EQ(mails[0].Header("Subject"), "Re: Hours");
+  EXPECT_EQ(mails[0].Header("Subject"), "Re: Hours [#C1]");
   EXPECT_EQ(mails[0].Header("In-Reply-To"), "<q1@example.com>");
   EXPECT_NE(mails[0].data.find("Yes, 9 to 12."), std::string::npos);
   server.Kill(SIGTERM);

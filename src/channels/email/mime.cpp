@@ -153,6 +153,30 @@ std::string ReplySubject(std::string_view subject) {
   return "Re: " + clean;
 }
 
+std::string WithThreadToken(std::string_view subject, std::int64_t conversation) {
+  const std::string token = "[#C" + std::to_string(conversation) + "]";
+  std::string out = OneLine(subject);
+  if (out.find(token) != std::string::npos) return out;
+  if (!out.empty()) out += ' ';
+  return out + token;
+}
+
+std::optional<std::int64_t> ThreadTokenIn(std::string_view subject) {
+  // The last token wins: a forwarded thread keeps older ones before it.
+  auto at = subject.rfind("[#C");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view digits = subject.substr(at + 3);
+  auto close = digits.find(']');
+  if (close == std::string_view::npos || close == 0 || close > 18) return std::nullopt;
+  std::int64_t id = 0;
+  for (char c : digits.substr(0, close)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + (c - '0');
+  }
+  if (id <= 0) return std::nullopt;
+  return id;
+}
+
 std::vector<std::string> MessageIdsIn(std::string_view header) {
   std::vector<std::string> out;
   while (true) {

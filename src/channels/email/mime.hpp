@@ -4,6 +4,8 @@
 // (RFC 3834) so autoresponders do not answer it. Pure; thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,12 @@ std::string BuildMail(const OutgoingMail& mail);
 
 // "Re: <subject>" unless it already starts with a reply prefix (Re:, RE:, Aw:, ...).
 std::string ReplySubject(std::string_view subject);
+
+// The conversation's token in a subject ("Re: Refill [#C42]"), so a reply whose mail client
+// dropped In-Reply-To and References still finds its conversation. Not a secret: mail is
+// threaded by it only into a conversation of the sender's own.
+std::string WithThreadToken(std::string_view subject, std::int64_t conversation);
+std::optional<std::int64_t> ThreadTokenIn(std::string_view subject);
 
 // The Message-IDs in a References or In-Reply-To header value, in order ("<a@b> <c@d>").
 std::vector<std::string> MessageIdsIn(std::string_view header);

@@ -83,6 +83,18 @@ TEST(Mime, EncodesNonAsciiHeadersAndBodies) {
   EXPECT_EQ(qp.substr(75, 3), "=\r\n") << "soft break before 76 characters";
 }
 
+TEST(Mime, SubjectsCarryTheConversationsToken) {
+  EXPECT_EQ(WithThreadToken("Re: Refill", 42), "Re: Refill [#C42]");
+  EXPECT_EQ(WithThreadToken("Re: Refill [#C42]", 42), "Re: Refill [#C42]") << "once";
+  EXPECT_EQ(ThreadTokenIn("Re: Re: Refill [#C42]"), 42);
+  EXPECT_EQ(ThreadTokenIn("Fwd: [#C7] then [#C42]"), 42) << "the last one";
+  EXPECT_EQ(ThreadTokenIn("Refill [#C]"), std::nullopt);
+  EXPECT_EQ(ThreadTokenIn("Refill [#Cx1]"), std::nullopt);
+  EXPECT_EQ(ThreadTokenIn("Refill [#C0]"), std::nullopt);
+  EXPECT_EQ(ThreadTokenIn("Refill [#C99999999999999999999]"), std::nullopt);
+  EXPECT_EQ(ThreadTokenIn("Refill"), std::nullopt);
+}
+
 TEST(Mime, RepliesKeepTheSubjectAndFindMessageIds) {
   EXPECT_EQ(ReplySubject("Friday appointment"), "Re: Friday appointment");
   EXPECT_EQ(ReplySubject("RE: Friday"), "RE: Friday");

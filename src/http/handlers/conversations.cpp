@@ -7,6 +7,7 @@
 
 #include "base/text.hpp"
 #include "channels/email/email.hpp"
+#include "channels/email/mime.hpp"
 #include "channels/sms/text.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/identity.hpp"
@@ -347,6 +348,7 @@ Result<Response> StartConversation(Context& ctx) {
     CD_TRY_ASSIGN(core::Patient p, tx.GetPatient(PatientId{*patient_id}));  // 404 if foreign
     CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
     store::OutboxItem item;
+    std::optional<channels::EmailEnvelope> email_envelope;
     item.purpose = "outreach";
     item.created_at = ctx.now;
     if (*channel == core::Channel::kSms) {
@@ -365,9 +367,9 @@ Result<Response> StartConversation(Context& ctx) {
       channels::EmailEnvelope envelope;
       envelope.subject = subject.value_or(tenant.name + ": a message for you");
       envelope.text = text;
+      email_envelope = std::move(envelope);
       item.channel = "email";
       item.recipient = *p.email;
-      item.body = channels::EmailEnvelopeJson(envelope);
     }
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
     CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
@@ -387,6 +389,10 @@ Result<Response> StartConversation(Context& ctx) {
     CD_TRY(tx.AppendEvents(d.events));
     item.conversation = c.id;
     item.message = m.id;
+    if (email_envelope) {
+      email_envelope->subject = channels::WithThreadToken(email_envelope->subject, c.id.value);
+      item.body = channels::EmailEnvelopeJson(*email_envelope);
+    }
     CD_TRY(tx.QueueOutbound(item));
     CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "conversation", c.id.value, p.id,
                                   "outreach " + std::string(core::Name(*channel)))));
@@ -506,8 +512,9 @@ Result<Response> PostReply(Context& ctx) {
           // Threaded under the patient's latest mail, so it lands in that thread.
           CD_TRY_ASSIGN(auto history, tx.ListMessages(c.id));
           CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
-          item.body =
-              channels::EmailEnvelopeJson(channels::ReplyEnvelope(history, m.text, tenant.name));
+          channels::EmailEnvelope envelope = channels::ReplyEnvelope(history, m.text, tenant.name);
+          envelope.subject = channels::WithThreadToken(envelope.subject, c.id.value);
+          item.body = channels::EmailEnvelopeJson(envelope);
         }
         item.purpose = "reply";
         item.created_at = ctx.now;

@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "channels/email/email.hpp"
+#include "channels/email/mime.hpp"
 #include "channels/email/parse.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
@@ -123,6 +124,10 @@ MailVerdict Api::DeliverMail(std::string_view recipient,
         return std::optional<ConversationId>{};
       });
   if (threaded) thread = *threaded;
+  // A client that dropped the headers may still keep the subject's token.
+  if (!thread) {
+    if (auto token = channels::ThreadTokenIn(mail.subject)) thread = ConversationId{*token};
+  }
   if (mail.kind == channels::InboundMail::Kind::kAutoReply) {
     if (thread) {
       auto noted = store_.Write(*tenant, [&](store::TenantTx& tx) -> Result<void> {
