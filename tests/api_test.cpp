@@ -2911,6 +2911,8 @@ TEST_F(TwoWaySmsTest, ForgedTamperedOrMalformedTextsStoreNothing) {
   HttpResult empty = Text("SM0103", "+13125550155", "   ");
   EXPECT_EQ(empty.status, 400);
   EXPECT_EQ(Text("SM0104", "+13125550155", std::string("caf\xc3", 4)).status, 400);
+  EXPECT_EQ(Text("SM0107", "+13125550155", "pictures", {{"NumMedia", "11"}}).status, 400)
+      << "a provider sends at most 10";
   EXPECT_TRUE(ConversationsOf("+13125550155").empty());
   // An emoji alone, and a picture with no words, are messages.
   EXPECT_EQ(Text("SM0105", "+13125550155", "🤒").status, 200);
@@ -3177,13 +3179,21 @@ TEST_F(EmailTest, RefusedMailShowsInTheConversationAndDeferredMailIsRetried) {
 
 TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBouncesOpenNothing) {
   ASSERT_EQ(SetUpEmail().status, 200);
-  EXPECT_FALSE(api_->KnowsMailRecipient("someone@clinic.example"));
-  EXPECT_TRUE(api_->KnowsMailRecipient("FrontDesk@clinic.example"));
-  EXPECT_TRUE(api_->KnowsMailRecipient("frontdesk+billing@clinic.example"));
+  // Mail is routed by address, so no other practice may take this one (or a +tag of it).
+  const std::string other_admin = MakeUser(other_tenant_, "it@other.example", core::Role::kAdmin);
+  HttpResult taken =
+      Call("PUT", "/api/v1/settings/email",
+           R"({"address":"frontdesk+other@clinic.example","smtp_url":"smtp://127.0.0.1:9"})",
+           &other_admin);
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(Json(taken).at("error").at("field").as_string(), "address");
+  using Kind = http::MailVerdict::Kind;
+  EXPECT_EQ(api_->CheckMailRecipient("someone@clinic.example"), Kind::kRejected);
+  EXPECT_EQ(api_->CheckMailRecipient("FrontDesk@clinic.example"), Kind::kDelivered);
+  EXPECT_EQ(api_->CheckMailRecipient("frontdesk+billing@clinic.example"), Kind::kDelivered);
   auto deliver = [&](const std::string& raw, const std::string& sender = "zeb@example.com") {
     return api_->DeliverMail("frontdesk@clinic.example", sender, raw);
   };
-  using Kind = http::MailVerdict::Kind;
   // A new mail opens a conversation; delivered again (the MTA missed our answer), stored once.
   const std::string first =
       "From: Zeb Quartz <zeb@example.com>\r\nTo: frontdesk@clinic.example\r\n"
@@ -3266,6 +3276,17 @@ TEST_F(EmailTest, DeliveredMailThreadsIntoItsConversationAndAutoRepliesAndBounce
   EXPECT_TRUE(noted);
   EXPECT_EQ(Json(Call("GET", "/api/v1/conversations?channel=email")).at("items").as_array().size(),
             conversations_before);
+  // Someone else's auto-reply naming the conversation's token notes nothing there.
+  const std::string forged_ooo = "From: mallory@example.net\r\nSubject: Auto: Re: Refill [#C" +
+                                 std::to_string(first_id) +
+                                 "]\r\nAuto-Submitted: auto-replied\r\n\r\nAway.\r\n";
+  EXPECT_EQ(deliver(forged_ooo, "mallory@example.net").kind, Kind::kDelivered);
+  int auto_events = 0;
+  json::object after_forgery = Json(Call("GET", conv));
+  for (const auto& e : after_forgery.at("events").as_array()) {
+    auto_events += e.at("type").as_string() == "auto_reply_received" ? 1 : 0;
+  }
+  EXPECT_EQ(auto_events, 1);
   // A bounce of our mail fails that message, with the reason where the agent sees it.
   const std::string bounce =
       "From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"

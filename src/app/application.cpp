@@ -120,7 +120,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
     lmtp_options.port = where->second;
     lmtp = std::make_unique<channels::LmtpServer>(
         lmtp_options,
-        [&api](const std::string& recipient) { return api.KnowsMailRecipient(recipient); },
+        [&api](const std::string& recipient) {
+          return static_cast<channels::LmtpVerdict::Kind>(api.CheckMailRecipient(recipient));
+        },
         [&api](const std::string& recipient, const std::string& sender,
                const std::string& message) {
           http::MailVerdict v = api.DeliverMail(recipient, std::string_view(sender), message);
@@ -138,8 +140,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   // Mail of practices on hosted mailboxes.
   channels::ImapPoller imap(
       *store,
-      [&api](const std::string& recipient, const std::string& message) {
-        http::MailVerdict v = api.DeliverMail(recipient, std::nullopt, message);
+      [&api](TenantId tenant, const std::string& recipient, const std::string& message) {
+        http::MailVerdict v = api.DeliverMailTo(tenant, recipient, std::nullopt, message);
         return channels::LmtpVerdict{static_cast<channels::LmtpVerdict::Kind>(v.kind),
                                      std::move(v.reason)};
       },

@@ -475,6 +475,8 @@ Result<void> AddEmailChannel(store::Store& st, const std::string& slug,
     return e;
   }
   Timestamp now = SystemClock().Now();
+  CD_TRY_ASSIGN(auto accounts, st.ChannelAccounts("email"));
+  CD_TRY(channels::CheckAddressIsFree(accounts, tenant, account->address));
   CD_TRY_ASSIGN(auto stored, store::ReadValue<std::optional<store::ChannelSettings>>(
                                  st, tenant, [](store::TenantTx& tx) {
                                    return tx.GetChannelSettings("email");

@@ -90,14 +90,18 @@ class Api {
   void FlushAudit();
 
   // Mail for a practice (handlers/mail.cpp), as the LMTP listener hands it over. Blocking.
-  // Whether `recipient` is a practice's address (its email settings' address; "+tag" allowed).
-  bool KnowsMailRecipient(std::string_view recipient) const;
+  // Whether `recipient` is a practice's address (its email settings' address; "+tag" allowed):
+  // kDelivered yes, kRejected no, kTemporary when the store could not say now.
+  MailVerdict::Kind CheckMailRecipient(std::string_view recipient) const;
   // Stores (or, for bounces and auto-replies, records) one recipient's copy. kTemporary when the
   // store could not take it now, so the MTA tries again.
   // `envelope_sender`: the MAIL FROM of an MTA's delivery ("" for the null sender of a
   // bounce); nullopt when the mail was taken from a mailbox, where it is not known.
   MailVerdict DeliverMail(std::string_view recipient,
                           std::optional<std::string_view> envelope_sender, std::string_view raw);
+  // The same for mail already known to be `tenant`'s (taken from its own mailbox).
+  MailVerdict DeliverMailTo(TenantId tenant, std::string_view recipient,
+                            std::optional<std::string_view> envelope_sender, std::string_view raw);
 
  private:
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
@@ -116,8 +120,9 @@ class Api {
   std::unique_ptr<PublicRateLimit> public_rate_;
   std::unique_ptr<PageCache> inbox_pages_;
   std::unique_ptr<OidcRelyingParty> oidc_;
-  // The practice each mail address belongs to, reloaded when older than 5 s.
-  std::optional<TenantId> MailTenant(std::string_view recipient) const;
+  // The practice a mail address belongs to (nullopt inside: none), from a table kept 5 s and
+  // reloaded on a miss; an error when the store cannot say.
+  Result<std::optional<TenantId>> MailTenant(std::string_view recipient) const;
   mutable std::mutex mail_routes_mutex_;
   mutable std::map<std::string, TenantId> mail_routes_;  // guarded by mail_routes_mutex_
   mutable Timestamp mail_routes_loaded_{};               // guarded by mail_routes_mutex_

@@ -19,6 +19,10 @@ struct FetchRequest {
   std::string body;
   std::chrono::milliseconds timeout{5000};
   std::size_t max_response_bytes = std::size_t{1} << 20;
+  // HTTP Basic credentials, sent to the URL's own host only (never to where it redirects).
+  std::string username, password;
+  // Redirects followed (to https only); 0 follows none.
+  int max_redirects = 0;
 };
 
 struct FetchResponse {

@@ -117,7 +117,8 @@ Result<std::string> ImapSession::Perform(const std::string& url, const std::stri
 }
 
 Result<std::vector<std::uint64_t>> ImapSession::Pending(std::string_view since) {
-  std::string search = "UID SEARCH UNKEYWORD " + std::string(kStoredKeyword);
+  std::string search = "UID SEARCH UNKEYWORD " + std::string(kStoredKeyword) + " UNKEYWORD " +
+                       std::string(kRefusedKeyword);
   if (!since.empty()) search += " SINCE " + std::string(since);
   CD_TRY_ASSIGN(std::string answer, Perform(mailbox_url_, search, std::size_t{1} << 20));
   std::vector<std::uint64_t> uids;
@@ -145,11 +146,10 @@ Result<std::string> ImapSession::Fetch(std::uint64_t uid) {
   return message;
 }
 
-Result<void> ImapSession::MarkStored(std::uint64_t uid) {
-  CD_TRY(
-      Perform(mailbox_url_,
-              "UID STORE " + std::to_string(uid) + " +FLAGS (" + std::string(kStoredKeyword) + ")",
-              std::size_t{1} << 20));
+Result<void> ImapSession::Mark(std::uint64_t uid, std::string_view keyword) {
+  CD_TRY(Perform(mailbox_url_,
+                 "UID STORE " + std::to_string(uid) + " +FLAGS (" + std::string(keyword) + ")",
+                 std::size_t{1} << 20));
   return {};
 }
 

@@ -37,11 +37,14 @@ class ImapSession {
   [[nodiscard]] Result<std::vector<std::uint64_t>> Pending(std::string_view since);
   // The whole message (libcurl's fetch also marks it \Seen). kNotFound when it is gone.
   [[nodiscard]] Result<std::string> Fetch(std::uint64_t uid);
-  // Flags the message kStoredKeyword once it is safely stored, so it is not taken again. A
-  // crash between Fetch and this fetches it again next time; the store drops the repeat.
-  [[nodiscard]] Result<void> MarkStored(std::uint64_t uid);
+  // Flags the message with `keyword` (kStoredKeyword once it is safely stored, kRefusedKeyword
+  // when it never will be), so it is not taken again. A crash between Fetch and this fetches
+  // it again next time; the store drops the repeat. Fails on a server that does not keep
+  // custom keywords (no \\* in its PERMANENTFLAGS).
+  [[nodiscard]] Result<void> Mark(std::uint64_t uid, std::string_view keyword);
 
   static constexpr std::string_view kStoredKeyword = "CareDeskStored";
+  static constexpr std::string_view kRefusedKeyword = "CareDeskRefused";
 
  private:
   Result<std::string> Perform(const std::string& url, const std::string& custom_request,

@@ -74,6 +74,28 @@ Result<EmailAccount> ParseEmailAccount(std::string_view settings_json) {
   return a;
 }
 
+std::string BaseMailAddress(std::string_view address) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos) return std::string(address);
+  auto plus = address.substr(0, at).find('+');
+  if (plus == std::string_view::npos) return std::string(address);
+  return std::string(address.substr(0, plus)) + std::string(address.substr(at));
+}
+
+Result<void> CheckAddressIsFree(const std::vector<store::Store::ChannelAccount>& accounts,
+                                TenantId tenant, std::string_view address) {
+  const std::string mailbox = BaseMailAddress(address);
+  for (const auto& account : accounts) {
+    if (account.tenant == tenant) continue;
+    auto other = ParseEmailAccount(account.settings);
+    if (other && BaseMailAddress(other->address) == mailbox) {
+      return Conflict("another practice on this server already receives mail at this address",
+                      "address");
+    }
+  }
+  return {};
+}
+
 void SetImapSince(EmailAccount& account, const std::optional<EmailAccount>& stored, Timestamp now) {
   if (account.imap_url.empty()) {
     account.imap_since.clear();

@@ -27,6 +27,15 @@ struct EmailAccount {
   std::string imap_since;
 };
 
+// The mailbox an address delivers to: "desk+billing@clinic.example" is "desk@clinic.example".
+std::string BaseMailAddress(std::string_view address);
+
+// kConflict (field "address") when a practice other than `tenant` already receives mail at
+// `address`'s mailbox: mail is routed by address, so it must name one practice.
+[[nodiscard]] Result<void> CheckAddressIsFree(
+    const std::vector<store::Store::ChannelAccount>& accounts, TenantId tenant,
+    std::string_view address);
+
 // Carries imap_since over from the stored account when the mailbox is the same, else today.
 void SetImapSince(EmailAccount& account, const std::optional<EmailAccount>& stored, Timestamp now);
 

@@ -40,13 +40,19 @@ Result<int> ImapPoller::RunOnce() {
         if (raw.error().kind != ErrorKind::kTooLarge) break;
         verdict.kind = LmtpVerdict::Kind::kRejected;
       } else {
-        verdict = deliver_(account->address, *raw);
+        verdict = deliver_(listed.tenant, account->address, *raw);
       }
       if (verdict.kind == LmtpVerdict::Kind::kTemporary) break;  // the next poll tries again
-      if (auto marked = session.MarkStored(uid); !marked) break;
+      const bool stored = verdict.kind == LmtpVerdict::Kind::kDelivered;
+      if (auto marked = session.Mark(
+              uid, stored ? net::ImapSession::kStoredKeyword : net::ImapSession::kRefusedKeyword);
+          !marked) {
+        log::Warn("imap_flag_failed",
+                  {{"tenant_id", listed.tenant.value}, {"error", marked.error().message}});
+        break;
+      }
       ++taken;
-      log::Info("imap_message_taken", {{"tenant_id", listed.tenant.value},
-                                       {"stored", verdict.kind == LmtpVerdict::Kind::kDelivered}});
+      log::Info("imap_message_taken", {{"tenant_id", listed.tenant.value}, {"stored", stored}});
     }
   }
   return taken;

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -162,6 +163,8 @@ void LmtpServer::Stop() {
   stop_ = true;
   if (acceptor_.joinable()) acceptor_.join();
   std::unique_lock lock(mutex_);
+  // Wakes a session blocked in send() or recv(); it sees the error and ends.
+  for (int fd : live_) ::shutdown(fd, SHUT_RDWR);
   idle_.wait(lock, [this] { return sessions_ == 0; });
   lock.unlock();
   if (listen_fd_ >= 0) {
@@ -180,6 +183,9 @@ void LmtpServer::AcceptLoop() {
     // second one back until the client's delayed ACK, 40 ms a message.
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A client that stops reading cannot hold a session thread for ever in send().
+    timeval send_timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     {
       std::lock_guard lock(mutex_);
       if (sessions_ >= options_.max_connections) {
@@ -188,11 +194,13 @@ void LmtpServer::AcceptLoop() {
         continue;
       }
       ++sessions_;
+      live_.insert(fd);
     }
     std::thread([this, fd] {
       Session(fd);
-      ::close(fd);
       std::lock_guard lock(mutex_);
+      live_.erase(fd);
+      ::close(fd);
       --sessions_;
       idle_.notify_all();
     }).detach();
@@ -258,11 +266,19 @@ void LmtpServer::Session(int fd) {
         reply = "501 5.5.4 syntax: RCPT TO:<address>\r\n";
       } else if (recipients.size() >= kMaxRecipients) {
         reply = "452 4.5.3 too many recipients\r\n";
-      } else if (!accepts_(*to)) {
-        reply = "550 5.1.1 no such mailbox here\r\n";
       } else {
-        recipients.push_back(*to);
-        reply = "250 2.1.5 ok\r\n";
+        switch (accepts_(*to)) {
+          case LmtpVerdict::Kind::kDelivered:
+            recipients.push_back(*to);
+            reply = "250 2.1.5 ok\r\n";
+            break;
+          case LmtpVerdict::Kind::kTemporary:
+            reply = "451 4.3.0 cannot check this mailbox now, try again later\r\n";
+            break;
+          case LmtpVerdict::Kind::kRejected:
+            reply = "550 5.1.1 no such mailbox here\r\n";
+            break;
+        }
       }
     } else if (verb == "data") {
       if (!sender || recipients.empty()) {

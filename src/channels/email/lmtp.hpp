@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -40,8 +41,9 @@ struct LmtpVerdict {
 
 class LmtpServer {
  public:
-  // Whether `recipient` (an address, lower case) is one CareDesk takes mail for.
-  using Accepts = std::function<bool(const std::string& recipient)>;
+  // Whether `recipient` (an address, lower case) is one CareDesk takes mail for: kDelivered
+  // yes, kRejected no (550), kTemporary cannot say now (451, the MTA tries again).
+  using Accepts = std::function<LmtpVerdict::Kind(const std::string& recipient)>;
   // Delivers one recipient's copy of a message from `envelope_sender` ("" for a bounce).
   using Deliver =
       std::function<LmtpVerdict(const std::string& recipient, const std::string& envelope_sender,
@@ -68,7 +70,8 @@ class LmtpServer {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable idle_;
-  int sessions_ = 0;  // guarded by mutex_
+  int sessions_ = 0;    // guarded by mutex_
+  std::set<int> live_;  // guarded by mutex_: the sessions' sockets, shut down by Stop
   std::thread acceptor_;
 };
 

@@ -66,7 +66,12 @@ class LmtpTest : public ::testing::Test {
     LmtpOptions options;
     options.max_message_bytes = 2000;
     server_ = std::make_unique<LmtpServer>(
-        options, [](const std::string& r) { return r.ends_with("@clinic.example"); },
+        options,
+        [](const std::string& r) {
+          if (r.starts_with("unsure")) return LmtpVerdict::Kind::kTemporary;
+          return r.ends_with("@clinic.example") ? LmtpVerdict::Kind::kDelivered
+                                                : LmtpVerdict::Kind::kRejected;
+        },
         [this](const std::string& r, const std::string& s, const std::string& m) {
           std::lock_guard lock(mutex_);
           delivered_.push_back({r, s, m});
@@ -104,14 +109,16 @@ TEST_F(LmtpTest, AnswersEachRecipientAfterItsCopyIsDelivered) {
       "RCPT TO:<stranger@elsewhere.example>\r\n"
       "RCPT TO:<FrontDesk@clinic.example>\r\n"
       "RCPT TO:<busy@clinic.example>\r\n"
+      "RCPT TO:<unsure@clinic.example>\r\n"
       "DATA\r\n",
-      5);
-  ASSERT_EQ(replies.size(), 5u);
+      6);
+  ASSERT_EQ(replies.size(), 6u);
   EXPECT_EQ(replies[0].substr(0, 3), "250");
   EXPECT_EQ(replies[1].substr(0, 3), "550") << "not ours";
   EXPECT_EQ(replies[2].substr(0, 3), "250");
   EXPECT_EQ(replies[3].substr(0, 3), "250");
-  EXPECT_EQ(replies[4].substr(0, 3), "354");
+  EXPECT_EQ(replies[4].substr(0, 3), "451") << "the store could not say: try later";
+  EXPECT_EQ(replies[5].substr(0, 3), "354");
   auto verdicts = c.Say("Subject: hi\r\n\r\nline one\r\n..leading dot\r\n.\r\n", 2);
   ASSERT_EQ(verdicts.size(), 2u) << "one answer per accepted recipient";
   EXPECT_EQ(verdicts[0].substr(0, 9), "250 2.0.0");

@@ -14,6 +14,7 @@ namespace caredesk::channels {
 namespace {
 
 constexpr std::size_t kMaxText = 60000;  // a message's text holds at most 64 KiB
+constexpr std::size_t kMaxHtml = std::size_t{2} << 20;
 
 void InitGmime() {
   static std::once_flag once;
@@ -118,6 +119,7 @@ struct Walk {
   std::string plain, html;
   bool have_plain = false, have_html = false;
   std::vector<MailAttachment> attachments;
+  std::vector<MailAttachment> forwarded;  // message/rfc822 parts: kept unless it is a bounce
   std::string bounced_message_id;
 };
 
@@ -129,6 +131,17 @@ void VisitPart(GMimeObject* /*parent*/, GMimeObject* object, gpointer data) {
     const char* id = inner ? g_mime_message_get_message_id(inner) : nullptr;
     if (id && walk->bounced_message_id.empty())
       walk->bounced_message_id = "<" + std::string(id) + ">";
+    // A forwarded message (lab results sent on by a relative, say) is kept as a file.
+    if (inner) {
+      if (char* text = g_mime_object_to_string(GMIME_OBJECT(inner), nullptr)) {
+        MailAttachment a;
+        a.filename = "forwarded message.eml";
+        a.content_type = "message/rfc822";
+        a.bytes = text;
+        g_free(text);
+        walk->forwarded.push_back(std::move(a));
+      }
+    }
     return;
   }
   if (!GMIME_IS_PART(object)) return;  // multiparts: their children are visited
@@ -178,7 +191,7 @@ InboundMail::Kind KindOf(GMimeMessage* message, const InboundMail& mail) {
   GMimeObject* object = GMIME_OBJECT(message);
   std::string auto_submitted = Lower(Trim(HeaderOf(object, "Auto-Submitted")));
   std::string precedence = Lower(Trim(HeaderOf(object, "Precedence")));
-  std::string subject = Lower(mail.subject);
+  std::string subject = Lower(mail.subject);  // for bounces from a mailer daemon
   GMimeObject* body = g_mime_message_get_mime_part(message);
   std::string type;
   if (body) {
@@ -198,18 +211,11 @@ InboundMail::Kind KindOf(GMimeMessage* message, const InboundMail& mail) {
                               "failure notice", "delivery failure"})) {
     return InboundMail::Kind::kBounce;
   }
+  // Only what says outright that no person wrote it: a subject ("Out of office note for my
+  // employer") or a list header is not enough to drop a patient's mail.
   if (!auto_submitted.empty() && auto_submitted != "no") return InboundMail::Kind::kAutoReply;
-  if (precedence == "bulk" || precedence == "junk" || precedence == "list" ||
-      precedence == "auto_reply") {
-    return InboundMail::Kind::kAutoReply;
-  }
-  if (!HeaderOf(object, "X-Autoreply").empty() || !HeaderOf(object, "X-Autorespond").empty() ||
-      !HeaderOf(object, "List-Id").empty() || !HeaderOf(object, "List-Unsubscribe").empty()) {
-    return InboundMail::Kind::kAutoReply;
-  }
-  if (StartsWithAny(subject,
-                    {"out of office", "automatic reply", "auto:", "autoreply", "auto-reply",
-                     "vacation", "respuesta automática", "fuera de la oficina"})) {
+  if (precedence == "auto_reply") return InboundMail::Kind::kAutoReply;
+  if (!HeaderOf(object, "X-Autoreply").empty() || !HeaderOf(object, "X-Autorespond").empty()) {
     return InboundMail::Kind::kAutoReply;
   }
   return InboundMail::Kind::kMessage;
@@ -218,6 +224,8 @@ InboundMail::Kind KindOf(GMimeMessage* message, const InboundMail& mail) {
 }  // namespace
 
 std::string HtmlToText(std::string_view html) {
+  // A message's text holds 64 KiB; HTML beyond a few MB only costs time.
+  if (html.size() > kMaxHtml) html = html.substr(0, kMaxHtml);
   // Elements that start a new line (a list item, a row, a break); p and div also leave a
   // blank line.
   static constexpr std::string_view kBlocks[] = {
@@ -237,11 +245,18 @@ std::string HtmlToText(std::string_view html) {
       std::string name = Lower(tag.substr(0, name_end));
       if (name.ends_with('/') && name.size() > 1 && name != "br/") name.pop_back();
       if (name == "script" || name == "style" || name == "head" || name == "title") {
-        std::string close = "</" + name;
-        std::string lower_rest = Lower(html.substr(end));
-        std::size_t stop = lower_rest.find(close);
-        if (stop == std::string::npos) break;
-        std::size_t after = html.find('>', end + stop);
+        // To the closing tag, searched in place (a copy per tag made mail with many tags
+        // quadratic).
+        const std::string close = "</" + name;
+        std::size_t stop = end;
+        while (true) {
+          stop = html.find("</", stop);
+          if (stop == std::string_view::npos) break;
+          if (Lower(html.substr(stop, close.size())) == close) break;
+          stop += 2;
+        }
+        if (stop == std::string_view::npos) break;
+        std::size_t after = html.find('>', stop);
         i = after == std::string_view::npos ? html.size() : after + 1;
         continue;
       }
@@ -419,6 +434,9 @@ Result<InboundMail> ParseMail(std::string_view raw) {
   }
   mail.folded_at = FoldPoint(mail.text);
   mail.attachments = std::move(walk.attachments);
+  if (mail.kind != InboundMail::Kind::kBounce) {
+    for (MailAttachment& a : walk.forwarded) mail.attachments.push_back(std::move(a));
+  }
   mail.bounced_message_id = std::move(walk.bounced_message_id);
   return mail;
 }

@@ -80,6 +80,42 @@ TEST(ParseMail, RecognizesAutoRepliesAndBounces) {
   EXPECT_EQ(bounce.kind, InboundMail::Kind::kBounce);
   EXPECT_EQ(bounce.bounced_message_id, "<caredesk.1.9.1700000000000@clinic.example>");
   EXPECT_EQ(Parsed("plain-quoted.eml").kind, InboundMail::Kind::kMessage);
+  // Hints that a person may well have written are not enough to drop a patient's mail.
+  for (const char* raw :
+       {"From: a@example.com\r\nSubject: Out of office note for my employer\r\n\r\nhi\r\n",
+        "From: a@example.com\r\nSubject: Vacation - need my refill early\r\n"
+        "Precedence: bulk\r\n\r\nhi\r\n",
+        "From: a@example.com\r\nSubject: hi\r\nList-Id: <family.example.com>\r\n\r\nhi\r\n"}) {
+    auto mail = ParseMail(raw);
+    ASSERT_TRUE(mail);
+    EXPECT_EQ(mail->kind, InboundMail::Kind::kMessage) << raw;
+  }
+  auto vacation =
+      ParseMail("From: a@example.com\r\nSubject: Away\r\nX-Autoreply: yes\r\n\r\naway\r\n");
+  ASSERT_TRUE(vacation);
+  EXPECT_EQ(vacation->kind, InboundMail::Kind::kAutoReply);
+}
+
+TEST(ParseMail, KeepsAForwardedMessageAsAFile) {
+  auto mail = ParseMail(
+      "From: daughter@example.com\r\nSubject: Fwd: results\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"f\"\r\n\r\n--f\r\nContent-Type: text/plain\r\n\r\n"
+      "See below.\r\n--f\r\nContent-Type: message/rfc822\r\n\r\nFrom: lab@example.org\r\n"
+      "Subject: Your results\r\nMessage-ID: <lab-1@example.org>\r\n\r\nAll normal.\r\n--f--\r\n");
+  ASSERT_TRUE(mail);
+  EXPECT_EQ(mail->kind, InboundMail::Kind::kMessage);
+  EXPECT_EQ(mail->text, "See below.");
+  ASSERT_EQ(mail->attachments.size(), 1u);
+  EXPECT_EQ(mail->attachments[0].content_type, "message/rfc822");
+  EXPECT_NE(mail->attachments[0].bytes.find("All normal."), std::string::npos);
+  EXPECT_TRUE(Parsed("bounce.eml").attachments.empty()) << "a bounce's returned copy is not";
+}
+
+TEST(HtmlToText, SkipsManyHiddenElementsAndKeepsTheRest) {
+  std::string html;
+  for (int i = 0; i < 2000; ++i) html += "<TITLE>t</title>";
+  html += "<p>Visible</p><STYLE>p{}</STYLE>after";
+  EXPECT_EQ(HtmlToText(html), "Visible\n\nafter");
 }
 
 TEST(ParseMail, KeepsWhatArrivedOfATruncatedMessageAndRefusesNonMail) {

@@ -97,6 +97,8 @@ Result<Response> PutEmailSettings(Context& ctx) {
   CD_TRY_ASSIGN(auto password, OptionalString(body, "smtp_password"));
   body.erase("smtp_password");
   CD_TRY_ASSIGN(channels::EmailAccount account, channels::ParseEmailAccount(json::serialize(body)));
+  CD_TRY_ASSIGN(auto accounts, ctx.store.ChannelAccounts("email"));
+  CD_TRY(channels::CheckAddressIsFree(accounts, ctx.who.tenant, account.address));
   CD_TRY_ASSIGN(auto stored, Stored(ctx, "email"));
   std::optional<channels::EmailAccount> before;
   if (stored) {

@@ -23,57 +23,55 @@ namespace {
 
 constexpr std::size_t kMaxAttachmentBytes = std::size_t{25} << 20;
 
-// "desk+anything@clinic.example" is delivered as "desk@clinic.example".
-std::string BaseAddress(std::string_view address) {
-  auto at = address.rfind('@');
-  if (at == std::string_view::npos) return std::string(address);
-  auto plus = address.substr(0, at).find('+');
-  if (plus == std::string_view::npos) return std::string(address);
-  return std::string(address.substr(0, plus)) + std::string(address.substr(at));
-}
-
 }  // namespace
 
-std::optional<TenantId> Api::MailTenant(std::string_view recipient) const {
-  const std::string address = BaseAddress(AsciiLower(recipient));
+Result<std::optional<TenantId>> Api::MailTenant(std::string_view recipient) const {
+  const std::string address = channels::BaseMailAddress(AsciiLower(recipient));
+  if (address.empty()) return std::optional<TenantId>{};
   Timestamp now = clock_.Now();
   {
     std::lock_guard lock(mail_routes_mutex_);
-    if (now - mail_routes_loaded_ > std::chrono::seconds(5)) mail_routes_.clear();
-    if (!mail_routes_.empty()) {
+    if (now - mail_routes_loaded_ <= std::chrono::seconds(5)) {
       auto it = mail_routes_.find(address);
-      if (it == mail_routes_.end()) return std::nullopt;
-      return it->second;
+      if (it != mail_routes_.end()) return std::optional<TenantId>{it->second};
+      // Unknown: the table may predate a practice that just set this address; reload.
     }
   }
-  auto accounts = store_.ChannelAccounts("email");
-  if (!accounts) return std::nullopt;
+  CD_TRY_ASSIGN(auto accounts, store_.ChannelAccounts("email"));
   std::map<std::string, TenantId> routes;
-  for (const auto& account : *accounts) {
+  for (const auto& account : *&accounts) {
     if (auto parsed = channels::ParseEmailAccount(account.settings)) {
-      routes.emplace(parsed->address, account.tenant);
+      routes.emplace(channels::BaseMailAddress(parsed->address), account.tenant);
     }
   }
-  // A sentinel keeps an empty table from being reloaded on every recipient.
-  routes.emplace("", TenantId{});
   std::lock_guard lock(mail_routes_mutex_);
   mail_routes_ = std::move(routes);
   mail_routes_loaded_ = now;
   auto it = mail_routes_.find(address);
-  if (it == mail_routes_.end() || address.empty()) return std::nullopt;
-  return it->second;
+  if (it == mail_routes_.end()) return std::optional<TenantId>{};
+  return std::optional<TenantId>{it->second};
 }
 
-bool Api::KnowsMailRecipient(std::string_view recipient) const {
-  return MailTenant(recipient).has_value();
+MailVerdict::Kind Api::CheckMailRecipient(std::string_view recipient) const {
+  auto tenant = MailTenant(recipient);
+  if (!tenant) return MailVerdict::Kind::kTemporary;  // the store did not answer: try later
+  return *tenant ? MailVerdict::Kind::kDelivered : MailVerdict::Kind::kRejected;
 }
 
 MailVerdict Api::DeliverMail(std::string_view recipient,
                              std::optional<std::string_view> envelope_sender,
                              std::string_view raw) {
-  using Kind = MailVerdict::Kind;
   auto tenant = MailTenant(recipient);
-  if (!tenant) return {Kind::kRejected, "no such mailbox here"};
+  if (!tenant) return {MailVerdict::Kind::kTemporary, "could not look up the recipient now"};
+  if (!*tenant) return {MailVerdict::Kind::kRejected, "no such mailbox here"};
+  return DeliverMailTo(**tenant, recipient, envelope_sender, raw);
+}
+
+MailVerdict Api::DeliverMailTo(TenantId tenant_id, std::string_view recipient,
+                               std::optional<std::string_view> envelope_sender,
+                               std::string_view raw) {
+  using Kind = MailVerdict::Kind;
+  const std::optional<TenantId> tenant = tenant_id;
   auto parsed = channels::ParseMail(raw);
   if (!parsed) return {Kind::kRejected, "not a mail message"};
   channels::InboundMail& mail = *parsed;
@@ -86,7 +84,7 @@ MailVerdict Api::DeliverMail(std::string_view recipient,
   std::vector<std::int64_t> ids;
   Context ctx{store_,       options_,      system,  request, std::move(ids),
               clock_.Now(), *inbox_pages_, *audit_, *oidc_};
-  const std::string address = BaseAddress(AsciiLower(recipient));
+  const std::string address = channels::BaseMailAddress(AsciiLower(recipient));
   auto log_outcome = [&](std::string_view outcome) {
     log::Info("mail_received", {{"request_id", request.request_id},
                                 {"tenant_id", tenant->value},
@@ -131,7 +129,13 @@ MailVerdict Api::DeliverMail(std::string_view recipient,
   if (mail.kind == channels::InboundMail::Kind::kAutoReply) {
     if (thread) {
       auto noted = store_.Write(*tenant, [&](store::TenantTx& tx) -> Result<void> {
-        CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(*thread));
+        auto found = tx.GetConversation(*thread);
+        if (!found) return {};  // not this practice's: nothing to note
+        const core::Conversation& c = *found;
+        // Only an answer from the conversation's own patient is noted there.
+        CD_TRY_ASSIGN(auto sender,
+                      tx.FindPatientId(store::TenantTx::Contact::kEmail, mail.from_address));
+        if (!sender || *sender != c.patient_id) return {};
         std::vector<core::Event> events(1);
         events[0].type = "auto_reply_received";
         events[0].at = ctx.now;
@@ -199,10 +203,13 @@ MailVerdict Api::DeliverMail(std::string_view recipient,
       "mail:" + security::HashSecret(mail.message_id.empty() ? std::string(raw) : mail.message_id);
   auto stored = StoreInbound(ctx, *tenant, in, key, key);
   if (!stored) {
-    if (stored.error().kind == ErrorKind::kUnavailable) {
-      return {Kind::kTemporary, "could not store the message now"};
+    // Only what is wrong with the mail itself is refused for good; anything else (the
+    // database, the disk) is the MTA's to try again, so nothing is lost.
+    ErrorKind why = stored.error().kind;
+    if (why == ErrorKind::kInvalid || why == ErrorKind::kTooLarge) {
+      return {Kind::kRejected, "the message could not be stored"};
     }
-    return {Kind::kRejected, "the message could not be stored"};
+    return {Kind::kTemporary, "could not store the message now"};
   }
   log_outcome(stored->status == 200 ? "repeat" : "message");
   return {Kind::kDelivered, ""};

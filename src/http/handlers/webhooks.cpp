@@ -169,8 +169,11 @@ int FetchMedia(const SignedRequest& request,
     fetch.url = url;
     fetch.timeout = left;
     fetch.max_response_bytes = std::size_t{5} << 20;
-    fetch.headers = {{"Authorization", "Basic " + security::ToBase64(account->account_sid + ":" +
-                                                                     request.settings.secret)}};
+    // Twilio answers a media URL with a redirect to its CDN; the credentials go to the
+    // provider's host only.
+    fetch.username = account->account_sid;
+    fetch.password = request.settings.secret;
+    fetch.max_redirects = 3;
     auto got = net::Fetch(fetch);
     if (!got || got->status != 200) {
       ++missing;
@@ -200,6 +203,7 @@ Result<Response> ActOnKeyword(Context& ctx, const SignedRequest& request,
   using Kind = channels::SmsKeyword::Kind;
   CD_TRY(ctx.store.Write(request.tenant.id, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY(tx.LockKey("idempotency:" + key));
+    CD_TRY(tx.LockKey("consent:" + from));  // STOP and START racing on two nodes take turns
     CD_TRY_ASSIGN(auto previous, tx.GetIdempotentReply(key));
     if (previous) return {};  // acted on already; the answer is the same
     if (keyword.kind != Kind::kHelp) {
@@ -252,7 +256,8 @@ Result<Response> TwilioInboundSms(Context& ctx) {
   const std::string media = ParamOf(params, "NumMedia");
   int media_count = 0;
   if (!media.empty()) {
-    if (media.size() > 2 || media.find_first_not_of("0123456789") != std::string::npos) {
+    if (media.size() > 2 || media.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(media) > 10) {
       return Invalid("NumMedia must be a number from 0 to 10", "NumMedia");
     }
     media_count = std::stoi(media);
