@@ -1456,10 +1456,12 @@ TEST_P(ConformanceTest, IndexKeyRotationKeepsEveryLookupWorkingThroughout) {
   const std::size_t name_tokens = tokens_of(a_).size();
   const auto b_tokens = tokens_of(b_);
   // While the rotation waits for servers to take the new key, lookups find what the old key
-  // indexed, and what is written now (under the new key) is found too.
+  // indexed, and what is written now (under the new key) is found too. The wait is long enough
+  // for the write below to land inside it on a loaded machine (at 600 ms it once did not, and
+  // the re-index ran before the write).
   std::optional<Result<Store::Rotation>> rotated;
   std::thread rotation(
-      [&] { rotated = store_->RotateIndexKey(a_, std::chrono::milliseconds(600)); });
+      [&] { rotated = store_->RotateIndexKey(a_, std::chrono::milliseconds(2000)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ExpectPatientInformationFound(a_);
   ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {

@@ -119,6 +119,9 @@ class SqlStore final : public Store {
                   Committed(*db, [&] { return keyring_.AddDataKey(*db, tenant, WallNow()); }));
     log::Info("data_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
     std::this_thread::sleep_for(settle);
+    // Read from the database, not the cache: a lookup that raced the new key's commit may have
+    // cached the keys without it.
+    keyring_.Forget(tenant);
     CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
     CD_TRY_ASSIGN(out.resealed, ResealTenant(*db, tenant, *keys, /*rebuild_indexes=*/false));
     CD_TRY_ASSIGN(out.stale_left, CountStale(*db, tenant, *keys));
@@ -139,6 +142,9 @@ class SqlStore final : public Store {
                   Committed(*db, [&] { return keyring_.AddIndexKey(*db, tenant, WallNow()); }));
     log::Info("index_key_added", {{"tenant_id", tenant.value}, {"version", out.new_version}});
     std::this_thread::sleep_for(settle);
+    // Read from the database, not the cache: a lookup that raced the new key's commit may have
+    // cached the keys without it.
+    keyring_.Forget(tenant);
     CD_TRY_ASSIGN(auto keys, keyring_.For(*db, tenant));
     CD_TRY_ASSIGN(out.resealed, ReindexTenant(*db, tenant, *keys));
     CD_TRY(KeyRing::DropIndexKeysBefore(*db, tenant, out.new_version));
