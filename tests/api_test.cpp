@@ -23,6 +23,7 @@
 #include "http/api.hpp"
 #include "net/fetch.hpp"
 #include "http/server.hpp"
+#include "jobs/chat_router.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/jwt.hpp"
@@ -212,6 +213,17 @@ class ApiTest : public ::testing::Test {
     return *security::TotpCode(b.secret, security::TotpStep(clock_.Now()));
   }
 
+  // A call from the chat widget: no staff credentials, the chat's secret when given.
+  static HttpCall WidgetCall(std::string method, std::string target, std::string body = {},
+                             const std::string& chat_token = {}) {
+    HttpCall c;
+    c.method = std::move(method);
+    c.target = std::move(target);
+    c.body = std::move(body);
+    if (!chat_token.empty()) c.headers.emplace_back("X-Chat-Token", chat_token);
+    return c;
+  }
+
   static json::object Json(const HttpResult& r) {
     auto v = json::parse(r.body);
     return v.as_object();
@@ -331,7 +343,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
   }
   std::string other_admin = MakeUser(other_tenant_, "boss@other.example", Role::kAdmin);
   // One of each object in both practices.
-  auto objects = [&](const std::string& token, const std::string& phone) {
+  auto objects = [&](const std::string& token, const std::string& phone, const std::string& slug) {
     std::map<std::string, std::string> ids;
     HttpResult in = Call("POST", "/api/v1/messages",
                          R"({"channel":"sms","from":")" + phone + R"(","text":"hello"})", &token);
@@ -356,10 +368,14 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
     ids["representatives"] = std::to_string(Json(rep).at("id").as_int64());
     ids["users"] =
         std::to_string(Json(Call("GET", "/api/v1/me", {}, &token)).at("user_id").as_int64());
+    HttpResult chat = Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=" + slug,
+                                         R"({"text":"hello"})"));
+    EXPECT_EQ(chat.status, 201) << chat.body;
+    ids["chats"] = std::to_string(Json(chat).at("chat_id").as_int64());
     return ids;
   };
-  auto mine = objects(tokens[Role::kAdmin], "+13125550161");
-  auto theirs = objects(other_admin, "+13125550162");
+  auto mine = objects(tokens[Role::kAdmin], "+13125550161", "clinic");
+  auto theirs = objects(other_admin, "+13125550162", "other");
   // An attachment in each practice's conversation (they arrive with texts and mail).
   for (auto [tenant, ids] : {std::pair{tenant_, &mine}, std::pair{other_tenant_, &theirs}}) {
     ASSERT_TRUE(store_->Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
@@ -398,6 +414,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
     bool is_public = false;
     std::set<Role> allowed;
     std::string body;
+    bool chat_token = false;  // public, but only with a chat's secret (401 without)
   };
   const std::map<std::string, Policy> policy = {
       {"GET /healthz", {true, {}, ""}},
@@ -420,6 +437,23 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
        {false, admins,
         R"({"enabled":false,"issuer":"https://login.example.org","client_id":"x"})"}},
       {"GET /api/v1/me", {false, everyone, ""}},
+      {"GET /api/v1/widget/status", {true, {}, ""}},
+      {"POST /api/v1/widget/chats", {true, {}, R"({"text":"hi"})"}},
+      {"GET /api/v1/widget/chat", {true, {}, "", true}},
+      {"POST /api/v1/widget/chat/messages", {true, {}, R"({"text":"hi"})", true}},
+      {"POST /api/v1/widget/chat/seen", {true, {}, R"({"message_id":1})", true}},
+      {"POST /api/v1/widget/chat/contact", {true, {}, R"({"phone":"3125550100"})", true}},
+      {"POST /api/v1/widget/chat/leave", {true, {}, "", true}},
+      {"GET /api/v1/me/presence", {false, staff, ""}},
+      {"PUT /api/v1/me/presence", {false, staff, R"({"status":"busy"})"}},
+      {"GET /api/v1/me/chats", {false, staff, ""}},
+      {"POST /api/v1/chats/{id}/accept", {false, staff, ""}},
+      {"POST /api/v1/chats/{id}/decline", {false, staff, ""}},
+      {"POST /api/v1/chats/{id}/end", {false, staff, ""}},
+      {"POST /api/v1/chats/{id}/assign", {false, leads, R"({"agent_id":)" + mine["users"] + "}"}},
+      {"GET /api/v1/chats/live", {false, leads, ""}},
+      {"GET /api/v1/settings/chat", {false, everyone, ""}},
+      {"PUT /api/v1/settings/chat", {false, admins, R"({"offer_timeout_seconds":30})"}},
       {"POST /api/v1/messages",
        {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
@@ -502,9 +536,13 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       if (p.is_public) {
         HttpCall c;
         c.method = method;
-        c.target = target;
+        c.target = target + (p.chat_token ? "?tenant=clinic" : "");
         c.body = p.body;
-        EXPECT_NE(Checked(c).status, 401) << name << " is public";
+        if (p.chat_token) {
+          EXPECT_EQ(Checked(c).status, 401) << name << " without the chat's secret";
+        } else {
+          EXPECT_NE(Checked(c).status, 401) << name << " is public";
+        }
         continue;
       }
       HttpCall anonymous;
@@ -3469,6 +3507,365 @@ TEST_F(EmailTest, AgentsStartEmailConversationsWithTheirOwnSubject) {
                 std::to_string(Json(started).at("conversation").at("id").as_int64()) + "]");
   EXPECT_EQ(mails[0].Header("In-Reply-To"), "");
   EXPECT_EQ(mails[0].Header("Auto-Submitted"), "") << "a person wrote it";
+}
+
+
+// ---- Live chat: the widget's calls, routing to agents, and honest offline handling.
+
+class ChatTest : public ApiTest {
+ protected:
+  struct Chat {
+    std::int64_t id = 0, conversation = 0;
+    std::string token, state;
+  };
+  Chat StartChat(const std::string& body = R"({"text":"Can I move my appointment?"})",
+                 const std::string& slug = "clinic") {
+    HttpResult r = Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=" + slug, body));
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    json::object o = Json(r);
+    return {o.at("chat_id").as_int64(), o.at("conversation_id").as_int64(),
+            std::string(o.at("token").as_string()), std::string(o.at("state").as_string())};
+  }
+  HttpResult Patient(const Chat& chat, std::string method, const std::string& path,
+                     std::string body = {}) {
+    return Checked(WidgetCall(std::move(method), path + "?tenant=clinic", std::move(body),
+                              chat.token));
+  }
+  void SetPresence(const std::string& token, const std::string& body) {
+    HttpResult r = Call("PUT", "/api/v1/me/presence", body, &token);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::vector<std::string> EventTypes(std::int64_t conversation) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store_->Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(auto events, tx.ListEvents(ConversationId{conversation}));
+      for (const core::Event& e : events) out.push_back(e.type);
+      return {};
+    }));
+    return out;
+  }
+  std::optional<core::Event> LastEvent(std::int64_t conversation, const std::string& type) {
+    std::optional<core::Event> out;
+    EXPECT_TRUE(store_->Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(auto events, tx.ListEvents(ConversationId{conversation}));
+      for (const core::Event& e : events) {
+        if (e.type == type) out = e;
+      }
+      return {};
+    }));
+    return out;
+  }
+  static std::string DataOf(const core::Event& e, const std::string& key) {
+    for (const auto& [k, v] : e.data) {
+      if (k == key) return v;
+    }
+    return {};
+  }
+  std::int64_t OfferedChat(const std::string& token) {
+    HttpResult mine = Call("GET", "/api/v1/me/chats", {}, &token);
+    EXPECT_EQ(mine.status, 200) << mine.body;
+    json::object o = Json(mine);
+    const json::array& offered = o.at("offered").as_array();
+    return offered.empty() ? 0 : offered.at(0).at("chat_id").as_int64();
+  }
+};
+
+TEST_F(ChatTest, APatientReachesAnAvailableAgentAndTheyTalk) {
+  // Nobody has said they are available: the widget must not pretend otherwise.
+  HttpResult before = Checked(WidgetCall("GET", "/api/v1/widget/status?tenant=clinic"));
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_FALSE(Json(before).at("live").as_bool());
+  EXPECT_EQ(Json(before).at("agents_available").as_int64(), 0);
+
+  SetPresence(token_, R"({"status":"available","max_chats":2})");
+  HttpResult status = Checked(WidgetCall("GET", "/api/v1/widget/status?tenant=clinic"));
+  EXPECT_TRUE(Json(status).at("live").as_bool()) << status.body;
+  EXPECT_EQ(Json(status).at("expected_wait_seconds").as_int64(), 0);
+
+  Chat chat = StartChat();
+  ASSERT_EQ(chat.state, "waiting");
+  // Offered to the one available agent at once, not at the router's next pass.
+  ASSERT_EQ(OfferedChat(token_), chat.id);
+  HttpResult accepted = Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(Json(accepted).at("state").as_string(), "active");
+  HttpResult conversation = Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation));
+  EXPECT_EQ(Json(conversation).at("assignee_id").as_int64(), user_.value);
+
+  clock_.Advance(std::chrono::seconds(20));
+  HttpResult reply = Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) +
+                                      "/replies",
+                          R"({"text":"Of course. Which day suits you?"})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  (void)Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/notes",
+             R"({"text":"internal: check the schedule"})");
+
+  HttpResult seen = Patient(chat, "GET", "/api/v1/widget/chat");
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  json::object view = Json(seen);
+  EXPECT_EQ(view.at("state").as_string(), "active");
+  EXPECT_EQ(view.at("agent").as_string(), "Agent");
+  const json::array& messages = view.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u) << "the note must never reach the patient: " << seen.body;
+  EXPECT_EQ(messages[0].at("from").as_string(), "patient");
+  EXPECT_EQ(messages[1].at("from").as_string(), "practice");
+  EXPECT_EQ(messages[1].at("text").as_string(), "Of course. Which day suits you?");
+  std::int64_t reply_id = messages[1].at("id").as_int64();
+  // The reply was there for the patient the moment it was stored: no outbox, no "queued".
+  HttpResult staff_view = Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation));
+  EXPECT_EQ(Json(staff_view).at("messages").as_array().at(1).at("delivery_status").as_string(),
+            "sent")
+      << staff_view.body;
+
+  // The patient writes; the widget resends after a lost answer under the same client id.
+  for (int i = 0; i < 2; ++i) {
+    HttpResult sent = Patient(chat, "POST", "/api/v1/widget/chat/messages",
+                              R"({"text":"Tuesday morning","client_id":"m-1"})");
+    EXPECT_EQ(sent.status, i == 0 ? 201 : 200) << sent.body;
+  }
+  HttpResult after = Patient(chat, "GET", "/api/v1/widget/chat");
+  EXPECT_EQ(Json(after).at("messages").as_array().size(), 3u);
+  // Only what is new since the widget's last message id.
+  HttpResult newer = Checked(WidgetCall(
+      "GET", "/api/v1/widget/chat?tenant=clinic&after=" + std::to_string(reply_id), {}, chat.token));
+  ASSERT_EQ(Json(newer).at("messages").as_array().size(), 1u) << newer.body;
+  EXPECT_EQ(Json(newer).at("messages").as_array()[0].at("text").as_string(), "Tuesday morning");
+
+  HttpResult read = Patient(chat, "POST", "/api/v1/widget/chat/seen",
+                            R"({"message_id":)" + std::to_string(reply_id) + "}");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(Json(read).at("patient_seen_message_id").as_int64(), reply_id);
+
+  clock_.Advance(std::chrono::minutes(4));
+  HttpResult ended = Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/end");
+  ASSERT_EQ(ended.status, 200) << ended.body;
+  EXPECT_EQ(Json(ended).at("state").as_string(), "ended");
+
+  // Every step is an event for the figures: started, offered, accepted (with the wait) and
+  // ended (with how long the patient waited and how long the chat took).
+  std::vector<std::string> types = EventTypes(chat.conversation);
+  for (std::string t : {"chat_started", "chat_offered", "chat_accepted", "chat_ended"}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t;
+  }
+  auto end_event = LastEvent(chat.conversation, "chat_ended");
+  ASSERT_TRUE(end_event);
+  EXPECT_EQ(DataOf(*end_event, "wait_ms"), "0");
+  EXPECT_EQ(DataOf(*end_event, "duration_ms"), std::to_string(4 * 60 * 1000 + 20 * 1000));
+  EXPECT_EQ(DataOf(*end_event, "agent_id"), std::to_string(user_.value));
+}
+
+TEST_F(ChatTest, ChatsGoToTheLeastLoadedSkilledAgentAndMoveOnWhenAnOfferRunsOut) {
+  std::string ana = MakeUser(tenant_, "ana@clinic.example", core::Role::kAgent);
+  std::string ben = MakeUser(tenant_, "ben@clinic.example", core::Role::kAgent);
+  std::string lead = MakeUser(tenant_, "lead@clinic.example", core::Role::kSupervisor);
+  // Ben speaks Spanish; Ana only English.
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto users, tx.ListUsers());
+    for (store::User u : users) {
+      if (u.email == "ana@clinic.example") u.languages = {"en"};
+      if (u.email == "ben@clinic.example") u.languages = {"en", "es"};
+      if (u.email == "agent@clinic.example") u.languages = {"fr"};
+      CD_TRY(tx.UpdateUser(u));
+    }
+    return {};
+  }));
+  SetPresence(ana, R"({"status":"available","max_chats":2})");
+  clock_.Advance(std::chrono::seconds(1));
+  SetPresence(ben, R"({"status":"available","max_chats":2})");
+
+  Chat spanish = StartChat(R"({"text":"Necesito una cita","language":"es"})");
+  EXPECT_EQ(OfferedChat(ben), spanish.id) << "only Ben speaks Spanish";
+  EXPECT_EQ(OfferedChat(ana), 0);
+  // Ben now has one chat, Ana none: the next English chat goes to Ana.
+  clock_.Advance(std::chrono::seconds(1));
+  Chat first = StartChat(R"({"text":"Hello","language":"en"})");
+  EXPECT_EQ(OfferedChat(ana), first.id);
+  // Both hold one now; Ben's load last changed before Ana's, so he has been idle longer.
+  clock_.Advance(std::chrono::seconds(1));
+  Chat second = StartChat(R"({"text":"Hi there","language":"en"})");
+  HttpResult bens = Call("GET", "/api/v1/me/chats", {}, &ben);
+  ASSERT_EQ(Json(bens).at("offered").as_array().size(), 2u) << bens.body;
+
+  // Ben takes the Spanish chat. Ana lets her offer run out: the router moves it on, sets her to
+  // busy (she is not at her desk), and the supervisor sees the chat at risk: Ben is full.
+  HttpResult took = Call("POST", "/api/v1/chats/" + std::to_string(spanish.id) + "/accept", {}, &ben);
+  ASSERT_EQ(took.status, 200) << took.body;
+  clock_.Advance(std::chrono::milliseconds(29'500));  // Ana's offer ran out, Ben's has not
+  SetPresence(ben, R"({"status":"available"})");  // a heartbeat; Ben is still there
+  jobs::ChatRouter router(*store_, clock_);
+  ASSERT_TRUE(router.RunOnce());
+  EXPECT_EQ(OfferedChat(ana), 0);
+  ASSERT_TRUE(LastEvent(first.conversation, "chat_offer_expired"));
+  HttpResult ana_presence = Call("GET", "/api/v1/me/presence", {}, &ana);
+  EXPECT_EQ(Json(ana_presence).at("status").as_string(), "busy");
+  HttpResult live = Call("GET", "/api/v1/chats/live", {}, &lead);
+  ASSERT_EQ(live.status, 200) << live.body;
+  bool flagged = false;
+  json::object live_view = Json(live);
+  for (const auto& q : live_view.at("queues").as_array()) {
+    for (const auto& c : q.at("waiting").as_array()) {
+      if (c.at("chat_id").as_int64() == first.id) {
+        flagged = c.at("at_risk").as_bool() && c.at("passed_over").as_int64() == 1 &&
+                  c.at("offered_to").as_int64() == 0;
+      }
+    }
+  }
+  EXPECT_TRUE(flagged) << live.body;
+  // Ben declines the second chat: that frees a slot, which the older waiting chat takes; the
+  // one he declined is not bounced back to him.
+  HttpResult declined =
+      Call("POST", "/api/v1/chats/" + std::to_string(second.id) + "/decline", {}, &ben);
+  ASSERT_EQ(declined.status, 200) << declined.body;
+  HttpResult bens_now = Call("GET", "/api/v1/me/chats", {}, &ben);
+  std::set<std::int64_t> offered_to_ben;
+  json::object bens_view = Json(bens_now);
+  for (const auto& c : bens_view.at("offered").as_array()) {
+    offered_to_ben.insert(c.at("chat_id").as_int64());
+  }
+  EXPECT_EQ(offered_to_ben, (std::set<std::int64_t>{first.id})) << bens_now.body;
+  // Ana is back: the chat nobody else could take goes to her.
+  SetPresence(ana, R"({"status":"available"})");
+  EXPECT_EQ(OfferedChat(ana), second.id);
+
+  // Accepting what is not offered to you is refused and changes nothing.
+  HttpResult stolen =
+      Call("POST", "/api/v1/chats/" + std::to_string(spanish.id) + "/accept", {}, &ana);
+  EXPECT_EQ(stolen.status, 409) << stolen.body;
+  // A supervisor can hand a chat straight to someone.
+  HttpResult me = Call("GET", "/api/v1/me", {}, &ana);
+  std::int64_t ana_id = Json(me).at("user_id").as_int64();
+  HttpResult handed = Call("POST", "/api/v1/chats/" + std::to_string(spanish.id) + "/assign",
+                           R"({"agent_id":)" + std::to_string(ana_id) + "}", &lead);
+  ASSERT_EQ(handed.status, 200) << handed.body;
+  EXPECT_EQ(Json(handed).at("state").as_string(), "active");
+}
+
+TEST_F(ChatTest, NobodyAvailableTurnsIntoAFollowUpByTextWithItsSla) {
+  HttpResult status = Checked(WidgetCall("GET", "/api/v1/widget/status?tenant=clinic"));
+  EXPECT_FALSE(Json(status).at("live").as_bool());
+  Chat chat = StartChat(R"({"text":"Is my referral ready?"})");
+  EXPECT_EQ(chat.state, "offline");
+  HttpResult contact =
+      Patient(chat, "POST", "/api/v1/widget/chat/contact", R"({"phone":"(312) 555-0199"})");
+  ASSERT_EQ(contact.status, 200) << contact.body;
+  // The question is in the inbox with a response target.
+  HttpResult view = Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation));
+  ASSERT_EQ(view.status, 200);
+  json::object c = Json(view);
+  EXPECT_EQ(c.at("status").as_string(), "open");
+  EXPECT_NE(c.at("sla").at("due_at"), nullptr) << view.body;
+  // The answer goes out by text, to the number the patient left.
+  HttpResult reply = Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) +
+                                      "/replies",
+                          R"({"text":"Yes, it went to Dr. Lee this morning."})");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  std::vector<store::OutboxItem> queued;
+  ASSERT_TRUE(store_->Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(queued, tx.PendingOutbound(10));
+    return {};
+  }));
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].channel, "sms");
+  EXPECT_EQ(queued[0].recipient, "+13125550199");
+  auto started = LastEvent(chat.conversation, "chat_started");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(DataOf(*started, "live"), "false");
+}
+
+TEST_F(ChatTest, APatientWhoLeavesWhileWaitingIsAnAbandonedChat) {
+  // A long expected wait is still offered live here (the default would send the second patient
+  // to a follow-up at once: a chat takes 6 minutes and the agent takes one at a time).
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) {
+    return tx.PutChannelSettings({"chat", R"({"max_wait_seconds":3600})", ""}, clock_.Now());
+  }));
+  SetPresence(token_, R"({"status":"available","max_chats":1})");
+  Chat busy = StartChat();  // takes the agent's only slot (offered)
+  Chat waiting = StartChat(R"({"text":"Anyone there?"})");
+  EXPECT_EQ(waiting.state, "waiting");
+  HttpResult queue = Patient(waiting, "GET", "/api/v1/widget/chat");
+  EXPECT_EQ(Json(queue).at("position").as_int64(), 0) << queue.body;
+  clock_.Advance(std::chrono::seconds(45));
+  HttpResult left = Patient(waiting, "POST", "/api/v1/widget/chat/leave");
+  ASSERT_EQ(left.status, 200) << left.body;
+  EXPECT_EQ(Json(left).at("state").as_string(), "abandoned");
+  auto abandoned = LastEvent(waiting.conversation, "chat_abandoned");
+  ASSERT_TRUE(abandoned);
+  EXPECT_EQ(DataOf(*abandoned, "wait_ms"), "45000");
+  // No way to reach them: nothing to follow up, so the conversation does not sit and breach.
+  HttpResult view = Call("GET", "/api/v1/conversations/" + std::to_string(waiting.conversation));
+  EXPECT_EQ(Json(view).at("status").as_string(), "resolved");
+
+  // One who left a number and goes silent is followed up: the conversation stays open.
+  Chat reachable = StartChat(R"({"text":"Call me back please","phone":"312-555-0142"})");
+  clock_.Advance(std::chrono::minutes(3));
+  SetPresence(token_, R"({"status":"available"})");
+  jobs::ChatRouter router(*store_, clock_);
+  ASSERT_TRUE(router.RunOnce());
+  HttpResult gone = Patient(reachable, "GET", "/api/v1/widget/chat");
+  EXPECT_EQ(Json(gone).at("state").as_string(), "abandoned") << gone.body;
+  HttpResult open = Call("GET", "/api/v1/conversations/" + std::to_string(reachable.conversation));
+  EXPECT_EQ(Json(open).at("status").as_string(), "open");
+  (void)busy;
+}
+
+TEST_F(ChatTest, TheWidgetsCallsRefuseBadInputAndOtherChats) {
+  SetPresence(token_, R"({"status":"available"})");
+  Chat chat = StartChat();
+  // A wrong secret, a secret for another practice, none at all: 401 and nothing revealed.
+  HttpCall forged = WidgetCall("GET", "/api/v1/widget/chat?tenant=clinic", {}, "cdc_forged");
+  EXPECT_EQ(Checked(forged).status, 401);
+  HttpCall elsewhere = WidgetCall("GET", "/api/v1/widget/chat?tenant=other", {}, chat.token);
+  EXPECT_EQ(Checked(elsewhere).status, 401);
+  EXPECT_EQ(Checked(WidgetCall("GET", "/api/v1/widget/chat?tenant=clinic")).status, 401);
+  // Malformed and wrong-typed bodies change nothing.
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages", "{\"text\":").status, 400);
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages", R"({"text":5})").status, 400);
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages", R"({"text":"  "})").status, 400);
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages", "{\"text\":\"\xff\"}").status,
+            400);
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/contact", R"({"phone":"call me"})").status,
+            400);
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/seen", R"({"message_id":999999})").status,
+            404);
+  EXPECT_EQ(Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=nowhere", R"({"text":"x"})"))
+                .status,
+            404);
+  EXPECT_EQ(Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=clinic", R"({"text":""})"))
+                .status,
+            400);
+  EXPECT_EQ(MessageCount(chat.conversation), 1u);
+  // Staff input.
+  EXPECT_EQ(Call("PUT", "/api/v1/me/presence", R"({"max_chats":0})").status, 400);
+  EXPECT_EQ(Call("PUT", "/api/v1/me/presence", R"({"status":"away"})").status, 400);
+  std::string admin = MakeUser(tenant_, "admin@clinic.example", core::Role::kAdmin);
+  EXPECT_EQ(Call("PUT", "/api/v1/settings/chat", R"({"offer_timeout_seconds":1})", &admin).status,
+            400);
+  EXPECT_EQ(Call("PUT", "/api/v1/settings/chat", R"({"colour":"red"})", &admin).status, 400);
+  EXPECT_EQ(Call("PUT", "/api/v1/settings/chat", R"({"languages":["EN"]})", &admin).status, 400);
+  HttpResult kept = Call("GET", "/api/v1/settings/chat", {}, &admin);
+  EXPECT_EQ(Json(kept).at("offer_timeout_seconds").as_int64(), 30) << kept.body;
+  EXPECT_EQ(Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept", {}, &other_token_)
+                .status,
+            404);
+}
+
+TEST_F(ChatTest, TheWidgetMayCallFromThePracticesOwnWebsite) {
+  HttpCall preflight = WidgetCall("OPTIONS", "/api/v1/widget/chats?tenant=clinic");
+  preflight.headers = {{"Origin", "https://www.clinic.example"},
+                       {"Access-Control-Request-Method", "POST"},
+                       {"Access-Control-Request-Headers", "content-type,x-chat-token"}};
+  HttpResult p = Send(port_, preflight);
+  EXPECT_EQ(p.status, 204);
+  EXPECT_EQ(p.headers["access-control-allow-origin"], "*");
+  EXPECT_THAT(p.headers["access-control-allow-headers"], ::testing::HasSubstr("X-Chat-Token"));
+  HttpResult status = Checked(WidgetCall("GET", "/api/v1/widget/status?tenant=clinic"));
+  EXPECT_EQ(status.headers["access-control-allow-origin"], "*");
+  EXPECT_EQ(status.headers["cross-origin-resource-policy"], "cross-origin");
+  // Staff routes stay same-origin.
+  HttpResult staff = Call("GET", "/api/v1/me/presence");
+  EXPECT_EQ(staff.headers.count("access-control-allow-origin"), 0u);
+  EXPECT_EQ(staff.headers["cross-origin-resource-policy"], "same-origin");
 }
 
 }  // namespace

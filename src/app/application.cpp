@@ -19,6 +19,7 @@
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "jobs/chat_router.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "jobs/retention.hpp"
 #include "jobs/sla_timer.hpp"
@@ -103,6 +104,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   channels::EmailGateway email;
   jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}, {"email", &email}});
   outbox.Start();
+  jobs::ChatRouter chat_router(*store, clock);
+  chat_router.Start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -173,6 +176,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   // Reverse order: mail intake, jobs, then in-flight handlers, then the store.
   if (lmtp) lmtp->Stop();
   imap.Stop();
+  chat_router.Stop();
   outbox.Stop();
   sla_timer.Stop();
   blocking.join();

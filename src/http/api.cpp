@@ -387,6 +387,40 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &PutEmailSettings},
       {Method::kPut, "PUT", "/api/v1/settings/sms", true, kAdmins, scope::kSettingsWrite, false,
        &PutSmsSettings},
+      {Method::kGet, "GET", "/api/v1/widget/status", false, kNobody, scope::kAny, false,
+       &GetWidgetStatus, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/true},
+      {Method::kPost, "POST", "/api/v1/widget/chats", false, kNobody, scope::kAny, false,
+       &StartChat, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/true},
+      {Method::kGet, "GET", "/api/v1/widget/chat", false, kNobody, scope::kAny, false,
+       &GetChatForPatient},
+      {Method::kPost, "POST", "/api/v1/widget/chat/messages", false, kNobody, scope::kAny, false,
+       &PostChatMessage},
+      {Method::kPost, "POST", "/api/v1/widget/chat/seen", false, kNobody, scope::kAny, false,
+       &PostChatSeen},
+      {Method::kPost, "POST", "/api/v1/widget/chat/contact", false, kNobody, scope::kAny, false,
+       &PostChatContact},
+      {Method::kPost, "POST", "/api/v1/widget/chat/leave", false, kNobody, scope::kAny, false,
+       &LeaveChat},
+      {Method::kGet, "GET", "/api/v1/me/presence", true, kStaff, scope::kInboxRead, false,
+       &GetPresence},
+      {Method::kPut, "PUT", "/api/v1/me/presence", true, kStaff, scope::kInboxWrite, false,
+       &PutPresence},
+      {Method::kGet, "GET", "/api/v1/me/chats", true, kStaff, scope::kInboxRead, false,
+       &ListMyChats},
+      {Method::kPost, "POST", "/api/v1/chats/{id}/accept", true, kStaff, scope::kInboxWrite, false,
+       &AcceptChatOffer},
+      {Method::kPost, "POST", "/api/v1/chats/{id}/decline", true, kStaff, scope::kInboxWrite, false,
+       &DeclineChatOffer},
+      {Method::kPost, "POST", "/api/v1/chats/{id}/end", true, kStaff, scope::kInboxWrite, false,
+       &EndChatByAgent},
+      {Method::kPost, "POST", "/api/v1/chats/{id}/assign", true, kLeads, scope::kInboxWrite, false,
+       &AssignChat},
+      {Method::kGet, "GET", "/api/v1/chats/live", true, kLeads, scope::kInboxRead, false,
+       &GetLiveChats},
+      {Method::kGet, "GET", "/api/v1/settings/chat", true, kEveryone, scope::kSettingsRead, false,
+       &GetChatSettings},
+      {Method::kPut, "PUT", "/api/v1/settings/chat", true, kAdmins, scope::kSettingsWrite, false,
+       &PutChatSettings},
       {Method::kPost, "POST", "/api/v1/messages", true, kStaff, scope::kMessagesWrite, false,
        &PostMessage},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
@@ -565,7 +599,42 @@ void Api::ResolveClientAddress(Request& request) const {
   if (IsIpAddress(last)) request.remote_address = std::string(last);
 }
 
+namespace {
+// The chat widget runs on the practice's own website, another origin: its calls are answered
+// to any origin. They carry no cookie (the chat's secret travels in X-Chat-Token), so no
+// credentials are allowed and nothing of a signed-in staff member can leak this way.
+bool IsWidgetPath(std::string_view path) { return path.starts_with("/api/v1/widget/"); }
+
+void AllowAnyOrigin(Response& r) {
+  r.headers.Set("Access-Control-Allow-Origin", "*");
+  r.headers.Set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+  r.headers.Set("Cross-Origin-Resource-Policy", "cross-origin");
+}
+}  // namespace
+
 std::optional<Response> Api::HandleInline(Request& request) const {
+  if (IsWidgetPath(request.path) && request.method == Method::kOptions) {
+    Response r;
+    r.status = 204;
+    AllowAnyOrigin(r);
+    r.headers.Set("Access-Control-Allow-Methods", "GET, POST");
+    r.headers.Set("Access-Control-Allow-Headers", "Content-Type, X-Chat-Token");
+    r.headers.Set("Access-Control-Max-Age", "600");
+    request.route = "(preflight)";
+    return r;
+  }
+  std::optional<Response> r = HandleInlineRequest(request);
+  if (r && IsWidgetPath(request.path)) AllowAnyOrigin(*r);
+  return r;
+}
+
+Response Api::Handle(Request& request) {
+  Response r = HandleRequest(request);
+  if (IsWidgetPath(request.path)) AllowAnyOrigin(r);
+  return r;
+}
+
+std::optional<Response> Api::HandleInlineRequest(Request& request) const {
   ResolveClientAddress(request);
   std::vector<std::int64_t> ids;
   bool path_known = false;
@@ -597,7 +666,7 @@ std::optional<store::Principal> Api::KeptBearer(const Request& request, Timestam
   return token_cache_->Find(security::HashSecret(Trim(auth->substr(7))), now);
 }
 
-Response Api::Handle(Request& request) {
+Response Api::HandleRequest(Request& request) {
   ResolveClientAddress(request);
   Timestamp now = clock_.Now();
   Method method = request.method == Method::kHead ? Method::kGet : request.method;

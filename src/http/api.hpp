@@ -104,6 +104,8 @@ class Api {
                             std::optional<std::string_view> envelope_sender, std::string_view raw);
 
  private:
+  Response HandleRequest(Request& request);
+  std::optional<Response> HandleInlineRequest(Request& request) const;
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
   // Replaces the proxy's address by the client's (see ApiOptions::trusted_proxies).

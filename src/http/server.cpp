@@ -671,7 +671,7 @@ void Session::BuildHead(const Request& request, const Response& response, bool k
     head_.append(reason.data(), reason.size());
   }
   head_ += "\r\n";
-  bool has_content_type = false, has_csp = false, has_cache_control = false;
+  bool has_content_type = false, has_csp = false, has_cache_control = false, has_corp = false;
   for (const auto& [name, value] : response.headers.all()) {
     if (IsServerOwnedHeader(name)) continue;
     if (!IsValidHeaderName(name) || !IsValidHeaderValue(value)) {
@@ -683,6 +683,7 @@ void Session::BuildHead(const Request& request, const Response& response, bool k
     has_content_type = has_content_type || name == "content-type";
     has_csp = has_csp || name == "content-security-policy";
     has_cache_control = has_cache_control || name == "cache-control";
+    has_corp = has_corp || name == "cross-origin-resource-policy";
     head_ += name;
     head_ += ": ";
     head_ += value;
@@ -699,9 +700,8 @@ void Session::BuildHead(const Request& request, const Response& response, bool k
   // Security headers on every answer, errors included. Answers carry patient information, so
   // nothing may keep a copy, and nothing may render them as a page or frame them; a response
   // that is a page (the console, later) sets its own policy.
-  head_ +=
-      "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-      "Cross-Origin-Resource-Policy: same-origin\r\n";
+  head_ += "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+  if (!has_corp) head_ += "Cross-Origin-Resource-Policy: same-origin\r\n";
   if (!has_csp) head_ += "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
   if (!has_cache_control) head_ += "Cache-Control: no-store\r\n";
   head_ += "X-Request-Id: ";

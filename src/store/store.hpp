@@ -19,6 +19,7 @@
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
+#include "core/routing/routing.hpp"
 #include "core/sla/policy.hpp"
 #include "core/tenancy/calendar.hpp"
 
@@ -245,6 +246,43 @@ struct SmsConsent {
   Timestamp changed_at{};
 };
 
+// An agent's stated availability for live chat. `seen_at`: the last sign of life from their
+// console; an agent not seen for a while counts as offline, so the widget never says someone is
+// there when their browser has gone.
+struct AgentPresence {
+  UserId user;
+  core::AgentStatus status = core::AgentStatus::kOffline;
+  int max_chats = core::kDefaultMaxChats;
+  Timestamp changed_at{};  // when the status last changed
+  Timestamp idle_since{};  // when their load last changed or they became available
+  Timestamp seen_at{};
+};
+
+// One live chat from the website's widget, beside the conversation it feeds. The patient holds
+// a secret for it (only its hash is kept), which lets them write and read this chat only.
+struct Chat {
+  std::int64_t id = 0;
+  ConversationId conversation;
+  std::string visitor_hash;  // HashSecret of the patient's chat secret
+  std::string visitor_id;    // the patient record's visitor id ("chat-...")
+  std::string language;      // "en", "es"
+  std::string queue;
+  // waiting (for an agent; perhaps offered to one), active (an agent took it), ended (after an
+  // agent took it), abandoned (the patient left before anyone did), offline (nobody could take it
+  // live: it waits as a conversation with its SLA for an answer by text or mail).
+  std::string state = "waiting";
+  Timestamp started_at{};
+  UserId offered_to;  // 0: not offered now
+  std::optional<Timestamp> offer_expires_at;
+  std::vector<UserId> passed_over;  // agents who declined it or let an offer run out
+  UserId agent;                     // who took it
+  std::optional<Timestamp> answered_at;  // when an agent took it
+  std::optional<Timestamp> ended_at;
+  std::string end_reason;  // patient_left, agent_ended, resolved, no_agent, after_hours, ...
+  MessageId patient_seen, agent_seen;  // the newest message each side has seen
+  Timestamp patient_seen_at{};         // the patient's last sign of life
+};
+
 struct IdempotentReply {
   std::string request_hash;
   int status = 0;
@@ -425,6 +463,27 @@ class TenantTx {
   virtual Result<std::optional<SmsConsent>> GetSmsConsent(std::string_view e164) = 0;
   virtual Result<void> PutSmsConsent(std::string_view e164, const SmsConsent& consent) = 0;
 
+  // Live chat. Presence is nullopt for an agent who never set one (offline).
+  virtual Result<std::optional<AgentPresence>> GetPresence(UserId user) = 0;
+  virtual Result<void> PutPresence(const AgentPresence& presence) = 0;
+  // Every active staff member as routing sees them: status (offline unless seen at or after
+  // `seen_after`), capacity, skills (languages, queues) and the chats they hold or are offered.
+  virtual Result<std::vector<core::AgentLoad>> AgentLoads(Timestamp seen_after) = 0;
+  virtual Result<Chat> InsertChat(Chat chat) = 0;
+  // kNotFound when the chat is not this tenant's.
+  virtual Result<Chat> GetChat(std::int64_t id) = 0;
+  // In a write, locks the row until commit (see GetConversation).
+  virtual Result<std::optional<Chat>> FindChatByVisitor(std::string_view visitor_hash) = 0;
+  // The newest chat of a conversation, if it came through the widget.
+  virtual Result<std::optional<Chat>> ChatOfConversation(ConversationId conversation) = 0;
+  // Stores everything but the id, conversation, visitor and start. kNotFound if foreign.
+  virtual Result<void> UpdateChat(const Chat& chat) = 0;
+  // Chats waiting or active, oldest first.
+  virtual Result<std::vector<Chat>> OpenChats() = 0;
+  // How long chats that an agent took and that ended since `since` lasted on average; 0 when
+  // there were none.
+  virtual Result<Millis> MeanChatDuration(Timestamp since) = 0;
+
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an
   // idempotency key) take turns. A no-op where one writer already serializes every write
@@ -525,6 +584,8 @@ class Store {
     std::int64_t id = 0;
   };
   virtual Result<std::vector<OutboundDue>> DueOutbound(Timestamp now, int limit) = 0;
+  // Practices with chats waiting for an agent (the chat router).
+  virtual Result<std::vector<TenantId>> TenantsWithWaitingChats() = 0;
   // Every practice's account with `channel`'s provider: the tenant and the settings JSON (never
   // the secret). For routing what arrives addressed to a practice (mail by its address).
   struct ChannelAccount {

@@ -49,18 +49,14 @@ bool CanTake(const AgentLoad& agent, const ChatNeed& need) {
 
 std::optional<UserId> PickAgent(const std::vector<AgentLoad>& agents, const ChatNeed& need) {
   const AgentLoad* best = nullptr;
-  bool best_passed = false;
   for (const AgentLoad& a : agents) {
     if (!CanTake(a, need)) continue;
-    bool passed = std::find(need.passed_over.begin(), need.passed_over.end(), a.user) !=
-                  need.passed_over.end();
-    auto key = [](const AgentLoad& x, bool p) {
-      return std::tuple(p, x.chats, x.idle_since, x.user.value);
-    };
-    if (!best || key(a, passed) < key(*best, best_passed)) {
-      best = &a;
-      best_passed = passed;
+    if (std::find(need.passed_over.begin(), need.passed_over.end(), a.user) !=
+        need.passed_over.end()) {
+      continue;
     }
+    auto key = [](const AgentLoad& x) { return std::tuple(x.chats, x.idle_since, x.user.value); };
+    if (!best || key(a) < key(*best)) best = &a;
   }
   if (!best) return std::nullopt;
   return best->user;

@@ -46,8 +46,9 @@ bool CanTake(const AgentLoad& agent, const ChatNeed& need);
 // Whether `agent` serves the need at all (skills only, whatever their status and load).
 bool Serves(const AgentLoad& agent, const ChatNeed& need);
 
-// The agent to offer the chat to, or nullopt when nobody can take it now. Agents who passed
-// it over are tried again only when nobody else can take it.
+// The agent to offer the chat to, or nullopt when nobody can take it now. An agent who passed
+// the chat over (declined it, or let the offer run out) is not offered it again: when everyone
+// has, it waits for a new agent or a supervisor's hand.
 std::optional<UserId> PickAgent(const std::vector<AgentLoad>& agents, const ChatNeed& need);
 
 // What the chat window tells a patient before they write.

@@ -65,13 +65,13 @@ TEST(RoutingTest, SkillsMustMatchLanguageAndQueue) {
   EXPECT_EQ(PickAgent(agents, Need("front-desk", "")), UserId{1});
 }
 
-TEST(RoutingTest, AgentsWhoPassedTheChatOverComeLast) {
+TEST(RoutingTest, AgentsWhoPassedTheChatOverAreNotOfferedItAgain) {
   std::vector<AgentLoad> agents{Agent(1, 0, 0), Agent(2, 2, 0)};
   ChatNeed need = Need();
   need.passed_over = {UserId{1}};
   EXPECT_EQ(PickAgent(agents, need), UserId{2});
-  agents[1].chats = 3;  // agent 2 is full: the chat goes back to agent 1 rather than wait
-  EXPECT_EQ(PickAgent(agents, need), UserId{1});
+  agents[1].chats = 3;  // agent 2 is full: the chat waits rather than bounce back to agent 1
+  EXPECT_EQ(PickAgent(agents, need), std::nullopt);
 }
 
 TEST(RoutingTest, ExpectedWaitCountsChatsAheadOfTheFreeSlots) {

@@ -74,9 +74,14 @@ struct StoredInbound {
 // patient, opens or reopens the conversation, in one transaction. With `key`, a repeat of a
 // delivery (same key and `request_hash`) stores nothing and gets the first answer; the same key
 // with another hash is kConflict.
+// `also`, when given, runs in the same transaction after the message is stored and may add
+// fields to the answer (the chat widget records its chat there).
+using InboundHook = std::function<Result<void>(store::TenantTx&, const core::Conversation&,
+                                               const core::Message&, boost::json::object&)>;
 Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound& in,
                                    const std::optional<std::string>& key,
-                                   const std::string& request_hash);
+                                   const std::string& request_hash,
+                                   const InboundHook& also = nullptr);
 
 using HandlerFn = Result<Response> (*)(Context&);
 // Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.
@@ -143,5 +148,22 @@ Result<Response> CreateUser(Context& ctx);
 Result<Response> PatchUser(Context& ctx);
 Result<Response> ChangePassword(Context& ctx);
 Result<Response> ResetUserSecondFactor(Context& ctx);
+Result<Response> GetWidgetStatus(Context& ctx);  // handlers/chat.cpp: the patient's side
+Result<Response> StartChat(Context& ctx);
+Result<Response> GetChatForPatient(Context& ctx);
+Result<Response> PostChatMessage(Context& ctx);
+Result<Response> PostChatSeen(Context& ctx);
+Result<Response> PostChatContact(Context& ctx);
+Result<Response> LeaveChat(Context& ctx);
+Result<Response> GetPresence(Context& ctx);  // the staff's side
+Result<Response> PutPresence(Context& ctx);
+Result<Response> ListMyChats(Context& ctx);
+Result<Response> AcceptChatOffer(Context& ctx);
+Result<Response> DeclineChatOffer(Context& ctx);
+Result<Response> EndChatByAgent(Context& ctx);
+Result<Response> AssignChat(Context& ctx);
+Result<Response> GetLiveChats(Context& ctx);
+Result<Response> GetChatSettings(Context& ctx);
+Result<Response> PutChatSettings(Context& ctx);
 
 }  // namespace caredesk::http

@@ -118,6 +118,13 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
     if (message) {
       message->conversation_id = id;
       message->channel = c.channel;
+      if (message->kind == core::MessageKind::kOutbound && c.channel == core::Channel::kChat) {
+        // A patient in the chat reads it there as soon as it is stored.
+        CD_TRY_ASSIGN(auto chat, tx.ChatOfConversation(id));
+        if (chat && (chat->state == "waiting" || chat->state == "active")) {
+          message->delivery = core::DeliveryStatus::kSent;
+        }
+      }
       CD_TRY_ASSIGN(core::Message m, tx.InsertMessage(*message));
       if (after_message) CD_TRY(after_message(tx, d.conversation, m));
       out["message_id"] = m.id.value;
@@ -481,7 +488,18 @@ Result<Response> PostReply(Context& ctx) {
           CD_TRY(tx.AppendAudit(
               AuditOf(ctx, "override", "phi_warning", c.id.value, c.patient_id, kinds)));
         }
-        if (c.channel == core::Channel::kSms) {
+        core::Channel via = c.channel;
+        if (c.channel == core::Channel::kChat) {
+          // A patient no longer in the chat (it ended, they left, or nobody was there) is
+          // answered where they asked to be: by text or mail, if they left a way.
+          CD_TRY_ASSIGN(auto chat, tx.ChatOfConversation(c.id));
+          if (chat && chat->state != "waiting" && chat->state != "active") {
+            bool by_mail = p.email && (!p.phone || p.preferred_channel == core::Channel::kEmail);
+            if (p.phone && !by_mail) via = core::Channel::kSms;
+            if (by_mail) via = core::Channel::kEmail;
+          }
+        }
+        if (via == core::Channel::kSms) {
           if (!p.phone) return Conflict("the patient has no phone number to text", "phone");
           CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(*p.phone));
           if (consent && consent->opted_out) {
@@ -491,7 +509,7 @@ Result<Response> PostReply(Context& ctx) {
           }
           sms_to = *p.phone;
         }
-        if (c.channel == core::Channel::kEmail) {
+        if (via == core::Channel::kEmail) {
           if (!p.email) return Conflict("the patient has no email address to write to", "email");
           email_to = *p.email;
         }

@@ -73,7 +73,7 @@ Result<Response> PostMessage(Context& ctx) {
 
 Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound& in,
                                    const std::optional<std::string>& key,
-                                   const std::string& request_hash) {
+                                   const std::string& request_hash, const InboundHook& also) {
   // Sealing and indexing the text here, on this handler's thread, keeps that work off the one
   // writer thread that every inbound message waits for.
   core::Message draft;
@@ -170,12 +170,14 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
     CD_TRY(tx.AppendEvents(events));
     CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "message", m.id.value, patient_id,
                                   "inbound " + std::string(core::Name(in.channel)))));
-    body = json::serialize(json::object{{"message_id", m.id.value},
-                                        {"conversation_id", conversation.id.value},
-                                        {"patient_id", patient_id.value},
-                                        {"conversation_status", core::Name(conversation.status)},
-                                        {"created_conversation", created},
-                                        {"reopened", reopened}});
+    json::object answer{{"message_id", m.id.value},
+                        {"conversation_id", conversation.id.value},
+                        {"patient_id", patient_id.value},
+                        {"conversation_status", core::Name(conversation.status)},
+                        {"created_conversation", created},
+                        {"reopened", reopened}};
+    if (also) CD_TRY(also(tx, conversation, m, answer));
+    body = json::serialize(answer);
     if (key) CD_TRY(tx.PutIdempotentReply(*key, {request_hash, 201, body}, ctx.now));
     return {};
   });

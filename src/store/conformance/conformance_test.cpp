@@ -1537,6 +1537,120 @@ TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {
   ExpectPatientInformationFound(b_);
 }
 
+TEST_P(ConformanceTest, ChatsAndPresenceAreStoredPerPracticeAndCountTowardsLoad) {
+  ConversationId conversation = MakeConversation(a_, "hello", core::Channel::kChat);
+  UserId agent, other;
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.email = "ana@alpha.example";
+    u.display_name = "Ana";
+    u.languages = {"en", "es"};
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
+    agent = u.id;
+    u.email = "bo@alpha.example";
+    u.languages = {};
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
+    other = u.id;
+    AgentPresence p;
+    p.user = agent;
+    p.status = core::AgentStatus::kAvailable;
+    p.max_chats = 4;
+    p.changed_at = p.idle_since = p.seen_at = T0();
+    CD_TRY(tx.PutPresence(p));
+    Chat c;
+    c.conversation = conversation;
+    c.visitor_hash = "hash-1";
+    c.visitor_id = "chat-1";
+    c.language = "es";
+    c.queue = "front-desk";
+    c.started_at = c.patient_seen_at = T0();
+    c.offered_to = agent;
+    c.offer_expires_at = T0() + std::chrono::seconds(30);
+    c.passed_over = {other};
+    CD_TRY_ASSIGN(c, tx.InsertChat(c));
+    EXPECT_GT(c.id, 0);
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto r = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.FindChatByVisitor("hash-1"));
+    EXPECT_TRUE(found);
+    if (!found) return {};
+    EXPECT_EQ(found->conversation, conversation);
+    EXPECT_EQ(found->offered_to, agent);
+    EXPECT_EQ(found->offer_expires_at, T0() + std::chrono::seconds(30));
+    EXPECT_EQ(found->passed_over, std::vector<UserId>{other});
+    EXPECT_EQ(found->state, "waiting");
+    CD_TRY_ASSIGN(auto by_conversation, tx.ChatOfConversation(conversation));
+    EXPECT_TRUE(by_conversation && by_conversation->id == found->id);
+    // The offer counts towards the agent's load; an agent seen too long ago is offline.
+    CD_TRY_ASSIGN(auto loads, tx.AgentLoads(T0() - std::chrono::seconds(90)));
+    EXPECT_EQ(loads.size(), 2u);
+    for (const core::AgentLoad& l : loads) {
+      if (l.user == agent) {
+        EXPECT_EQ(l.status, core::AgentStatus::kAvailable);
+        EXPECT_EQ(l.chats, 1);
+        EXPECT_EQ(l.max_chats, 4);
+        EXPECT_EQ(l.languages, (std::vector<std::string>{"en", "es"}));
+      } else {
+        EXPECT_EQ(l.status, core::AgentStatus::kOffline);  // never set a status
+        EXPECT_EQ(l.chats, 0);
+      }
+    }
+    CD_TRY_ASSIGN(auto stale, tx.AgentLoads(T0() + std::chrono::seconds(1)));
+    for (const core::AgentLoad& l : stale) EXPECT_EQ(l.status, core::AgentStatus::kOffline);
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  auto waiting = store_->TenantsWithWaitingChats();
+  ASSERT_TRUE(waiting);
+  EXPECT_EQ(*waiting, std::vector<TenantId>{a_});
+
+  // Taken and ended: out of the load, into the measured length.
+  w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto chat, tx.FindChatByVisitor("hash-1"));
+    chat->state = "ended";
+    chat->agent = agent;
+    chat->answered_at = T0() + std::chrono::seconds(10);
+    chat->ended_at = T0() + std::chrono::seconds(130);
+    chat->offered_to = UserId{0};
+    chat->offer_expires_at.reset();
+    return tx.UpdateChat(*chat);
+  });
+  ASSERT_TRUE(w);
+  r = store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(Millis mean, tx.MeanChatDuration(T0()));
+    EXPECT_EQ(mean, std::chrono::seconds(120));
+    CD_TRY_ASSIGN(auto open, tx.OpenChats());
+    EXPECT_TRUE(open.empty());
+    CD_TRY_ASSIGN(auto chat, tx.FindChatByVisitor("hash-1"));
+    EXPECT_FALSE(chat->offer_expires_at);
+    return {};
+  });
+  ASSERT_TRUE(r);
+  // Another practice sees none of it.
+  r = store_->Read(b_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto found, tx.FindChatByVisitor("hash-1"));
+    EXPECT_FALSE(found);
+    auto chat = tx.GetChat(1);
+    EXPECT_EQ(chat.error().kind, ErrorKind::kNotFound);
+    CD_TRY_ASSIGN(auto presence, tx.GetPresence(agent));
+    EXPECT_FALSE(presence);
+    CD_TRY_ASSIGN(auto loads, tx.AgentLoads(T0()));
+    EXPECT_TRUE(loads.empty());
+    return {};
+  });
+  ASSERT_TRUE(r);
+  w = store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    Chat c;
+    c.id = 1;
+    c.state = "abandoned";
+    return tx.UpdateChat(c);
+  });
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().kind, ErrorKind::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ConformanceTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

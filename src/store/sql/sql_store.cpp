@@ -361,6 +361,15 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Result<std::vector<TenantId>> TenantsWithWaitingChats() override {
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT DISTINCT tenant_id FROM chats WHERE state = "
+                                             "'waiting' ORDER BY tenant_id LIMIT 10000"));
+    std::vector<TenantId> out;
+    for (const SqlRow& r : rows) out.push_back(TenantId{r.Int(0)});
+    return out;
+  }
+
   Result<std::vector<ChannelAccount>> ChannelAccounts(std::string_view channel) override {
     CD_TRY_ASSIGN(auto lease, AcquireReader());
     CD_TRY_ASSIGN(auto rows, lease.db->Query("SELECT tenant_id, settings FROM channel_settings "

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 
 #include "base/text.hpp"
 #include "core/inbox/phone.hpp"
@@ -670,6 +671,181 @@ class SqlTenantTx final : public TenantTx {
         {T(), keys_->Seal(kConsentPhone, e164), keys_->Index(kPhoneIndex, e164),
          std::int64_t{consent.opted_out ? 1 : 0}, consent.keyword,
          ToEpochMillis(consent.changed_at)});
+  }
+
+  Result<std::optional<AgentPresence>> GetPresence(UserId user) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT status, max_chats, changed_at, idle_since, seen_at "
+                                       "FROM agent_presence WHERE tenant_id = ? AND user_id = ?",
+                                       {T(), user.value}));
+    if (rows.empty()) return std::optional<AgentPresence>{};
+    const SqlRow& r = rows[0];
+    AgentPresence p;
+    p.user = user;
+    p.status = core::ParseAgentStatus(r.Text(0)).value_or(core::AgentStatus::kOffline);
+    p.max_chats = static_cast<int>(r.Int(1));
+    p.changed_at = FromEpochMillis(r.Int(2));
+    p.idle_since = FromEpochMillis(r.Int(3));
+    p.seen_at = FromEpochMillis(r.Int(4));
+    return std::optional<AgentPresence>{p};
+  }
+
+  Result<void> PutPresence(const AgentPresence& p) override {
+    CD_TRY(db_.Execute("DELETE FROM agent_presence WHERE tenant_id = ? AND user_id = ?",
+                       {T(), p.user.value}));
+    return db_.Execute(
+        "INSERT INTO agent_presence (tenant_id, user_id, status, max_chats, changed_at, "
+        "idle_since, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {T(), p.user.value, std::string(core::Name(p.status)), std::int64_t{p.max_chats},
+         ToEpochMillis(p.changed_at), ToEpochMillis(p.idle_since), ToEpochMillis(p.seen_at)});
+  }
+
+  Result<std::vector<core::AgentLoad>> AgentLoads(Timestamp seen_after) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("SELECT u.id, u.languages, u.queues, p.status, p.max_chats, p.idle_since, "
+                  "p.seen_at, (SELECT COUNT(*) FROM chats c WHERE c.tenant_id = u.tenant_id AND "
+                  "((c.state = 'waiting' AND c.offered_to = u.id) OR (c.state = 'active' AND "
+                  "c.agent_id = u.id))) FROM users u LEFT JOIN agent_presence p ON "
+                  "p.tenant_id = u.tenant_id AND p.user_id = u.id WHERE u.tenant_id = ? AND "
+                  "u.active = 1 AND u.role <> 'auditor' ORDER BY u.id LIMIT 10000",
+                  {T()}));
+    std::vector<core::AgentLoad> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      core::AgentLoad a;
+      a.user = UserId{r.Int(0)};
+      a.languages = SplitList(r.Text(1));
+      a.queues = SplitList(r.Text(2));
+      if (!r.IsNull(3) && FromEpochMillis(r.Int(6)) >= seen_after) {
+        a.status = core::ParseAgentStatus(r.Text(3)).value_or(core::AgentStatus::kOffline);
+      }
+      if (!r.IsNull(4)) a.max_chats = static_cast<int>(r.Int(4));
+      a.idle_since = FromEpochMillis(r.Int(5));
+      a.chats = static_cast<int>(r.Int(7));
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  static constexpr std::string_view kChatSelect =
+      "SELECT id, conversation_id, visitor_hash, visitor_id, language, queue, state, started_at, "
+      "offered_to, offer_expires_at, passed_over, agent_id, answered_at, ended_at, end_reason, "
+      "patient_seen, agent_seen, patient_seen_at FROM chats";
+
+  static Chat ReadChat(const SqlRow& r) {
+    Chat c;
+    c.id = r.Int(0);
+    c.conversation = ConversationId{r.Int(1)};
+    c.visitor_hash = r.Text(2);
+    c.visitor_id = r.Text(3);
+    c.language = r.Text(4);
+    c.queue = r.Text(5);
+    c.state = r.Text(6);
+    c.started_at = FromEpochMillis(r.Int(7));
+    c.offered_to = UserId{r.Int(8)};
+    if (auto t = r.OptInt(9)) c.offer_expires_at = FromEpochMillis(*t);
+    for (const std::string& id : SplitList(r.Text(10))) {
+      c.passed_over.push_back(UserId{std::strtoll(id.c_str(), nullptr, 10)});
+    }
+    c.agent = UserId{r.Int(11)};
+    if (auto t = r.OptInt(12)) c.answered_at = FromEpochMillis(*t);
+    if (auto t = r.OptInt(13)) c.ended_at = FromEpochMillis(*t);
+    c.end_reason = r.Text(14);
+    c.patient_seen = MessageId{r.Int(15)};
+    c.agent_seen = MessageId{r.Int(16)};
+    c.patient_seen_at = FromEpochMillis(r.Int(17));
+    return c;
+  }
+
+  static SqlValue OptMillis(const std::optional<Timestamp>& t) {
+    if (!t) return std::monostate{};
+    return ToEpochMillis(*t);
+  }
+
+  static std::string PassedOverList(const Chat& c) {
+    std::vector<std::string> ids;
+    ids.reserve(c.passed_over.size());
+    for (UserId u : c.passed_over) ids.push_back(std::to_string(u.value));
+    return JoinList(ids);
+  }
+
+  Result<Chat> InsertChat(Chat c) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO chats (tenant_id, conversation_id, visitor_hash, visitor_id, "
+                  "language, queue, state, started_at, offered_to, offer_expires_at, passed_over, "
+                  "agent_id, answered_at, ended_at, end_reason, patient_seen, agent_seen, "
+                  "patient_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "RETURNING id",
+                  {T(), c.conversation.value, c.visitor_hash, c.visitor_id, c.language, c.queue,
+                   c.state, ToEpochMillis(c.started_at), c.offered_to.value,
+                   OptMillis(c.offer_expires_at), PassedOverList(c), c.agent.value,
+                   OptMillis(c.answered_at), OptMillis(c.ended_at), c.end_reason,
+                   c.patient_seen.value, c.agent_seen.value, ToEpochMillis(c.patient_seen_at)}));
+    c.id = rows.at(0).Int(0);
+    return c;
+  }
+
+  Result<Chat> GetChat(std::int64_t id) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kChatSelect) +
+                                           " WHERE tenant_id = ? AND id = ?" + ForUpdate(),
+                                       {T(), id}));
+    if (rows.empty()) return NotFound("chat not found");
+    return ReadChat(rows[0]);
+  }
+
+  Result<std::optional<Chat>> FindChatByVisitor(std::string_view visitor_hash) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kChatSelect) +
+                                " WHERE tenant_id = ? AND visitor_hash = ?" + ForUpdate(),
+                            {T(), std::string(visitor_hash)}));
+    if (rows.empty()) return std::optional<Chat>{};
+    return std::optional<Chat>{ReadChat(rows[0])};
+  }
+
+  Result<std::optional<Chat>> ChatOfConversation(ConversationId conversation) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kChatSelect) +
+                                           " WHERE tenant_id = ? AND conversation_id = ? ORDER "
+                                           "BY id DESC LIMIT 1",
+                                       {T(), conversation.value}));
+    if (rows.empty()) return std::optional<Chat>{};
+    return std::optional<Chat>{ReadChat(rows[0])};
+  }
+
+  Result<void> UpdateChat(const Chat& c) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("UPDATE chats SET language = ?, queue = ?, state = ?, offered_to = ?, "
+                  "offer_expires_at = ?, passed_over = ?, agent_id = ?, answered_at = ?, "
+                  "ended_at = ?, end_reason = ?, patient_seen = ?, agent_seen = ?, "
+                  "patient_seen_at = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+                  {c.language, c.queue, c.state, c.offered_to.value, OptMillis(c.offer_expires_at),
+                   PassedOverList(c), c.agent.value, OptMillis(c.answered_at),
+                   OptMillis(c.ended_at), c.end_reason, c.patient_seen.value, c.agent_seen.value,
+                   ToEpochMillis(c.patient_seen_at), T(), c.id}));
+    if (rows.empty()) return NotFound("chat not found");
+    return {};
+  }
+
+  Result<std::vector<Chat>> OpenChats() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kChatSelect) +
+                                           " WHERE tenant_id = ? AND state IN ('waiting', "
+                                           "'active') ORDER BY id LIMIT 10000",
+                                       {T()}));
+    std::vector<Chat> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ReadChat(r));
+    return out;
+  }
+
+  Result<Millis> MeanChatDuration(Timestamp since) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT COUNT(*), SUM(ended_at - answered_at) FROM chats "
+                                       "WHERE tenant_id = ? AND state = 'ended' AND answered_at "
+                                       "IS NOT NULL AND ended_at >= ?",
+                                       {T(), ToEpochMillis(since)}));
+    std::int64_t n = rows.at(0).Int(0);
+    if (n == 0) return Millis{0};
+    return Millis{rows[0].Int(1) / n};
   }
 
   Result<void> LockKey(std::string_view key) override {

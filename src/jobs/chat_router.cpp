@@ -1,0 +1,320 @@
+#include "jobs/chat_router.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "base/log.hpp"
+#include "core/inbox/conversation.hpp"
+
+namespace caredesk::jobs {
+
+namespace json = boost::json;
+
+namespace {
+
+struct MillisField {
+  std::string_view name;
+  Millis ChatSettings::*member;
+  std::int64_t min_seconds, max_seconds;
+};
+
+constexpr MillisField kMillisFields[] = {
+    {"offer_timeout_seconds", &ChatSettings::offer_timeout, 5, 600},
+    {"max_wait_seconds", &ChatSettings::max_wait, 0, 24 * 3600},
+    {"default_handle_seconds", &ChatSettings::default_handle, 30, 24 * 3600},
+    {"presence_timeout_seconds", &ChatSettings::presence_timeout, 15, 3600},
+    {"patient_timeout_seconds", &ChatSettings::patient_timeout, 30, 3600},
+};
+
+bool IsLanguageTag(std::string_view s) {
+  return s.size() >= 2 && s.size() <= 8 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+}
+
+std::string MillisText(Millis d) { return std::to_string(d.count()); }
+
+}  // namespace
+
+Result<ChatSettings> ParseChatSettings(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Invalid("chat settings must be a JSON object", "settings");
+  ChatSettings s;
+  for (const auto& kv : v.as_object()) {
+    std::string_view key = kv.key();
+    const json::value& value = kv.value();
+    if (key == "enabled") {
+      if (!value.is_bool()) return Invalid("enabled must be true or false", "enabled");
+      s.enabled = value.as_bool();
+      continue;
+    }
+    if (key == "queue") {
+      if (!value.is_string() || value.as_string().empty() || value.as_string().size() > 64) {
+        return Invalid("queue must have 1 to 64 characters", "queue");
+      }
+      s.queue = std::string(value.as_string());
+      continue;
+    }
+    if (key == "languages") {
+      if (!value.is_array() || value.as_array().empty() || value.as_array().size() > 20) {
+        return Invalid("languages must list 1 to 20 language codes", "languages");
+      }
+      s.languages.clear();
+      for (const json::value& l : value.as_array()) {
+        if (!l.is_string() || !IsLanguageTag(l.as_string())) {
+          return Invalid("languages must be lowercase codes such as \"en\"", "languages");
+        }
+        s.languages.emplace_back(l.as_string());
+      }
+      continue;
+    }
+    const MillisField* field = nullptr;
+    for (const MillisField& f : kMillisFields) {
+      if (f.name == key) field = &f;
+    }
+    if (!field) return Invalid("unknown field in chat settings", std::string(key));
+    if (!value.is_int64() || value.as_int64() < field->min_seconds ||
+        value.as_int64() > field->max_seconds) {
+      return Invalid(std::string(key) + " must be a whole number from " +
+                         std::to_string(field->min_seconds) + " to " +
+                         std::to_string(field->max_seconds),
+                     std::string(key));
+    }
+    s.*(field->member) = std::chrono::seconds(value.as_int64());
+  }
+  return s;
+}
+
+std::string ChatSettingsJson(const ChatSettings& s) {
+  json::object o;
+  o["enabled"] = s.enabled;
+  o["queue"] = s.queue;
+  json::array languages;
+  for (const std::string& l : s.languages) languages.emplace_back(l);
+  o["languages"] = std::move(languages);
+  for (const MillisField& f : kMillisFields) {
+    o[f.name] = std::chrono::duration_cast<std::chrono::seconds>(s.*(f.member)).count();
+  }
+  return json::serialize(o);
+}
+
+Result<ChatSettings> LoadChatSettings(store::TenantTx& tx) {
+  CD_TRY_ASSIGN(auto stored, tx.GetChannelSettings("chat"));
+  if (!stored) return ChatSettings{};
+  return ParseChatSettings(stored->settings);
+}
+
+core::Event ChatEvent(const store::Chat& chat, std::string type, Timestamp at, UserId actor,
+                      std::vector<std::pair<std::string, std::string>> data) {
+  core::Event e;
+  e.type = std::move(type);
+  e.at = at;
+  e.conversation_id = chat.conversation;
+  e.actor = actor;
+  e.data.emplace_back("chat_id", std::to_string(chat.id));
+  for (auto& kv : data) e.data.push_back(std::move(kv));
+  return e;
+}
+
+namespace {
+
+// Appends `events` with the conversation's patient (the events of a conversation name it).
+Result<void> AppendChatEvents(store::TenantTx& tx, ConversationId conversation,
+                              std::vector<core::Event>& events) {
+  if (events.empty()) return {};
+  CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(conversation));
+  for (core::Event& e : events) e.patient_id = c.patient_id;
+  return tx.AppendEvents(events);
+}
+
+// The agent's load changed: the "longest idle" tie-break counts from now.
+Result<void> TouchIdle(store::TenantTx& tx, UserId agent, Timestamp now) {
+  CD_TRY_ASSIGN(auto presence, tx.GetPresence(agent));
+  if (!presence) return {};
+  presence->idle_since = now;
+  return tx.PutPresence(*presence);
+}
+
+}  // namespace
+
+Result<RoutingPass> RouteChats(store::TenantTx& tx, const ChatSettings& settings, Timestamp now) {
+  CD_TRY(tx.LockKey("chat-routing"));
+  RoutingPass pass;
+  CD_TRY_ASSIGN(std::vector<core::AgentLoad> agents,
+                tx.AgentLoads(now - settings.presence_timeout));
+  std::map<UserId, core::AgentLoad*> by_id;
+  for (core::AgentLoad& a : agents) by_id[a.user] = &a;
+  auto unload = [&](UserId u) {
+    if (auto it = by_id.find(u); it != by_id.end() && it->second->chats > 0) --it->second->chats;
+  };
+  CD_TRY_ASSIGN(std::vector<store::Chat> chats, tx.OpenChats());
+  for (store::Chat& chat : chats) {
+    if (chat.state != "waiting") continue;
+    if (chat.patient_seen_at + settings.patient_timeout <= now) {
+      unload(chat.offered_to);
+      CD_TRY(EndChat(tx, chat, "patient_gone", UserId{0}, now));
+      ++pass.abandoned;
+      continue;
+    }
+    std::vector<core::Event> events;
+    bool changed = false;
+    if (chat.offered_to && chat.offer_expires_at && *chat.offer_expires_at <= now) {
+      events.push_back(ChatEvent(chat, "chat_offer_expired", now, UserId{0},
+                                 {{"agent_id", std::to_string(chat.offered_to.value)}}));
+      unload(chat.offered_to);
+      // An agent who lets an offer run out is not at their desk: they are set to busy, so the
+      // next chats go to someone who is, and their console tells them why when they return.
+      CD_TRY_ASSIGN(auto presence, tx.GetPresence(chat.offered_to));
+      if (presence && presence->status == core::AgentStatus::kAvailable) {
+        presence->status = core::AgentStatus::kBusy;
+        presence->changed_at = now;
+        CD_TRY(tx.PutPresence(*presence));
+        if (auto it = by_id.find(chat.offered_to); it != by_id.end()) {
+          it->second->status = core::AgentStatus::kBusy;
+        }
+        events.push_back(ChatEvent(chat, "agent_missed_chat", now, UserId{0},
+                                   {{"agent_id", std::to_string(chat.offered_to.value)},
+                                    {"status", "busy"}}));
+      }
+      chat.passed_over.push_back(chat.offered_to);
+      chat.offered_to = UserId{0};
+      chat.offer_expires_at.reset();
+      changed = true;
+      ++pass.expired;
+    }
+    if (!chat.offered_to) {
+      core::ChatNeed need{chat.queue, chat.language, chat.passed_over};
+      if (auto pick = core::PickAgent(agents, need)) {
+        chat.offered_to = *pick;
+        chat.offer_expires_at = now + settings.offer_timeout;
+        core::AgentLoad& a = *by_id.at(*pick);
+        ++a.chats;
+        a.idle_since = now;
+        CD_TRY(TouchIdle(tx, *pick, now));
+        events.push_back(ChatEvent(chat, "chat_offered", now, UserId{0},
+                                   {{"agent_id", std::to_string(pick->value)}}));
+        changed = true;
+        ++pass.offered;
+      }
+    }
+    if (changed) {
+      CD_TRY(tx.UpdateChat(chat));
+      CD_TRY(AppendChatEvents(tx, chat.conversation, events));
+    }
+  }
+  return pass;
+}
+
+Result<store::Chat> AcceptChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,
+                               Timestamp now) {
+  CD_TRY(tx.LockKey("chat-routing"));
+  CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(chat_id));
+  if (chat.state != "waiting" || chat.offered_to != agent) {
+    return Conflict("this chat is not offered to you (another agent may have it)");
+  }
+  chat.state = "active";
+  chat.agent = agent;
+  chat.answered_at = now;
+  chat.offered_to = UserId{0};
+  chat.offer_expires_at.reset();
+  CD_TRY(tx.UpdateChat(chat));
+  CD_TRY(TouchIdle(tx, agent, now));
+  CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
+  CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+  CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+  core::Routing routing;
+  routing.assignee = agent;
+  CD_TRY_ASSIGN(core::Decision d, core::Route(c, routing, policies, agent, now, cal));
+  CD_TRY(tx.UpdateConversation(d.conversation, cal, now));
+  d.events.push_back(ChatEvent(chat, "chat_accepted", now, agent,
+                               {{"wait_ms", MillisText(now - chat.started_at)}}));
+  for (core::Event& e : d.events) e.patient_id = c.patient_id;
+  CD_TRY(tx.AppendEvents(d.events));
+  return chat;
+}
+
+Result<store::Chat> DeclineChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,
+                                Timestamp now) {
+  CD_TRY(tx.LockKey("chat-routing"));
+  CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(chat_id));
+  if (chat.state != "waiting" || chat.offered_to != agent) {
+    return Conflict("this chat is not offered to you");
+  }
+  chat.passed_over.push_back(agent);
+  chat.offered_to = UserId{0};
+  chat.offer_expires_at.reset();
+  CD_TRY(tx.UpdateChat(chat));
+  std::vector<core::Event> events{ChatEvent(chat, "chat_offer_declined", now, agent,
+                                            {{"agent_id", std::to_string(agent.value)}})};
+  CD_TRY(AppendChatEvents(tx, chat.conversation, events));
+  return chat;
+}
+
+Result<store::Chat> EndChat(store::TenantTx& tx, store::Chat chat, std::string_view reason,
+                            UserId actor, Timestamp now) {
+  if (chat.state != "waiting" && chat.state != "active") return chat;
+  bool answered = chat.state == "active";
+  std::vector<core::Event> events;
+  std::vector<std::pair<std::string, std::string>> data{{"reason", std::string(reason)}};
+  if (answered) {
+    data.emplace_back("wait_ms", MillisText(*chat.answered_at - chat.started_at));
+    data.emplace_back("duration_ms", MillisText(now - *chat.answered_at));
+    data.emplace_back("agent_id", std::to_string(chat.agent.value));
+    CD_TRY(TouchIdle(tx, chat.agent, now));
+  } else {
+    data.emplace_back("wait_ms", MillisText(now - chat.started_at));
+  }
+  chat.state = answered ? "ended" : "abandoned";
+  chat.end_reason = std::string(reason);
+  chat.ended_at = now;
+  chat.offered_to = UserId{0};
+  chat.offer_expires_at.reset();
+  CD_TRY(tx.UpdateChat(chat));
+  events.push_back(ChatEvent(chat, answered ? "chat_ended" : "chat_abandoned", now, actor,
+                             std::move(data)));
+  CD_TRY(AppendChatEvents(tx, chat.conversation, events));
+  if (!answered) {
+    // A patient who left a number or an address gets an answer there: the conversation stays
+    // open with its SLA. Without one nobody can follow up, so it is resolved, not left to
+    // breach a target nobody can meet; the question stays readable in the conversation.
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
+    CD_TRY_ASSIGN(core::Patient patient, tx.GetPatient(c.patient_id));
+    if (!patient.phone && !patient.email && c.status == core::Status::kOpen) {
+      CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+      CD_TRY_ASSIGN(core::Decision d,
+                    core::ChangeStatus(c, core::Status::kResolved, UserId{0}, now, cal));
+      CD_TRY(tx.UpdateConversation(d.conversation, cal, now));
+      CD_TRY(tx.AppendEvents(d.events));
+    }
+  }
+  return chat;
+}
+
+ChatRouter::ChatRouter(store::Store& store, const Clock& clock, ChatRouterOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      loop_("chat_router", options_.interval, [this] { return RunOnce(); }) {}
+
+Result<int> ChatRouter::RunOnce() {
+  CD_TRY_ASSIGN(std::vector<TenantId> tenants, store_.TenantsWithWaitingChats());
+  int offered = 0;
+  for (TenantId tenant : tenants) {
+    Timestamp now = clock_.Now();
+    auto r = store_.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(ChatSettings settings, LoadChatSettings(tx));
+      CD_TRY_ASSIGN(RoutingPass pass, RouteChats(tx, settings, now));
+      offered += pass.offered;
+      return {};
+    });
+    if (!r) {
+      log::Warn("chat_routing_failed",
+                {{"tenant_id", tenant.value}, {"code", ErrorKindName(r.error().kind)}});
+    }
+  }
+  return offered;
+}
+
+}  // namespace caredesk::jobs

@@ -1,0 +1,85 @@
+// Live chat's life inside the store: a practice's chat settings, offering waiting chats to
+// agents (core/routing decides who), accepting, declining and ending them, each with its event
+// for the figures. Every function runs inside a caller's write transaction; RouteChats takes
+// the practice's routing lock first, so two nodes routing at once take turns and a chat is
+// offered to one agent only. ChatRouter is the job that re-routes every second (offers that ran
+// out, agents who became free, patients who left). Thread-safe as the store is.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.hpp"
+#include "jobs/periodic.hpp"
+#include "store/store.hpp"
+
+namespace caredesk::jobs {
+
+// Stored as the "chat" channel's settings JSON; every field optional.
+struct ChatSettings {
+  bool enabled = true;
+  Millis offer_timeout = std::chrono::seconds(30);   // then the chat goes to the next agent
+  Millis max_wait = std::chrono::minutes(5);         // a longer expected wait is not offered live
+  Millis default_handle = std::chrono::minutes(6);   // a chat's length before any is measured
+  Millis presence_timeout = std::chrono::seconds(90);  // an agent's console silent this long: offline
+  Millis patient_timeout = std::chrono::minutes(2);  // a waiting patient silent this long: left
+  std::string queue = "front-desk";                  // where chats go
+  std::vector<std::string> languages{"en", "es"};    // the languages the widget offers
+};
+
+// kInvalid naming the field for anything malformed or out of range.
+Result<ChatSettings> ParseChatSettings(std::string_view json);
+std::string ChatSettingsJson(const ChatSettings& settings);
+// The practice's settings, or the defaults when it never saved any.
+Result<ChatSettings> LoadChatSettings(store::TenantTx& tx);
+
+// What a routing pass did.
+struct RoutingPass {
+  int offered = 0;
+  int expired = 0;    // offers that ran out and moved on
+  int abandoned = 0;  // waiting patients who went silent
+};
+// Offers every waiting chat that has no live offer to the best agent who can take it, after
+// moving on from offers that ran out and marking silent waiting patients as gone. Takes the
+// practice's routing lock.
+Result<RoutingPass> RouteChats(store::TenantTx& tx, const ChatSettings& settings, Timestamp now);
+
+// An agent takes the chat offered to them. kConflict when it is not (or no longer) offered to
+// `agent`, or it ended. Assigns the conversation to them.
+Result<store::Chat> AcceptChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,
+                               Timestamp now);
+// An agent declines the chat offered to them; it goes to the next agent at the next pass.
+// kConflict when it is not offered to `agent`.
+Result<store::Chat> DeclineChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,
+                                Timestamp now);
+// Ends a waiting or active chat: "abandoned" when nobody had taken it, else "ended"; `reason`
+// says why (patient_left, agent_ended, ...). No-op for a chat that already ended.
+Result<store::Chat> EndChat(store::TenantTx& tx, store::Chat chat, std::string_view reason,
+                            UserId actor, Timestamp now);
+
+// An event about a chat, for its conversation's log.
+core::Event ChatEvent(const store::Chat& chat, std::string type, Timestamp at, UserId actor,
+                      std::vector<std::pair<std::string, std::string>> data = {});
+
+struct ChatRouterOptions {
+  Millis interval = std::chrono::seconds(1);
+};
+
+class ChatRouter {
+ public:
+  ChatRouter(store::Store& store, const Clock& clock, ChatRouterOptions options = {});
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
+  // One pass over every practice with waiting chats; returns the offers made.
+  Result<int> RunOnce();
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  ChatRouterOptions options_;
+  Periodic loop_;  // last: its thread calls RunOnce
+};
+
+}  // namespace caredesk::jobs
