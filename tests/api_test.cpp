@@ -368,8 +368,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
     ids["representatives"] = std::to_string(Json(rep).at("id").as_int64());
     ids["users"] =
         std::to_string(Json(Call("GET", "/api/v1/me", {}, &token)).at("user_id").as_int64());
-    HttpResult chat = Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=" + slug,
-                                         R"({"text":"hello"})"));
+    HttpResult chat =
+        Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=" + slug, R"({"text":"hello"})"));
     EXPECT_EQ(chat.status, 201) << chat.body;
     ids["chats"] = std::to_string(Json(chat).at("chat_id").as_int64());
     return ids;
@@ -3509,7 +3509,6 @@ TEST_F(EmailTest, AgentsStartEmailConversationsWithTheirOwnSubject) {
   EXPECT_EQ(mails[0].Header("Auto-Submitted"), "") << "a person wrote it";
 }
 
-
 // ---- Live chat: the widget's calls, routing to agents, and honest offline handling.
 
 class ChatTest : public ApiTest {
@@ -3529,8 +3528,8 @@ class ChatTest : public ApiTest {
   }
   HttpResult Patient(const Chat& chat, std::string method, const std::string& path,
                      std::string body = {}) {
-    return Checked(WidgetCall(std::move(method), path + "?tenant=clinic", std::move(body),
-                              chat.token));
+    return Checked(
+        WidgetCall(std::move(method), path + "?tenant=clinic", std::move(body), chat.token));
   }
   void SetPresence(const std::string& token, const std::string& body) {
     HttpResult r = Call("PUT", "/api/v1/me/presence", body, &token);
@@ -3590,13 +3589,14 @@ TEST_F(ChatTest, APatientReachesAnAvailableAgentAndTheyTalk) {
   HttpResult accepted = Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept");
   ASSERT_EQ(accepted.status, 200) << accepted.body;
   EXPECT_EQ(Json(accepted).at("state").as_string(), "active");
-  HttpResult conversation = Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation));
+  HttpResult conversation =
+      Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation));
   EXPECT_EQ(Json(conversation).at("assignee_id").as_int64(), user_.value);
 
   clock_.Advance(std::chrono::seconds(20));
-  HttpResult reply = Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) +
-                                      "/replies",
-                          R"({"text":"Of course. Which day suits you?"})");
+  HttpResult reply =
+      Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/replies",
+           R"({"text":"Of course. Which day suits you?"})");
   ASSERT_EQ(reply.status, 201) << reply.body;
   (void)Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/notes",
              R"({"text":"internal: check the schedule"})");
@@ -3627,8 +3627,9 @@ TEST_F(ChatTest, APatientReachesAnAvailableAgentAndTheyTalk) {
   HttpResult after = Patient(chat, "GET", "/api/v1/widget/chat");
   EXPECT_EQ(Json(after).at("messages").as_array().size(), 3u);
   // Only what is new since the widget's last message id.
-  HttpResult newer = Checked(WidgetCall(
-      "GET", "/api/v1/widget/chat?tenant=clinic&after=" + std::to_string(reply_id), {}, chat.token));
+  HttpResult newer = Checked(
+      WidgetCall("GET", "/api/v1/widget/chat?tenant=clinic&after=" + std::to_string(reply_id), {},
+                 chat.token));
   ASSERT_EQ(Json(newer).at("messages").as_array().size(), 1u) << newer.body;
   EXPECT_EQ(Json(newer).at("messages").as_array()[0].at("text").as_string(), "Tuesday morning");
 
@@ -3689,10 +3690,11 @@ TEST_F(ChatTest, ChatsGoToTheLeastLoadedSkilledAgentAndMoveOnWhenAnOfferRunsOut)
 
   // Ben takes the Spanish chat. Ana lets her offer run out: the router moves it on, sets her to
   // busy (she is not at her desk), and the supervisor sees the chat at risk: Ben is full.
-  HttpResult took = Call("POST", "/api/v1/chats/" + std::to_string(spanish.id) + "/accept", {}, &ben);
+  HttpResult took =
+      Call("POST", "/api/v1/chats/" + std::to_string(spanish.id) + "/accept", {}, &ben);
   ASSERT_EQ(took.status, 200) << took.body;
   clock_.Advance(std::chrono::milliseconds(29'500));  // Ana's offer ran out, Ben's has not
-  SetPresence(ben, R"({"status":"available"})");  // a heartbeat; Ben is still there
+  SetPresence(ben, R"({"status":"available"})");      // a heartbeat; Ben is still there
   jobs::ChatRouter router(*store_, clock_);
   ASSERT_TRUE(router.RunOnce());
   EXPECT_EQ(OfferedChat(ana), 0);
@@ -3756,9 +3758,9 @@ TEST_F(ChatTest, NobodyAvailableTurnsIntoAFollowUpByTextWithItsSla) {
   EXPECT_EQ(c.at("status").as_string(), "open");
   EXPECT_NE(c.at("sla").at("due_at"), nullptr) << view.body;
   // The answer goes out by text, to the number the patient left.
-  HttpResult reply = Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) +
-                                      "/replies",
-                          R"({"text":"Yes, it went to Dr. Lee this morning."})");
+  HttpResult reply =
+      Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/replies",
+           R"({"text":"Yes, it went to Dr. Lee this morning."})");
   ASSERT_EQ(reply.status, 201) << reply.body;
   std::vector<store::OutboxItem> queued;
   ASSERT_TRUE(store_->Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
@@ -3828,12 +3830,12 @@ TEST_F(ChatTest, TheWidgetsCallsRefuseBadInputAndOtherChats) {
             400);
   EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/seen", R"({"message_id":999999})").status,
             404);
-  EXPECT_EQ(Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=nowhere", R"({"text":"x"})"))
-                .status,
-            404);
-  EXPECT_EQ(Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=clinic", R"({"text":""})"))
-                .status,
-            400);
+  EXPECT_EQ(
+      Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=nowhere", R"({"text":"x"})")).status,
+      404);
+  EXPECT_EQ(
+      Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=clinic", R"({"text":""})")).status,
+      400);
   EXPECT_EQ(MessageCount(chat.conversation), 1u);
   // Staff input.
   EXPECT_EQ(Call("PUT", "/api/v1/me/presence", R"({"max_chats":0})").status, 400);

@@ -20,6 +20,7 @@
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "jobs/chat_router.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/password.hpp"
@@ -270,6 +271,136 @@ TEST_F(MultiNodeTest, OutboxSendersOnTwoNodesSendEachMessageOnce) {
   for (const auto& s : twilio.sent()) recipients.insert(s.to);
   EXPECT_EQ(recipients.size(), static_cast<std::size_t>(kItems)) << "each once";
   EXPECT_TRUE(a_->store().DueOutbound(clock_.Now() + std::chrono::hours(1), 10)->empty());
+}
+
+TEST_F(MultiNodeTest, ChatsStartedAndRoutedOnBothNodesAtOnceGoToOneAgentEach) {
+  // Three agents who each take one chat at a time; a long expected wait is still offered live.
+  ASSERT_TRUE(a_->store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.PutChannelSettings({"chat", R"({"max_wait_seconds":86400})", ""}, clock_.Now()));
+    for (int i = 0; i < 3; ++i) {
+      store::User u;
+      u.email = "agent" + std::to_string(i) + "@group.example";
+      u.display_name = "Agent " + std::to_string(i);
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
+      store::AgentPresence p;
+      p.user = u.id;
+      p.status = core::AgentStatus::kAvailable;
+      p.max_chats = 1;
+      p.changed_at = p.idle_since = p.seen_at = clock_.Now();
+      CD_TRY(tx.PutPresence(p));
+    }
+    return {};
+  }));
+  constexpr int kChatsPerNode = 8;
+  std::barrier start(2 * kChatsPerNode);
+  std::atomic<int> started{0};
+  std::vector<std::thread> patients;
+  for (int i = 0; i < 2 * kChatsPerNode; ++i) {
+    patients.emplace_back([&, i] {
+      Node& node = i % 2 == 0 ? *a_ : *b_;
+      testing::HttpCall c;
+      c.method = "POST";
+      c.target = "/api/v1/widget/chats?tenant=group";
+      c.body = R"({"text":"hello from patient )" + std::to_string(i) + R"("})";
+      start.arrive_and_wait();
+      testing::HttpResult r = testing::Send(node.port(), c);
+      EXPECT_EQ(r.status, 201) << r.body;
+      if (r.status == 201) started.fetch_add(1);
+    });
+  }
+  for (auto& t : patients) t.join();
+  ASSERT_EQ(started.load(), 2 * kChatsPerNode);
+  // Both nodes' routers run at once as well.
+  jobs::ChatRouter router_a(a_->store(), clock_), router_b(b_->store(), clock_);
+  std::thread ra([&] {
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(router_a.RunOnce());
+  });
+  std::thread rb([&] {
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(router_b.RunOnce());
+  });
+  ra.join();
+  rb.join();
+
+  std::map<UserId, int> offers_per_agent;
+  int offered_chats = 0, offer_events = 0;
+  ASSERT_TRUE(a_->store().Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto chats, tx.OpenChats());
+    EXPECT_EQ(chats.size(), static_cast<std::size_t>(2 * kChatsPerNode));
+    for (const store::Chat& c : chats) {
+      EXPECT_EQ(c.state, "waiting");
+      if (c.offered_to) {
+        ++offered_chats;
+        ++offers_per_agent[c.offered_to];
+      }
+      CD_TRY_ASSIGN(auto events, tx.ListEvents(c.conversation));
+      for (const core::Event& e : events) offer_events += e.type == "chat_offered";
+    }
+    return {};
+  }));
+  // Each agent holds exactly one offer, and no chat was offered twice.
+  EXPECT_EQ(offered_chats, 3);
+  EXPECT_EQ(offers_per_agent.size(), 3u);
+  for (const auto& [agent, n] : offers_per_agent) EXPECT_EQ(n, 1) << agent.value;
+  EXPECT_EQ(offer_events, 3);
+}
+
+// The race the routing lock exists for, made certain: each node has a new chat that the other
+// cannot see yet, and both route at the same moment with one agent free. Without the lock each
+// offers its chat to that agent; with it, the second waits, sees the agent taken, and offers none.
+TEST_F(MultiNodeTest, TwoNodesRoutingAtTheSameMomentNeverOverfillAnAgent) {
+  UserId agent;
+  ASSERT_TRUE(a_->store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    store::User u;
+    u.email = "solo@group.example";
+    u.display_name = "Solo";
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
+    agent = u.id;
+    store::AgentPresence p;
+    p.user = u.id;
+    p.status = core::AgentStatus::kAvailable;
+    p.max_chats = 1;
+    p.changed_at = p.idle_since = p.seen_at = clock_.Now();
+    return tx.PutPresence(p);
+  }));
+  std::barrier both_inserted(2);
+  auto node_routes = [&](Node& node, const std::string& visitor) {
+    auto w = node.store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      core::Patient p;
+      p.visitor_id = visitor;
+      p.created_at = p.updated_at = clock_.Now();
+      CD_TRY_ASSIGN(p, tx.InsertPatient(p));
+      CD_TRY_ASSIGN(auto cal, tx.Calendar());
+      core::Decision d =
+          core::OpenConversation(p.id, core::Channel::kChat, "front-desk", core::Priority::kNormal,
+                                 core::SlaPolicy{}, clock_.Now(), cal);
+      CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, clock_.Now()));
+      store::Chat chat;
+      chat.conversation = d.conversation.id;
+      chat.visitor_hash = visitor;
+      chat.visitor_id = visitor;
+      chat.language = "en";
+      chat.queue = "front-desk";
+      chat.started_at = chat.patient_seen_at = clock_.Now();
+      CD_TRY(tx.InsertChat(chat));
+      both_inserted.arrive_and_wait();
+      return jobs::RouteChats(tx, jobs::ChatSettings{}, clock_.Now()).has_value()
+                 ? Result<void>{}
+                 : Result<void>{Internal("routing failed")};
+    });
+    EXPECT_TRUE(w) << w.error().message;
+  };
+  std::thread on_a([&] { node_routes(*a_, "visitor-a"); });
+  std::thread on_b([&] { node_routes(*b_, "visitor-b"); });
+  on_a.join();
+  on_b.join();
+  int offers = 0;
+  ASSERT_TRUE(a_->store().Read(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto chats, tx.OpenChats());
+    EXPECT_EQ(chats.size(), 2u);
+    for (const store::Chat& c : chats) offers += c.offered_to == agent;
+    return {};
+  }));
+  EXPECT_EQ(offers, 1);
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ struct MillisField {
 
 constexpr MillisField kMillisFields[] = {
     {"offer_timeout_seconds", &ChatSettings::offer_timeout, 5, 600},
-    {"max_wait_seconds", &ChatSettings::max_wait, 0, 24 * 3600},
-    {"default_handle_seconds", &ChatSettings::default_handle, 30, 24 * 3600},
+    {"max_wait_seconds", &ChatSettings::max_wait, 0, 86400},
+    {"default_handle_seconds", &ChatSettings::default_handle, 30, 86400},
     {"presence_timeout_seconds", &ChatSettings::presence_timeout, 15, 3600},
     {"patient_timeout_seconds", &ChatSettings::patient_timeout, 30, 3600},
 };
@@ -174,9 +174,9 @@ Result<RoutingPass> RouteChats(store::TenantTx& tx, const ChatSettings& settings
         if (auto it = by_id.find(chat.offered_to); it != by_id.end()) {
           it->second->status = core::AgentStatus::kBusy;
         }
-        events.push_back(ChatEvent(chat, "agent_missed_chat", now, UserId{0},
-                                   {{"agent_id", std::to_string(chat.offered_to.value)},
-                                    {"status", "busy"}}));
+        events.push_back(
+            ChatEvent(chat, "agent_missed_chat", now, UserId{0},
+                      {{"agent_id", std::to_string(chat.offered_to.value)}, {"status", "busy"}}));
       }
       chat.passed_over.push_back(chat.offered_to);
       chat.offered_to = UserId{0};
@@ -272,8 +272,8 @@ Result<store::Chat> EndChat(store::TenantTx& tx, store::Chat chat, std::string_v
   chat.offered_to = UserId{0};
   chat.offer_expires_at.reset();
   CD_TRY(tx.UpdateChat(chat));
-  events.push_back(ChatEvent(chat, answered ? "chat_ended" : "chat_abandoned", now, actor,
-                             std::move(data)));
+  events.push_back(
+      ChatEvent(chat, answered ? "chat_ended" : "chat_abandoned", now, actor, std::move(data)));
   CD_TRY(AppendChatEvents(tx, chat.conversation, events));
   if (!answered) {
     // A patient who left a number or an address gets an answer there: the conversation stays

@@ -274,8 +274,8 @@ struct Chat {
   Timestamp started_at{};
   UserId offered_to;  // 0: not offered now
   std::optional<Timestamp> offer_expires_at;
-  std::vector<UserId> passed_over;  // agents who declined it or let an offer run out
-  UserId agent;                     // who took it
+  std::vector<UserId> passed_over;       // agents who declined it or let an offer run out
+  UserId agent;                          // who took it
   std::optional<Timestamp> answered_at;  // when an agent took it
   std::optional<Timestamp> ended_at;
   std::string end_reason;  // patient_left, agent_ended, resolved, no_agent, after_hours, ...

@@ -28,8 +28,8 @@ struct AgentLoad {
   UserId user;
   AgentStatus status = AgentStatus::kOffline;
   int max_chats = kDefaultMaxChats;
-  int chats = 0;  // chats offered to or taken by the agent and not ended
-  Timestamp idle_since{};  // when their load last changed or they became available
+  int chats = 0;                       // chats offered to or taken by the agent and not ended
+  Timestamp idle_since{};              // when their load last changed or they became available
   std::vector<std::string> languages;  // empty: any language
   std::vector<std::string> queues;     // empty: every queue
 };
@@ -37,7 +37,7 @@ struct AgentLoad {
 // What a waiting chat asks for.
 struct ChatNeed {
   std::string queue;
-  std::string language;            // "" matches anyone
+  std::string language;             // "" matches anyone
   std::vector<UserId> passed_over;  // agents who declined or let an offer run out
 };
 
@@ -53,7 +53,7 @@ std::optional<UserId> PickAgent(const std::vector<AgentLoad>& agents, const Chat
 
 // What the chat window tells a patient before they write.
 struct ChatAvailability {
-  bool open_hours = false;  // within the practice's business hours
+  bool open_hours = false;   // within the practice's business hours
   int agents_available = 0;  // available agents who serve the need (busy or not)
   int free_slots = 0;        // chats those agents could take right now
   int waiting = 0;           // chats already waiting for the need

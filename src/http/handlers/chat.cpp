@@ -83,8 +83,8 @@ Result<QueueState> QueueStateOf(store::TenantTx& tx, const jobs::ChatSettings& s
   if (mean == Millis{0}) mean = settings.default_handle;
   QueueState out;
   out.position = position;
-  out.availability = core::Availability(agents, need, cal.IsOpen(now),
-                                        chat ? position : waiting, mean, settings.max_wait);
+  out.availability = core::Availability(agents, need, cal.IsOpen(now), chat ? position : waiting,
+                                        mean, settings.max_wait);
   if (!settings.enabled) out.availability.live = false;
   return out;
 }
@@ -146,10 +146,10 @@ Result<Response> GetWidgetStatus(Context& ctx) {
   CD_TRY(ctx.store.Read(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(jobs::ChatSettings settings, jobs::LoadChatSettings(tx));
     auto language = ctx.request.Query("language");
-    core::ChatNeed need{settings.queue,
-                        PickLanguage(settings, language ? std::optional<std::string>(*language)
-                                                        : std::nullopt),
-                        {}};
+    core::ChatNeed need{
+        settings.queue,
+        PickLanguage(settings, language ? std::optional<std::string>(*language) : std::nullopt),
+        {}};
     CD_TRY_ASSIGN(QueueState q, QueueStateOf(tx, settings, need, ctx.now));
     out = AvailabilityView(q.availability);
     json::array languages;
@@ -211,9 +211,8 @@ Result<Response> StartChat(Context& ctx) {
     core::ChatNeed need{chat.queue, chat.language, {}};
     CD_TRY_ASSIGN(QueueState before, QueueStateOf(tx, settings, need, ctx.now));
     chat.state = before.availability.live ? "waiting" : "offline";
-    if (!before.availability.live) chat.end_reason = before.availability.open_hours
-                                                         ? "no_agent"
-                                                         : "after_hours";
+    if (!before.availability.live)
+      chat.end_reason = before.availability.open_hours ? "no_agent" : "after_hours";
     CD_TRY_ASSIGN(chat, tx.InsertChat(chat));
     std::vector<core::Event> events{jobs::ChatEvent(
         chat, "chat_started", ctx.now, UserId{0},
@@ -243,7 +242,8 @@ Result<Response> StartChat(Context& ctx) {
 
 Result<Response> GetChatForPatient(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  auto& [tenant, chat] = found;
+  store::Tenant& tenant = found.first;
+  store::Chat& chat = found.second;
   std::int64_t after = 0;
   if (auto a = ctx.request.Query("after")) {
     auto [end, ec] = std::from_chars(a->data(), a->data() + a->size(), after);
@@ -299,7 +299,8 @@ Result<Response> GetChatForPatient(Context& ctx) {
 
 Result<Response> PostChatMessage(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  auto& [tenant, chat] = found;
+  store::Tenant& tenant = found.first;
+  store::Chat& chat = found.second;
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "client_id"}));
   CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
   if (Trim(text).empty()) return Invalid("text must not be empty", "text");
@@ -338,7 +339,8 @@ Result<Response> PostChatMessage(Context& ctx) {
 
 Result<Response> PostChatSeen(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  auto& [tenant, chat] = found;
+  store::Tenant& tenant = found.first;
+  store::Chat& chat = found.second;
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"message_id"}));
   CD_TRY_ASSIGN(auto id, OptionalInt(body, "message_id"));
   if (!id || *id <= 0) return Invalid("message_id must be a message id", "message_id");
@@ -358,7 +360,8 @@ Result<Response> PostChatSeen(Context& ctx) {
 
 Result<Response> PostChatContact(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  auto& [tenant, chat] = found;
+  store::Tenant& tenant = found.first;
+  store::Chat& chat = found.second;
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"phone", "email", "name"}));
   CD_TRY_ASSIGN(auto phone, OptionalString(body, "phone"));
   CD_TRY_ASSIGN(auto email, OptionalString(body, "email"));
@@ -390,9 +393,9 @@ Result<Response> PostChatContact(Context& ctx) {
     p.updated_at = ctx.now;
     CD_TRY(core::ValidatePatient(p, ctx.now));
     CD_TRY(tx.UpdatePatient(p));
-    std::vector<core::Event> events{jobs::ChatEvent(chat, "chat_contact_left", ctx.now, UserId{0},
-                                                    {{"phone", e164 ? "true" : "false"},
-                                                     {"email", address ? "true" : "false"}})};
+    std::vector<core::Event> events{jobs::ChatEvent(
+        chat, "chat_contact_left", ctx.now, UserId{0},
+        {{"phone", e164 ? "true" : "false"}, {"email", address ? "true" : "false"}})};
     events[0].patient_id = c.patient_id;
     return tx.AppendEvents(events);
   }));
@@ -401,7 +404,8 @@ Result<Response> PostChatContact(Context& ctx) {
 
 Result<Response> LeaveChat(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  auto& [tenant, chat] = found;
+  store::Tenant& tenant = found.first;
+  store::Chat& chat = found.second;
   store::Chat out;
   CD_TRY(ctx.store.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(store::Chat fresh, tx.GetChat(chat.id));
@@ -498,8 +502,8 @@ Result<Response> ListMyChats(Context& ctx) {
     }
     return {};
   }));
-  return JsonResponse(200, json::object{{"offered", std::move(offered)},
-                                        {"active", std::move(active)}});
+  return JsonResponse(200,
+                      json::object{{"offered", std::move(offered)}, {"active", std::move(active)}});
 }
 
 Result<Response> AcceptChatOffer(Context& ctx) {
@@ -515,15 +519,16 @@ Result<Response> DeclineChatOffer(Context& ctx) {
 }
 
 Result<Response> EndChatByAgent(Context& ctx) {
-  return ChatCommand(ctx, [&](store::TenantTx& tx, const jobs::ChatSettings&) -> Result<store::Chat> {
-    CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(ctx.ids.at(0)));
-    if (chat.state != "active") return Conflict("only a chat in progress can be ended");
-    bool lead = ctx.who.role == core::Role::kSupervisor || ctx.who.role == core::Role::kAdmin;
-    if (chat.agent != ctx.who.user && !lead) {
-      return MakeError(ErrorKind::kForbidden, "only the chat's agent or a supervisor ends it");
-    }
-    return jobs::EndChat(tx, chat, "agent_ended", ctx.who.user, ctx.now);
-  });
+  return ChatCommand(
+      ctx, [&](store::TenantTx& tx, const jobs::ChatSettings&) -> Result<store::Chat> {
+        CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(ctx.ids.at(0)));
+        if (chat.state != "active") return Conflict("only a chat in progress can be ended");
+        bool lead = ctx.who.role == core::Role::kSupervisor || ctx.who.role == core::Role::kAdmin;
+        if (chat.agent != ctx.who.user && !lead) {
+          return MakeError(ErrorKind::kForbidden, "only the chat's agent or a supervisor ends it");
+        }
+        return jobs::EndChat(tx, chat, "agent_ended", ctx.who.user, ctx.now);
+      });
 }
 
 // A supervisor gives a waiting or active chat to an agent (themself to take it over).
@@ -532,44 +537,46 @@ Result<Response> AssignChat(Context& ctx) {
   CD_TRY_ASSIGN(auto agent_id, OptionalInt(body, "agent_id"));
   if (!agent_id || *agent_id <= 0) return Invalid("agent_id is required", "agent_id");
   UserId agent{*agent_id};
-  return ChatCommand(ctx, [&](store::TenantTx& tx, const jobs::ChatSettings&) -> Result<store::Chat> {
-    CD_TRY_ASSIGN(store::User user, tx.GetUser(agent));  // kNotFound for another practice's
-    if (!user.active || user.role == core::Role::kAuditor) {
-      return Invalid("that user cannot take chats", "agent_id");
-    }
-    CD_TRY(tx.LockKey("chat-routing"));
-    CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(ctx.ids.at(0)));
-    if (chat.state != "waiting" && chat.state != "active") {
-      return Conflict("the chat has ended");
-    }
-    // Offered to the new agent and taken at once: a supervisor's hand-over needs no accepting.
-    chat.state = "waiting";
-    chat.offered_to = agent;
-    CD_TRY(tx.UpdateChat(chat));
-    std::vector<core::Event> events{jobs::ChatEvent(
-        chat, "chat_reassigned", ctx.now, ctx.who.user,
-        {{"from_agent_id", std::to_string(chat.agent.value)},
-         {"agent_id", std::to_string(agent.value)}})};
-    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
-    events[0].patient_id = c.patient_id;
-    CD_TRY(tx.AppendEvents(events));
-    if (chat.answered_at) {
-      // Already answered: the wait ended then, so only the agent changes.
-      CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
-      CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-      core::Routing routing;
-      routing.assignee = agent;
-      CD_TRY_ASSIGN(core::Decision d, core::Route(c, routing, policies, ctx.who.user, ctx.now, cal));
-      CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
-      CD_TRY(tx.AppendEvents(d.events));
-      chat.state = "active";
-      chat.agent = agent;
-      chat.offered_to = UserId{0};
-      CD_TRY(tx.UpdateChat(chat));
-      return chat;
-    }
-    return jobs::AcceptChat(tx, chat.id, agent, ctx.now);
-  });
+  return ChatCommand(
+      ctx, [&](store::TenantTx& tx, const jobs::ChatSettings&) -> Result<store::Chat> {
+        CD_TRY_ASSIGN(store::User user, tx.GetUser(agent));  // kNotFound for another practice's
+        if (!user.active || user.role == core::Role::kAuditor) {
+          return Invalid("that user cannot take chats", "agent_id");
+        }
+        CD_TRY(tx.LockKey("chat-routing"));
+        CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(ctx.ids.at(0)));
+        if (chat.state != "waiting" && chat.state != "active") {
+          return Conflict("the chat has ended");
+        }
+        // Offered to the new agent and taken at once: a supervisor's hand-over needs no accepting.
+        chat.state = "waiting";
+        chat.offered_to = agent;
+        CD_TRY(tx.UpdateChat(chat));
+        std::vector<core::Event> events{
+            jobs::ChatEvent(chat, "chat_reassigned", ctx.now, ctx.who.user,
+                            {{"from_agent_id", std::to_string(chat.agent.value)},
+                             {"agent_id", std::to_string(agent.value)}})};
+        CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
+        events[0].patient_id = c.patient_id;
+        CD_TRY(tx.AppendEvents(events));
+        if (chat.answered_at) {
+          // Already answered: the wait ended then, so only the agent changes.
+          CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+          CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+          core::Routing routing;
+          routing.assignee = agent;
+          CD_TRY_ASSIGN(core::Decision d,
+                        core::Route(c, routing, policies, ctx.who.user, ctx.now, cal));
+          CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
+          CD_TRY(tx.AppendEvents(d.events));
+          chat.state = "active";
+          chat.agent = agent;
+          chat.offered_to = UserId{0};
+          CD_TRY(tx.UpdateChat(chat));
+          return chat;
+        }
+        return jobs::AcceptChat(tx, chat.id, agent, ctx.now);
+      });
 }
 
 Result<Response> GetLiveChats(Context& ctx) {
@@ -622,9 +629,9 @@ Result<Response> GetLiveChats(Context& ctx) {
 }
 
 Result<Response> GetChatSettings(Context& ctx) {
-  CD_TRY_ASSIGN(jobs::ChatSettings settings,
-                store::ReadValue<jobs::ChatSettings>(ctx.store, ctx.who.tenant,
-                                                     jobs::LoadChatSettings));
+  CD_TRY_ASSIGN(
+      jobs::ChatSettings settings,
+      store::ReadValue<jobs::ChatSettings>(ctx.store, ctx.who.tenant, jobs::LoadChatSettings));
   Response r = JsonResponse(200, json::parse(jobs::ChatSettingsJson(settings)));
   return r;
 }

@@ -170,12 +170,10 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
     CD_TRY(tx.AppendEvents(events));
     CD_TRY(tx.AppendAudit(AuditOf(ctx, "create", "message", m.id.value, patient_id,
                                   "inbound " + std::string(core::Name(in.channel)))));
-    json::object answer{{"message_id", m.id.value},
-                        {"conversation_id", conversation.id.value},
-                        {"patient_id", patient_id.value},
-                        {"conversation_status", core::Name(conversation.status)},
-                        {"created_conversation", created},
-                        {"reopened", reopened}};
+    json::object answer{
+        {"message_id", m.id.value},        {"conversation_id", conversation.id.value},
+        {"patient_id", patient_id.value},  {"conversation_status", core::Name(conversation.status)},
+        {"created_conversation", created}, {"reopened", reopened}};
     if (also) CD_TRY(also(tx, conversation, m, answer));
     body = json::serialize(answer);
     if (key) CD_TRY(tx.PutIdempotentReply(*key, {request_hash, 201, body}, ctx.now));

@@ -228,22 +228,22 @@ constexpr std::string_view kRetentionSql =
 // Migration 15: live chat. Each agent's stated availability and capacity; each chat from the
 // website's widget, its place in routing (offered to whom, until when, who passed it over) and
 // how it went (answered when, by whom, how it ended), beside its conversation.
-#define CD_CHAT(ID)                                                                              \
-  "CREATE TABLE agent_presence (tenant_id BIGINT NOT NULL REFERENCES tenants(id),"               \
-  " user_id BIGINT NOT NULL, status TEXT NOT NULL, max_chats INTEGER NOT NULL,"                  \
-  " changed_at BIGINT NOT NULL, idle_since BIGINT NOT NULL, seen_at BIGINT NOT NULL,"            \
-  " PRIMARY KEY (tenant_id, user_id));"                                                          \
-  "CREATE TABLE chats (id " ID                                                                   \
-  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), conversation_id BIGINT NOT NULL,"         \
-  " visitor_hash TEXT NOT NULL UNIQUE, visitor_id TEXT NOT NULL, language TEXT NOT NULL,"        \
-  " queue TEXT NOT NULL, state TEXT NOT NULL, started_at BIGINT NOT NULL,"                       \
-  " offered_to BIGINT NOT NULL DEFAULT 0, offer_expires_at BIGINT,"                              \
+#define CD_CHAT(ID)                                                                                \
+  "CREATE TABLE agent_presence (tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                 \
+  " user_id BIGINT NOT NULL, status TEXT NOT NULL, max_chats INTEGER NOT NULL,"                    \
+  " changed_at BIGINT NOT NULL, idle_since BIGINT NOT NULL, seen_at BIGINT NOT NULL,"              \
+  " PRIMARY KEY (tenant_id, user_id));"                                                            \
+  "CREATE TABLE chats (id " ID                                                                     \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), conversation_id BIGINT NOT NULL,"           \
+  " visitor_hash TEXT NOT NULL UNIQUE, visitor_id TEXT NOT NULL, language TEXT NOT NULL,"          \
+  " queue TEXT NOT NULL, state TEXT NOT NULL, started_at BIGINT NOT NULL,"                         \
+  " offered_to BIGINT NOT NULL DEFAULT 0, offer_expires_at BIGINT,"                                \
   " passed_over TEXT NOT NULL DEFAULT '', agent_id BIGINT NOT NULL DEFAULT 0, answered_at BIGINT," \
-  " ended_at BIGINT, end_reason TEXT NOT NULL DEFAULT '',"                                       \
-  " patient_seen BIGINT NOT NULL DEFAULT 0, agent_seen BIGINT NOT NULL DEFAULT 0,"               \
-  " patient_seen_at BIGINT NOT NULL);"                                                           \
-  "CREATE INDEX chats_open ON chats(tenant_id, state, id);"                                      \
-  "CREATE INDEX chats_conversation ON chats(tenant_id, conversation_id);"                        \
+  " ended_at BIGINT, end_reason TEXT NOT NULL DEFAULT '',"                                         \
+  " patient_seen BIGINT NOT NULL DEFAULT 0, agent_seen BIGINT NOT NULL DEFAULT 0,"                 \
+  " patient_seen_at BIGINT NOT NULL);"                                                             \
+  "CREATE INDEX chats_open ON chats(tenant_id, state, id);"                                        \
+  "CREATE INDEX chats_conversation ON chats(tenant_id, conversation_id);"                          \
   "CREATE INDEX chats_waiting ON chats(state, tenant_id);"
 
 const std::vector<Migration> kMigrations = {

@@ -796,8 +796,8 @@ class SqlTenantTx final : public TenantTx {
 
   Result<std::optional<Chat>> FindChatByVisitor(std::string_view visitor_hash) override {
     CD_TRY_ASSIGN(auto rows,
-                  db_.Query(std::string(kChatSelect) +
-                                " WHERE tenant_id = ? AND visitor_hash = ?" + ForUpdate(),
+                  db_.Query(std::string(kChatSelect) + " WHERE tenant_id = ? AND visitor_hash = ?" +
+                                ForUpdate(),
                             {T(), std::string(visitor_hash)}));
     if (rows.empty()) return std::optional<Chat>{};
     return std::optional<Chat>{ReadChat(rows[0])};
