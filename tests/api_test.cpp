@@ -37,6 +37,7 @@
 #include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
 #include "support/openapi_check.hpp"
+#include "support/ws_client.hpp"
 
 namespace caredesk {
 namespace {
@@ -84,6 +85,7 @@ class ApiTest : public ::testing::Test {
     server_ = std::make_unique<http::Server>(
         io_, pool_, opts, [this](http::Request& r) { return api_->Handle(r); },
         [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
+    server_->SetUpgradeHandler([this](http::Request& r) { return api_->Upgrade(r); });
     auto port = server_->Start();
     ASSERT_TRUE(port);
     port_ = *port;
@@ -3868,6 +3870,133 @@ TEST_F(ChatTest, TheWidgetMayCallFromThePracticesOwnWebsite) {
   HttpResult staff = Call("GET", "/api/v1/me/presence");
   EXPECT_EQ(staff.headers.count("access-control-allow-origin"), 0u);
   EXPECT_EQ(staff.headers["cross-origin-resource-policy"], "same-origin");
+}
+
+TEST_F(ChatTest, MessagesTypingAndTheChatsStateArePushedToWhoShouldSeeThem) {
+  using testing::WsClient;
+  SetPresence(token_, R"({"status":"available"})");
+  int status = 0;
+  auto console = WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1", token_}, {}}, &status);
+  ASSERT_TRUE(console) << status;
+  EXPECT_EQ(console->protocol(), "caredesk.v1");
+  ASSERT_TRUE(console->NextWith("\"hello\""));
+  auto elsewhere = WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1", other_token_}, {}});
+  ASSERT_TRUE(elsewhere);
+  ASSERT_TRUE(elsewhere->NextWith("\"hello\""));
+
+  Chat chat = StartChat(R"({"text":"My prescription ran out"})");
+  auto widget = WsClient::Connect(port_, "/api/v1/widget/ws?tenant=clinic",
+                                  {{"caredesk.v1", chat.token}, {}}, &status);
+  ASSERT_TRUE(widget) << status;
+  ASSERT_TRUE(console->NextWith("\"chats\"")) << "the console learns of the new chat";
+
+  // Taken: the patient's widget is told who answers.
+  ASSERT_EQ(Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept").status, 200);
+  auto taken = widget->NextWith("\"type\":\"chat\"");
+  ASSERT_TRUE(taken);
+  EXPECT_NE(taken->find("\"state\":\"active\""), std::string::npos) << *taken;
+  EXPECT_NE(taken->find("\"agent\":\"Agent\""), std::string::npos) << *taken;
+
+  // The patient types and writes: the console hears both.
+  widget->Send(R"({"type":"typing"})");
+  auto typing = console->NextWith("\"typing\"");
+  ASSERT_TRUE(typing);
+  EXPECT_NE(typing->find("\"who\":\"patient\""), std::string::npos) << *typing;
+  ASSERT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages",
+                    R"({"text":"It was lisinopril","client_id":"a1"})")
+                .status,
+            201);
+  auto arrived = console->NextWith("It was lisinopril");
+  ASSERT_TRUE(arrived);
+  EXPECT_NE(arrived->find("\"conversation_id\":" + std::to_string(chat.conversation)),
+            std::string::npos);
+
+  // The agent types and answers: the widget hears both; a note never reaches it.
+  console->Send(R"({"type":"typing","conversation_id":)" + std::to_string(chat.conversation) + "}");
+  ASSERT_TRUE(widget->NextWith("\"typing\""));
+  (void)Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/notes",
+             R"({"text":"private note"})");
+  ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/replies",
+                 R"({"text":"I have sent a refill request"})")
+                .status,
+            201);
+  auto reply = widget->NextWith("\"message\"");
+  ASSERT_TRUE(reply);
+  EXPECT_NE(reply->find("I have sent a refill request"), std::string::npos) << *reply;
+  EXPECT_NE(reply->find("\"from\":\"practice\""), std::string::npos) << *reply;
+  EXPECT_NE(reply->find("\"author\":\"Agent\""), std::string::npos) << *reply;
+  EXPECT_EQ(reply->find("private note"), std::string::npos);
+  // The other practice's console heard nothing of it.
+  auto leaked = elsewhere->NextWith("\"type\"", std::chrono::milliseconds(300));
+  EXPECT_FALSE(leaked) << *leaked;
+
+  // The widget's connection drops; two answers go out meanwhile. Reconnected, it asks for
+  // everything after the last message it has and gets exactly those two.
+  std::int64_t last_seen = json::parse(*reply).at("message").at("id").as_int64();
+  widget->Drop();
+  widget.reset();
+  for (std::string text : {"First while away", "Second while away"}) {
+    ASSERT_EQ(
+        Call("POST", "/api/v1/conversations/" + std::to_string(chat.conversation) + "/replies",
+             json::serialize(json::object{{"text", text}}))
+            .status,
+        201);
+  }
+  widget = WsClient::Connect(port_, "/api/v1/widget/ws?tenant=clinic",
+                             {{"caredesk.v1", chat.token}, {}});
+  ASSERT_TRUE(widget);
+  HttpResult missed = Checked(
+      WidgetCall("GET", "/api/v1/widget/chat?tenant=clinic&after=" + std::to_string(last_seen), {},
+                 chat.token));
+  json::object missed_view = Json(missed);
+  const json::array& texts = missed_view.at("messages").as_array();
+  ASSERT_EQ(texts.size(), 2u) << missed.body;
+  EXPECT_EQ(texts[0].at("text").as_string(), "First while away");
+  EXPECT_EQ(texts[1].at("text").as_string(), "Second while away");
+}
+
+TEST_F(ChatTest, WebSocketsNeedTheRightCredentialAndOrigin) {
+  using testing::WsClient;
+  int status = 0;
+  EXPECT_FALSE(WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1"}, {}}, &status));
+  EXPECT_EQ(status, 401);
+  EXPECT_FALSE(
+      WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1", "cdk_forged"}, {}}, &status));
+  EXPECT_EQ(status, 401);
+  EXPECT_FALSE(WsClient::Connect(port_, "/api/v1/widget/ws?tenant=clinic",
+                                 {{"caredesk.v1", "cdc_forged"}, {}}, &status));
+  EXPECT_EQ(status, 401);
+  Chat chat = StartChat();
+  EXPECT_FALSE(WsClient::Connect(port_, "/api/v1/widget/ws?tenant=other",
+                                 {{"caredesk.v1", chat.token}, {}}, &status));
+  EXPECT_EQ(status, 401) << "a chat's secret opens nothing at another practice";
+  std::string auditor = MakeUser(tenant_, "audit@clinic.example", core::Role::kAuditor);
+  EXPECT_FALSE(WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1", auditor}, {}}, &status));
+  EXPECT_EQ(status, 403);
+  // A signed-in console's cookie from a page on another site is refused (cross-site WebSocket
+  // hijacking); from the console's own origin it is accepted.
+  std::string lead = MakeUser(tenant_, "lead@clinic.example", core::Role::kSupervisor);
+  (void)lead;
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(store::Tenant t, tx.GetTenant());
+    t.require_second_factor = false;
+    return tx.UpdateTenantSettings(t);
+  }));
+  HttpResult login = SignIn("lead@clinic.example");
+  ASSERT_EQ(login.status, 201) << login.body;
+  Browser b = BrowserOf(login);
+  std::string host = "127.0.0.1:" + std::to_string(port_);
+  EXPECT_FALSE(WsClient::Connect(port_, "/api/v1/ws",
+                                 {{}, {{"Cookie", b.cookie}, {"Origin", "https://evil.example"}}},
+                                 &status));
+  EXPECT_EQ(status, 403);
+  EXPECT_TRUE(WsClient::Connect(
+      port_, "/api/v1/ws", {{}, {{"Cookie", b.cookie}, {"Origin", "http://" + host}}}, &status))
+      << status;
+  // Without an upgrade the address says what it is for.
+  HttpCall plain;
+  plain.target = "/api/v1/ws";
+  EXPECT_EQ(Send(port_, plain).status, 426);
 }
 
 }  // namespace

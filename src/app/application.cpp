@@ -90,6 +90,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   http::Server server(
       io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); },
       [&api](http::Request& r) { return api.HandleInline(r); }, &reads);
+  server.SetUpgradeHandler([&api](http::Request& r) { return api.Upgrade(r); });
   auto port = server.Start();
   if (!port) {
     std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),
@@ -104,7 +105,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   channels::EmailGateway email;
   jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}, {"email", &email}});
   outbox.Start();
-  jobs::ChatRouter chat_router(*store, clock);
+  jobs::ChatRouterOptions router_options;
+  router_options.on_change = [&api](TenantId tenant) { api.NotifyChatsChanged(tenant); };
+  jobs::ChatRouter chat_router(*store, clock, router_options);
   chat_router.Start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

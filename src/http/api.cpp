@@ -613,6 +613,14 @@ void AllowAnyOrigin(Response& r) {
 }  // namespace
 
 std::optional<Response> Api::HandleInline(Request& request) const {
+  if (request.path == "/api/v1/ws" || request.path == "/api/v1/widget/ws") {
+    // Reached only without "Upgrade: websocket" (an upgrade goes to Upgrade instead).
+    request.route = request.path;
+    Response r = ProtocolError(426, "upgrade_required", "this address takes WebSocket connections");
+    r.headers.Set("Upgrade", "websocket");
+    if (IsWidgetPath(request.path)) AllowAnyOrigin(r);
+    return r;
+  }
   if (IsWidgetPath(request.path) && request.method == Method::kOptions) {
     Response r;
     r.status = 204;
@@ -743,6 +751,7 @@ Response Api::HandleRequest(Request& request) {
   }
 
   Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_, *oidc_};
+  ctx.hub = &hub_;
   Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_, *login_throttle_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {

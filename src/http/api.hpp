@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "http/hub.hpp"
 #include "http/message.hpp"
+#include "http/server.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::http {
@@ -84,6 +86,15 @@ class Api {
   // Handle on the blocking pool. Safe on the I/O threads.
   std::optional<Response> HandleInline(Request& request) const;
 
+  // A WebSocket upgrade (handlers/realtime.cpp): /api/v1/ws for staff consoles (session cookie
+  // from the console's own origin, or Sec-WebSocket-Protocol "caredesk.v1, <api token>") and
+  // /api/v1/widget/ws?tenant=SLUG for a patient's chat ("caredesk.v1, <chat token>"). Blocking.
+  Result<WsAccept> Upgrade(Request& request);
+  // Who is connected, to push to them.
+  Hub& hub() { return hub_; }
+  // Tells the practice's consoles that its chats changed (the chat router's passes).
+  void NotifyChatsChanged(TenantId tenant);
+
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
   std::vector<std::pair<std::string, std::string>> Routes() const;
   // Writes the queued records of reads to the audit log now (tests).
@@ -128,7 +139,8 @@ class Api {
   mutable std::mutex mail_routes_mutex_;
   mutable std::map<std::string, TenantId> mail_routes_;  // guarded by mail_routes_mutex_
   mutable Timestamp mail_routes_loaded_{};               // guarded by mail_routes_mutex_
-  std::unique_ptr<AuditTrail> audit_;                    // last: flushes to store_ when destroyed
+  Hub hub_;
+  std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 
 // Whether a token may carry `scope` (inbox:read, patients:write, account, ...).

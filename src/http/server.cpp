@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <random>
@@ -27,6 +28,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -41,6 +43,8 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -61,6 +65,8 @@ using Socket = asio::basic_stream_socket<tcp, Strand>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Strand>;
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand>;
 using Parser = bhttp::request_parser<bhttp::string_body>;
+namespace websocket = boost::beast::websocket;
+using WsStream = websocket::stream<beast::basic_stream<tcp, Strand>>;
 template <class T>
 using Task = asio::awaitable<T, Strand>;
 
@@ -218,6 +224,7 @@ std::string PeerAddress(const Socket& socket) {
 }
 
 class Session;
+class WsSession;
 
 // What the logs say about where a request went: the handler's route, or "-".
 std::string_view LoggedRoute(const Request& request) {
@@ -243,6 +250,9 @@ struct State {
   // blocking pool. Never throws.
   bool InvokeInline(Request& request, Response& response) noexcept;
 
+  // Runs the upgrade handler on a blocking-pool thread. Never throws.
+  void InvokeUpgrade(Request& request, Result<WsAccept>& accepted) noexcept;
+
   // Registers a live session so Stop() can close it; false once stopping.
   bool Register(const std::shared_ptr<Session>& session,
                 std::list<std::weak_ptr<Session>>::iterator& it);
@@ -254,14 +264,16 @@ struct State {
   const ServerOptions options;
   const Handler handler;
   const InlineHandler inline_handler;  // may be empty
+  UpgradeHandler upgrade;              // may be empty; set before Start
   Acceptor acceptor;                   // used on its strand only (after Start)
 
   std::atomic<bool> stopping{false};
   std::atomic<int> running_handlers{0};
 
   std::mutex mutex;
-  std::condition_variable handlers_done;       // signalled under `mutex`
-  std::list<std::weak_ptr<Session>> sessions;  // guarded by `mutex`
+  std::condition_variable handlers_done;            // signalled under `mutex`
+  std::list<std::weak_ptr<Session>> sessions;       // guarded by `mutex`
+  std::list<std::weak_ptr<WsSession>> ws_sessions;  // guarded by `mutex`
 };
 
 // Runs `fn` (which fills `response` and returns whether it answered) as a counted handler: it
@@ -317,6 +329,19 @@ bool State::InvokeInline(Request& request, Response& response) noexcept {
     response = std::move(*answer);
     return true;
   });
+}
+
+void State::InvokeUpgrade(Request& request, Result<WsAccept>& accepted) noexcept {
+  Response error;
+  bool ran = false;
+  RunCounted(*this, request, error, [&] {
+    accepted = upgrade(request);
+    ran = true;
+    return true;
+  });
+  // A stopping server or a handler that threw: RunCounted left the answer in `error`.
+  if (!ran)
+    accepted = error.status == 503 ? Unavailable("server is stopping") : Internal("internal error");
 }
 
 bool State::Register(const std::shared_ptr<Session>& session,
@@ -399,6 +424,22 @@ class Session : public std::enable_shared_from_this<Session> {
         token);
   }
 
+  // Runs the upgrade handler on the blocking pool, completing on this session's strand.
+  template <class Token>
+  auto AsyncUpgrade(Request& request, Result<WsAccept>& accepted, Token&& token) {
+    return asio::async_initiate<Token, void()>(
+        [state = state_.get(), &request, &accepted](auto completion) {
+          asio::post(state->blocking,
+                     [state, &request, &accepted, completion = std::move(completion)]() mutable {
+                       state->InvokeUpgrade(request, accepted);
+                       asio::post(std::move(completion));
+                     });
+        },
+        token);
+  }
+  // Hands the connection to a WebSocket session; this session ends.
+  void BecomeWebSocket(bhttp::request<bhttp::string_body> upgrade, WsAccept accept);
+
   void SetDeadline(std::chrono::seconds timeout) { deadline_ = Clock::now() + timeout; }
   // For a timeout shorter than every option: wakes the watchdog to re-arm.
   void ShortenDeadline(std::chrono::seconds timeout) {
@@ -420,6 +461,127 @@ class Session : public std::enable_shared_from_this<Session> {
   bool registered_ = false;
   std::list<std::weak_ptr<Session>>::iterator registry_it_;
 };
+
+// One WebSocket connection after the upgrade. Everything runs on the connection's strand: one
+// coroutine reads messages and hands them to the application; writes go one at a time from a
+// queue, and a client that lets more than ws_max_queued_frames pile up is dropped rather than
+// allowed to grow memory. Beast's stream keeps the handshake and idle timeouts and pings an idle
+// client (timeout::suggested).
+class WsSession : public std::enable_shared_from_this<WsSession>, public WsConnection {
+ public:
+  WsSession(std::shared_ptr<State> state, Socket socket, WsAccept accept)
+      : state_(std::move(state)),
+        ws_(beast::basic_stream<tcp, Strand>(std::move(socket))),
+        accept_(std::move(accept)) {}
+  ~WsSession() override {
+    if (registered_) {
+      std::lock_guard lock(state_->mutex);
+      state_->ws_sessions.erase(registry_it_);
+    }
+  }
+
+  // Registers for Stop() and runs the handshake and the read loop.
+  void Start(bhttp::request<bhttp::string_body> upgrade) {
+    {
+      std::lock_guard lock(state_->mutex);
+      if (state_->stopping.load()) return;
+      registry_it_ = state_->ws_sessions.insert(state_->ws_sessions.end(), weak_from_this());
+      registered_ = true;
+    }
+    asio::co_spawn(ws_.get_executor(), Run(shared_from_this(), std::move(upgrade)),
+                   [](const std::exception_ptr& e) {
+                     if (e) log::Error("ws_session_failed", {{"type", "unknown"}});
+                   });
+  }
+
+  void Send(std::shared_ptr<const std::string> text) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      if (self->closed_) return;
+      if (self->queue_.size() >= self->state_->options.ws_max_queued_frames) {
+        log::Warn("ws_client_too_slow", {{"queued", self->queue_.size()}});
+        self->CloseNow();
+        return;
+      }
+      self->queue_.push_back(std::move(text));
+      if (!self->writing_) {
+        self->writing_ = true;
+        asio::co_spawn(self->ws_.get_executor(), self->WriteLoop(self), asio::detached);
+      }
+    });
+  }
+
+  void Close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+  }
+
+ private:
+  void CloseNow() {
+    if (closed_) return;
+    closed_ = true;
+    queue_.clear();
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  Task<void> Run(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> upgrade) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    std::string protocol = accept_.protocol;
+    ws_.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
+      if (!protocol.empty()) res.set(bhttp::field::sec_websocket_protocol, protocol);
+    }));
+    ws_.read_message_max(state_->options.ws_max_message_bytes);
+    auto [accept_ec] = co_await ws_.async_accept(upgrade, kTuple);
+    if (accept_ec || closed_) {
+      CloseNow();
+      co_return;
+    }
+    if (accept_.on_open) accept_.on_open(self);
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+      if (ec) break;
+      if (ws_.got_text() && accept_.on_message) {
+        auto data = buffer.cdata();
+        accept_.on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      buffer.consume(buffer.size());
+      if (buffer.capacity() > 4096) buffer.shrink_to_fit();  // idle connections stay small
+    }
+    CloseNow();
+    if (accept_.on_close) accept_.on_close();
+  }
+
+  Task<void> WriteLoop(std::shared_ptr<WsSession> /*self*/) {
+    while (!queue_.empty() && !closed_) {
+      std::shared_ptr<const std::string> frame = queue_.front();
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
+      if (ec) {
+        CloseNow();
+        break;
+      }
+      if (!queue_.empty()) queue_.pop_front();
+    }
+    writing_ = false;
+  }
+
+  std::shared_ptr<State> state_;
+  WsStream ws_;
+  WsAccept accept_;
+  std::deque<std::shared_ptr<const std::string>> queue_;  // strand only
+  bool writing_ = false;                                  // strand only
+  bool closed_ = false;                                   // strand only
+  bool registered_ = false;
+  std::list<std::weak_ptr<WsSession>>::iterator registry_it_;
+};
+
+void Session::BecomeWebSocket(bhttp::request<bhttp::string_body> upgrade, WsAccept accept) {
+  ClearDeadline();
+  watchdog_.cancel();
+  auto ws = std::make_shared<WsSession>(state_, std::move(socket_), std::move(accept));
+  ws->Start(std::move(upgrade));
+}
 
 // Closes the socket once `deadline_` passes. Deadlines are plain time points, so setting one
 // per read or write costs no timer operation (beast::tcp_stream arms and cancels a timer for
@@ -480,7 +642,21 @@ Task<void> Session::Serve() {
     ReadOutcome outcome = co_await ReadRequest(parser, request, response, bytes_in, start, first);
     if (outcome == ReadOutcome::kClosed) break;
     bool keep_alive = false;
-    if (outcome == ReadOutcome::kRequest) {
+    if (outcome == ReadOutcome::kRequest && state_->upgrade &&
+        websocket::is_upgrade(parser.get())) {
+      ClearDeadline();
+      Result<WsAccept> accepted = Internal("not decided");
+      co_await AsyncUpgrade(request, accepted, asio::use_awaitable_t<Strand>{});
+      if (accepted) {
+        log::Info(
+            "http_upgrade",
+            {{"request_id", request.request_id}, {"route", LoggedRoute(request)}, {"status", 101}});
+        BecomeWebSocket(parser.release(), std::move(*accepted));
+        co_return;
+      }
+      response = ErrorResponse(accepted.error());
+      keep_alive = false;
+    } else if (outcome == ReadOutcome::kRequest) {
       ClearDeadline();
       if (!state_->InvokeInline(request, response)) {
         co_await AsyncInvoke(request, response, asio::use_awaitable_t<Strand>{});
@@ -790,6 +966,10 @@ Server::Server(boost::asio::io_context& io, boost::asio::thread_pool& blocking,
 
 Server::~Server() { Stop(); }
 
+void Server::SetUpgradeHandler(UpgradeHandler upgrade) {
+  impl_->state->upgrade = std::move(upgrade);
+}
+
 Result<unsigned short> Server::Start() {
   State& state = *impl_->state;
   if (impl_->started || state.stopping.load()) return Conflict("server already started");
@@ -839,10 +1019,19 @@ void Server::Stop() {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
+  std::vector<std::shared_ptr<WsSession>> live_ws;
+  {
+    std::lock_guard lock(state->mutex);
+    for (const auto& weak : state->ws_sessions) {
+      if (auto ws = weak.lock()) live_ws.push_back(std::move(ws));
+    }
+  }
   for (auto& session : live) {
     asio::post(session->executor(), [session] { session->Close(); });
   }
+  for (auto& ws : live_ws) ws->Close();
   live.clear();
+  live_ws.clear();
   // Handlers capture references the owner destroys after the server, so wait for the ones
   // already running (none start after `stopping`). A handler calling Stop() cannot wait for
   // itself.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "http/hub.hpp"
 #include "http/message.hpp"
 
 namespace boost::asio {
@@ -32,7 +33,23 @@ struct ServerOptions {
   std::chrono::seconds body_timeout{30};   // time allowed to send the body
   std::chrono::seconds idle_timeout{60};   // keep-alive idle, between requests
   std::chrono::seconds write_timeout{30};  // time allowed for the client to take a response
+  // WebSocket: the largest message a client may send (larger closes the connection), and how
+  // many frames may wait for a client that reads slowly before it is dropped.
+  std::size_t ws_max_message_bytes = 16 << 10;
+  std::size_t ws_max_queued_frames = 256;
 };
+
+// What the application answers to a WebSocket upgrade: the subprotocol to confirm and what to do
+// with the connection. The callbacks run on the connection's I/O thread and must not block.
+struct WsAccept {
+  std::string protocol;  // echoed in Sec-WebSocket-Protocol; "" for none
+  std::function<void(const std::shared_ptr<WsConnection>&)> on_open;
+  std::function<void(std::string_view text)> on_message;  // each text message
+  std::function<void()> on_close;
+};
+// Decides a WebSocket upgrade request (authentication, who it is); runs on the blocking pool. An
+// error is answered as the HTTP response it maps to, and the connection is not upgraded.
+using UpgradeHandler = std::function<Result<WsAccept>(Request&)>;
 
 using Handler = std::function<Response(Request&)>;
 // Answers on the I/O thread, without the hop to the blocking executor, the requests it can
@@ -55,6 +72,10 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // Upgrade requests (Upgrade: websocket) go here rather than to the Handler; without one they
+  // are answered as plain requests. Call before Start().
+  void SetUpgradeHandler(UpgradeHandler upgrade);
 
   // Binds and starts accepting; returns the bound port. kUnavailable when the address cannot be
   // bound, kInvalid when `host` is not an IP address, kConflict when called twice.

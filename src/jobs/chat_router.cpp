@@ -303,13 +303,18 @@ Result<int> ChatRouter::RunOnce() {
   int offered = 0;
   for (TenantId tenant : tenants) {
     Timestamp now = clock_.Now();
+    RoutingPass pass;
     auto r = store_.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
       CD_TRY_ASSIGN(ChatSettings settings, LoadChatSettings(tx));
-      CD_TRY_ASSIGN(RoutingPass pass, RouteChats(tx, settings, now));
-      offered += pass.offered;
+      CD_TRY_ASSIGN(pass, RouteChats(tx, settings, now));
       return {};
     });
-    if (!r) {
+    if (r) {
+      offered += pass.offered;
+      if ((pass.offered || pass.expired || pass.abandoned) && options_.on_change) {
+        options_.on_change(tenant);
+      }
+    } else {
       log::Warn("chat_routing_failed",
                 {{"tenant_id", tenant.value}, {"code", ErrorKindName(r.error().kind)}});
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,9 @@ core::Event ChatEvent(const store::Chat& chat, std::string type, Timestamp at, U
 
 struct ChatRouterOptions {
   Millis interval = std::chrono::seconds(1);
+  // Called after a pass changed a practice's chats (offers made or moved on, patients gone), so
+  // consoles can be told; may be empty.
+  std::function<void(TenantId)> on_change;
 };
 
 class ChatRouter {

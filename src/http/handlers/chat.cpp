@@ -119,12 +119,6 @@ Result<std::pair<store::Tenant, store::Chat>> ChatOfRequest(Context& ctx, store:
   return std::pair{std::move(tenant), std::move(*chat)};
 }
 
-// The first word of a staff member's name: what a patient is told of who answers.
-std::string FirstName(std::string_view display_name) {
-  std::string_view t = Trim(display_name);
-  return std::string(t.substr(0, t.find(' ')));
-}
-
 json::object ChatView(const store::Chat& c) {
   return json::object{{"chat_id", c.id},
                       {"state", c.state},
@@ -139,6 +133,11 @@ json::object ChatView(const store::Chat& c) {
 }
 
 }  // namespace
+
+std::string FirstName(std::string_view display_name) {
+  std::string_view t = Trim(display_name);
+  return std::string(t.substr(0, t.find(' ')));
+}
 
 Result<Response> GetWidgetStatus(Context& ctx) {
   CD_TRY_ASSIGN(store::Tenant tenant, TenantOfWidget(ctx));
@@ -233,6 +232,7 @@ Result<Response> StartChat(Context& ctx) {
     return {};
   };
   CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, tenant.id, in, std::nullopt, {}, record));
+  if (ctx.hub) PushChats(*ctx.hub, tenant.id);
   Response r;
   r.status = 201;
   r.headers.Set("Content-Type", "application/json");
@@ -412,6 +412,7 @@ Result<Response> LeaveChat(Context& ctx) {
     CD_TRY_ASSIGN(out, jobs::EndChat(tx, fresh, "patient_left", UserId{0}, ctx.now));
     return {};
   }));
+  PushChatState(ctx, tenant.id, out, {});
   return JsonResponse(200, ChatView(out));
 }
 
@@ -429,13 +430,19 @@ json::object PresenceView(const store::AgentPresence& p) {
 template <class Fn>
 Result<Response> ChatCommand(Context& ctx, Fn fn) {
   store::Chat out;
+  std::string agent_name;
   CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(jobs::ChatSettings settings, jobs::LoadChatSettings(tx));
     CD_TRY_ASSIGN(out, fn(tx, settings));
     CD_TRY(jobs::RouteChats(tx, settings, ctx.now));
     CD_TRY(tx.AppendAudit(AuditOf(ctx, "update", "chat", out.id, PatientId{0}, "chat")));
+    if (out.agent) {
+      CD_TRY_ASSIGN(store::User agent, tx.GetUser(out.agent));
+      agent_name = FirstName(agent.display_name);
+    }
     return {};
   }));
+  PushChatState(ctx, ctx.who.tenant, out, agent_name);
   return JsonResponse(200, ChatView(out));
 }
 
@@ -482,6 +489,7 @@ Result<Response> PutPresence(Context& ctx) {
     out = p;
     return {};
   }));
+  if (ctx.hub) PushChats(*ctx.hub, ctx.who.tenant);
   return JsonResponse(200, PresenceView(out));
 }
 

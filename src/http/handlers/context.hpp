@@ -32,6 +32,7 @@ struct Context {
   PageCache& inbox_pages;  // rendered inbox pages (see ListConversations)
   AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
   OidcRelyingParty& oidc;  // sign-in through the practice's identity provider
+  Hub* hub = nullptr;      // connected consoles and widgets; push to them after a commit
 };
 
 // "Minimum necessary": agents and counselors who serve named queues see only conversations in
@@ -82,6 +83,19 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
                                    const std::optional<std::string>& key,
                                    const std::string& request_hash,
                                    const InboundHook& also = nullptr);
+
+// Pushes to connected consoles and widgets, after the change has committed
+// (handlers/realtime.cpp). Staff see their practice's messages and changes in the queues they
+// serve; a patient's widget sees the practice's messages in its chat and the chat's state.
+void PushMessage(Context& ctx, TenantId tenant, std::string_view queue, const core::Message& m,
+                 std::string_view author_name);
+void PushConversation(Context& ctx, TenantId tenant, const boost::json::object& view);
+// "Chats changed": consoles fetch their offers and the live view again.
+void PushChats(Hub& hub, TenantId tenant);
+void PushChatState(Context& ctx, TenantId tenant, const store::Chat& chat,
+                   std::string_view agent_name);
+// The first word of a staff member's name: what a patient is told of who answers.
+std::string FirstName(std::string_view display_name);
 
 using HandlerFn = Result<Response> (*)(Context&);
 // Answers from memory alone, without the store or blocking, or nullopt to go to the HandlerFn.

@@ -104,7 +104,10 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
                          const AfterMessage& after_message = nullptr) {
   ConversationId id{ctx.ids.at(0)};
   json::object out;
+  std::optional<core::Message> pushed;  // the stored message, pushed once committed
+  std::string author_name;
   auto stored = ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    pushed.reset();
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
     if (!SeesQueue(ctx.who, c.queue)) return NotFound("conversation not found");
     CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
@@ -127,6 +130,11 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
       }
       CD_TRY_ASSIGN(core::Message m, tx.InsertMessage(*message));
       if (after_message) CD_TRY(after_message(tx, d.conversation, m));
+      pushed = m;
+      if (m.kind == core::MessageKind::kOutbound && m.channel == core::Channel::kChat) {
+        CD_TRY_ASSIGN(store::User author, tx.GetUser(ctx.who.user));
+        author_name = FirstName(author.display_name);
+      }
       out["message_id"] = m.id.value;
       for (core::Event& e : d.events) {
         if (e.type == "reply_sent" || e.type == "note_added") {
@@ -142,6 +150,13 @@ Result<Response> Command(Context& ctx, int status, std::string_view what, Decide
     return {};
   });
   if (!stored) return stored.error();
+  if (pushed) {
+    PushMessage(ctx, ctx.who.tenant, out["conversation"].as_object().at("queue").as_string(),
+                *pushed, author_name);
+  }
+  if (auto view = out.find("conversation"); view != out.end() && view->value().is_object()) {
+    PushConversation(ctx, ctx.who.tenant, view->value().as_object());
+  }
   return JsonResponse(status, out);
 }
 

@@ -84,6 +84,7 @@ MailVerdict Api::DeliverMailTo(TenantId tenant_id, std::string_view recipient,
   std::vector<std::int64_t> ids;
   Context ctx{store_,       options_,      system,  request, std::move(ids),
               clock_.Now(), *inbox_pages_, *audit_, *oidc_};
+  ctx.hub = &hub_;
   const std::string address = channels::BaseMailAddress(AsciiLower(recipient));
   auto log_outcome = [&](std::string_view outcome) {
     log::Info("mail_received", {{"request_id", request.request_id},

@@ -84,7 +84,10 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
 
   int status = 201;
   std::string body;
+  std::optional<core::Message> pushed;  // what to push once committed
+  std::string queue;
   auto stored = ctx.store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    pushed.reset();
     // Another node may be storing the same delivery or a message from the same sender now.
     // Locks are taken in one order (delivery, sender, patient) so two writes cannot deadlock.
     if (key) CD_TRY(tx.LockKey("idempotency:" + *key));
@@ -175,11 +178,14 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
         {"patient_id", patient_id.value},  {"conversation_status", core::Name(conversation.status)},
         {"created_conversation", created}, {"reopened", reopened}};
     if (also) CD_TRY(also(tx, conversation, m, answer));
+    pushed = m;
+    queue = conversation.queue;
     body = json::serialize(answer);
     if (key) CD_TRY(tx.PutIdempotentReply(*key, {request_hash, 201, body}, ctx.now));
     return {};
   });
   if (!stored) return stored.error();
+  if (pushed) PushMessage(ctx, tenant, queue, *pushed, {});
   return StoredInbound{status, std::move(body)};
 }
 

@@ -1,0 +1,231 @@
+// Real time: who may open a WebSocket, and what is pushed to whom after a change commits.
+// Consoles get their practice's messages, conversation changes, chat offers and typing, limited
+// to the queues their user serves; a patient's widget gets its own chat's messages from the
+// practice, typing and the chat's state. Frames are JSON objects with a "type".
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <chrono>
+
+#include "base/text.hpp"
+#include "http/handlers/context.hpp"
+#include "http/handlers/views.hpp"
+#include "http/status.hpp"
+#include "security/token.hpp"
+
+namespace caredesk::http {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kProtocol = "caredesk.v1";
+// A client's typing notices are passed on at most this often.
+constexpr std::chrono::milliseconds kTypingEvery{1000};
+
+// The offered subprotocols: "caredesk.v1" and, optionally, a credential.
+struct Offered {
+  bool protocol = false;
+  std::string credential;
+};
+Offered OfferedProtocols(const Request& request) {
+  Offered out;
+  auto header = request.headers.Get("sec-websocket-protocol");
+  if (!header) return out;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    std::size_t comma = rest.find(',');
+    std::string_view item = Trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item == kProtocol) {
+      out.protocol = true;
+    } else if (!item.empty()) {
+      out.credential = std::string(item);
+    }
+  }
+  return out;
+}
+
+// host[:port] of an origin or URL ("https://a.example:8443/x" -> "a.example:8443").
+std::string HostOf(std::string_view url) {
+  if (auto scheme = url.find("://"); scheme != std::string_view::npos)
+    url.remove_prefix(scheme + 3);
+  return AsciiLower(url.substr(0, url.find('/')));
+}
+
+// A browser's cookie reaches any page's WebSocket to us, so a cookie-authenticated console
+// connection must come from the console's own origin (cross-site WebSocket hijacking).
+bool SameOrigin(const Request& request, const ApiOptions& options) {
+  auto origin = request.headers.Get("origin");
+  if (!origin) return true;  // not a browser: no ambient cookie to abuse
+  std::string from = HostOf(*origin);
+  if (!options.public_url.empty() && from == HostOf(options.public_url)) return true;
+  auto host = request.headers.Get("host");
+  return host && from == AsciiLower(*host);
+}
+
+// Runs `fn` at most once per kTypingEvery for one connection (its strand calls it).
+class TypingGate {
+ public:
+  bool Allow() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < kTypingEvery) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::optional<json::object> ParseFrame(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+}  // namespace
+
+Result<WsAccept> Api::Upgrade(Request& request) {
+  ResolveClientAddress(request);
+  Timestamp now = clock_.Now();
+  bool staff = request.path == "/api/v1/ws";
+  bool widget = request.path == "/api/v1/widget/ws";
+  request.route = staff ? "/api/v1/ws" : widget ? "/api/v1/widget/ws" : "(no route)";
+  if (!staff && !widget) return NotFound("no such resource");
+  Offered offered = OfferedProtocols(request);
+  WsAccept accept;
+  if (offered.protocol) accept.protocol = std::string(kProtocol);
+  Hub* hub = &hub_;
+  auto registration = std::make_shared<std::atomic<std::uint64_t>>(0);
+  auto typing = std::make_shared<TypingGate>();
+
+  if (widget) {
+    auto slug = request.Query("tenant");
+    Error refused = MakeError(ErrorKind::kUnauthenticated, "missing or unknown chat token");
+    if (!slug || !offered.credential.starts_with("cdc_")) return refused;
+    CD_TRY_ASSIGN(auto tenant, store_.FindTenantBySlug(*slug));
+    if (!tenant) return refused;
+    std::string hash = security::HashSecret(offered.credential);
+    CD_TRY_ASSIGN(auto chat, store::ReadValue<std::optional<store::Chat>>(
+                                 store_, tenant->id,
+                                 [&](store::TenantTx& tx) { return tx.FindChatByVisitor(hash); }));
+    if (!chat) return refused;
+    Audience audience;
+    audience.tenant = tenant->id;
+    audience.chat_id = chat->id;
+    audience.conversation = chat->conversation;
+    std::string queue = chat->queue;
+    accept.on_open = [hub, audience, registration](const std::shared_ptr<WsConnection>& c) {
+      registration->store(hub->Add(audience, c));
+    };
+    accept.on_close = [hub, registration] { hub->Remove(registration->load()); };
+    accept.on_message = [hub, audience, queue, typing](std::string_view text) {
+      auto frame = ParseFrame(text);
+      if (!frame || !frame->contains("type") || frame->at("type") != "typing") return;
+      if (!typing->Allow()) return;
+      hub->ToStaff(
+          audience.tenant, queue,
+          MakeFrame(json::serialize(json::object{{"type", "typing"},
+                                                 {"who", "patient"},
+                                                 {"conversation_id", audience.conversation.value},
+                                                 {"chat_id", audience.chat_id}})));
+    };
+    (void)now;
+    return accept;
+  }
+
+  // Staff: an API token offered as the credential, else the session cookie.
+  store::Principal who;
+  if (offered.credential.starts_with("cdk_")) {
+    CD_TRY_ASSIGN(auto p, store_.AuthenticateToken(security::HashSecret(offered.credential), now));
+    if (!p) return MakeError(ErrorKind::kUnauthenticated, "invalid or expired token");
+    who = std::move(*p);
+  } else if (auto cookie = CookieValue(request, kSessionCookie)) {
+    if (!SameOrigin(request, options_)) {
+      return MakeError(ErrorKind::kForbidden, "WebSocket from another origin");
+    }
+    CD_TRY_ASSIGN(auto p, store_.AuthenticateSession(security::HashSecret(*cookie), now,
+                                                     options_.session_idle_timeout));
+    if (!p) return MakeError(ErrorKind::kUnauthenticated, "session expired; sign in again");
+    who = std::move(*p);
+  } else {
+    return MakeError(ErrorKind::kUnauthenticated, "authentication required");
+  }
+  if (who.role == core::Role::kAuditor || who.second_factor_pending) {
+    return MakeError(ErrorKind::kForbidden, "your role does not allow this");
+  }
+  Audience audience;
+  audience.tenant = who.tenant;
+  audience.user = who.user;
+  bool limited = (who.role == core::Role::kAgent || who.role == core::Role::kCounselor);
+  if (limited) audience.queues = who.queues;
+  accept.on_open = [hub, audience, registration](const std::shared_ptr<WsConnection>& c) {
+    registration->store(hub->Add(audience, c));
+    c->Send(MakeFrame(
+        json::serialize(json::object{{"type", "hello"}, {"user_id", audience.user.value}})));
+  };
+  accept.on_close = [hub, registration] { hub->Remove(registration->load()); };
+  accept.on_message = [hub, audience, typing](std::string_view text) {
+    auto frame = ParseFrame(text);
+    if (!frame || !frame->contains("type") || frame->at("type") != "typing") return;
+    auto id = frame->find("conversation_id");
+    if (id == frame->end() || !id->value().is_int64()) return;
+    if (!typing->Allow()) return;
+    // Only a patient connected to that conversation of this practice hears it.
+    hub->ToConversation(audience.tenant, ConversationId{id->value().as_int64()},
+                        MakeFrame(R"({"type":"typing","who":"practice"})"));
+  };
+  return accept;
+}
+
+// ---- Pushes after a commit.
+
+void PushMessage(Context& ctx, TenantId tenant, std::string_view queue, const core::Message& m,
+                 std::string_view author_name) {
+  if (!ctx.hub) return;
+  ctx.hub->ToStaff(
+      tenant, queue,
+      MakeFrame(json::serialize(json::object{{"type", "message"},
+                                             {"conversation_id", m.conversation_id.value},
+                                             {"queue", queue},
+                                             {"message", MessageView(m)}})));
+  if (m.kind == core::MessageKind::kNote || m.channel != core::Channel::kChat) return;
+  json::object patient{{"id", m.id.value},
+                       {"from", m.kind == core::MessageKind::kInbound ? "patient" : "practice"},
+                       {"text", m.text},
+                       {"at", FormatRfc3339(m.created_at)}};
+  if (m.kind == core::MessageKind::kOutbound) patient["author"] = author_name;
+  ctx.hub->ToConversation(tenant, m.conversation_id,
+                          MakeFrame(json::serialize(
+                              json::object{{"type", "message"}, {"message", std::move(patient)}})));
+}
+
+void PushConversation(Context& ctx, TenantId tenant, const json::object& view) {
+  if (!ctx.hub) return;
+  std::string_view queue;
+  if (auto q = view.find("queue"); q != view.end() && q->value().is_string()) {
+    queue = q->value().as_string();
+  }
+  ctx.hub->ToStaff(
+      tenant, queue,
+      MakeFrame(json::serialize(json::object{{"type", "conversation"}, {"conversation", view}})));
+}
+
+void Api::NotifyChatsChanged(TenantId tenant) { PushChats(hub_, tenant); }
+
+void PushChats(Hub& hub, TenantId tenant) {
+  hub.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+}
+
+void PushChatState(Context& ctx, TenantId tenant, const store::Chat& chat,
+                   std::string_view agent_name) {
+  if (!ctx.hub) return;
+  PushChats(*ctx.hub, tenant);
+  json::object frame{{"type", "chat"}, {"chat_id", chat.id}, {"state", chat.state}};
+  if (!agent_name.empty()) frame["agent"] = agent_name;
+  ctx.hub->ToChat(tenant, chat.id, MakeFrame(json::serialize(frame)));
+}
+
+}  // namespace caredesk::http
