@@ -30,6 +30,7 @@
 #include "support/fake_clock.hpp"
 #include "support/fake_twilio.hpp"
 #include "support/http_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace caredesk {
 namespace {
@@ -56,6 +57,8 @@ class Node {
     server_ = std::make_unique<http::Server>(
         io_, pool_, options, [this](http::Request& r) { return api_->Handle(r); },
         [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
+    server_->SetUpgradeHandler([this](http::Request& r) { return api_->Upgrade(r); });
+    api_->JoinCluster();
     auto port = server_->Start();
     EXPECT_TRUE(port);
     port_ = port ? *port : 0;
@@ -401,6 +404,76 @@ TEST_F(MultiNodeTest, TwoNodesRoutingAtTheSameMomentNeverOverfillAnAgent) {
     return {};
   }));
   EXPECT_EQ(offers, 1);
+}
+
+TEST_F(MultiNodeTest, APatientOnOneNodeAndTheAgentOnTheOtherTalkLive) {
+  using testing::WsClient;
+  // The agent's console is connected to node B, and they are available.
+  testing::HttpCall presence;
+  presence.method = "PUT";
+  presence.target = "/api/v1/me/presence";
+  presence.body = R"({"status":"available"})";
+  presence.headers = {{"Authorization", "Bearer " + token_}};
+  ASSERT_EQ(testing::Send(b_->port(), presence).status, 200);
+  auto console = WsClient::Connect(b_->port(), "/api/v1/ws", {{"caredesk.v1", token_}, {}});
+  ASSERT_TRUE(console);
+  ASSERT_TRUE(console->NextWith("\"hello\""));
+
+  // The patient starts a chat and connects to node A.
+  testing::HttpCall start;
+  start.method = "POST";
+  start.target = "/api/v1/widget/chats?tenant=group";
+  start.body = R"({"text":"Is the clinic open on Saturday?"})";
+  testing::HttpResult started = testing::Send(a_->port(), start);
+  ASSERT_EQ(started.status, 201) << started.body;
+  json::object chat = json::parse(started.body).as_object();
+  std::string chat_token(chat.at("token").as_string());
+  std::int64_t chat_id = chat.at("chat_id").as_int64();
+  std::int64_t conversation = chat.at("conversation_id").as_int64();
+  auto widget = WsClient::Connect(a_->port(), "/api/v1/widget/ws?tenant=group",
+                                  {{"caredesk.v1", chat_token}, {}});
+  ASSERT_TRUE(widget);
+  // Node A's offer reaches the console on node B.
+  ASSERT_TRUE(console->NextWith("\"chats\""));
+
+  // The agent accepts on node B: the patient on node A is told.
+  testing::HttpCall accept;
+  accept.method = "POST";
+  accept.target = "/api/v1/chats/" + std::to_string(chat_id) + "/accept";
+  accept.headers = {{"Authorization", "Bearer " + token_}};
+  ASSERT_EQ(testing::Send(b_->port(), accept).status, 200);
+  auto taken = widget->NextWith("\"state\":\"active\"");
+  ASSERT_TRUE(taken) << "the chat's new state crossed from node B to node A";
+  EXPECT_NE(taken->find("\"agent\":\"Bot\""), std::string::npos) << *taken;
+
+  // Typing crosses both ways.
+  widget->Send(R"({"type":"typing"})");
+  ASSERT_TRUE(console->NextWith("\"typing\""));
+  console->Send(R"({"type":"typing","conversation_id":)" + std::to_string(conversation) + "}");
+  ASSERT_TRUE(widget->NextWith("\"typing\""));
+
+  // The patient writes through node A; the console on node B receives it.
+  testing::HttpCall write;
+  write.method = "POST";
+  write.target = "/api/v1/widget/chat/messages?tenant=group";
+  write.body = R"({"text":"I need a flu shot","client_id":"x1"})";
+  write.headers = {{"X-Chat-Token", chat_token}};
+  ASSERT_EQ(testing::Send(a_->port(), write).status, 201);
+  ASSERT_TRUE(console->NextWith("I need a flu shot"));
+
+  // The agent replies through node B; the widget on node A receives it.
+  testing::HttpCall reply;
+  reply.method = "POST";
+  reply.target = "/api/v1/conversations/" + std::to_string(conversation) + "/replies";
+  reply.body = R"({"text":"Yes, walk-ins until noon"})";
+  reply.headers = {{"Authorization", "Bearer " + token_}};
+  ASSERT_EQ(testing::Send(b_->port(), reply).status, 201);
+  auto answer = widget->NextWith("Yes, walk-ins until noon");
+  ASSERT_TRUE(answer);
+  EXPECT_NE(answer->find("\"from\":\"practice\""), std::string::npos) << *answer;
+  // Each arrives once: no copy from the node's own notice coming back.
+  EXPECT_FALSE(widget->NextWith("Yes, walk-ins until noon", std::chrono::milliseconds(500)));
+  EXPECT_FALSE(console->NextWith("I need a flu shot", std::chrono::milliseconds(200)));
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
       io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); },
       [&api](http::Request& r) { return api.HandleInline(r); }, &reads);
   server.SetUpgradeHandler([&api](http::Request& r) { return api.Upgrade(r); });
+  api.JoinCluster();
   auto port = server.Start();
   if (!port) {
     std::fprintf(stderr, "caredesk: cannot listen on %s: %s\n", config.listen.c_str(),

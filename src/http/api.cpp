@@ -513,7 +513,9 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
   };
 }
 
-Api::~Api() = default;
+Api::~Api() {
+  if (!hub_.node_id().empty()) store_.StopListening();  // its thread calls OnClusterNotice
+}
 
 void Api::FlushAudit() { audit_->Flush(); }
 

@@ -94,6 +94,10 @@ class Api {
   Hub& hub() { return hub_; }
   // Tells the practice's consoles that its chats changed (the chat router's passes).
   void NotifyChatsChanged(TenantId tenant);
+  // With other nodes on the same PostgreSQL database: announces what this node pushes and
+  // delivers what the others announce (LISTEN/NOTIFY, ids only). Does nothing on SQLite. Call
+  // once, before serving.
+  void JoinCluster();
 
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
   std::vector<std::pair<std::string, std::string>> Routes() const;
@@ -117,6 +121,7 @@ class Api {
  private:
   Response HandleRequest(Request& request);
   std::optional<Response> HandleInlineRequest(Request& request) const;
+  void OnClusterNotice(std::string_view payload);
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
   // Replaces the proxy's address by the client's (see ApiOptions::trusted_proxies).

@@ -2,9 +2,54 @@
 
 #include <algorithm>
 
+#include "base/log.hpp"
+
 namespace caredesk::http {
 
 Frame MakeFrame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+namespace {
+constexpr std::size_t kMaxPendingNotices = 10000;
+}
+
+Hub::~Hub() {
+  {
+    std::lock_guard lock(notices_mutex_);
+    stopping_ = true;
+  }
+  notices_ready_.notify_all();
+  if (announcer_.joinable()) announcer_.join();
+}
+
+void Hub::SetCluster(std::string node_id, std::function<void(const std::string&)> publish) {
+  node_id_ = std::move(node_id);
+  publish_ = std::move(publish);
+  announcer_ = std::thread([this] {
+    std::unique_lock lock(notices_mutex_);
+    for (;;) {
+      notices_ready_.wait(lock, [&] { return stopping_ || !notices_.empty(); });
+      if (notices_.empty()) return;  // stopping, all sent
+      std::string notice = std::move(notices_.front());
+      notices_.pop_front();
+      lock.unlock();
+      publish_(notice);
+      lock.lock();
+    }
+  });
+}
+
+void Hub::Announce(std::string notice) {
+  if (!publish_) return;
+  {
+    std::lock_guard lock(notices_mutex_);
+    if (notices_.size() >= kMaxPendingNotices) {
+      notices_.pop_front();
+      log::Warn("cluster_notice_dropped");
+    }
+    notices_.push_back(std::move(notice));
+  }
+  notices_ready_.notify_one();
+}
 
 std::uint64_t Hub::Add(Audience audience, std::weak_ptr<WsConnection> connection) {
   std::lock_guard lock(mutex_);

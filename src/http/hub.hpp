@@ -6,10 +6,14 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -60,6 +64,16 @@ class Hub {
   // Open connections (tests, metrics).
   std::size_t Size() const;
 
+  // Several nodes (see Store::Publish): notices of what this node pushed go to `publish` on the
+  // hub's own thread, so a caller (an I/O thread, a handler) never waits for the database; the
+  // node id marks this node's own notices when they come back. Call once, before connections.
+  void SetCluster(std::string node_id, std::function<void(const std::string&)> publish);
+  const std::string& node_id() const { return node_id_; }
+  // Queues a notice for the other nodes; does nothing on a single node. Bounded: when the
+  // database falls far behind, the oldest notices are dropped (consoles catch up on fetch).
+  void Announce(std::string notice);
+  ~Hub();
+
  private:
   struct Entry {
     Audience audience;
@@ -67,6 +81,14 @@ class Hub {
   };
   template <class Match>
   void SendWhere(TenantId tenant, const Frame& frame, Match match);
+
+  std::string node_id_;
+  std::function<void(const std::string&)> publish_;
+  std::mutex notices_mutex_;
+  std::condition_variable notices_ready_;
+  std::deque<std::string> notices_;  // guarded by notices_mutex_
+  bool stopping_ = false;            // guarded by notices_mutex_
+  std::thread announcer_;
 
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;  // guarded by mutex_

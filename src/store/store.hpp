@@ -618,6 +618,17 @@ class Store {
   // given both keys keep working throughout (docs in README, "Replacing the master key").
   virtual Result<int> RewrapKeys() = 0;
 
+  // Cluster notices, for pushing live updates to consoles connected to other nodes (PostgreSQL
+  // LISTEN/NOTIFY on one channel). Publish sends `payload` (ids and names only, never patient
+  // information; at most 7900 bytes) to every node listening, this one included; Listen starts
+  // a thread that calls `on_notice` with each payload until the store is destroyed, reconnecting
+  // when the connection drops (notices sent meanwhile are lost: consoles catch up when they
+  // fetch). Both do nothing on SQLite, which serves one node.
+  virtual Result<void> Publish(std::string_view payload) = 0;
+  virtual Result<void> Listen(std::function<void(std::string_view)> on_notice) = 0;
+  // Stops the thread Listen started, once no call of `on_notice` is running. Idempotent.
+  virtual void StopListening() = 0;
+
   // A number that changes after every Write (not WriteUnseen) to `tenant` that this Store commits
   // (or fails to commit), before that Write returns; never reused. While it is unchanged, anything
   // derived from a Read of the tenant (e.g. a rendered inbox page) is still current. nullopt when

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "base/log.hpp"
 #include "base/text.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/views.hpp"
@@ -78,6 +79,8 @@ class TypingGate {
   std::chrono::steady_clock::time_point last_{};
 };
 
+void Announce(Hub& hub, json::object notice);
+
 std::optional<json::object> ParseFrame(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
@@ -131,8 +134,13 @@ Result<WsAccept> Api::Upgrade(Request& request) {
                                                  {"who", "patient"},
                                                  {"conversation_id", audience.conversation.value},
                                                  {"chat_id", audience.chat_id}})));
+      Announce(*hub, {{"kind", "typing"},
+                      {"who", "patient"},
+                      {"tenant", audience.tenant.value},
+                      {"queue", queue},
+                      {"conversation", audience.conversation.value},
+                      {"chat", audience.chat_id}});
     };
-    (void)now;
     return accept;
   }
 
@@ -176,56 +184,181 @@ Result<WsAccept> Api::Upgrade(Request& request) {
     // Only a patient connected to that conversation of this practice hears it.
     hub->ToConversation(audience.tenant, ConversationId{id->value().as_int64()},
                         MakeFrame(R"({"type":"typing","who":"practice"})"));
+    Announce(*hub, {{"kind", "typing"},
+                    {"who", "practice"},
+                    {"tenant", audience.tenant.value},
+                    {"conversation", id->value().as_int64()}});
   };
   return accept;
 }
 
-// ---- Pushes after a commit.
+// ---- Pushes after a commit: delivered to this node's connections at once, and announced to
+// the other nodes (ids only), which load what they need and deliver to theirs.
 
-void PushMessage(Context& ctx, TenantId tenant, std::string_view queue, const core::Message& m,
-                 std::string_view author_name) {
-  if (!ctx.hub) return;
-  ctx.hub->ToStaff(
-      tenant, queue,
-      MakeFrame(json::serialize(json::object{{"type", "message"},
-                                             {"conversation_id", m.conversation_id.value},
-                                             {"queue", queue},
-                                             {"message", MessageView(m)}})));
+namespace {
+
+void DeliverMessage(Hub& hub, TenantId tenant, std::string_view queue, const core::Message& m,
+                    std::string_view author_name) {
+  hub.ToStaff(tenant, queue,
+              MakeFrame(json::serialize(json::object{{"type", "message"},
+                                                     {"conversation_id", m.conversation_id.value},
+                                                     {"queue", queue},
+                                                     {"message", MessageView(m)}})));
   if (m.kind == core::MessageKind::kNote || m.channel != core::Channel::kChat) return;
   json::object patient{{"id", m.id.value},
                        {"from", m.kind == core::MessageKind::kInbound ? "patient" : "practice"},
                        {"text", m.text},
                        {"at", FormatRfc3339(m.created_at)}};
   if (m.kind == core::MessageKind::kOutbound) patient["author"] = author_name;
-  ctx.hub->ToConversation(tenant, m.conversation_id,
-                          MakeFrame(json::serialize(
-                              json::object{{"type", "message"}, {"message", std::move(patient)}})));
+  hub.ToConversation(tenant, m.conversation_id,
+                     MakeFrame(json::serialize(
+                         json::object{{"type", "message"}, {"message", std::move(patient)}})));
 }
 
-void PushConversation(Context& ctx, TenantId tenant, const json::object& view) {
-  if (!ctx.hub) return;
+void DeliverConversation(Hub& hub, TenantId tenant, const json::object& view) {
   std::string_view queue;
   if (auto q = view.find("queue"); q != view.end() && q->value().is_string()) {
     queue = q->value().as_string();
   }
-  ctx.hub->ToStaff(
+  hub.ToStaff(
       tenant, queue,
       MakeFrame(json::serialize(json::object{{"type", "conversation"}, {"conversation", view}})));
+}
+
+void DeliverChatState(Hub& hub, TenantId tenant, const store::Chat& chat,
+                      std::string_view agent_name) {
+  hub.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+  json::object frame{{"type", "chat"}, {"chat_id", chat.id}, {"state", chat.state}};
+  if (!agent_name.empty()) frame["agent"] = agent_name;
+  hub.ToChat(tenant, chat.id, MakeFrame(json::serialize(frame)));
+}
+
+void Announce(Hub& hub, json::object notice) {
+  if (hub.node_id().empty()) return;
+  notice["node"] = hub.node_id();
+  hub.Announce(json::serialize(notice));
+}
+
+}  // namespace
+
+void PushMessage(Context& ctx, TenantId tenant, std::string_view queue, const core::Message& m,
+                 std::string_view author_name) {
+  if (!ctx.hub) return;
+  DeliverMessage(*ctx.hub, tenant, queue, m, author_name);
+  Announce(*ctx.hub, {{"kind", "message"},
+                      {"tenant", tenant.value},
+                      {"conversation", m.conversation_id.value},
+                      {"message", m.id.value},
+                      {"queue", queue}});
+}
+
+void PushConversation(Context& ctx, TenantId tenant, const json::object& view) {
+  if (!ctx.hub) return;
+  DeliverConversation(*ctx.hub, tenant, view);
+  if (auto id = view.find("id"); id != view.end() && id->value().is_int64()) {
+    Announce(*ctx.hub, {{"kind", "conversation"},
+                        {"tenant", tenant.value},
+                        {"conversation", id->value().as_int64()}});
+  }
 }
 
 void Api::NotifyChatsChanged(TenantId tenant) { PushChats(hub_, tenant); }
 
 void PushChats(Hub& hub, TenantId tenant) {
   hub.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+  Announce(hub, {{"kind", "chats"}, {"tenant", tenant.value}});
 }
 
 void PushChatState(Context& ctx, TenantId tenant, const store::Chat& chat,
                    std::string_view agent_name) {
   if (!ctx.hub) return;
-  PushChats(*ctx.hub, tenant);
-  json::object frame{{"type", "chat"}, {"chat_id", chat.id}, {"state", chat.state}};
-  if (!agent_name.empty()) frame["agent"] = agent_name;
-  ctx.hub->ToChat(tenant, chat.id, MakeFrame(json::serialize(frame)));
+  DeliverChatState(*ctx.hub, tenant, chat, agent_name);
+  Announce(*ctx.hub, {{"kind", "chat"}, {"tenant", tenant.value}, {"chat", chat.id}});
+}
+
+void Api::JoinCluster() {
+  // A store shared with other nodes is one whose writes this node cannot track (see
+  // Store::WriteGeneration); alone on SQLite there is nobody to tell.
+  if (store_.WriteGeneration(TenantId{0}).has_value()) return;
+  hub_.SetCluster(security::NewSecret().substr(0, 16), [this](const std::string& notice) {
+    if (auto sent = store_.Publish(notice); !sent) {
+      log::Warn("cluster_notice_failed", {{"code", ErrorKindName(sent.error().kind)}});
+    }
+  });
+  if (auto listening = store_.Listen([this](std::string_view n) { OnClusterNotice(n); });
+      !listening) {
+    log::Error("cluster_listen_failed", {{"code", ErrorKindName(listening.error().kind)}});
+  }
+}
+
+// Another node's notice: load what it names and deliver it to this node's connections. Runs on
+// the store's listener thread.
+void Api::OnClusterNotice(std::string_view payload) {
+  auto parsed = ParseFrame(payload);
+  if (!parsed) return;
+  const json::object& n = *parsed;
+  auto text = [&](std::string_view key) -> std::string {
+    auto it = n.find(key);
+    return it != n.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                    : std::string();
+  };
+  auto number = [&](std::string_view key) -> std::int64_t {
+    auto it = n.find(key);
+    return it != n.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+  };
+  if (text("node") == hub_.node_id()) return;  // our own, already delivered
+  TenantId tenant{number("tenant")};
+  if (!tenant) return;
+  std::string kind = text("kind");
+  Result<void> loaded;
+  if (kind == "chats") {
+    hub_.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+  } else if (kind == "typing") {
+    if (text("who") == "patient") {
+      hub_.ToStaff(
+          tenant, text("queue"),
+          MakeFrame(json::serialize(json::object{{"type", "typing"},
+                                                 {"who", "patient"},
+                                                 {"conversation_id", number("conversation")},
+                                                 {"chat_id", number("chat")}})));
+    } else {
+      hub_.ToConversation(tenant, ConversationId{number("conversation")},
+                          MakeFrame(R"({"type":"typing","who":"practice"})"));
+    }
+  } else if (kind == "message") {
+    loaded = store_.Read(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(auto messages, tx.ListMessages(ConversationId{number("conversation")}));
+      for (const core::Message& m : messages) {
+        if (m.id.value != number("message")) continue;
+        std::string author;
+        if (m.kind == core::MessageKind::kOutbound && m.author) {
+          if (auto user = tx.GetUser(m.author)) author = FirstName(user->display_name);
+        }
+        DeliverMessage(hub_, tenant, text("queue"), m, author);
+      }
+      return {};
+    });
+  } else if (kind == "conversation") {
+    loaded = store_.Read(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(core::Conversation c,
+                    tx.GetConversation(ConversationId{number("conversation")}));
+      CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+      core::SlaView v = core::ViewSla(c, clock_.Now(), cal);
+      DeliverConversation(hub_, tenant, ConversationView(c, v.state, v.due_at, clock_.Now()));
+      return {};
+    });
+  } else if (kind == "chat") {
+    loaded = store_.Read(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(store::Chat chat, tx.GetChat(number("chat")));
+      std::string agent;
+      if (chat.agent) {
+        if (auto user = tx.GetUser(chat.agent)) agent = FirstName(user->display_name);
+      }
+      DeliverChatState(hub_, tenant, chat, agent);
+      return {};
+    });
+  }
+  if (!loaded) log::Warn("cluster_notice_unloaded", {{"kind", kind}});
 }
 
 }  // namespace caredesk::http

@@ -1,6 +1,9 @@
 #include "store/postgres/postgres_engine.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
 
 #include <charconv>
 #include <cmath>
@@ -272,6 +275,28 @@ class PostgresConnection final : public SqlConnection {
   std::string_view Dialect() const override { return "postgres"; }
 
   bool Ping() override { return Ready().has_value() && Simple("SELECT 1").has_value(); }
+
+  Result<std::vector<std::string>> AwaitNotices(std::chrono::milliseconds timeout) override {
+    std::vector<std::string> out;
+    auto drain = [&] {
+      while (PGnotify* n = PQnotifies(conn_)) {
+        out.emplace_back(n->extra ? n->extra : "");
+        PQfreemem(n);
+      }
+    };
+    if (!PQconsumeInput(conn_)) return Unavailable("database connection lost");
+    drain();
+    if (!out.empty()) return out;
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (fd.fd < 0) return Unavailable("database connection lost");
+    int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR) return Unavailable("database connection lost");
+    if (ready > 0) {
+      if (!PQconsumeInput(conn_)) return Unavailable("database connection lost");
+      drain();
+    }
+    return out;
+  }
 
  private:
   // Reconnects once if the connection was lost; refuses work while a lost transaction has not

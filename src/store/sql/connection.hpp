@@ -4,6 +4,7 @@
 // is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -63,6 +64,13 @@ class SqlConnection {
   virtual std::string_view Dialect() const = 0;
   // True when the connection is usable (readyz).
   virtual bool Ping() = 0;
+  // Notices from other sessions (PostgreSQL NOTIFY on a channel this connection LISTENs to):
+  // waits at most `timeout` for some and returns their payloads, possibly none. kUnavailable when
+  // the connection is lost. Engines without notices return none at once.
+  virtual Result<std::vector<std::string>> AwaitNotices(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return std::vector<std::string>{};
+  }
 };
 
 // Opens new connections to one database; thread-safe.

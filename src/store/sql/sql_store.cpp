@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -43,6 +44,33 @@ class SqlStore final : public Store {
     }
     work_ready_.notify_all();
     writer_.join();
+    StopListening();
+  }
+
+  void StopListening() override {
+    listener_stopping_.store(true);
+    if (listener_.joinable()) listener_.join();
+  }
+
+  Result<void> Publish(std::string_view payload) override {
+    if (engine_->Dialect() != "postgres") return {};
+    if (payload.size() > 7900) return Invalid("notice too long", "payload");
+    CD_TRY_ASSIGN(auto lease, AcquireReader());
+    auto sent = lease.db->Execute("SELECT pg_notify('caredesk_live', ?)", {std::string(payload)});
+    if (!sent) lease.broken = true;
+    return sent;
+  }
+
+  Result<void> Listen(std::function<void(std::string_view)> on_notice) override {
+    if (engine_->Dialect() != "postgres") return {};
+    if (listener_.joinable()) return Conflict("already listening");
+    // The first connection is made here, so a node that cannot listen says so at start.
+    CD_TRY_ASSIGN(auto db, engine_->Connect());
+    CD_TRY(db->Execute("LISTEN caredesk_live"));
+    listener_ = std::thread([this, db = std::move(db), on_notice = std::move(on_notice)]() mutable {
+      ListenLoop(std::move(db), on_notice);
+    });
+    return {};
   }
 
   Result<int> Migrate() override {
@@ -456,6 +484,26 @@ class SqlStore final : public Store {
   };
 
   // Lends an idle connection, opens one while fewer than max_readers exist, else waits.
+  void ListenLoop(std::unique_ptr<SqlConnection> db,
+                  const std::function<void(std::string_view)>& on_notice) {
+    while (!listener_stopping_.load()) {
+      if (!db) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        auto fresh = engine_->Connect();
+        if (!fresh || !(*fresh)->Execute("LISTEN caredesk_live")) continue;
+        db = std::move(*fresh);
+        log::Info("listen_reconnected");
+      }
+      auto notices = db->AwaitNotices(std::chrono::milliseconds(250));
+      if (!notices) {
+        log::Warn("listen_connection_lost");
+        db.reset();
+        continue;
+      }
+      for (const std::string& n : *notices) on_notice(n);
+    }
+  }
+
   Result<ReaderLease> AcquireReader() {
     {
       std::unique_lock lock(readers_mutex_);
@@ -744,7 +792,9 @@ class SqlStore final : public Store {
   std::uint64_t base_generation_ = 0;         // of tenants not written since; guarded by the same
   std::optional<std::int64_t> data_version_;  // writer thread only
 
-  std::thread writer_;  // last: starts after the members it uses exist
+  std::atomic<bool> listener_stopping_{false};
+  std::thread listener_;  // started by Listen; joined by the destructor
+  std::thread writer_;    // last: starts after the members it uses exist
 };
 
 }  // namespace
