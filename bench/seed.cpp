@@ -60,6 +60,11 @@ struct Options {
   // Seal patient information under DATA/master.key (made if absent), as `caredesk serve` does;
   // "no" only for the reference of bench/sealing.sh.
   bool sealed = true;
+  // Live-chat practices for bench/ws.sh: tenants chat0..chat{N-1}, each with an admin agent and
+  // `chats_per_tenant` chats in progress; DIR/chat-plan.txt gets one line per chat:
+  // "SLUG STAFF_TOKEN CONVERSATION_ID CHAT_TOKEN".
+  int chat_tenants = 0;
+  int chats_per_tenant = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -558,7 +563,7 @@ class Simulator {
   if (!problem.empty()) std::cerr << "seed: " << problem << "\n";
   std::cerr << "usage: seed --data DIR [--messages 1000000] [--messages-per-conversation 10]\n"
                "            [--patients 50000] [--seed 42] [--days 90] [--batch 10]\n"
-               "            [--sealed yes|no]\n";
+               "            [--sealed yes|no] [--chat-tenants N --chats-per-tenant C]\n";
   std::exit(2);
 }
 
@@ -592,6 +597,10 @@ Options ParseArgs(int argc, char** argv) {
       o.days = static_cast<int>(number(1, 3650));
     else if (arg == "--batch")
       o.batch = static_cast<int>(number(1, 10'000));
+    else if (arg == "--chat-tenants")
+      o.chat_tenants = static_cast<int>(number(0, 10'000));
+    else if (arg == "--chats-per-tenant")
+      o.chats_per_tenant = static_cast<int>(number(0, 100'000));
     else if (arg == "--sealed" && (value == "yes" || value == "no"))
       o.sealed = value == "yes";
     else
@@ -615,6 +624,84 @@ Result<void> WriteToken(const std::string& dir, const std::string& token) {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The live-chat practices of bench/ws.sh (see Options::chat_tenants).
+Result<void> SeedChats(store::Store& st, const Options& o, Timestamp now) {
+  const std::string path = o.data + "/chat-plan.txt";
+  std::ofstream plan(path, std::ios::trunc);
+  if (!plan) return Unavailable("cannot write " + path);
+  ::chmod(path.c_str(), 0600);
+  CD_TRY_ASSIGN(std::string password_hash, security::HashPassword(security::NewSecret()));
+  for (int t = 0; t < o.chat_tenants; ++t) {
+    store::Tenant tenant;
+    tenant.slug = "chat" + std::to_string(t);
+    tenant.name = "Chat practice " + std::to_string(t);
+    tenant.time_zone = "America/Chicago";
+    tenant.business_hours = "always";
+    tenant.created_at = now;
+    CD_TRY_ASSIGN(tenant, st.CreateTenant(tenant));
+    const std::string staff_token = security::NewSecret("cdk_");
+    UserId agent;
+    CD_TRY(st.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
+      store::User u;
+      u.email = "agent@" + tenant.slug + ".example";
+      u.display_name = "Agent " + std::to_string(t);
+      u.role = core::Role::kAdmin;
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, password_hash));
+      agent = u.id;
+      return tx.InsertApiToken(u.id, security::HashSecret(staff_token), "bench", now, std::nullopt);
+    }));
+    constexpr int kBatch = 500;
+    for (int done = 0; done < o.chats_per_tenant;) {
+      const int n = std::min(kBatch, o.chats_per_tenant - done);
+      std::vector<std::pair<std::int64_t, std::string>> made;
+      CD_TRY(st.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
+        made.clear();
+        CD_TRY_ASSIGN(auto cal, tx.Calendar());
+        for (int k = 0; k < n; ++k) {
+          const std::string chat_token = security::NewSecret("cdc_");
+          core::Patient p;
+          p.visitor_id = "chat-" + security::HashSecret(chat_token).substr(0, 24);
+          p.created_at = p.updated_at = now;
+          CD_TRY_ASSIGN(p, tx.InsertPatient(p));
+          core::Decision d = core::OpenConversation(p.id, core::Channel::kChat, "front-desk",
+                                                    core::Priority::kNormal, core::SlaPolicy{},
+                                                    now, cal);
+          d.conversation.assignee = agent;
+          CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, now));
+          core::Message m;
+          m.conversation_id = d.conversation.id;
+          m.channel = core::Channel::kChat;
+          m.sender = *p.visitor_id;
+          m.text = "Hello, I have a question about my appointment.";
+          m.created_at = now;
+          CD_TRY(tx.InsertMessage(m));
+          store::Chat chat;
+          chat.conversation = d.conversation.id;
+          chat.visitor_hash = security::HashSecret(chat_token);
+          chat.visitor_id = *p.visitor_id;
+          chat.language = "en";
+          chat.queue = "front-desk";
+          chat.state = "active";
+          chat.agent = agent;
+          chat.started_at = chat.patient_seen_at = now;
+          chat.answered_at = now;
+          CD_TRY(tx.InsertChat(chat));
+          made.emplace_back(d.conversation.id.value, chat_token);
+        }
+        return {};
+      }));
+      for (const auto& [conversation, chat_token] : made) {
+        plan << tenant.slug << ' ' << staff_token << ' ' << conversation << ' ' << chat_token
+             << '\n';
+      }
+      done += n;
+    }
+  }
+  std::cerr << "seed: " << o.chat_tenants << " chat practices with " << o.chats_per_tenant
+            << " chats each in " << path << "\n";
+  return {};
 }
 
 Result<void> Run(const Options& o) {
@@ -801,6 +888,8 @@ Result<void> Run(const Options& o) {
                 << " messages/s)\n";
     }
   }
+
+  if (o.chat_tenants > 0) CD_TRY(SeedChats(*st, o, now));
 
   std::cerr << "seed: done: " << patients.size() << " patients, " << totals.conversations
             << " conversations, " << totals.messages << " messages, " << totals.events
