@@ -665,9 +665,9 @@ Result<void> SeedChats(store::Store& st, const Options& o, Timestamp now) {
           p.visitor_id = "chat-" + security::HashSecret(chat_token).substr(0, 24);
           p.created_at = p.updated_at = now;
           CD_TRY_ASSIGN(p, tx.InsertPatient(p));
-          core::Decision d = core::OpenConversation(p.id, core::Channel::kChat, "front-desk",
-                                                    core::Priority::kNormal, core::SlaPolicy{},
-                                                    now, cal);
+          core::Decision d =
+              core::OpenConversation(p.id, core::Channel::kChat, "front-desk",
+                                     core::Priority::kNormal, core::SlaPolicy{}, now, cal);
           d.conversation.assignee = agent;
           CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, now));
           core::Message m;

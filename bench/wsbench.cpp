@@ -234,8 +234,8 @@ awaitable<void> PostLoop(Load& load, std::shared_ptr<Poster> poster,
                          std::shared_ptr<asio::steady_timer> wake) {
   auto executor = co_await asio::this_coro::executor;
   beast::tcp_stream stream(executor);
-  auto [cec] = co_await stream.async_connect({asio::ip::make_address("127.0.0.1"), load.port},
-                                             kTuple);
+  auto [cec] =
+      co_await stream.async_connect({asio::ip::make_address("127.0.0.1"), load.port}, kTuple);
   if (cec) co_return;
   stream.socket().set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
@@ -276,9 +276,8 @@ awaitable<void> Drive(Load& load, asio::io_context& io) {
   std::map<std::string, std::string> staff_token_of;
   int index = 0;
   for (const PlanLine& line : load.plan) {
-    std::string target = load.mode == "caredesk"
-                             ? "/api/v1/widget/ws?tenant=" + line.slug
-                             : "/ws/" + std::to_string(index);
+    std::string target = load.mode == "caredesk" ? "/api/v1/widget/ws?tenant=" + line.slug
+                                                 : "/ws/" + std::to_string(index);
     std::string protocols = load.mode == "caredesk" ? "caredesk.v1, " + line.chat_token : "";
     asio::co_spawn(io, Client(load, target, protocols, true), asio::detached);
     staff_token_of[line.slug] = line.staff_token;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds one build directory, reusing it when it exists. ccache keeps rebuilds
-# short. Usage: scripts/build.sh [release|asan]   (default release)
+# short; the release build also builds the browser code (scripts/build-web.sh).
+# Usage: scripts/build.sh [release|asan]   (default release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
@@ -19,3 +20,6 @@ else
   cmake "$dir" -DCAREDESK_WERROR="$werror" >/dev/null
 fi
 ninja -C "$dir"
+# The browser code the server hands out (the chat widget); the ASan build serves nothing new.
+[ "$flavour" = release ] && scripts/build-web.sh
+true

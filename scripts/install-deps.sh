@@ -10,6 +10,7 @@ packages=(
   libsodium-dev libssl-dev libcurl4-openssl-dev libgmime-3.0-dev libfmt-dev libcli11-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 curl procps jq python3 sqlmap
+  chromium  # the browser tests (scripts/browser-test.sh), driven by playwright-core
 )
 
 missing=()
@@ -57,7 +58,8 @@ if ((${#missing_mail[@]})); then
   fi
 fi
 
-# Node.js and npm run the tests that use the official twilio package (scripts/twilio-sdk-test.sh).
+# Node.js and npm build the browser code (Vite) and run the tests that use the official twilio
+# package and playwright-core.
 # A machine that has them already (a newer Node.js than Debian's) keeps its own.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "install-deps: installing nodejs npm" >&2

@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs every test: unit and domain tests, the storage
 # conformance suite on SQLite and on a throw-away PostgreSQL cluster (loopback only), the API
 # over real HTTP, the kill -9 crash test, webhooks signed by the official twilio package, mail
-# through real Postfix and Dovecot, the request fuzzer, and the whole suite again under
+# through real Postfix and Dovecot, the chat widget in chromium, the request fuzzer, and the whole suite again under
 # ASan + UBSan, after clang-format and clang-tidy checks; then scans every log the tests wrote
 # for the test data's patient information (scripts/phi-scan.sh). Set CAREDESK_SKIP_ASAN=1 for a quicker local loop.
 set -euo pipefail
@@ -33,6 +33,9 @@ scripts/twilio-sdk-test.sh
 
 echo "== mail through real Postfix and Dovecot"
 scripts/mail-peers-test.sh
+
+echo "== the chat widget in a real browser (chromium)"
+scripts/browser-test.sh
 
 echo "== request fuzzer"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh

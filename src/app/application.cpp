@@ -76,6 +76,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   api_options.inbox_cache_bytes = static_cast<std::size_t>(config.inbox_cache_mib) << 20;
   api_options.trusted_proxies = config.trusted_proxies;
   api_options.public_url = config.public_url;
+  api_options.web_root = config.web_root;
   http::Api api(*store, clock, api_options);
 
   boost::asio::io_context io(config.io_threads);

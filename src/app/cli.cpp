@@ -60,6 +60,9 @@ void AddListenFlag(CLI::App* cmd, Overrides& o) {
       "HOST:PORT to take practices' mail over LMTP from an MTA such as Postfix (env "
       "CAREDESK_LMTP); none by default");
   cmd->add_option_function<std::string>(
+      "--web-root", [&o](const std::string& v) { o.web_root = v; },
+      "the built browser code, served at /widget.js (env CAREDESK_WEB_ROOT), default web/dist");
+  cmd->add_option_function<std::string>(
       "--public-url", [&o](const std::string& v) { o.public_url = v; },
       "the address patients' browsers and providers use, e.g. https://desk.example-clinic.org "
       "(env CAREDESK_PUBLIC_URL); webhook signatures are checked against it");

@@ -94,6 +94,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_string(c.previous_master_key_file));
     else if (key == "public_url")
       CD_TRY(want_string(c.public_url));
+    else if (key == "web_root")
+      CD_TRY(want_string(c.web_root));
     else if (key == "trusted_proxies") {
       if (!val.is_array()) return Invalid("config key must be an array of IP addresses", key);
       c.trusted_proxies.clear();
@@ -111,8 +113,7 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
           "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
           "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url, "
-          "lmtp, "
-          "previous_master_key_file)",
+          "lmtp, web_root, previous_master_key_file)",
           key);
   }
   return {};
@@ -129,6 +130,7 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (const char* v = std::getenv("CAREDESK_MASTER_KEY_FILE"); v && *v) c.master_key_file = v;
   if (const char* v = std::getenv("CAREDESK_PUBLIC_URL"); v && *v) c.public_url = v;
   if (const char* v = std::getenv("CAREDESK_LMTP"); v && *v) c.lmtp = v;
+  if (const char* v = std::getenv("CAREDESK_WEB_ROOT"); v && *v) c.web_root = v;
   if (const char* v = std::getenv("CAREDESK_PREVIOUS_MASTER_KEY_FILE"); v && *v) {
     c.previous_master_key_file = v;
   }
@@ -137,6 +139,7 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (o.previous_master_key_file) c.previous_master_key_file = *o.previous_master_key_file;
   if (o.listen) c.listen = *o.listen;
   if (o.public_url) c.public_url = *o.public_url;
+  if (o.web_root) c.web_root = *o.web_root;
   if (o.lmtp) c.lmtp = *o.lmtp;
   if (o.database) c.database = *o.database;
   CD_TRY(ParseListen(c.listen));

@@ -42,6 +42,9 @@ struct Config {
   std::string lmtp;
   // How often each practice's IMAP mailbox (email settings' imap_url) is polled.
   int imap_poll_seconds = 60;
+  // The built browser code (the chat widget at /widget.js): web/dist of the source tree, which
+  // scripts/build.sh builds; relative paths are from the working directory.
+  std::string web_root = "web/dist";
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;
@@ -58,6 +61,7 @@ struct Overrides {
   std::optional<std::string> previous_master_key_file;
   std::optional<std::string> public_url;
   std::optional<std::string> lmtp;
+  std::optional<std::string> web_root;
 };
 
 // Reads the file (if any), the environment, then the overrides. kInvalid naming the key on

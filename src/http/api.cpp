@@ -354,6 +354,7 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       oidc_(std::make_unique<OidcRelyingParty>()),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
+  if (!options_.web_root.empty()) static_files_.Load(options_.web_root);
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, kNobody, scope::kAny, false, &Healthz,
        /*never_blocks=*/true},
@@ -615,6 +616,12 @@ void AllowAnyOrigin(Response& r) {
 }  // namespace
 
 std::optional<Response> Api::HandleInline(Request& request) const {
+  if (request.method == Method::kGet || request.method == Method::kHead) {
+    if (auto file = static_files_.Find(request.path)) {
+      request.route = request.path;
+      return file;
+    }
+  }
   if (request.path == "/api/v1/ws" || request.path == "/api/v1/widget/ws") {
     // Reached only without "Upgrade: websocket" (an upgrade goes to Upgrade instead).
     request.route = request.path;

@@ -16,6 +16,7 @@
 #include "http/hub.hpp"
 #include "http/message.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "store/store.hpp"
 
 namespace caredesk::http {
@@ -52,6 +53,9 @@ struct ApiOptions {
   // address, for the audit log, sessions and sign-in throttling, is then the last address the
   // proxy appended. Anyone else's header is ignored, so a client cannot pick its own address.
   std::vector<std::string> trusted_proxies;
+  // Where the built browser code is (web/dist): the chat widget served at /widget.js. "" serves
+  // none (404).
+  std::string web_root;
   // The address browsers reach this server at, e.g. "https://desk.example-clinic.org" (behind
   // its reverse proxy). Sign-in through a practice's identity provider needs it for the
   // redirect URI the provider calls back; "" turns that sign-in off.
@@ -145,6 +149,7 @@ class Api {
   mutable std::map<std::string, TenantId> mail_routes_;  // guarded by mail_routes_mutex_
   mutable Timestamp mail_routes_loaded_{};               // guarded by mail_routes_mutex_
   Hub hub_;
+  StaticFiles static_files_;
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The chat widget in a real browser: a throw-away server (loopback only, fresh data directory,
+# practice "web" open around the clock with one agent), a practice's page with hostile CSS
+# served from another origin, and Debian's chromium driven by playwright-core
+# (web/tests/browser.mjs). Screenshots go to build/browser-shots/.
+#   scripts/browser-test.sh     (needs build/src/app/caredesk, web/dist, node, chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=build/src/app/caredesk
+[ -x "$BIN" ] || { echo "browser-test: build first (scripts/build.sh release)" >&2; exit 2; }
+[ -f web/dist/widget.js ] || { echo "browser-test: web/dist is not built (scripts/build.sh)" >&2; exit 2; }
+[ -x /usr/bin/chromium ] || { echo "browser-test: chromium is not installed (scripts/install-deps.sh)" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/caredesk-browser.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+data=$WORK/data
+"$BIN" tenant create --slug web --name "Lakeside Family Medicine" --business-hours always \
+  --data "$data" >/dev/null 2>&1
+echo "a long enough password" | "$BIN" user create --tenant web --email ana@web.example \
+  --role agent --name "Ana Ruiz" --data "$data" >/dev/null 2>&1
+token=$("$BIN" token create --tenant web --user ana@web.example --data "$data" 2>/dev/null)
+
+"$BIN" serve --data "$data" --listen 127.0.0.1:0 --web-root web/dist >"$WORK/server.out" 2>"$WORK/server.log" &
+PIDS+=($!)
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$WORK/server.out")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "browser-test: the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+
+# The practice's own website: another origin (localhost, another port), plain node.
+sed "s#__CAREDESK_URL__#$url#" web/tests/host.html >"$WORK/host.html"
+node -e '
+  const http = require("http"), fs = require("fs");
+  const page = fs.readFileSync(process.argv[1]);
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, {"Content-Type": "text/html; charset=utf-8"}); res.end(page);
+  }).listen(0, "127.0.0.1", () => console.log(server.address().port));
+' "$WORK/host.html" >"$WORK/host.out" &
+PIDS+=($!)
+host_port=""
+for _ in $(seq 50); do
+  host_port=$(head -1 "$WORK/host.out" 2>/dev/null || true)
+  [ -n "$host_port" ] && break
+  sleep 0.1
+done
+[ -n "$host_port" ] || { echo "browser-test: the host page did not start" >&2; exit 1; }
+
+mkdir -p build/browser-shots
+(cd web && CAREDESK_URL="$url" HOST_URL="http://localhost:$host_port/" STAFF_TOKEN="$token" \
+  SHOTS="$PWD/../build/browser-shots" node tests/browser.mjs)

@@ -1,0 +1,158 @@
+// The chat widget in a real browser (Debian's chromium driven by playwright-core), against a
+// real caredesk server, embedded in a practice's page on another origin whose CSS is hostile.
+// scripts/browser-test.sh starts the server and the host page and sets:
+//   CAREDESK_URL   the server (http://127.0.0.1:PORT)
+//   HOST_URL       the practice's page that loads /widget.js
+//   STAFF_TOKEN    an agent's API token in tenant "web" (business hours: always)
+//   SHOTS          where screenshots go
+// The agent's side is driven through the API here (the console's own browser tests come with
+// the console). Exit status 0 when every check passes.
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const { CAREDESK_URL, HOST_URL, STAFF_TOKEN, SHOTS = "test-results" } = process.env;
+mkdirSync(SHOTS, { recursive: true });
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+}
+
+async function api(method, path, body) {
+  const res = await fetch(CAREDESK_URL + path, {
+    method,
+    headers: { Authorization: `Bearer ${STAFF_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+async function until(what, fn, timeoutMs = 10000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function seriousViolations(page) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    // The widget only: the host page's own problems are the practice's.
+    const r = await window.axe.run({ include: [["caredesk-chat"]] }, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target) + " " + n.failureSummary).join("; ")})`);
+  });
+  return result;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+try {
+  // ---- (a) A patient writes from the practice's page; the agent answers; the patient sees it.
+  check((await api("PUT", "/api/v1/me/presence", { status: "available", max_chats: 3 })).status === 200,
+        "the agent is available");
+  const context = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  await page.goto(HOST_URL);
+  const launcher = page.locator("caredesk-chat .launcher");
+  await launcher.waitFor();
+  // The page's hostile CSS (huge red text, hidden divs, lime buttons) does not reach inside.
+  const style = await launcher.evaluate((b) => {
+    const s = getComputedStyle(b);
+    return { font: s.fontSize, bg: s.backgroundColor, display: s.display };
+  });
+  check(style.font === "15px" && style.bg === "rgb(11, 87, 208)" && style.display === "block",
+        `the page's CSS does not reach the widget (${JSON.stringify(style)})`);
+  const hostFont = await page.evaluate(() => getComputedStyle(document.querySelector("p")).fontSize);
+  check(hostFont === "40px", "the widget's CSS does not reach the page");
+  await launcher.click();
+  await until("the status to say someone is there", async () =>
+    (await page.locator("caredesk-chat .status").textContent())?.includes("Someone is here"));
+  await page.screenshot({ path: `${SHOTS}/widget-open.png` });
+  check((await seriousViolations(page)).length === 0, "axe: no serious violation in the open widget");
+  const violations = await seriousViolations(page);
+  if (violations.length) console.log(violations.join("\n"));
+
+  // Keyboard only: type and press Enter.
+  await page.locator("caredesk-chat textarea").fill("Hello, can I get a flu shot this week?");
+  await page.keyboard.press("Enter");
+  const offer = await until("the agent's offer", async () => {
+    const mine = await api("GET", "/api/v1/me/chats");
+    return mine.json.offered[0];
+  });
+  check((await api("POST", `/api/v1/chats/${offer.chat_id}/accept`)).status === 200, "the agent accepts");
+  await until("the widget to name the agent", async () =>
+    (await page.locator("caredesk-chat .status").textContent())?.includes("You are chatting with"));
+  check((await api("POST", `/api/v1/conversations/${offer.conversation_id}/replies`,
+                   { text: "Yes! Walk-ins are welcome until noon." })).status === 201, "the agent replies");
+  await page.locator("caredesk-chat .msg.practice", { hasText: "Walk-ins are welcome" }).waitFor();
+  check(true, "the patient sees the reply");
+  await page.screenshot({ path: `${SHOTS}/widget-chat.png` });
+
+  // ---- (c, widget side) The patient's connection drops; two answers go out; it comes back.
+  await context.setOffline(true);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const text of ["First while you were away", "Second while you were away"]) {
+    await api("POST", `/api/v1/conversations/${offer.conversation_id}/replies`, { text });
+  }
+  await context.setOffline(false);
+  // The widget reconnects on its own (its socket closed); after a reload it resumes too.
+  await page.reload();
+  await page.locator("caredesk-chat .launcher").click();
+  await page.locator("caredesk-chat .msg.practice", { hasText: "Second while you were away" }).waitFor();
+  const texts = await page.locator("caredesk-chat .msg p").allTextContents();
+  const count = (t) => texts.filter((x) => x === t).length;
+  check(count("First while you were away") === 1 && count("Second while you were away") === 1 &&
+        count("Hello, can I get a flu shot this week?") === 1,
+        `after a drop and a reload every message shows exactly once (${texts.length} shown)`);
+  check(pageErrors.length === 0, `no script errors on the page (${pageErrors.join("; ")})`);
+  await context.close();
+
+  // ---- (b) Nobody is online: the widget says so and takes a number; the inbox gets it.
+  check((await api("PUT", "/api/v1/me/presence", { status: "offline" })).status === 200, "the agent goes offline");
+  const spanish = await browser.newContext({ locale: "es-MX", viewport: { width: 1100, height: 760 } });
+  const page2 = await spanish.newPage();
+  await page2.goto(HOST_URL);
+  await page2.locator("caredesk-chat .launcher").click();
+  await until("the widget to say nobody is there, in Spanish", async () =>
+    (await page2.locator("caredesk-chat .status").textContent())?.includes("Nadie puede chatear"));
+  check(true, "offline, said in the browser's language");
+  await page2.locator("caredesk-chat textarea").fill("¿Está lista mi receta?");
+  await page2.locator("caredesk-chat .send").click();
+  await page2.locator("caredesk-chat .contact").waitFor();
+  await page2.locator("caredesk-chat #cd-phone").fill("(312) 555-0147");
+  await page2.locator("caredesk-chat .contact button").click();
+  await until("the thank-you", async () =>
+    (await page2.locator("caredesk-chat .status").textContent())?.includes("Gracias"));
+  await page2.screenshot({ path: `${SHOTS}/widget-offline-es.png` });
+  const inbox = await api("GET", "/api/v1/conversations?channel=chat&status=open&limit=50");
+  const followUp = inbox.json.items.find((c) => c.sla && c.sla.due_at && c.id !== offer.conversation_id);
+  check(!!followUp, "the question is an open conversation with an SLA deadline in the inbox");
+  check((await seriousViolations(page2)).length === 0, "axe: no serious violation in the offline widget");
+  // Switching the language by hand.
+  await page2.locator("caredesk-chat select").selectOption("en");
+  await until("English", async () =>
+    (await page2.locator("caredesk-chat .launcher").textContent()) === "Chat with us");
+  check(true, "the language can be switched");
+  await spanish.close();
+} catch (e) {
+  console.log(`FAIL ${e.stack ?? e}`);
+  failures++;
+} finally {
+  await browser.close();
+}
+console.log(failures === 0 ? "browser tests: all passed" : `browser tests: ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
