@@ -6,7 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -3997,6 +4000,46 @@ TEST_F(ChatTest, WebSocketsNeedTheRightCredentialAndOrigin) {
   HttpCall plain;
   plain.target = "/api/v1/ws";
   EXPECT_EQ(Send(port_, plain).status, 426);
+}
+
+// A widget that stops reading (a phone that went to sleep) must not make the server hold an
+// ever-growing queue for it: once ws_max_queued_frames frames wait, it is dropped.
+TEST_F(ChatTest, AClientThatStopsReadingIsDroppedNotBuffered) {
+  Chat chat = StartChat();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;  // a small receive window, so the server's writes stall soon
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string upgrade =
+      "GET /api/v1/widget/ws?tenant=clinic HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: caredesk.v1, " +
+      chat.token + "\r\n\r\n";
+  ASSERT_EQ(::write(fd, upgrade.data(), upgrade.size()), static_cast<ssize_t>(upgrade.size()));
+  char head[512];
+  ssize_t n = ::read(fd, head, sizeof head);
+  ASSERT_GT(n, 0);
+  ASSERT_EQ(std::string(head, static_cast<std::size_t>(n)).rfind("HTTP/1.1 101", 0), 0u);
+  for (int i = 0; i < 100 && api_->hub().Size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(api_->hub().Size(), 1u);
+  // Push far more than the socket buffers and the queue hold, and never read.
+  http::Frame big = http::MakeFrame(std::string(64 * 1024, 'x'));
+  for (int i = 0; i < 1000 && api_->hub().Size() > 0; ++i) {
+    api_->hub().ToChat(tenant_, chat.id, big);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (int i = 0; i < 300 && api_->hub().Size() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(api_->hub().Size(), 0u) << "the stalled client is still held";
+  ::close(fd);
 }
 
 }  // namespace

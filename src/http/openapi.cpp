@@ -22,7 +22,7 @@ const std::string& OpenApiDocument() {
       "Error": {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
-          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts", "second_factor_required", "second_factor_setup_required", "rate_limited"]},
+          "properties": {"code": {"type": "string", "enum": ["invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "unavailable", "internal", "method_not_allowed", "unsupported_media_type", "request_timeout", "too_many_attempts", "second_factor_required", "second_factor_setup_required", "rate_limited", "chat_disabled", "upgrade_required"]},
                          "message": {"type": "string"}, "field": {"type": "string"}}}}
       },
       "Verification": {

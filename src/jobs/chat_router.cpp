@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "base/log.hpp"
 #include "core/inbox/conversation.hpp"
@@ -295,7 +296,7 @@ Result<store::Chat> EndChat(store::TenantTx& tx, store::Chat chat, std::string_v
 ChatRouter::ChatRouter(store::Store& store, const Clock& clock, ChatRouterOptions options)
     : store_(store),
       clock_(clock),
-      options_(options),
+      options_(std::move(options)),
       loop_("chat_router", options_.interval, [this] { return RunOnce(); }) {}
 
 Result<int> ChatRouter::RunOnce() {
