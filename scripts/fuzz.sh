@@ -2,7 +2,7 @@
 # Builds the libFuzzer target for every parser of outside input (inbound JSON bodies, query
 # strings, phone and email forms, business hours, SLA state, dates, identity-verification
 # answers and replies, TOTP and recovery codes, key files, identity providers' key sets and ID
-# tokens, cookies, mail as MTAs deliver it, text-message words and mail headers) with clang (ASan + UBSan) and runs it
+# tokens, cookies, mail as MTAs deliver it, text-message words and mail headers, live-chat settings) with clang (ASan + UBSan) and runs it
 # for FUZZ_SECONDS (default 30; set it higher for a longer run) from the seed corpus. Fails on any crash, leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,13 +21,14 @@ sources=(src/base/error.cpp src/base/text.cpp src/base/time.cpp
          src/security/totp.cpp src/security/crypto.cpp src/security/token.cpp src/security/jwt.cpp
          src/http/message.cpp src/http/json_input.cpp src/http/handlers/inbound.cpp
          src/channels/email/mime.cpp src/channels/email/parse.cpp src/channels/sms/text.cpp
+         src/jobs/chat_settings.cpp
          tests/fuzz/request_fuzz.cpp)
 objs=()
 for src in "${sources[@]}"; do
   obj="$out/obj/${src//\//_}.o"
   mkdir -p "$out/obj"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find src/base src/core src/http -name '*.hpp' -newer "$obj" -print -quit)" ] ||
-     [ -n "$(find src/channels -name '*.hpp' -newer "$obj" -print -quit)" ]; then
+     [ -n "$(find src/channels src/jobs -name '*.hpp' -newer "$obj" -print -quit)" ]; then
     "${cxx[@]}" "${flags[@]}" -c "$src" -o "$obj"
   fi
   objs+=("$obj")

@@ -18,6 +18,7 @@
 #include "http/handlers/inbound.hpp"
 #include "http/json_input.hpp"
 #include "http/message.hpp"
+#include "jobs/chat_settings.hpp"
 #include <boost/json/parse.hpp>
 
 #include "security/crypto.hpp"
@@ -29,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 14) {
+  switch (data[0] % 15) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -147,6 +148,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (char c : qp) {
         line = c == '\n' ? 0 : line + 1;
         if (line > 77) __builtin_trap();  // 76 and the CR
+      }
+      break;
+    }
+    case 14: {  // a practice's chat settings: accepted ones must survive their own round trip
+      auto settings = jobs::ParseChatSettings(in);
+      if (settings) {
+        auto again = jobs::ParseChatSettings(jobs::ChatSettingsJson(*settings));
+        if (!again || again->offer_timeout != settings->offer_timeout ||
+            again->languages != settings->languages || again->queue != settings->queue) {
+          __builtin_trap();
+        }
       }
       break;
     }
