@@ -455,6 +455,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/chats/{id}/accept", {false, staff, ""}},
       {"POST /api/v1/chats/{id}/decline", {false, staff, ""}},
       {"POST /api/v1/chats/{id}/end", {false, staff, ""}},
+      {"POST /api/v1/chats/{id}/seen", {false, staff, R"({"message_id":1})"}},
       {"POST /api/v1/chats/{id}/assign", {false, leads, R"({"agent_id":)" + mine["users"] + "}"}},
       {"GET /api/v1/chats/live", {false, leads, ""}},
       {"GET /api/v1/settings/chat", {false, everyone, ""}},
@@ -3925,6 +3926,24 @@ TEST_F(ChatTest, MessagesTypingAndTheChatsStateArePushedToWhoShouldSeeThem) {
             201);
   auto reply = widget->NextWith("\"message\"");
   ASSERT_TRUE(reply);
+  // The agent reads the patient's message: the widget shows it read.
+  HttpResult patient_view = Patient(chat, "GET", "/api/v1/widget/chat");
+  std::int64_t patient_message = 0;
+  json::object patient_json = Json(patient_view);
+  for (const auto& m : patient_json.at("messages").as_array()) {
+    if (m.at("from") == "patient") patient_message = m.at("id").as_int64();
+  }
+  ASSERT_EQ(Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/seen",
+                 R"({"message_id":)" + std::to_string(patient_message) + "}")
+                .status,
+            200);
+  auto read = widget->NextWith("\"seen\"");
+  ASSERT_TRUE(read);
+  EXPECT_NE(read->find("\"agent_seen_message_id\":" + std::to_string(patient_message)),
+            std::string::npos)
+      << *read;
+  EXPECT_EQ(Json(Patient(chat, "GET", "/api/v1/widget/chat")).at("agent_seen_message_id"),
+            patient_message);
   EXPECT_NE(reply->find("I have sent a refill request"), std::string::npos) << *reply;
   EXPECT_NE(reply->find("\"from\":\"practice\""), std::string::npos) << *reply;
   EXPECT_NE(reply->find("\"author\":\"Agent\""), std::string::npos) << *reply;

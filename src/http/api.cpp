@@ -412,6 +412,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &AcceptChatOffer},
       {Method::kPost, "POST", "/api/v1/chats/{id}/decline", true, kStaff, scope::kInboxWrite, false,
        &DeclineChatOffer},
+      {Method::kPost, "POST", "/api/v1/chats/{id}/seen", true, kStaff, scope::kInboxWrite, false,
+       &ChatSeenByAgent},
       {Method::kPost, "POST", "/api/v1/chats/{id}/end", true, kStaff, scope::kInboxWrite, false,
        &EndChatByAgent},
       {Method::kPost, "POST", "/api/v1/chats/{id}/assign", true, kLeads, scope::kInboxWrite, false,

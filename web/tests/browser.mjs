@@ -100,6 +100,13 @@ try {
                    { text: "Yes! Walk-ins are welcome until noon." })).status === 201, "the agent replies");
   await page.locator("caredesk-chat .msg.practice", { hasText: "Walk-ins are welcome" }).waitFor();
   check(true, "the patient sees the reply");
+  // The agent has read the patient's message: the widget says so.
+  const detail = await api("GET", `/api/v1/conversations/${offer.conversation_id}`);
+  const asked = detail.json.messages.find((m) => m.kind === "inbound");
+  check((await api("POST", `/api/v1/chats/${offer.chat_id}/seen`, { message_id: asked.id })).status === 200,
+        "the agent's console reports what they read");
+  await page.locator("caredesk-chat .msg.patient .state", { hasText: "Read" }).waitFor();
+  check(true, "the patient sees their message was read");
   await page.screenshot({ path: `${SHOTS}/widget-chat.png` });
 
   // ---- (c, widget side) The patient's connection drops; two answers go out; it comes back.

@@ -520,6 +520,32 @@ Result<Response> AcceptChatOffer(Context& ctx) {
   });
 }
 
+// Read receipts the other way: what the agent has read, shown in the patient's widget.
+Result<Response> ChatSeenByAgent(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"message_id"}));
+  CD_TRY_ASSIGN(auto id, OptionalInt(body, "message_id"));
+  if (!id || *id <= 0) return Invalid("message_id must be a message id", "message_id");
+  store::Chat out;
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(out, tx.GetChat(ctx.ids.at(0)));
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(out.conversation));
+    if (!SeesQueue(ctx.who, c.queue)) return NotFound("chat not found");
+    CD_TRY_ASSIGN(auto messages, tx.ListMessages(out.conversation));
+    bool known = std::any_of(messages.begin(), messages.end(),
+                             [&](const core::Message& m) { return m.id.value == *id; });
+    if (!known) return NotFound("no such message in this chat");
+    if (*id <= out.agent_seen.value) return {};
+    out.agent_seen = MessageId{*id};
+    return tx.UpdateChat(out);
+  }));
+  if (ctx.hub) {
+    ctx.hub->ToChat(ctx.who.tenant, out.id,
+                    MakeFrame(json::serialize(json::object{
+                        {"type", "seen"}, {"agent_seen_message_id", out.agent_seen.value}})));
+  }
+  return JsonResponse(200, ChatView(out));
+}
+
 Result<Response> DeclineChatOffer(Context& ctx) {
   return ChatCommand(ctx, [&](store::TenantTx& tx, const jobs::ChatSettings&) {
     return jobs::DeclineChat(tx, ctx.ids.at(0), ctx.who.user, ctx.now);

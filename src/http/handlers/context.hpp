@@ -173,6 +173,7 @@ Result<Response> GetPresence(Context& ctx);  // the staff's side
 Result<Response> PutPresence(Context& ctx);
 Result<Response> ListMyChats(Context& ctx);
 Result<Response> AcceptChatOffer(Context& ctx);
+Result<Response> ChatSeenByAgent(Context& ctx);
 Result<Response> DeclineChatOffer(Context& ctx);
 Result<Response> EndChatByAgent(Context& ctx);
 Result<Response> AssignChat(Context& ctx);

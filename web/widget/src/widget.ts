@@ -237,6 +237,9 @@ export class CareDeskChat extends HTMLElement {
     } else if (frame.type === "typing") {
       this.typingUntil = Date.now() + 4000;
       window.setTimeout(() => this.render(), 4100);
+    } else if (frame.type === "seen" && this.view) {
+      const seen = (frame as { agent_seen_message_id?: number }).agent_seen_message_id ?? 0;
+      this.view.agent_seen_message_id = Math.max(this.view.agent_seen_message_id, seen);
     } else if (frame.type === "chat" && this.view) {
       this.view.state = frame.state ?? this.view.state;
       if (frame.agent) this.view.agent = frame.agent;
