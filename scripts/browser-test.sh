@@ -14,7 +14,7 @@ BIN=build/src/app/caredesk
 WORK=$(mktemp -d /tmp/caredesk-browser.XXXXXX)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
