@@ -134,18 +134,24 @@ Result<store::Chat> AcceptChat(store::TenantTx& tx, std::int64_t chat_id, UserId
   chat.offer_expires_at.reset();
   CD_TRY(tx.UpdateChat(chat));
   CD_TRY(TouchIdle(tx, agent, now));
+  CD_TRY(AssignChatConversation(tx, chat, agent, agent, now,
+                                {ChatEvent(chat, "chat_accepted", now, agent,
+                                           {{"wait_ms", MillisText(now - chat.started_at)}})}));
+  return chat;
+}
+
+Result<void> AssignChatConversation(store::TenantTx& tx, const store::Chat& chat, UserId agent,
+                                    UserId actor, Timestamp now, std::vector<core::Event> also) {
   CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
   CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
   CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
   core::Routing routing;
   routing.assignee = agent;
-  CD_TRY_ASSIGN(core::Decision d, core::Route(c, routing, policies, agent, now, cal));
+  CD_TRY_ASSIGN(core::Decision d, core::Route(c, routing, policies, actor, now, cal));
   CD_TRY(tx.UpdateConversation(d.conversation, cal, now));
-  d.events.push_back(ChatEvent(chat, "chat_accepted", now, agent,
-                               {{"wait_ms", MillisText(now - chat.started_at)}}));
+  for (core::Event& e : also) d.events.push_back(std::move(e));
   for (core::Event& e : d.events) e.patient_id = c.patient_id;
-  CD_TRY(tx.AppendEvents(d.events));
-  return chat;
+  return tx.AppendEvents(d.events);
 }
 
 Result<store::Chat> DeclineChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,

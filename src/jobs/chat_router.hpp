@@ -37,6 +37,11 @@ Result<RoutingPass> RouteChats(store::TenantTx& tx, const ChatSettings& settings
 // `agent`, or it ended. Assigns the conversation to them.
 Result<store::Chat> AcceptChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,
                                Timestamp now);
+// Assigns the chat's conversation to `agent` (its SLA policy follows the routing) and appends
+// the routing events, then `also`, with the conversation's patient.
+Result<void> AssignChatConversation(store::TenantTx& tx, const store::Chat& chat, UserId agent,
+                                    UserId actor, Timestamp now,
+                                    std::vector<core::Event> also = {});
 // An agent declines the chat offered to them; it goes to the next agent at the next pass.
 // kConflict when it is not offered to `agent`.
 Result<store::Chat> DeclineChat(store::TenantTx& tx, std::int64_t chat_id, UserId agent,

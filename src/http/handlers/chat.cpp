@@ -119,6 +119,15 @@ Result<std::pair<store::Tenant, store::Chat>> ChatOfRequest(Context& ctx, store:
   return std::pair{std::move(tenant), std::move(*chat)};
 }
 
+// kNotFound unless message `id` is one of the chat's (a read receipt names one).
+Result<void> CheckMessageOfChat(store::TenantTx& tx, const store::Chat& chat, std::int64_t id) {
+  CD_TRY_ASSIGN(auto messages, tx.ListMessages(chat.conversation));
+  bool known = std::any_of(messages.begin(), messages.end(),
+                           [&](const core::Message& m) { return m.id.value == id; });
+  if (!known) return NotFound("no such message in this chat");
+  return {};
+}
+
 json::object ChatView(const store::Chat& c) {
   return json::object{{"chat_id", c.id},
                       {"state", c.state},
@@ -233,11 +242,7 @@ Result<Response> StartChat(Context& ctx) {
   };
   CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, tenant.id, in, std::nullopt, {}, record));
   if (ctx.hub) PushChats(*ctx.hub, tenant.id);
-  Response r;
-  r.status = 201;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = std::move(stored.body);
-  return r;
+  return StoredResponse(std::move(stored));
 }
 
 Result<Response> GetChatForPatient(Context& ctx) {
@@ -330,11 +335,7 @@ Result<Response> PostChatMessage(Context& ctx) {
   };
   const std::string request_hash = key ? security::HashSecret(text) : std::string();
   CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, tenant.id, in, key, request_hash, seen));
-  Response r;
-  r.status = stored.status;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = std::move(stored.body);
-  return r;
+  return StoredResponse(std::move(stored));
 }
 
 Result<Response> PostChatSeen(Context& ctx) {
@@ -347,10 +348,7 @@ Result<Response> PostChatSeen(Context& ctx) {
   store::Chat out;
   CD_TRY(ctx.store.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(out, tx.GetChat(chat.id));
-    CD_TRY_ASSIGN(auto messages, tx.ListMessages(chat.conversation));
-    bool known = std::any_of(messages.begin(), messages.end(),
-                             [&](const core::Message& m) { return m.id.value == *id; });
-    if (!known) return NotFound("no such message in this chat");
+    CD_TRY(CheckMessageOfChat(tx, out, *id));
     if (*id > out.patient_seen.value) out.patient_seen = MessageId{*id};
     out.patient_seen_at = ctx.now;
     return tx.UpdateChat(out);
@@ -530,10 +528,7 @@ Result<Response> ChatSeenByAgent(Context& ctx) {
     CD_TRY_ASSIGN(out, tx.GetChat(ctx.ids.at(0)));
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(out.conversation));
     if (!SeesQueue(ctx.who, c.queue)) return NotFound("chat not found");
-    CD_TRY_ASSIGN(auto messages, tx.ListMessages(out.conversation));
-    bool known = std::any_of(messages.begin(), messages.end(),
-                             [&](const core::Message& m) { return m.id.value == *id; });
-    if (!known) return NotFound("no such message in this chat");
+    CD_TRY(CheckMessageOfChat(tx, out, *id));
     if (*id <= out.agent_seen.value) return {};
     out.agent_seen = MessageId{*id};
     return tx.UpdateChat(out);
@@ -595,14 +590,7 @@ Result<Response> AssignChat(Context& ctx) {
         CD_TRY(tx.AppendEvents(events));
         if (chat.answered_at) {
           // Already answered: the wait ended then, so only the agent changes.
-          CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
-          CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-          core::Routing routing;
-          routing.assignee = agent;
-          CD_TRY_ASSIGN(core::Decision d,
-                        core::Route(c, routing, policies, ctx.who.user, ctx.now, cal));
-          CD_TRY(tx.UpdateConversation(d.conversation, cal, ctx.now));
-          CD_TRY(tx.AppendEvents(d.events));
+          CD_TRY(jobs::AssignChatConversation(tx, chat, agent, ctx.who.user, ctx.now));
           chat.state = "active";
           chat.agent = agent;
           chat.offered_to = UserId{0};

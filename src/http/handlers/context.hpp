@@ -79,6 +79,8 @@ struct StoredInbound {
 // fields to the answer (the chat widget records its chat there).
 using InboundHook = std::function<Result<void>(store::TenantTx&, const core::Conversation&,
                                                const core::Message&, boost::json::object&)>;
+// The JSON answer StoreInbound gave, as the response.
+Response StoredResponse(StoredInbound stored);
 Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound& in,
                                    const std::optional<std::string>& key,
                                    const std::string& request_hash,

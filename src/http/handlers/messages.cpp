@@ -64,6 +64,10 @@ Result<Response> PostMessage(Context& ctx) {
   // Only a keyed delivery is compared with an earlier one.
   const std::string request_hash = key ? security::HashSecret(ctx.request.body) : std::string();
   CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, ctx.who.tenant, in, key, request_hash));
+  return StoredResponse(std::move(stored));
+}
+
+Response StoredResponse(StoredInbound stored) {
   Response r;
   r.status = stored.status;
   r.headers.Set("Content-Type", "application/json");

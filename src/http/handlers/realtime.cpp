@@ -81,6 +81,16 @@ class TypingGate {
 
 void Announce(Hub& hub, json::object notice);
 
+// What consoles see when a patient types, and what a widget sees when the practice does.
+Frame PatientTyping(std::int64_t conversation, std::int64_t chat) {
+  return MakeFrame(json::serialize(json::object{{"type", "typing"},
+                                                {"who", "patient"},
+                                                {"conversation_id", conversation},
+                                                {"chat_id", chat}}));
+}
+Frame PracticeTyping() { return MakeFrame(R"({"type":"typing","who":"practice"})"); }
+Frame ChatsChanged() { return MakeFrame(R"({"type":"chats"})"); }
+
 std::optional<json::object> ParseFrame(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
@@ -128,12 +138,8 @@ Result<WsAccept> Api::Upgrade(Request& request) {
       auto frame = ParseFrame(text);
       if (!frame || !frame->contains("type") || frame->at("type") != "typing") return;
       if (!typing->Allow()) return;
-      hub->ToStaff(
-          audience.tenant, queue,
-          MakeFrame(json::serialize(json::object{{"type", "typing"},
-                                                 {"who", "patient"},
-                                                 {"conversation_id", audience.conversation.value},
-                                                 {"chat_id", audience.chat_id}})));
+      hub->ToStaff(audience.tenant, queue,
+                   PatientTyping(audience.conversation.value, audience.chat_id));
       Announce(*hub, {{"kind", "typing"},
                       {"who", "patient"},
                       {"tenant", audience.tenant.value},
@@ -182,8 +188,7 @@ Result<WsAccept> Api::Upgrade(Request& request) {
     if (id == frame->end() || !id->value().is_int64()) return;
     if (!typing->Allow()) return;
     // Only a patient connected to that conversation of this practice hears it.
-    hub->ToConversation(audience.tenant, ConversationId{id->value().as_int64()},
-                        MakeFrame(R"({"type":"typing","who":"practice"})"));
+    hub->ToConversation(audience.tenant, ConversationId{id->value().as_int64()}, PracticeTyping());
     Announce(*hub, {{"kind", "typing"},
                     {"who", "practice"},
                     {"tenant", audience.tenant.value},
@@ -227,7 +232,7 @@ void DeliverConversation(Hub& hub, TenantId tenant, const json::object& view) {
 
 void DeliverChatState(Hub& hub, TenantId tenant, const store::Chat& chat,
                       std::string_view agent_name) {
-  hub.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+  hub.ToStaff(tenant, {}, ChatsChanged());
   json::object frame{{"type", "chat"}, {"chat_id", chat.id}, {"state", chat.state}};
   if (!agent_name.empty()) frame["agent"] = agent_name;
   hub.ToChat(tenant, chat.id, MakeFrame(json::serialize(frame)));
@@ -265,7 +270,7 @@ void PushConversation(Context& ctx, TenantId tenant, const json::object& view) {
 void Api::NotifyChatsChanged(TenantId tenant) { PushChats(hub_, tenant); }
 
 void PushChats(Hub& hub, TenantId tenant) {
-  hub.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+  hub.ToStaff(tenant, {}, ChatsChanged());
   Announce(hub, {{"kind", "chats"}, {"tenant", tenant.value}});
 }
 
@@ -312,18 +317,12 @@ void Api::OnClusterNotice(std::string_view payload) {
   std::string kind = text("kind");
   Result<void> loaded;
   if (kind == "chats") {
-    hub_.ToStaff(tenant, {}, MakeFrame(R"({"type":"chats"})"));
+    hub_.ToStaff(tenant, {}, ChatsChanged());
   } else if (kind == "typing") {
     if (text("who") == "patient") {
-      hub_.ToStaff(
-          tenant, text("queue"),
-          MakeFrame(json::serialize(json::object{{"type", "typing"},
-                                                 {"who", "patient"},
-                                                 {"conversation_id", number("conversation")},
-                                                 {"chat_id", number("chat")}})));
+      hub_.ToStaff(tenant, text("queue"), PatientTyping(number("conversation"), number("chat")));
     } else {
-      hub_.ToConversation(tenant, ConversationId{number("conversation")},
-                          MakeFrame(R"({"type":"typing","who":"practice"})"));
+      hub_.ToConversation(tenant, ConversationId{number("conversation")}, PracticeTyping());
     }
   } else if (kind == "message") {
     loaded = store_.Read(tenant, [&](store::TenantTx& tx) -> Result<void> {
