@@ -1,6 +1,7 @@
-// The browser code the binary serves (web/dist, built by Vite): the patients' chat widget now,
-// the console next. Read once at start into memory and answered from there on the I/O threads;
-// only the files listed here are served, so nothing else under the directory can leak.
+// The browser code the binary serves (web/dist, built by Vite): the patients' chat widget
+// (/widget.js, loaded by practices' own sites) and the agent console (/ and its /assets/).
+// Read once at start into memory and answered from there on the I/O threads; only the files
+// named here and Vite's hashed files under assets/ are served, so nothing else can leak.
 // Thread-safe after Load.
 #pragma once
 
@@ -23,7 +24,9 @@ class StaticFiles {
   struct File {
     std::string content_type;
     std::string body;
+    std::string cache_control;
     bool cross_origin = false;  // embedded in other sites' pages (the widget)
+    bool page = false;          // an HTML page: gets the console's Content-Security-Policy
   };
   std::map<std::string, File, std::less<>> files_;
 };
