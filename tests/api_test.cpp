@@ -460,6 +460,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/chats/live", {false, leads, ""}},
       {"GET /api/v1/settings/chat", {false, everyone, ""}},
       {"PUT /api/v1/settings/chat", {false, admins, R"({"offer_timeout_seconds":30})"}},
+      {"GET /api/v1/canned-responses", {false, everyone, ""}},
+      {"PUT /api/v1/canned-responses", {false, leads, R"({"items":[]})"}},
       {"POST /api/v1/messages",
        {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
@@ -897,6 +899,51 @@ TEST_F(ApiTest, BadInputOnEveryRouteIsRejectedClearlyAndChangesNothing) {
     EXPECT_EQ(ErrorField(r), k.field) << what;
   }
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(ApiTest, CannedResponsesAreSharedByThePracticeAndCheckedBeforeTheyAreKept) {
+  HttpResult none = Call("GET", "/api/v1/canned-responses");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_EQ(none.body, R"({"items":[]})");
+  const std::string good =
+      R"({"items":[{"title":"Greeting","shortcut":"hi","text":"Hello {{first_name}}, this is )"
+      R"({{agent_name}}."},{"title":"Hours","text":"We are open {{ location_hours }}."}]})";
+  HttpResult refused = Call("PUT", "/api/v1/canned-responses", good);
+  EXPECT_EQ(refused.status, 403) << "agents use them; supervisors and admins keep them";
+  std::string supervisor = MakeUser(tenant_, "sup@clinic.example", core::Role::kSupervisor);
+  HttpResult saved = Call("PUT", "/api/v1/canned-responses", good, &supervisor);
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  const std::string kept = Call("GET", "/api/v1/canned-responses").body;
+  EXPECT_EQ(kept, saved.body);
+  auto items = Json(saved).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("shortcut").as_string(), "hi");
+  EXPECT_EQ(items[1].at("shortcut").as_string(), "") << "a shortcut is optional";
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"items":[{"title":"A","text":"Your {{diagnosis}}"}]})", "items[0].text"},
+      {R"({"items":[{"title":"A","text":"x"},{"title":"B","shortcut":"Bad One","text":"y"}]})",
+       "items[1].shortcut"},
+      {R"({"items":[{"title":"A","shortcut":"a","text":"x"},{"title":"B","shortcut":"a","text":"y"}]})",
+       "items[1].shortcut"},
+      {R"({"items":[{"title":"","text":"x"}]})", "items[0].title"},
+      {R"({"items":[{"title":"A","text":7}]})", "items[0].text"},
+      {R"({"items":[{"text":"x"}]})", "items[0].title"},
+      {R"({"items":[{"title":"A","text":"x","html":"<b>"}]})", "items[0].html"},
+      {R"({"items":["hello"]})", "items[0]"},
+      {R"({"items":{"title":"A"}})", "items"},
+      {R"({"items":[{"title":"A","text":"x"}],"more":1})", "more"},
+      {R"({"items":[{"title":"A","text":"x"})", ""},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult r = Call("PUT", "/api/v1/canned-responses", body, &supervisor);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_EQ(ErrorCode(r), "invalid") << body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/canned-responses").body, kept) << "nothing changed";
+  // Another practice sees its own (empty) list, never this one.
+  EXPECT_EQ(Call("GET", "/api/v1/canned-responses", {}, &other_token_).body, R"({"items":[]})");
 }
 
 TEST_F(ApiTest, PracticeSettingsAreChangedByAdminsAndMoveRunningDeadlines) {
@@ -1492,6 +1539,8 @@ TEST_F(ApiTest, SecondFactorIsSetUpBeforeAnythingElseThenRequiredAtEverySignIn) 
   HttpResult me = Checked(browser.Call("GET", "/api/v1/me"));
   ASSERT_EQ(me.status, 200);
   EXPECT_TRUE(Json(me).at("second_factor").at("setup_pending").as_bool());
+  // The console's automatic logoff: the server's idle time (15 minutes by default).
+  EXPECT_EQ(Json(me).at("session_idle_seconds").as_int64(), 15 * 60);
 
   HttpResult started = Checked(browser.Call("POST", "/api/v1/me/second-factor"));
   ASSERT_EQ(started.status, 201) << started.body;
@@ -2975,10 +3024,17 @@ TEST_F(TwoWaySmsTest, StopIsHonouredAtEverySendAndStartUndoesIt) {
   auto convs = ConversationsOf("+13125550144");
   ASSERT_EQ(convs.size(), 1u);
   const std::string conv = "/api/v1/conversations/" + std::to_string(convs[0]);
+  // A console is open: it hears that a number's consent changed (and not which number).
+  auto console = testing::WsClient::Connect(port_, "/api/v1/ws", {{"caredesk.v1", token_}, {}});
+  ASSERT_TRUE(console);
+  ASSERT_TRUE(console->NextWith("\"hello\""));
   // A reply is queued; the patient says STOP before the sender runs.
   ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Yes, 9 to 12."})").status, 201);
   HttpResult stop = Text("SM0201", "+13125550144", "Stop");
   ASSERT_EQ(stop.status, 200);
+  auto consent = console->NextWith("\"consent\"");
+  ASSERT_TRUE(consent);
+  EXPECT_EQ(*consent, R"({"type":"consent"})");
   EXPECT_THAT(stop.body, ::testing::HasSubstr("<Message>"));
   EXPECT_THAT(stop.body, ::testing::HasSubstr("no longer receive text messages"));
   EXPECT_EQ(Text("SM0201", "+13125550144", "Stop").body, stop.body) << "a retry, answered alike";
@@ -3638,6 +3694,10 @@ TEST_F(ChatTest, APatientReachesAnAvailableAgentAndTheyTalk) {
                  chat.token));
   ASSERT_EQ(Json(newer).at("messages").as_array().size(), 1u) << newer.body;
   EXPECT_EQ(Json(newer).at("messages").as_array()[0].at("text").as_string(), "Tuesday morning");
+  // With the id the widget sent it under, so its "sending" copy is replaced, never doubled.
+  EXPECT_EQ(Json(newer).at("messages").as_array()[0].at("client_id").as_string(), "m-1");
+  EXPECT_FALSE(Json(after).at("messages").as_array()[1].as_object().contains("client_id"))
+      << "the practice's messages have none";
 
   HttpResult read = Patient(chat, "POST", "/api/v1/widget/chat/seen",
                             R"({"message_id":)" + std::to_string(reply_id) + "}");
@@ -3914,6 +3974,10 @@ TEST_F(ChatTest, MessagesTypingAndTheChatsStateArePushedToWhoShouldSeeThem) {
   ASSERT_TRUE(arrived);
   EXPECT_NE(arrived->find("\"conversation_id\":" + std::to_string(chat.conversation)),
             std::string::npos);
+  // The widget gets its own message back with the id it sent it under, to replace its copy.
+  auto echo = widget->NextWith("It was lisinopril");
+  ASSERT_TRUE(echo);
+  EXPECT_NE(echo->find("\"client_id\":\"a1\""), std::string::npos) << *echo;
 
   // The agent types and answers: the widget hears both; a note never reaches it.
   console->Send(R"({"type":"typing","conversation_id":)" + std::to_string(chat.conversation) + "}");

@@ -424,6 +424,10 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &GetChatSettings},
       {Method::kPut, "PUT", "/api/v1/settings/chat", true, kAdmins, scope::kSettingsWrite, false,
        &PutChatSettings},
+      {Method::kGet, "GET", "/api/v1/canned-responses", true, kEveryone, scope::kInboxRead, false,
+       &GetCannedResponses},
+      {Method::kPut, "PUT", "/api/v1/canned-responses", true, kLeads, scope::kSettingsWrite, false,
+       &PutCannedResponses},
       {Method::kPost, "POST", "/api/v1/messages", true, kStaff, scope::kMessagesWrite, false,
        &PostMessage},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
@@ -620,7 +624,8 @@ void AllowAnyOrigin(Response& r) {
 std::optional<Response> Api::HandleInline(Request& request) const {
   if (request.method == Method::kGet || request.method == Method::kHead) {
     if (auto file = static_files_.Find(request.path)) {
-      request.route = request.path;
+      // Hashed asset names change with every build: one metrics label for all of them.
+      request.route = request.path.starts_with("/assets/") ? "/assets/{file}" : request.path;
       return file;
     }
   }

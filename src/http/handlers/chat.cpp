@@ -264,10 +264,7 @@ Result<Response> GetChatForPatient(Context& ctx) {
     json::array list;
     for (const core::Message& m : messages) {
       if (m.kind == core::MessageKind::kNote || m.id.value <= after) continue;
-      json::object v{{"id", m.id.value},
-                     {"from", m.kind == core::MessageKind::kInbound ? "patient" : "practice"},
-                     {"text", m.text},
-                     {"at", FormatRfc3339(m.created_at)}};
+      json::object v = ChatMessageView(m);
       if (m.kind == core::MessageKind::kOutbound && m.author) {
         if (!names.contains(m.author)) {
           auto user = tx.GetUser(m.author);
@@ -327,6 +324,7 @@ Result<Response> PostChatMessage(Context& ctx) {
   in.text = text;
   in.queue = chat.queue;
   in.thread = chat.conversation;
+  if (client_id) in.metadata.emplace_back("client_id", *client_id);
   auto seen = [&](store::TenantTx& tx, const core::Conversation&, const core::Message&,
                   json::object&) -> Result<void> {
     CD_TRY_ASSIGN(store::Chat fresh, tx.GetChat(chat.id));

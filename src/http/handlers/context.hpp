@@ -94,6 +94,9 @@ void PushMessage(Context& ctx, TenantId tenant, std::string_view queue, const co
 void PushConversation(Context& ctx, TenantId tenant, const boost::json::object& view);
 // "Chats changed": consoles fetch their offers and the live view again.
 void PushChats(Hub& hub, TenantId tenant);
+// "A number's text consent changed" (STOP, START): consoles fetch an open text conversation
+// again. Carries no number: which patient is not needed to refresh what is on screen.
+void PushConsent(Hub& hub, TenantId tenant);
 void PushChatState(Context& ctx, TenantId tenant, const store::Chat& chat,
                    std::string_view agent_name);
 // The first word of a staff member's name: what a patient is told of who answers.
@@ -182,5 +185,7 @@ Result<Response> AssignChat(Context& ctx);
 Result<Response> GetLiveChats(Context& ctx);
 Result<Response> GetChatSettings(Context& ctx);
 Result<Response> PutChatSettings(Context& ctx);
+Result<Response> GetCannedResponses(Context& ctx);
+Result<Response> PutCannedResponses(Context& ctx);
 
 }  // namespace caredesk::http

@@ -90,6 +90,7 @@ Frame PatientTyping(std::int64_t conversation, std::int64_t chat) {
 }
 Frame PracticeTyping() { return MakeFrame(R"({"type":"typing","who":"practice"})"); }
 Frame ChatsChanged() { return MakeFrame(R"({"type":"chats"})"); }
+Frame ConsentChanged() { return MakeFrame(R"({"type":"consent"})"); }
 
 std::optional<json::object> ParseFrame(std::string_view text) {
   boost::system::error_code ec;
@@ -210,10 +211,7 @@ void DeliverMessage(Hub& hub, TenantId tenant, std::string_view queue, const cor
                                                      {"queue", queue},
                                                      {"message", MessageView(m)}})));
   if (m.kind == core::MessageKind::kNote || m.channel != core::Channel::kChat) return;
-  json::object patient{{"id", m.id.value},
-                       {"from", m.kind == core::MessageKind::kInbound ? "patient" : "practice"},
-                       {"text", m.text},
-                       {"at", FormatRfc3339(m.created_at)}};
+  json::object patient = ChatMessageView(m);
   if (m.kind == core::MessageKind::kOutbound) patient["author"] = author_name;
   hub.ToConversation(tenant, m.conversation_id,
                      MakeFrame(json::serialize(
@@ -274,6 +272,11 @@ void PushChats(Hub& hub, TenantId tenant) {
   Announce(hub, {{"kind", "chats"}, {"tenant", tenant.value}});
 }
 
+void PushConsent(Hub& hub, TenantId tenant) {
+  hub.ToStaff(tenant, {}, ConsentChanged());
+  Announce(hub, {{"kind", "consent"}, {"tenant", tenant.value}});
+}
+
 void PushChatState(Context& ctx, TenantId tenant, const store::Chat& chat,
                    std::string_view agent_name) {
   if (!ctx.hub) return;
@@ -318,6 +321,8 @@ void Api::OnClusterNotice(std::string_view payload) {
   Result<void> loaded;
   if (kind == "chats") {
     hub_.ToStaff(tenant, {}, ChatsChanged());
+  } else if (kind == "consent") {
+    hub_.ToStaff(tenant, {}, ConsentChanged());
   } else if (kind == "typing") {
     if (text("who") == "patient") {
       hub_.ToStaff(tenant, text("queue"), PatientTyping(number("conversation"), number("chat")));

@@ -1,5 +1,7 @@
 // The caller's identity, opening a browser session and sign-out. Password sign-in lives in
 // api.cpp beside authentication; sign-in through an identity provider in oidc.cpp.
+#include <chrono>
+
 #include "base/text.hpp"
 #include "http/handlers/context.hpp"
 #include "security/token.hpp"
@@ -69,21 +71,26 @@ Result<Response> GetMe(Context& ctx) {
     CD_TRY_ASSIGN(recovery_codes, tx.UnusedRecoveryCodes(ctx.who.user));
     return {};
   }));
-  json::object me{{"user_id", user.id.value},
-                  {"email", user.email},
-                  {"display_name", user.display_name},
-                  {"role", core::Name(user.role)},
-                  {"tenant",
-                   {{"id", tenant.id.value},
-                    {"slug", tenant.slug},
-                    {"name", tenant.name},
-                    {"time_zone", tenant.time_zone}}},
-                  {"second_factor",
-                   {{"enabled", factor.enabled},
-                    {"required", tenant.require_second_factor},
-                    {"setup_pending", ctx.who.second_factor_pending},
-                    {"recovery_codes_left", recovery_codes}}},
-                  {"scopes", json::array(ctx.who.scopes.begin(), ctx.who.scopes.end())}};
+  json::object me{
+      {"user_id", user.id.value},
+      {"email", user.email},
+      {"display_name", user.display_name},
+      {"role", core::Name(user.role)},
+      {"tenant",
+       {{"id", tenant.id.value},
+        {"slug", tenant.slug},
+        {"name", tenant.name},
+        {"time_zone", tenant.time_zone}}},
+      {"second_factor",
+       {{"enabled", factor.enabled},
+        {"required", tenant.require_second_factor},
+        {"setup_pending", ctx.who.second_factor_pending},
+        {"recovery_codes_left", recovery_codes}}},
+      {"scopes", json::array(ctx.who.scopes.begin(), ctx.who.scopes.end())},
+      // Automatic logoff: the console signs out after this long without the
+      // person touching it (its own background calls keep the session alive).
+      {"session_idle_seconds",
+       std::chrono::duration_cast<std::chrono::seconds>(ctx.options.session_idle_timeout).count()}};
   // A console signed in through the identity provider learns its CSRF token here (a
   // cross-origin page cannot read this answer).
   if (!ctx.who.csrf_token.empty()) me["csrf_token"] = ctx.who.csrf_token;

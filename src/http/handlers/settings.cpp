@@ -2,6 +2,7 @@
 // business hours, time zone and holidays; locations with their hours and holidays; and the
 // response-time targets (SLA policies) by queue, channel and priority. Everyone on staff may
 // read them; who may change them is decided with every other route's roles in api.cpp.
+// Also the canned responses every agent's composer offers.
 #include <boost/json/array.hpp>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cmath>
 
 #include "base/text.hpp"
+#include "core/inbox/canned.hpp"
 #include "core/sla/policy.hpp"
 #include "core/tenancy/calendar.hpp"
 #include "http/handlers/context.hpp"
@@ -383,6 +385,83 @@ Result<Response> DeleteSlaPolicy(Context& ctx) {
   Response r;
   r.status = 204;
   return r;
+}
+
+// ---- Canned responses: one list per practice, kept as the "canned_responses" settings
+// document and replaced whole, so an edit is one atomic change an auditor can see.
+
+namespace {
+
+constexpr std::string_view kCannedDocument = "canned_responses";
+
+json::object CannedView(const std::vector<core::CannedResponse>& items) {
+  json::array out;
+  for (const core::CannedResponse& c : items) {
+    out.push_back(json::object{{"title", c.title}, {"shortcut", c.shortcut}, {"text", c.text}});
+  }
+  return json::object{{"items", std::move(out)}};
+}
+
+Result<std::vector<core::CannedResponse>> ParseCanned(std::string_view body) {
+  CD_TRY_ASSIGN(json::object o, ParseObject(body, {"items"}));
+  auto items = o.find("items");
+  if (items == o.end() || !items->value().is_array()) {
+    return Invalid("items must be an array of canned responses", "items");
+  }
+  std::vector<core::CannedResponse> out;
+  const json::array& list = items->value().as_array();
+  if (list.size() > core::kMaxCannedResponses) {
+    return Invalid("at most 200 canned responses", "items");
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string prefix = "items[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) return Invalid("must be an object", prefix);
+    const json::object& item = list[i].as_object();
+    CD_TRY(CheckKeys(item, {"title", "shortcut", "text"}, prefix));
+    // Each field named with its item ("items[3].text"), so the form can point at it.
+    auto text = [&](std::string_view key, bool required) -> Result<std::string> {
+      auto it = item.find(key);
+      if (it == item.end() || it->value().is_null()) {
+        if (required) return Invalid("is required", prefix + "." + std::string(key));
+        return std::string();
+      }
+      if (!it->value().is_string())
+        return Invalid("must be a string", prefix + "." + std::string(key));
+      return std::string(it->value().as_string());
+    };
+    core::CannedResponse c;
+    CD_TRY_ASSIGN(c.title, text("title", true));
+    CD_TRY_ASSIGN(c.text, text("text", true));
+    CD_TRY_ASSIGN(c.shortcut, text("shortcut", false));
+    out.push_back(std::move(c));
+  }
+  CD_TRY(core::ValidateCannedResponses(out));
+  return out;
+}
+
+}  // namespace
+
+Result<Response> GetCannedResponses(Context& ctx) {
+  CD_TRY_ASSIGN(auto stored, store::ReadValue<std::optional<store::ChannelSettings>>(
+                                 ctx.store, ctx.who.tenant, [](store::TenantTx& tx) {
+                                   return tx.GetChannelSettings(kCannedDocument);
+                                 }));
+  if (!stored) return JsonResponse(200, json::object{{"items", json::array{}}});
+  // Stored only after ParseCanned accepted it.
+  CD_TRY_ASSIGN(auto items, ParseCanned(stored->settings));
+  return JsonResponse(200, CannedView(items));
+}
+
+Result<Response> PutCannedResponses(Context& ctx) {
+  CD_TRY_ASSIGN(auto items, ParseCanned(ctx.request.body));
+  json::object view = CannedView(items);
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY(
+        tx.PutChannelSettings({std::string(kCannedDocument), json::serialize(view), ""}, ctx.now));
+    return tx.AppendAudit(AuditOf(ctx, "update", "settings", 0, PatientId{0},
+                                  "canned_responses " + std::to_string(items.size())));
+  }));
+  return JsonResponse(200, view);
 }
 
 }  // namespace caredesk::http

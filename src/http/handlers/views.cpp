@@ -57,6 +57,17 @@ json::object MessageView(const core::Message& m) {
           {"created_at", FormatRfc3339(m.created_at)}};
 }
 
+json::object ChatMessageView(const core::Message& m) {
+  json::object v{{"id", m.id.value},
+                 {"from", m.kind == core::MessageKind::kInbound ? "patient" : "practice"},
+                 {"text", m.text},
+                 {"at", FormatRfc3339(m.created_at)}};
+  for (const auto& [key, value] : m.metadata) {
+    if (key == "client_id") v["client_id"] = value;
+  }
+  return v;
+}
+
 json::object EventView(const core::Event& e) {
   json::object data;
   for (const auto& [k, v] : e.data) data[k] = v;

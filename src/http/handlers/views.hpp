@@ -13,6 +13,10 @@ namespace caredesk::http {
 boost::json::object PatientView(const core::Patient& p);
 boost::json::object MessageView(const core::Message& m);
 boost::json::object EventView(const core::Event& e);
+// A chat message as the patient's widget sees it: from "patient" or "practice", the text, the
+// time and, for the patient's own, the client id the widget sent it under (so the widget can
+// replace its "sending" copy). Never a note; the author's name is the caller's to add.
+boost::json::object ChatMessageView(const core::Message& m);
 // `sla_state` and `due_at` as stored or computed; time_left_ms is due_at - now.
 boost::json::object ConversationView(const core::Conversation& c, std::string_view sla_state,
                                      std::optional<Timestamp> due_at, Timestamp now);

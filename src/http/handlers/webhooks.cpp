@@ -233,6 +233,8 @@ Result<Response> ActOnKeyword(Context& ctx, const SignedRequest& request,
   log::Info("sms_keyword", {{"request_id", ctx.request.request_id},
                             {"tenant_id", request.tenant.id.value},
                             {"keyword", keyword.word}});
+  // A composer open on this patient must stop (or start) offering to text at once.
+  if (ctx.hub && keyword.kind != Kind::kHelp) PushConsent(*ctx.hub, request.tenant.id);
   return Twiml(reply);
 }
 
