@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The chat widget in a real browser: a throw-away server (loopback only, fresh data directory,
-# practice "web" open around the clock with one agent), a practice's page with hostile CSS
-# served from another origin, and Debian's chromium driven by playwright-core
-# (web/tests/browser.mjs). Screenshots go to build/browser-shots/.
+# The chat widget and the agent console in a real browser: a throw-away server (loopback only,
+# fresh data directory, practice "web" open around the clock with an agent, a supervisor and
+# an admin), a practice's page with hostile CSS served from another origin, and Debian's
+# chromium driven by playwright-core (web/tests/browser.mjs for the widget, console.mjs for
+# the console). Screenshots go to build/browser-shots/.
 #   scripts/browser-test.sh     (needs build/src/app/caredesk, web/dist, node, chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +24,17 @@ data=$WORK/data
   --data "$data" >/dev/null 2>&1
 echo "a long enough password" | "$BIN" user create --tenant web --email ana@web.example \
   --role agent --name "Ana Ruiz" --data "$data" >/dev/null 2>&1
+for who in "sam@web.example supervisor Sam Okafor" "ida@web.example admin Ida Berg"; do
+  set -- $who
+  echo "a long enough password" | "$BIN" user create --tenant web --email "$1" --role "$2" \
+    --name "$3 $4" --data "$data" >/dev/null 2>&1
+done
 token=$("$BIN" token create --tenant web --user ana@web.example --data "$data" 2>/dev/null)
+lead_token=$("$BIN" token create --tenant web --user sam@web.example --data "$data" 2>/dev/null)
+# The address the SMS provider signs its webhooks for (as behind a practice's proxy).
+public_url=https://desk.web.example
 
-"$BIN" serve --data "$data" --listen 127.0.0.1:0 --web-root web/dist >"$WORK/server.out" 2>"$WORK/server.log" &
+"$BIN" serve --data "$data" --listen 127.0.0.1:0 --web-root web/dist --public-url "$public_url" >"$WORK/server.out" 2>"$WORK/server.log" &
 PIDS+=($!)
 port=""
 for _ in $(seq 100); do
@@ -55,5 +64,13 @@ done
 [ -n "$host_port" ] || { echo "browser-test: the host page did not start" >&2; exit 1; }
 
 mkdir -p build/browser-shots
-(cd web && CAREDESK_URL="$url" HOST_URL="http://localhost:$host_port/" STAFF_TOKEN="$token" \
-  SHOTS="$PWD/../build/browser-shots" node tests/browser.mjs)
+cd web
+export CAREDESK_URL="$url" HOST_URL="http://localhost:$host_port/" STAFF_TOKEN="$token" \
+  LEAD_TOKEN="$lead_token" PASSWORD="a long enough password" PUBLIC_URL="$public_url" \
+  SHOTS="$PWD/../build/browser-shots"
+node tests/browser.mjs
+node tests/console.mjs
+cd ..
+# What the server logged while patients and staff used it: no patient information in it.
+cp "$WORK/server.log" build/browser-shots/server.log
+scripts/phi-scan.sh build/browser-shots/server.log

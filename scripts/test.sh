@@ -2,9 +2,11 @@
 # Installs what is missing, builds, and runs every test: unit and domain tests, the storage
 # conformance suite on SQLite and on a throw-away PostgreSQL cluster (loopback only), the API
 # over real HTTP, the kill -9 crash test, webhooks signed by the official twilio package, mail
-# through real Postfix and Dovecot, the chat widget in chromium, the request fuzzer, and the whole suite again under
-# ASan + UBSan, after clang-format and clang-tidy checks; then scans every log the tests wrote
-# for the test data's patient information (scripts/phi-scan.sh). Set CAREDESK_SKIP_ASAN=1 for a quicker local loop.
+# through real Postfix and Dovecot, the browser code's unit tests, the chat widget and the
+# agent console in chromium, the request fuzzer, and the whole suite again under ASan + UBSan,
+# after clang-format and clang-tidy checks; then scans every log the tests wrote for the test
+# data's patient information (scripts/phi-scan.sh). Set CAREDESK_SKIP_ASAN=1 for a quicker
+# local loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -34,7 +36,10 @@ scripts/twilio-sdk-test.sh
 echo "== mail through real Postfix and Dovecot"
 scripts/mail-peers-test.sh
 
-echo "== the chat widget in a real browser (chromium)"
+echo "== the browser code's unit tests (node)"
+(cd web && npm test --silent)
+
+echo "== the chat widget and the agent console in a real browser (chromium)"
 scripts/browser-test.sh
 
 echo "== request fuzzer"

@@ -5,59 +5,19 @@
 //   HOST_URL       the practice's page that loads /widget.js
 //   STAFF_TOKEN    an agent's API token in tenant "web" (business hours: always)
 //   SHOTS          where screenshots go
-// The agent's side is driven through the API here (the console's own browser tests come with
-// the console). Exit status 0 when every check passes.
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+// The agent's side is driven through the API here; console.mjs has the agent in the console.
+// Exit status 0 when every check passes.
+import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { apiAs, check, fail, failures, launchOptions, seriousViolations as violationsIn, until } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
 const { CAREDESK_URL, HOST_URL, STAFF_TOKEN, SHOTS = "test-results" } = process.env;
 mkdirSync(SHOTS, { recursive: true });
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const api = apiAs(CAREDESK_URL, STAFF_TOKEN);
+// The widget only: the host page's own problems are the practice's.
+const seriousViolations = (page) => violationsIn(page, "caredesk-chat");
 
-let failures = 0;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures++;
-}
-
-async function api(method, path, body) {
-  const res = await fetch(CAREDESK_URL + path, {
-    method,
-    headers: { Authorization: `Bearer ${STAFF_TOKEN}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-async function until(what, fn, timeoutMs = 10000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function seriousViolations(page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    // The widget only: the host page's own problems are the practice's.
-    const r = await window.axe.run({ include: [["caredesk-chat"]] }, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target) + " " + n.failureSummary).join("; ")})`);
-  });
-  return result;
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu"],
-});
+const browser = await chromium.launch(launchOptions());
 try {
   // ---- (a) A patient writes from the practice's page; the agent answers; the patient sees it.
   check((await api("PUT", "/api/v1/me/presence", { status: "available", max_chats: 3 })).status === 200,
@@ -83,8 +43,6 @@ try {
     (await page.locator("caredesk-chat .status").textContent())?.includes("Someone is here"));
   await page.screenshot({ path: `${SHOTS}/widget-open.png` });
   check((await seriousViolations(page)).length === 0, "axe: no serious violation in the open widget");
-  const violations = await seriousViolations(page);
-  if (violations.length) console.log(violations.join("\n"));
 
   // Keyboard only: type and press Enter.
   await page.locator("caredesk-chat textarea").fill("Hello, can I get a flu shot this week?");
@@ -156,8 +114,7 @@ try {
   check(true, "the language can be switched");
   await spanish.close();
 } catch (e) {
-  console.log(`FAIL ${e.stack ?? e}`);
-  failures++;
+  fail(e);
 } finally {
   await browser.close();
 }

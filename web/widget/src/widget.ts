@@ -25,6 +25,7 @@ interface ChatMessage {
   text: string;
   at: string;
   author?: string;
+  client_id?: string;
 }
 interface ChatView {
   state: string;
@@ -249,6 +250,13 @@ export class CareDeskChat extends HTMLElement {
   }
 
   private add(m: ChatMessage): void {
+    // The patient's own message, back from the server before its POST answered: the "sending"
+    // copy goes, so it never shows twice.
+    if (m.client_id && this.saved?.pending.some((p) => p.clientId === m.client_id)) {
+      this.saved.pending = this.saved.pending.filter((p) => p.clientId !== m.client_id);
+      this.save();
+      this.render();
+    }
     if (this.messages.has(m.id)) return;
     this.messages.set(m.id, m);
     if (this.saved && m.id > this.saved.lastId) {

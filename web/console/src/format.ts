@@ -1,0 +1,35 @@
+// Times as an agent reads them: "in 12 min", "3 min overdue", "14:05", "Tue 09:12".
+export function countdown(ms: number): string {
+  const overdue = ms < 0;
+  const abs = Math.abs(ms);
+  const min = Math.floor(abs / 60000);
+  let text: string;
+  if (abs < 60000) text = `${Math.max(1, Math.floor(abs / 1000))} s`;
+  else if (min < 60) text = `${min} min`;
+  else if (min < 48 * 60) text = `${Math.floor(min / 60)} h ${min % 60} min`;
+  else text = `${Math.floor(min / 1440)} d`;
+  return overdue ? `${text} overdue` : `${text} left`;
+}
+
+export function when(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const sameDay = d.toDateString() === now.toDateString();
+  const hm = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (sameDay) return hm;
+  return `${d.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" })} ${hm}`;
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return `${m} min ${s.toString().padStart(2, "0")} s`;
+}
+
+export const CHANNEL_LABEL: Record<string, string> = {
+  chat: "Chat",
+  sms: "Text",
+  email: "Email",
+  phone: "Phone",
+  web: "Web form",
+};

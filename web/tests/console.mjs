@@ -1,0 +1,329 @@
+// The agent console in a real browser (Debian's chromium driven by playwright-core) against a
+// real caredesk server, with a patient in the chat widget on the practice's page. Started by
+// scripts/browser-test.sh, which sets what browser.mjs gets plus:
+//   LEAD_TOKEN  a supervisor's API token (sam@web.example)
+//   PASSWORD    the staff's password (ana: agent, sam: supervisor, ida: admin)
+//   PUBLIC_URL  the server's public address, which the SMS provider signs webhooks for
+// Exit status 0 when every check passes.
+import { createHmac } from "node:crypto";
+import net from "node:net";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { apiAs, check, fail, failures, launchOptions, seriousViolations, totp, until } from "./lib.mjs";
+
+const { CAREDESK_URL, HOST_URL, STAFF_TOKEN, LEAD_TOKEN, PASSWORD, PUBLIC_URL, SHOTS = "test-results" } = process.env;
+mkdirSync(SHOTS, { recursive: true });
+const api = apiAs(CAREDESK_URL, STAFF_TOKEN);
+const lead = apiAs(CAREDESK_URL, LEAD_TOKEN);
+
+// A text from the patient as the SMS provider sends it: form-encoded and signed with the
+// account's auth token over the public URL and the sorted parameters.
+async function providerText(from, to, body, authToken) {
+  const params = { AccountSid: "ACweb", Body: body, From: from, MessageSid: `SM${Date.now()}`, NumMedia: "0", To: to };
+  const url = `${PUBLIC_URL}/hooks/twilio/sms?tenant=web`;
+  const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join("");
+  const signature = createHmac("sha1", authToken).update(signed).digest("base64");
+  const res = await fetch(`${CAREDESK_URL}/hooks/twilio/sms?tenant=web`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature },
+    body: new URLSearchParams(params).toString(),
+  });
+  if (res.status !== 200) console.log(`the webhook answered ${res.status}: ${await res.text()}`);
+  return res.status;
+}
+
+// A console page that records the desktop notifications it shows (title and body).
+async function consoleContext(browser, base = CAREDESK_URL) {
+  // bypassCSP lets axe-core be injected into the page; the console itself runs under its policy.
+  const context = await browser.newContext({ locale: "en-US", viewport: { width: 1400, height: 860 }, bypassCSP: true });
+  await context.grantPermissions(["notifications"], { origin: base });
+  await context.addInitScript(() => {
+    window.__notes = [];
+    const Real = window.Notification;
+    if (!Real) return;
+    class Recorded extends Real {
+      constructor(title, options) {
+        super(title, options);
+        window.__notes.push({ title, body: options?.body ?? "" });
+      }
+    }
+    Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+    Recorded.requestPermission = (...a) => Real.requestPermission(...a);
+    window.Notification = Recorded;
+  });
+  return context;
+}
+
+// A first sign-in: the practice requires two-step sign-in, so the console sets it up with a
+// code computed from the key it shows, as the staff member's authenticator app would.
+async function signIn(page, email, base = CAREDESK_URL) {
+  await page.goto(`${base}/`);
+  await page.locator("input[name=tenant]").fill("web");
+  await page.locator("input[name=email]").fill(email);
+  await page.locator("input[name=password]").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const key = await page.locator(".secret").textContent();
+  await page.locator("input[name=code]").fill(await totp(key));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.locator(".codes li").first().waitFor();
+  await page.getByRole("button", { name: /continue/ }).click();
+  await page.locator(".top .practice").waitFor();
+  await page.locator(".connection", { hasText: "Live" }).waitFor();
+}
+
+// The agent's browser reaches the server through this proxy, which the test can cut like a
+// dropped Wi-Fi: every open connection is closed and new ones are refused until restored.
+const proxied = new Set();
+let cut = false;
+const proxy = net.createServer((client) => {
+  if (cut) return client.destroy();
+  const upstream = net.connect(Number(new URL(CAREDESK_URL).port), "127.0.0.1");
+  client.pipe(upstream).pipe(client);
+  for (const s of [client, upstream]) {
+    proxied.add(s);
+    s.on("close", () => proxied.delete(s));
+    s.on("error", () => {});
+  }
+});
+await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+const AGENT_URL = `http://127.0.0.1:${proxy.address().port}`;
+function dropAgentNetwork() {
+  cut = true;
+  for (const s of proxied) s.destroy();
+}
+
+const browser = await chromium.launch(launchOptions());
+const pageErrors = [];
+try {
+  // ---- Sign-in.
+  const agentContext = await consoleContext(browser, AGENT_URL);
+  const agent = await agentContext.newPage();
+  agent.on("pageerror", (e) => pageErrors.push(String(e)));
+  await agent.goto(`${AGENT_URL}/`);
+  await agent.locator("form.signin").waitFor();
+  check((await seriousViolations(agent)).length === 0, "axe: no serious violation on the sign-in page");
+  await agent.locator("input[name=tenant]").fill("web");
+  await agent.locator("input[name=email]").fill("ana@web.example");
+  await agent.locator("input[name=password]").fill("not the password");
+  await agent.getByRole("button", { name: "Sign in" }).click();
+  await agent.locator("form.signin .error", { hasText: /incorrect|invalid/i }).waitFor();
+  check(true, "a wrong password is refused with a message");
+  await signIn(agent, "ana@web.example", AGENT_URL);
+  check((await agent.locator(".top .practice").textContent()) === "Lakeside Family Medicine", "the agent is signed in");
+  await agent.locator("select.presence").selectOption("available");
+  await until("the agent to be available", async () => (await api("GET", "/api/v1/me/presence")).json.status === "available");
+  check(true, "the agent sets their status in the console");
+
+  // ---- (7a) A patient writes in the widget; the console offers the chat with a notification.
+  const patientContext = await browser.newContext({ locale: "en-US", viewport: { width: 1000, height: 760 } });
+  const patient = await patientContext.newPage();
+  await patient.goto(HOST_URL);
+  await patient.locator("caredesk-chat .launcher").click();
+  await until("the widget to say someone is there", async () =>
+    (await patient.locator("caredesk-chat .status").textContent())?.includes("Someone is here"));
+  await patient.locator("caredesk-chat textarea").fill("Hi, I need to move my appointment on Friday");
+  await patient.keyboard.press("Enter");
+  const offer = agent.locator(".offer");
+  await offer.waitFor();
+  const notes = await until("a desktop notification", async () => {
+    const n = await agent.evaluate(() => window.__notes);
+    return n.length ? n : null;
+  });
+  check(notes.some((n) => n.title === "New chat waiting" && !n.body.includes("appointment")),
+        `the agent gets a desktop notification without the patient's words (${JSON.stringify(notes)})`);
+  await offer.getByRole("button", { name: "Accept" }).click();
+  await agent.waitForURL(/#\/c\/\d+$/);
+  const conversationId = Number(agent.url().split("/").pop());
+  await agent.locator(".thread .msg.inbound", { hasText: "move my appointment" }).waitFor();
+  check(true, "the agent sees the patient's message in the conversation");
+  await agent.locator(".chatbar .chat-tab", { hasText: `#${conversationId}` }).waitFor();
+  check(true, "the chat is among the agent's live chats");
+  await until("the widget to name the agent", async () =>
+    (await patient.locator("caredesk-chat .status").textContent())?.includes("You are chatting with Ana"));
+  await agent.locator(".composer textarea").fill("Of course. Would Monday at 10:00 work?");
+  await agent.keyboard.press("Control+Enter");
+  await patient.locator("caredesk-chat .msg.practice", { hasText: "Monday at 10:00" }).waitFor();
+  check(true, "the patient sees the agent's reply");
+  await patient.locator("caredesk-chat .msg.patient .state", { hasText: "Read" }).waitFor();
+  check(true, "the console tells the widget the agent read the message");
+  await patient.locator("caredesk-chat textarea").fill("Monday works, thank you");
+  await patient.keyboard.press("Enter");
+  await agent.locator(".thread .msg.inbound", { hasText: "Monday works" }).waitFor();
+  check(true, "the patient's next message arrives live");
+  await agent.screenshot({ path: `${SHOTS}/console-chat.png` });
+  check((await seriousViolations(agent)).length === 0, "axe: no serious violation in the console's chat view");
+
+  // ---- (7c) The agent's browser loses its connection; messages sent meanwhile show once.
+  dropAgentNetwork();
+  await agent.locator(".connection", { hasText: "Reconnecting" }).waitFor();
+  check(true, "the console shows it lost the connection");
+  for (const text of ["Also, is parking free?", "And can my husband come along?"]) {
+    await patient.locator("caredesk-chat textarea").fill(text);
+    await patient.keyboard.press("Enter");
+    await patient.locator("caredesk-chat .msg.patient", { hasText: text }).waitFor();
+  }
+  cut = false;
+  await agent.locator(".connection", { hasText: "Live" }).waitFor({ timeout: 20000 });
+  await agent.locator(".thread .msg.inbound", { hasText: "husband" }).waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  const shown = await agent.locator(".thread .msg .text").allTextContents();
+  const times = (t) => shown.filter((x) => x === t).length;
+  check(times("Also, is parking free?") === 1 && times("And can my husband come along?") === 1 &&
+        times("Hi, I need to move my appointment on Friday") === 1 && times("Of course. Would Monday at 10:00 work?") === 1,
+        `after the reconnect every message shows exactly once (${shown.length} shown)`);
+
+  // ---- The supervisor's live view, and a take-over.
+  const leadContext = await consoleContext(browser);
+  const sup = await leadContext.newPage();
+  sup.on("pageerror", (e) => pageErrors.push(String(e)));
+  await signIn(sup, "sam@web.example");
+  await sup.locator("nav a", { hasText: "Supervisor" }).click();
+  await sup.locator(".supervisor td", { hasText: "Ana Ruiz" }).waitFor();
+  await sup.locator(".supervisor li", { hasText: `#${conversationId} with Ana Ruiz` }).waitFor();
+  check(true, "the supervisor sees the agent's status and load and the chat in progress");
+  await sup.screenshot({ path: `${SHOTS}/console-supervisor.png` });
+  check((await seriousViolations(sup)).length === 0, "axe: no serious violation in the supervisor view");
+  await sup.locator(".supervisor li", { hasText: `#${conversationId}` }).getByRole("button", { name: "Take over" }).click();
+  await sup.waitForURL(new RegExp(`#/c/${conversationId}$`));
+  await until("the chat to be the supervisor's", async () => {
+    const live = await lead("GET", "/api/v1/chats/live");
+    const me = await lead("GET", "/api/v1/me");
+    return live.json.active.some((c) => c.conversation_id === conversationId && c.agent_id === me.json.user_id);
+  });
+  await agent.locator(".chatbar .chat-tab", { hasText: `Chat #${conversationId}` }).waitFor({ state: "detached" });
+  check(true, "the supervisor takes the chat over and it leaves the agent's live chats");
+
+  // ---- An admin connects the SMS provider on the settings page.
+  const adminContext = await consoleContext(browser);
+  const admin = await adminContext.newPage();
+  admin.on("pageerror", (e) => pageErrors.push(String(e)));
+  await signIn(admin, "ida@web.example");
+  await admin.goto(`${CAREDESK_URL}/#/settings`);
+  const smsForm = admin.locator("form", { has: admin.locator("#set-sms") });
+  await smsForm.waitFor();
+  await smsForm.locator("input[name=from]").fill("(312) 555-0100");
+  await smsForm.locator("input[name=account_sid]").fill("ACweb");
+  await smsForm.locator("input[name=auth_token]").fill("web-auth-token");
+  await smsForm.locator("input[name=base_url]").fill("http://127.0.0.1:9");
+  await smsForm.getByRole("button", { name: "Save" }).click();
+  await smsForm.locator(".result", { hasText: /from|E\.164|number/i }).waitFor();
+  check((await smsForm.locator("input[name=from]").getAttribute("aria-invalid")) === "true",
+        "a number not in E.164 form is refused and the field is marked");
+  await smsForm.locator("input[name=from]").fill("+13125550100");
+  await smsForm.getByRole("button", { name: "Save" }).click();
+  await smsForm.locator(".result", { hasText: "Saved." }).waitFor();
+  await admin.reload();
+  await smsForm.waitFor();
+  check((await smsForm.locator("input[name=from]").inputValue()) === "+13125550100" &&
+        (await smsForm.locator("input[name=auth_token]").inputValue()) === "",
+        "the SMS settings are kept; the token is never shown again");
+  await admin.screenshot({ path: `${SHOTS}/console-settings.png`, fullPage: true });
+  check((await seriousViolations(admin)).length === 0, "axe: no serious violation on the settings page");
+  await adminContext.close();
+
+  // ---- A text conversation: canned responses, segment count, consent, masked record.
+  check((await lead("PUT", "/api/v1/canned-responses", { items: [
+    { title: "Greeting", shortcut: "hi", text: "Hello {{first_name}}, this is {{agent_name}} at {{practice_name}}." },
+  ] })).status === 200, "the supervisor keeps a canned response");
+  const maria = await api("POST", "/api/v1/patients", {
+    name: "Maria Lopez", phone: "+13125550188", email: "maria@example.org", date_of_birth: "1980-04-02",
+  });
+  check(maria.status === 201, "a patient is on file");
+  check(await providerText("+13125550188", "+13125550100", "Can I get my refill early?", "web-auth-token") === 200,
+        "the patient texts the practice");
+  await agent.reload();
+  await agent.locator(".connection", { hasText: "Live" }).waitFor();
+  const row = agent.locator(".rows li", { hasText: "Maria Lopez" });
+  await row.waitFor();
+  check((await row.locator(".chan").textContent()) === "Text" && (await row.locator(".dot").count()) === 1,
+        "the text is in the unified inbox, marked new");
+  check(/\d+ (s|min|h \d+ min) left/.test(await row.locator(".sla").textContent()), "the row shows its SLA countdown");
+  await row.locator("a").click();
+  await agent.locator(".thread .msg.inbound", { hasText: "refill" }).waitFor();
+  const phoneShown = await agent.locator(".facts-list dd").nth(1).textContent();
+  check(!phoneShown.includes("5550188") && (await agent.locator(".masked-note").count()) === 1,
+        `the unverified patient's number is masked (${phoneShown})`);
+  check((await agent.locator(".verify-state").textContent()).startsWith("Not verified"), "the identity panel says not verified");
+  const composer = agent.locator(".composer textarea");
+  await composer.fill("");
+  await composer.pressSequentially("/hi ");
+  check((await composer.inputValue()) === "Hello Maria, this is Ana at Lakeside Family Medicine.",
+        `"/hi " fills the canned response's variables (${await composer.inputValue()})`);
+  await composer.fill("a".repeat(161));
+  check((await agent.locator(".composer-info").textContent()).startsWith("2 text segments"), "161 characters are 2 segments");
+  await composer.fill("Your refill is ready 😀");
+  check((await agent.locator(".composer-info").textContent()).includes("Unicode"), "an emoji makes the text Unicode");
+  check((await agent.locator(".consent").textContent()) === "Texts allowed", "the composer says the number may be texted");
+  await agent.screenshot({ path: `${SHOTS}/console-sms.png` });
+  check((await seriousViolations(agent)).length === 0, "axe: no serious violation in a text conversation");
+
+  // The patient texts STOP: the composer says so and will not send.
+  check(await providerText("+13125550188", "+13125550100", "STOP", "web-auth-token") === 200, "the patient texts STOP");
+  await agent.locator(".consent.blocked", { hasText: "opted out" }).waitFor();
+  check(await agent.locator(".composer button[type=submit]").isDisabled(), "after STOP the composer will not send a text");
+
+  // Internal note, escalation.
+  await agent.getByRole("tab", { name: "Internal note" }).click();
+  await composer.fill("Checked with Dr. Chen: refill approved.");
+  await agent.getByRole("button", { name: "Add note" }).click();
+  await agent.locator(".thread .msg.note", { hasText: "refill approved" }).waitFor();
+  check(true, "an internal note is added");
+  await agent.getByRole("button", { name: "Escalate" }).click();
+  await agent.locator("dialog textarea").fill("Asking for an early controlled-substance refill");
+  await agent.locator("dialog").getByRole("button", { name: "Escalate" }).click();
+  await agent.locator(".rows li", { hasText: "Maria Lopez" }).locator(".urgent", { hasText: "Escalated" }).waitFor();
+  check(await agent.getByRole("button", { name: "Escalate" }).isDisabled(), "the conversation is escalated to a supervisor");
+
+  // ---- Keyboard: help, navigation, assign to me.
+  await agent.locator(".thread").click();
+  await agent.keyboard.press("?");
+  await agent.locator("dialog", { hasText: "Keyboard shortcuts" }).waitFor();
+  await agent.keyboard.press("Escape");
+  await agent.locator("dialog").waitFor({ state: "detached" });
+  await agent.keyboard.press("a");
+  await agent.locator(".conv-head .facts", { hasText: "assigned to you" }).waitFor();
+  check(true, "keyboard: ? shows the shortcuts, a assigns the conversation to the agent");
+
+  // ---- Starting a conversation by email.
+  await agent.keyboard.press("g");
+  await agent.keyboard.press("n");
+  await agent.locator("input[type=search][aria-label^='Find the patient']").fill("Maria");
+  await agent.getByRole("button", { name: "Maria Lopez" }).click();
+  await agent.getByRole("radio", { name: "Email" }).check();
+  await agent.getByLabel("Subject").fill("Your refill");
+  await agent.getByRole("textbox", { name: "Message" }).fill("Your refill is ready for pick-up.");
+  check((await seriousViolations(agent)).length === 0, "axe: no serious violation on the new-message page");
+  await agent.getByRole("button", { name: "Send" }).click();
+  await agent.waitForURL(/#\/c\/\d+$/);
+  await agent.locator(".thread .msg.outbound", { hasText: "ready for pick-up" }).waitFor();
+  check(Number(agent.url().split("/").pop()) !== conversationId, "the agent starts an email conversation");
+
+  // ---- Automatic logoff: a warning a minute before the idle time, then signed out.
+  await agent.clock.install();
+  await agent.clock.fastForward("14:10");
+  await agent.locator("dialog", { hasText: "Still there?" }).waitFor();
+  await agent.getByRole("button", { name: "Stay signed in" }).click();
+  await agent.locator("dialog").waitFor({ state: "detached" });
+  check(true, "after 14 minutes without input the console warns, and input keeps it open");
+  await agent.clock.fastForward("15:01");
+  await agent.locator("form.signin .error", { hasText: "signed out after a time without activity" }).waitFor();
+  check((await api("GET", "/api/v1/me/presence")).json.status === "offline",
+        "15 minutes without input sign the agent out and set them offline");
+
+  check(pageErrors.length === 0, `no script errors in the console (${pageErrors.join("; ")})`);
+  await patientContext.close();
+  await leadContext.close();
+  await agentContext.close();
+} catch (e) {
+  fail(e);
+  // What each page showed when it failed, to see why.
+  let i = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) await page.screenshot({ path: `${SHOTS}/console-failure-${i++}.png` }).catch(() => {});
+  }
+} finally {
+  await browser.close();
+  proxy.close();
+}
+console.log(failures === 0 ? "console tests: all passed" : `console tests: ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
