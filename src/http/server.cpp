@@ -82,6 +82,14 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::size_t kMaxRequestIdLength = 64;
 
+// The body a request to `path` may carry: uploads take more than the rest.
+std::size_t BodyLimitOf(const ServerOptions& options, std::string_view path) {
+  for (const std::string& prefix : options.upload_prefixes) {
+    if (path.starts_with(prefix)) return std::max(options.max_body_bytes, options.max_upload_bytes);
+  }
+  return options.max_body_bytes;
+}
+
 Response BodyTooLarge(std::size_t limit) {
   return ErrorResponse(
       MakeError(ErrorKind::kTooLarge, "request body exceeds " + std::to_string(limit) + " bytes"));
@@ -403,7 +411,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Task<void> Serve();
   Task<ReadOutcome> ReadRequest(Parser& parser, Request& request, Response& response,
                                 std::size_t& bytes_in, Clock::time_point& start, bool first);
-  Task<bool> ReadBody(Parser& parser, Response& response, std::size_t& bytes_in);
+  Task<bool> ReadBody(Parser& parser, Response& response, std::size_t& bytes_in,
+                      std::size_t body_limit);
   Task<bool> WriteResponse(const Request& request, const Response& response, bool keep_alive,
                            bool http10);
   Task<void> LingeringClose();
@@ -634,7 +643,10 @@ Task<void> Session::Serve() {
     Parser parser;
     parser.header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
-    parser.body_limit(options.max_body_bytes);
+    // The largest any path takes; narrowed to the request's own once its path is known.
+    parser.body_limit(options.upload_prefixes.empty()
+                          ? options.max_body_bytes
+                          : std::max(options.max_body_bytes, options.max_upload_bytes));
     Request request;
     Response response;
     std::size_t bytes_in = 0;
@@ -754,8 +766,9 @@ Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request
         "request header exceeds " + std::to_string(options.max_header_bytes) + " bytes");
     co_return ReadOutcome::kRejected;
   }
+  const std::size_t body_limit = BodyLimitOf(options, request.path);
   if (ec == bhttp::error::body_limit) {
-    response = BodyTooLarge(options.max_body_bytes);
+    response = BodyTooLarge(body_limit);
     co_return ReadOutcome::kRejected;
   }
   if (ec) {
@@ -775,8 +788,13 @@ Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request
   }
   request.remote_address = remote_address_;
 
+  if (auto length = parser.content_length(); length && *length > body_limit) {
+    response = BodyTooLarge(body_limit);
+    co_return ReadOutcome::kRejected;
+  }
+  parser.body_limit(body_limit);  // a chunked body is held to it as it arrives
   if (!parser.is_done()) {
-    if (!co_await ReadBody(parser, response, bytes_in)) {
+    if (!co_await ReadBody(parser, response, bytes_in, body_limit)) {
       co_return response.status == 0 ? ReadOutcome::kClosed : ReadOutcome::kRejected;
     }
   }
@@ -786,7 +804,8 @@ Task<Session::ReadOutcome> Session::ReadRequest(Parser& parser, Request& request
 
 // Reads the rest of the body into the parser. False when the connection must close; then
 // `response` is the error to send, or has status 0 when nothing can be sent.
-Task<bool> Session::ReadBody(Parser& parser, Response& response, std::size_t& bytes_in) {
+Task<bool> Session::ReadBody(Parser& parser, Response& response, std::size_t& bytes_in,
+                             std::size_t body_limit) {
   const ServerOptions& options = state_->options;
   auto& message = parser.get();
   if (message.version() >= 11) {
@@ -810,7 +829,7 @@ Task<bool> Session::ReadBody(Parser& parser, Response& response, std::size_t& by
       buffer_.consume(used);
       bytes_in += used;
       if (ec == bhttp::error::body_limit) {
-        response = BodyTooLarge(options.max_body_bytes);
+        response = BodyTooLarge(body_limit);
         co_return false;
       }
       if (ec && ec != bhttp::error::need_more) {

@@ -437,6 +437,49 @@ TEST_F(ServerTest, ChunkedBodyOverLimitGets413) {
   EXPECT_EQ(calls_, 0);
 }
 
+TEST_F(ServerTest, UploadPathsTakeLargerBodiesAndOnlyThey) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  options.upload_prefixes = {"/echo/files"};
+  options.max_upload_bytes = 4096;
+  StartServer(options);
+  {
+    RawClient client(port_);
+    std::string body(4096, 'f');
+    client.Send(
+        "POST /echo/files HTTP/1.1\r\nHost: t\r\nX-Request-Id: up\r\n"
+        "Content-Length: 4096\r\n\r\n" +
+        body);
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, Echo("POST", "/echo/files", "up", body));
+  }
+  {
+    // Another path keeps the ordinary limit, though the parser allowed the upload size.
+    RawClient client(port_);
+    client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n" +
+                std::string(2000, 'x'));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 413);
+    EXPECT_EQ(response->body, kTooLarge1024);
+  }
+  for (bool chunked : {false, true}) {
+    RawClient client(port_);
+    std::string chunk(3000, 'x');
+    client.Send(chunked
+                    ? "POST /echo/files HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                          ("bb8\r\n" + chunk + "\r\n") + ("bb8\r\n" + chunk + "\r\n") + "0\r\n\r\n"
+                    : "POST /echo/files HTTP/1.1\r\nHost: t\r\nContent-Length: 4097\r\n\r\n");
+    auto response = client.Read();
+    ASSERT_TRUE(response) << chunked;
+    EXPECT_EQ(response->status, 413) << chunked;
+    EXPECT_NE(response->body.find("exceeds 4096 bytes"), std::string::npos) << response->body;
+  }
+  EXPECT_EQ(calls_, 1);
+}
+
 TEST_F(ServerTest, HeaderOverLimitGets431) {
   ServerOptions options;
   options.max_header_bytes = 1024;
