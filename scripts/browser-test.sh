@@ -29,6 +29,9 @@ for who in "sam@web.example supervisor Sam Okafor" "ida@web.example admin Ida Be
   echo "a long enough password" | "$BIN" user create --tenant web --email "$1" --role "$2" \
     --name "$3 $4" --data "$data" >/dev/null 2>&1
 done
+# The practice's mail account (nothing listens on port 9: mail stays queued, as the test wants).
+"$BIN" channel add-email --tenant web --address desk@web.example --smtp smtp://127.0.0.1:9 \
+  --data "$data" >/dev/null 2>&1
 token=$("$BIN" token create --tenant web --user ana@web.example --data "$data" 2>/dev/null)
 lead_token=$("$BIN" token create --tenant web --user sam@web.example --data "$data" 2>/dev/null)
 # The address the SMS provider signs its webhooks for (as behind a practice's proxy).

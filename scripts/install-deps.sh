@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 curl procps jq python3 sqlmap
   chromium  # the browser tests (scripts/browser-test.sh), driven by playwright-core
+  fonts-noto-color-emoji  # so the browser tests' screenshots show emoji as patients see them
 )
 
 missing=()

@@ -85,6 +85,7 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<http::Api>(*store_, clock_, http::ApiOptions{});
     http::ServerOptions opts;
     opts.port = 0;
+    opts.upload_prefixes = api_->UploadPaths();  // as app/application.cpp wires it
     server_ = std::make_unique<http::Server>(
         io_, pool_, opts, [this](http::Request& r) { return api_->Handle(r); },
         [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
@@ -447,6 +448,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/widget/chat", {true, {}, "", true}},
       {"POST /api/v1/widget/chat/messages", {true, {}, R"({"text":"hi"})", true}},
       {"POST /api/v1/widget/chat/seen", {true, {}, R"({"message_id":1})", true}},
+      {"POST /api/v1/widget/chat/files", {true, {}, "%PDF-1.4", true}},
+      {"POST /api/v1/widget/chat/transcript", {true, {}, R"({"email":"me@example.org"})", true}},
       {"POST /api/v1/widget/chat/contact", {true, {}, R"({"phone":"3125550100"})", true}},
       {"POST /api/v1/widget/chat/leave", {true, {}, "", true}},
       {"GET /api/v1/me/presence", {false, staff, ""}},
@@ -3631,6 +3634,129 @@ class ChatTest : public ApiTest {
     return offered.empty() ? 0 : offered.at(0).at("chat_id").as_int64();
   }
 };
+
+TEST_F(ChatTest, APatientSendsAPhotoOrAPdfAndNothingElse) {
+  Chat chat = StartChat();
+  auto upload = [&](const std::string& query, const std::string& type, std::string bytes,
+                    const std::string& token) {
+    HttpCall c = WidgetCall("POST", "/api/v1/widget/chat/files?tenant=clinic" + query,
+                            std::move(bytes), token);
+    c.json = false;
+    c.headers.emplace_back("Content-Type", type);
+    return Checked(c);
+  };
+  auto messages = [&] {
+    return Json(Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation)))
+        .at("messages")
+        .as_array();
+  };
+  const std::size_t before = messages().size();
+  // A phone's photo: over the ordinary 1 MiB body limit, within the 10 MiB upload limit.
+  std::string photo = "\x89PNG\r\n\x1A\n" + std::string(2 << 20, 'p');
+  for (int i = 0; i < 2; ++i) {
+    HttpResult sent =
+        upload("&name=..%2F..%2Frash%20photo.png&client_id=f-1", "image/png", photo, chat.token);
+    EXPECT_EQ(sent.status, i == 0 ? 201 : 200) << "a resend is stored once: " << sent.body;
+  }
+  json::array after = messages();
+  ASSERT_EQ(after.size(), before + 1);
+  const json::object& m = after.back().as_object();
+  EXPECT_EQ(m.at("kind").as_string(), "inbound");
+  EXPECT_EQ(m.at("text").as_string(), "\xF0\x9F\x93\x8E rash photo.png");
+  EXPECT_EQ(m.at("metadata").at("client_id").as_string(), "f-1");
+  ASSERT_EQ(m.at("attachments").as_array().size(), 1u);
+  const json::object& file = m.at("attachments").as_array()[0].as_object();
+  EXPECT_EQ(file.at("filename").as_string(), "rash photo.png");
+  EXPECT_EQ(file.at("content_type").as_string(), "image/png");
+  EXPECT_EQ(file.at("size").as_int64(), static_cast<std::int64_t>(photo.size()));
+  HttpResult fetched =
+      Call("GET", "/api/v1/attachments/" + std::to_string(file.at("id").as_int64()));
+  ASSERT_EQ(fetched.status, 200);
+  EXPECT_EQ(fetched.body, photo);
+
+  // A PDF under a misleading type is known by its bytes; a page dressed as a photo is not.
+  EXPECT_EQ(upload("&name=referral.pdf", "image/jpeg", "%PDF-1.4\n...", chat.token).status, 201);
+  EXPECT_EQ(messages().back().at("attachments").at(0).at("content_type").as_string(),
+            "application/pdf");
+  const std::size_t kept = messages().size();
+  HttpResult page =
+      upload("&name=x.png", "image/png", "<html><script>alert(1)</script>", chat.token);
+  EXPECT_EQ(page.status, 415) << page.body;
+  EXPECT_EQ(ErrorCode(page), "unsupported_media_type");
+  HttpResult empty = upload("&name=x.png", "image/png", "", chat.token);
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(ErrorField(empty), "file");
+  EXPECT_EQ(upload("", "image/png", photo, "").status, 401) << "only with the chat's secret";
+  EXPECT_EQ(upload("", "image/png", photo, "cdc_forged").status, 401);
+  HttpResult huge =
+      upload("", "image/png", "\x89PNG\r\n\x1A\n" + std::string(10 << 20, 'p'), chat.token);
+  EXPECT_EQ(huge.status, 413) << huge.body;
+  EXPECT_EQ(ErrorCode(huge), "too_large");
+  // Elsewhere the ordinary limit stands.
+  EXPECT_EQ(Patient(chat, "POST", "/api/v1/widget/chat/messages",
+                    R"({"text":")" + std::string(2 << 20, 'a') + R"("})")
+                .status,
+            413);
+  EXPECT_EQ(messages().size(), kept) << "nothing refused was stored";
+}
+
+TEST_F(ChatTest, APatientGetsACopyOfTheChatByEmail) {
+  SetPresence(token_, R"({"status":"available"})");
+  Chat chat = StartChat(R"({"text":"Is the clinic open on Saturday?"})");
+  ASSERT_EQ(Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept").status, 200);
+  const std::string conv = "/api/v1/conversations/" + std::to_string(chat.conversation);
+  ASSERT_EQ(Call("POST", conv + "/replies", R"({"text":"Yes, 9 to 12."})").status, 201);
+  ASSERT_EQ(Call("POST", conv + "/notes", R"({"text":"regular patient"})").status, 201);
+  auto transcript = [&](const std::string& body) {
+    return Patient(chat, "POST", "/api/v1/widget/chat/transcript", body);
+  };
+  // No mail account yet: said plainly, nothing queued.
+  HttpResult none = transcript(R"({"email":"pat@example.org"})");
+  EXPECT_EQ(none.status, 409) << none.body;
+  EXPECT_EQ(ErrorField(none), "email");
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) {
+    return tx.PutChannelSettings(
+        {"email", R"({"address":"desk@clinic.example","smtp_url":"smtp://127.0.0.1:9"})", ""},
+        clock_.Now());
+  }));
+  HttpResult bad = transcript(R"({"email":"not an address"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorField(bad), "email");
+  EXPECT_EQ(Checked(WidgetCall("POST", "/api/v1/widget/chat/transcript?tenant=clinic",
+                               R"({"email":"pat@example.org"})"))
+                .status,
+            401)
+      << "needs the chat's secret";
+
+  HttpResult sent = transcript(R"({"email":" Pat@Example.org "})");
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  EXPECT_EQ(Json(sent).at("sent_to").as_string(), core::MaskEmail("pat@example.org"));
+  auto due = store_->DueOutbound(clock_.Now(), 10);
+  ASSERT_TRUE(due && due->size() == 1u);
+  std::optional<store::OutboxItem> item;
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(item, tx.ClaimOutbound(due->at(0).id, clock_.Now(), std::chrono::seconds(60)));
+    return {};
+  }));
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->channel, "email");
+  EXPECT_EQ(item->recipient, "pat@example.org");
+  EXPECT_EQ(item->purpose, "transcript");
+  auto envelope = channels::ParseEmailEnvelope(item->body);
+  ASSERT_TRUE(envelope);
+  EXPECT_EQ(envelope->subject, "Your chat with clinic");
+  EXPECT_THAT(envelope->text, ::testing::HasSubstr("You: Is the clinic open on Saturday?"));
+  EXPECT_THAT(envelope->text, ::testing::HasSubstr(": Yes, 9 to 12."));
+  EXPECT_EQ(envelope->text.find("regular patient"), std::string::npos) << "never the notes";
+  auto types = EventTypes(chat.conversation);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "chat_transcript_sent"), 1);
+  // Three copies at most.
+  EXPECT_EQ(transcript(R"({"email":"pat@example.org"})").status, 202);
+  EXPECT_EQ(transcript(R"({"email":"pat@example.org"})").status, 202);
+  HttpResult fourth = transcript(R"({"email":"pat@example.org"})");
+  EXPECT_EQ(fourth.status, 409);
+  EXPECT_EQ(ErrorField(fourth), "email");
+}
 
 TEST_F(ChatTest, APatientReachesAnAvailableAgentAndTheyTalk) {
   // Nobody has said they are available: the widget must not pretend otherwise.

@@ -78,6 +78,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_int(c.read_threads, 1, 256));
     else if (key == "max_body_bytes")
       CD_TRY(want_int(c.max_body_bytes, 1024, 64 << 20));
+    else if (key == "max_upload_bytes")
+      CD_TRY(want_int(c.max_upload_bytes, 1024, 64 << 20));
     else if (key == "session_idle_minutes")
       CD_TRY(want_int(c.session_idle_minutes, 1, 24LL * 60));
     else if (key == "log_level")
@@ -111,7 +113,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
     } else
       return Invalid(
           "unknown config key (known: listen, data, database, io_threads, handler_threads, "
-          "read_threads, max_body_bytes, session_idle_minutes, log_level, group_commit_max_batch, "
+          "read_threads, max_body_bytes, max_upload_bytes, session_idle_minutes, log_level, "
+          "group_commit_max_batch, "
           "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url, "
           "lmtp, web_root, previous_master_key_file)",
           key);

@@ -13,14 +13,15 @@
 namespace caredesk::app {
 
 struct Config {
-  std::string listen = "127.0.0.1:8080";   // HOST:PORT; port 0 picks a free one
-  std::string data_dir = "caredesk-data";  // holds the SQLite file by default
-  std::string database;                    // "sqlite:PATH" or "postgresql://..."; default below
-  int io_threads = 2;                      // socket threads
-  int handler_threads = 64;                // blocking pool: handlers wait on group commit here
-  int read_threads = 4;                    // GET handlers; at most max_read_connections
-  std::size_t max_body_bytes = 1 << 20;    // 1 MiB
-  int session_idle_minutes = 15;           // automatic logoff
+  std::string listen = "127.0.0.1:8080";    // HOST:PORT; port 0 picks a free one
+  std::string data_dir = "caredesk-data";   // holds the SQLite file by default
+  std::string database;                     // "sqlite:PATH" or "postgresql://..."; default below
+  int io_threads = 2;                       // socket threads
+  int handler_threads = 64;                 // blocking pool: handlers wait on group commit here
+  int read_threads = 4;                     // GET handlers; at most max_read_connections
+  std::size_t max_body_bytes = 1 << 20;     // 1 MiB
+  std::size_t max_upload_bytes = 10 << 20;  // 10 MiB: a file a patient sends in a chat
+  int session_idle_minutes = 15;            // automatic logoff
   int group_commit_max_batch = 256;  // writes per commit; 1 = one commit per write (benchmarks)
   int max_read_connections = 8;      // concurrent database readers
   int inbox_cache_mib = 16;          // rendered inbox pages kept (SQLite); 0 turns it off

@@ -77,13 +77,15 @@ TEST_F(ConfigTest, PublicUrlIsAnHttpUrlWithoutTrailingSlash) {
 }
 
 TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {
-  WriteFile(R"({"listen":"127.0.0.1:9000","data":"/srv/a","session_idle_minutes":10})");
+  WriteFile(R"({"listen":"127.0.0.1:9000","data":"/srv/a","session_idle_minutes":10,)"
+            R"("max_upload_bytes":4194304})");
   Overrides o;
   o.config_file = path_.string();
   auto from_file = LoadConfig(o);
   ASSERT_TRUE(from_file);
   EXPECT_EQ(from_file->listen, "127.0.0.1:9000");
   EXPECT_EQ(from_file->session_idle_minutes, 10);
+  EXPECT_EQ(from_file->max_upload_bytes, 4u << 20);
   ::setenv("CAREDESK_DATA", "/srv/b", 1);
   ::setenv("CAREDESK_DATABASE", "postgresql://db/caredesk", 1);
   auto from_env = LoadConfig(o);

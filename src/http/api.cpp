@@ -64,6 +64,8 @@ struct Route {
   bool rate_limited = false;
   // The body is application/x-www-form-urlencoded (a provider's webhook), not JSON.
   bool form_body = false;
+  // The body is a file of any type, checked by the handler; takes the upload body limit.
+  bool file_body = false;
 };
 
 // Verified bearer tokens, by hash, until `valid_until`. Only successes are cached, so a wrong
@@ -396,6 +398,11 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &GetChatForPatient},
       {Method::kPost, "POST", "/api/v1/widget/chat/messages", false, kNobody, scope::kAny, false,
        &PostChatMessage},
+      {Method::kPost, "POST", "/api/v1/widget/chat/files", false, kNobody, scope::kAny, false,
+       &PostChatFile, /*never_blocks=*/false, /*kept=*/nullptr, /*rate_limited=*/false,
+       /*form_body=*/false, /*file_body=*/true},
+      {Method::kPost, "POST", "/api/v1/widget/chat/transcript", false, kNobody, scope::kAny, false,
+       &PostChatTranscript},
       {Method::kPost, "POST", "/api/v1/widget/chat/seen", false, kNobody, scope::kAny, false,
        &PostChatSeen},
       {Method::kPost, "POST", "/api/v1/widget/chat/contact", false, kNobody, scope::kAny, false,
@@ -539,6 +546,14 @@ store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string o
   r.patient = patient;
   r.detail = std::move(detail);
   return r;
+}
+
+std::vector<std::string> Api::UploadPaths() const {
+  std::vector<std::string> out;
+  for (const Route& r : routes_) {
+    if (r.file_body) out.emplace_back(r.pattern);
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> Api::Routes() const {
@@ -709,7 +724,7 @@ Response Api::HandleRequest(Request& request) {
       return r;
     }
   }
-  if (IsUnsafe(method) && !request.body.empty()) {
+  if (IsUnsafe(method) && !request.body.empty() && !route->file_body) {
     auto type = request.headers.Get("content-type");
     std::string_view wanted =
         route->form_body ? "application/x-www-form-urlencoded" : "application/json";

@@ -105,6 +105,8 @@ class Api {
 
   // Every (method, path pattern) the API serves, e.g. {"GET", "/api/v1/conversations/{id}"}.
   std::vector<std::pair<std::string, std::string>> Routes() const;
+  // The paths whose body is a file (the server lets them carry more than other requests).
+  std::vector<std::string> UploadPaths() const;
   // Writes the queued records of reads to the audit log now (tests).
   void FlushAudit();
 

@@ -65,6 +65,27 @@ try {
         "the agent's console reports what they read");
   await page.locator("caredesk-chat .msg.patient .state", { hasText: "Read" }).waitFor();
   check(true, "the patient sees their message was read");
+
+  // A photo and a PDF go into the chat; a program does not, and the patient is told why.
+  const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(1500, 7)]);
+  await page.locator("caredesk-chat input[type=file]").setInputFiles({ name: "rash.png", mimeType: "image/png", buffer: png });
+  await page.locator("caredesk-chat .msg.patient:not(.pending)", { hasText: "rash.png" }).waitFor();
+  await page.locator("caredesk-chat input[type=file]").setInputFiles({ name: "referral.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\n%%EOF\n") });
+  await page.locator("caredesk-chat .msg.patient:not(.pending)", { hasText: "referral.pdf" }).waitFor();
+  const files = (await api("GET", `/api/v1/conversations/${offer.conversation_id}`)).json.messages.flatMap((m) => m.attachments);
+  check(files.length === 2 && files[0].content_type === "image/png" && files[0].size === png.length &&
+        files[1].content_type === "application/pdf", `the agent gets the photo and the PDF (${JSON.stringify(files)})`);
+  await page.locator("caredesk-chat input[type=file]").setInputFiles({ name: "setup.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ\x90\x00") });
+  await page.locator("caredesk-chat [role=status]", { hasText: "Only photos and PDF files can be sent." }).waitFor();
+  check(true, "a program is refused with a reason the patient understands");
+
+  // A copy of the chat by email.
+  await page.locator("caredesk-chat button", { hasText: "Email me this chat" }).click();
+  await page.locator("caredesk-chat #cd-copy").fill("pat@example.org");
+  await page.locator("caredesk-chat button", { hasText: "Send me a copy" }).click();
+  await page.locator("caredesk-chat [role=status]", { hasText: "A copy is on its way to" }).waitFor();
+  const events = (await api("GET", `/api/v1/conversations/${offer.conversation_id}`)).json.events.map((e) => e.type);
+  check(events.includes("chat_transcript_sent"), "the patient asks for the transcript and it is queued to their address");
   await page.screenshot({ path: `${SHOTS}/widget-chat.png` });
 
   // ---- (c, widget side) The patient's connection drops; two answers go out; it comes back.

@@ -11,7 +11,11 @@
 #include <map>
 
 #include "base/text.hpp"
+#include "channels/email/email.hpp"
+#include "core/identity/verification.hpp"
+#include "core/inbox/files.hpp"
 #include "core/inbox/phone.hpp"
+#include "core/inbox/transcript.hpp"
 #include "core/routing/routing.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/inbound.hpp"
@@ -299,41 +303,132 @@ Result<Response> GetChatForPatient(Context& ctx) {
   return JsonResponse(200, out);
 }
 
-Result<Response> PostChatMessage(Context& ctx) {
-  CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  store::Tenant& tenant = found.first;
-  store::Chat& chat = found.second;
-  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "client_id"}));
-  CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
-  if (Trim(text).empty()) return Invalid("text must not be empty", "text");
-  CD_TRY(core::ValidateMessageText(text));
-  CD_TRY_ASSIGN(auto client_id, OptionalString(body, "client_id"));
+// Stores what the patient sent in their chat: `text`, with any attachments in `in`. The widget
+// resends a message it has no answer for under the same client id; it is stored once
+// (`content` is what a resend must match).
+Result<Response> StoreChatMessage(Context& ctx, const store::Tenant& tenant,
+                                  const store::Chat& chat, Inbound in,
+                                  const std::optional<std::string>& client_id,
+                                  std::string_view content) {
   std::optional<std::string> key;
   if (client_id) {
     bool sane = !client_id->empty() && client_id->size() <= 64 &&
                 std::all_of(client_id->begin(), client_id->end(),
                             [](char c) { return c > 0x20 && c < 0x7f; });
     if (!sane) return Invalid("client_id must be 1 to 64 printable ASCII characters", "client_id");
-    // The widget resends a message it has no answer for under the same id; it is stored once.
     key = "chat:" + std::to_string(chat.id) + ":" + *client_id;
+    in.metadata.emplace_back("client_id", *client_id);
   }
-  Inbound in;
   in.channel = core::Channel::kChat;
   in.from = chat.visitor_id;
   in.from_kind = Inbound::FromKind::kVisitor;
-  in.text = text;
   in.queue = chat.queue;
   in.thread = chat.conversation;
-  if (client_id) in.metadata.emplace_back("client_id", *client_id);
   auto seen = [&](store::TenantTx& tx, const core::Conversation&, const core::Message&,
                   json::object&) -> Result<void> {
     CD_TRY_ASSIGN(store::Chat fresh, tx.GetChat(chat.id));
     fresh.patient_seen_at = ctx.now;
     return tx.UpdateChat(fresh);
   };
-  const std::string request_hash = key ? security::HashSecret(text) : std::string();
+  const std::string request_hash = key ? security::HashSecret(content) : std::string();
   CD_TRY_ASSIGN(StoredInbound stored, StoreInbound(ctx, tenant.id, in, key, request_hash, seen));
   return StoredResponse(std::move(stored));
+}
+
+Result<Response> PostChatMessage(Context& ctx) {
+  CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "client_id"}));
+  CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
+  if (Trim(text).empty()) return Invalid("text must not be empty", "text");
+  CD_TRY(core::ValidateMessageText(text));
+  CD_TRY_ASSIGN(auto client_id, OptionalString(body, "client_id"));
+  Inbound in;
+  in.text = text;
+  return StoreChatMessage(ctx, found.first, found.second, std::move(in), client_id, text);
+}
+
+// POST /api/v1/widget/chat/files?name=NAME[&client_id=ID], the file as the body: a photo or a
+// PDF the patient sends (up to the server's upload limit). What it is comes from its bytes, not
+// the name or the claimed type; anything else is 415. Stored as a message naming the file,
+// with the file attached, for the console to show and download.
+Result<Response> PostChatFile(Context& ctx) {
+  CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
+  const std::string& bytes = ctx.request.body;
+  if (bytes.empty()) return Invalid("the file is empty", "file");
+  auto type = core::SniffPatientFile(bytes);
+  if (!type) {
+    return ProtocolError(415, "unsupported_media_type",
+                         "only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be sent");
+  }
+  Inbound in;
+  std::string name = core::SafeFileName(ctx.request.Query("name").value_or(""), *type);
+  in.text = "\xF0\x9F\x93\x8E " + name;  // a paperclip
+  store::Attachment file;
+  file.filename = name;
+  file.content_type = std::string(*type);
+  file.size = static_cast<std::int64_t>(bytes.size());
+  file.content = bytes;
+  in.attachments.push_back(std::move(file));
+  auto client_id = ctx.request.Query("client_id");
+  return StoreChatMessage(ctx, found.first, found.second, std::move(in),
+                          client_id ? std::optional<std::string>(*client_id) : std::nullopt, bytes);
+}
+
+// POST /api/v1/widget/chat/transcript {"email"}: a copy of the chat, as the patient saw it
+// (their messages and the practice's, never notes), mailed through the outbox to the address
+// they give. At most 3 per chat; 409 when the practice has no mail account to send it from.
+Result<Response> PostChatTranscript(Context& ctx) {
+  CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
+  const store::Tenant& tenant = found.first;
+  const store::Chat& chat = found.second;
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"email"}));
+  CD_TRY_ASSIGN(std::string typed, RequireString(body, "email"));
+  CD_TRY_ASSIGN(std::string email, core::NormalizeEmail(typed, "email"));
+  CD_TRY(ctx.store.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto account, tx.GetChannelSettings("email"));
+    if (!account) return Conflict("this practice does not send email", "email");
+    CD_TRY_ASSIGN(auto events, tx.ListEvents(chat.conversation));
+    if (std::count_if(events.begin(), events.end(),
+                      [](const core::Event& e) { return e.type == "chat_transcript_sent"; }) >= 3) {
+      return Conflict("a copy of this chat was sent 3 times already", "email");
+    }
+    CD_TRY_ASSIGN(auto messages, tx.ListMessages(chat.conversation));
+    std::map<UserId, std::string> names;
+    std::vector<core::TranscriptLine> lines;
+    for (const core::Message& m : messages) {
+      if (m.kind == core::MessageKind::kNote) continue;
+      std::string who = "You";
+      if (m.kind != core::MessageKind::kInbound) {
+        who = tenant.name;
+        if (m.author) {
+          if (!names.contains(m.author)) {
+            auto user = tx.GetUser(m.author);
+            names[m.author] = user ? FirstName(user->display_name) : tenant.name;
+          }
+          who = names[m.author];
+        }
+      }
+      lines.push_back({m.created_at, std::move(who), m.text});
+    }
+    CD_TRY_ASSIGN(std::string text, core::FormatTranscript(tenant.name, tenant.time_zone, lines));
+    channels::EmailEnvelope envelope;
+    envelope.subject = "Your chat with " + tenant.name;
+    envelope.text = std::move(text);
+    store::OutboxItem item;
+    item.conversation = chat.conversation;
+    item.channel = "email";
+    item.recipient = email;
+    item.body = channels::EmailEnvelopeJson(envelope);
+    item.purpose = "transcript";
+    item.created_at = ctx.now;
+    CD_TRY(tx.QueueOutbound(item));
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(chat.conversation));
+    std::vector<core::Event> sent{
+        jobs::ChatEvent(chat, "chat_transcript_sent", ctx.now, UserId{}, {})};
+    sent[0].patient_id = c.patient_id;
+    return tx.AppendEvents(sent);
+  }));
+  return JsonResponse(202, json::object{{"sent_to", core::MaskEmail(email)}});
 }
 
 Result<Response> PostChatSeen(Context& ctx) {

@@ -171,6 +171,8 @@ Result<Response> GetWidgetStatus(Context& ctx);  // handlers/chat.cpp: the patie
 Result<Response> StartChat(Context& ctx);
 Result<Response> GetChatForPatient(Context& ctx);
 Result<Response> PostChatMessage(Context& ctx);
+Result<Response> PostChatFile(Context& ctx);
+Result<Response> PostChatTranscript(Context& ctx);
 Result<Response> PostChatSeen(Context& ctx);
 Result<Response> PostChatContact(Context& ctx);
 Result<Response> LeaveChat(Context& ctx);

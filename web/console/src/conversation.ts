@@ -315,7 +315,16 @@ export class ConversationView {
                 "ul",
                 { class: "files" },
                 (m.attachments ?? []).map((a) =>
-                  h("li", {}, h("a", { href: `/api/v1/attachments/${a.id}`, download: a.filename || "attachment" }, a.filename || a.content_type), ` (${Math.ceil(a.size / 1024)} KB)`),
+                  h(
+                    "li",
+                    {},
+                    // Photos show in place (a browser cannot show HEIC); every file downloads.
+                    /^image\/(jpeg|png|gif|webp)$/.test(a.content_type)
+                      ? h("img", { src: `/api/v1/attachments/${a.id}`, alt: `Picture: ${a.filename || "no name"}`, loading: "lazy", class: "thumb" })
+                      : null,
+                    h("a", { href: `/api/v1/attachments/${a.id}`, download: a.filename || "attachment" }, a.filename || a.content_type),
+                    ` (${Math.ceil(a.size / 1024)} KB)`,
+                  ),
                 ),
               )
             : null,

@@ -31,13 +31,15 @@ header select { padding: 2px 4px; border-radius: 4px; border: 1px solid #fff; ba
 .msg .who, .msg .state { display: block; font-size: 12px; color: #3d4550; }
 .msg .state { text-align: right; }
 .typing { margin: 0; min-height: 1.4em; padding: 0 12px; font-size: 13px; color: #3d4550; }
-.contact { display: grid; gap: 4px; padding: 8px 12px; border-top: 1px solid #e1e4e8; }
+.contact, .copy { display: grid; gap: 4px; padding: 8px 12px; border-top: 1px solid #e1e4e8; }
 .contact-title { margin: 0; font-weight: 600; }
-.contact input { padding: 6px 8px; border: 1px solid #6b7480; border-radius: 6px; }
-.contact button, .send { padding: 8px 14px; border: 0; border-radius: 6px; background: #0b57d0; color: #fff; cursor: pointer; }
+.contact input, .copy input { padding: 6px 8px; border: 1px solid #6b7480; border-radius: 6px; }
+.contact button, .copy button, .send { padding: 8px 14px; border: 0; border-radius: 6px; background: #0b57d0; color: #fff; cursor: pointer; }
 .compose { display: flex; gap: 8px; padding: 8px 12px; border-top: 1px solid #e1e4e8; }
 .compose textarea { flex: 1; resize: none; padding: 6px 8px; border: 1px solid #6b7480; border-radius: 6px; }
 button:disabled { opacity: .6; cursor: default; }
+.attach { padding: 4px 8px; border: 1px solid #6b7480; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; display: flex; align-items: center; }
+.footer { display: flex; gap: 16px; }
 .leave { margin: 0 12px 10px; align-self: flex-start; border: 0; background: transparent; color: #0b57d0;
   text-decoration: underline; cursor: pointer; padding: 2px 0; }
 `;

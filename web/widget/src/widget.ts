@@ -56,6 +56,24 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// A paperclip drawn, not a glyph: it shows the same whatever fonts the patient's device has.
+function paperclip(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "1.8");
+  path.setAttribute("stroke-linecap", "round");
+  svg.append(path);
+  return svg;
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Record<string, string> = {},
@@ -97,7 +115,14 @@ export class CareDeskChat extends HTMLElement {
     send: HTMLButtonElement;
     contact: HTMLFormElement;
     leave: HTMLButtonElement;
+    attach: HTMLButtonElement;
+    file: HTMLInputElement;
+    copy: HTMLButtonElement;
+    copyForm: HTMLFormElement;
+    copyNote: HTMLElement;
   };
+  // Files on their way to the server (not kept across reloads: the browser cannot keep them).
+  private uploads: { clientId: string; name: string }[] = [];
 
   constructor() {
     super();
@@ -411,9 +436,22 @@ export class CareDeskChat extends HTMLElement {
     const inputLabel = el("label", { for: "cd-input", class: "visually-hidden" });
     const input = el("textarea", { id: "cd-input", rows: "2" });
     const send = el("button", { type: "submit", class: "send" });
-    form.append(inputLabel, input, send);
+    const attach = el("button", { type: "button", class: "attach" });
+    attach.append(paperclip());
+    const file = el("input", { type: "file", accept: "image/*,application/pdf", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
+    form.append(inputLabel, input, attach, file, send);
     const leave = el("button", { type: "button", class: "leave" });
-    panel.append(header, status, log, typing, contact, form, leave);
+    const copy = el("button", { type: "button", class: "leave", "aria-expanded": "false" });
+    const copyForm = el("form", { class: "copy" });
+    copyForm.hidden = true;
+    const copyLabel = el("label", { for: "cd-copy" });
+    const copyEmail = el("input", { id: "cd-copy", type: "email", autocomplete: "email", required: "" });
+    const copySend = el("button", { type: "submit" });
+    copyForm.append(copyLabel, copyEmail, copySend);
+    const copyNote = el("p", { class: "typing", role: "status" });
+    const footer = el("div", { class: "footer" });
+    footer.append(leave, copy);
+    panel.append(header, status, log, typing, contact, form, copyForm, copyNote, footer);
     this.root.append(style, panel, launcher);
 
     launcher.addEventListener("click", () => this.toggle(true));
@@ -445,10 +483,73 @@ export class CareDeskChat extends HTMLElement {
       void this.saveContact(phone.value, email.value);
     });
     leave.addEventListener("click", () => void this.leave());
-    this.ui = { launcher, panel, title, close, langSelect, langLabel, status, log, typing, form, input, inputLabel, send, contact, leave };
-    this.labels = { contactTitle, phoneLabel, emailLabel, contactSend };
+    attach.addEventListener("click", () => file.click());
+    file.addEventListener("change", () => {
+      const chosen = file.files?.[0];
+      file.value = "";
+      if (chosen) void this.upload(chosen);
+    });
+    copy.addEventListener("click", () => {
+      copyForm.hidden = !copyForm.hidden;
+      copy.setAttribute("aria-expanded", String(!copyForm.hidden));
+      if (!copyForm.hidden) copyEmail.focus();
+    });
+    copyForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.sendCopy(copyEmail.value);
+    });
+    this.ui = { launcher, panel, title, close, langSelect, langLabel, status, log, typing, form, input, inputLabel, send, contact, leave, attach, file, copy, copyForm, copyNote };
+    this.labels = { contactTitle, phoneLabel, emailLabel, contactSend, copyLabel, copySend };
   }
-  private labels!: { contactTitle: HTMLElement; phoneLabel: HTMLElement; emailLabel: HTMLElement; contactSend: HTMLElement };
+  private labels!: {
+    contactTitle: HTMLElement;
+    phoneLabel: HTMLElement;
+    emailLabel: HTMLElement;
+    contactSend: HTMLElement;
+    copyLabel: HTMLElement;
+    copySend: HTMLElement;
+  };
+
+  // A photo or PDF into the chat: its bytes as the request body, under a client id so a retry
+  // is stored once. The server decides what the file is from its bytes.
+  private async upload(file: File): Promise<void> {
+    if (!this.saved) return;
+    if (file.size > 10 * 1024 * 1024) {
+      this.ui.copyNote.textContent = this.say("fileTooLarge");
+      return;
+    }
+    const up = { clientId: randomId(), name: file.name };
+    this.uploads.push(up);
+    this.ui.copyNote.textContent = "";
+    this.render();
+    try {
+      const res = await fetch(this.url("/api/v1/widget/chat/files", { name: file.name, client_id: up.clientId }), {
+        method: "POST",
+        headers: { "Content-Type": file.type || "application/octet-stream", "X-Chat-Token": this.saved.token },
+        body: file,
+        credentials: "omit",
+      });
+      if (res.status === 415) this.ui.copyNote.textContent = this.say("fileType");
+      else if (res.status === 413) this.ui.copyNote.textContent = this.say("fileTooLarge");
+      else if (!res.ok) this.ui.copyNote.textContent = this.say("fileFailed");
+      else await this.catchUp();
+    } catch {
+      this.ui.copyNote.textContent = this.say("fileFailed");
+    }
+    this.uploads = this.uploads.filter((u) => u !== up);
+    this.render();
+  }
+
+  private async sendCopy(email: string): Promise<void> {
+    try {
+      const r = await this.call<{ sent_to: string }>("POST", "/api/v1/widget/chat/transcript", { email: email.trim() });
+      this.ui.copyNote.textContent = this.say("transcriptSent", { to: r.sent_to });
+      this.ui.copyForm.hidden = true;
+      this.ui.copy.setAttribute("aria-expanded", "false");
+    } catch {
+      this.ui.copyNote.textContent = this.say("transcriptFailed");
+    }
+  }
 
   private toggle(open: boolean): void {
     this.ui.panel.hidden = !open;
@@ -503,6 +604,13 @@ export class CareDeskChat extends HTMLElement {
     ui.send.textContent = this.say("send");
     ui.leave.textContent = this.say("leave");
     ui.leave.hidden = !this.saved;
+    ui.attach.setAttribute("aria-label", this.say("attach"));
+    ui.attach.title = this.say("attach");
+    ui.attach.hidden = !this.saved;
+    ui.copy.textContent = this.say("transcript");
+    ui.copy.hidden = !this.saved || this.messages.size === 0;
+    this.labels.copyLabel.textContent = this.say("transcriptEmail");
+    this.labels.copySend.textContent = this.say("transcriptSend");
     this.labels.contactTitle.textContent = this.say("contactTitle");
     this.labels.phoneLabel.textContent = this.say("phone");
     this.labels.emailLabel.textContent = this.say("email");
@@ -512,6 +620,7 @@ export class CareDeskChat extends HTMLElement {
     const ended = this.view?.state === "ended" || this.view?.state === "abandoned";
     ui.input.disabled = ended;
     ui.send.disabled = ended;
+    ui.attach.disabled = ended;
     ui.typing.textContent = Date.now() < this.typingUntil ? this.say("typing", { who: this.view?.agent ?? this.say("practice") }) : "";
 
     // The conversation, by id, then what is still on its way.
@@ -522,6 +631,11 @@ export class CareDeskChat extends HTMLElement {
       const who = m.from === "patient" ? this.say("you") : m.author || this.say("practice");
       item.append(el("span", { class: "who" }, who), el("p", {}, m.text));
       if (m.from === "patient") item.append(el("span", { class: "state" }, seen >= m.id ? this.say("read") : this.say("sent")));
+      items.push(item);
+    }
+    for (const u of this.uploads) {
+      const item = el("div", { class: "msg patient pending" });
+      item.append(el("span", { class: "who" }, this.say("you")), el("p", {}, `\u{1F4CE} ${u.name}`), el("span", { class: "state" }, this.say("sending")));
       items.push(item);
     }
     for (const p of this.saved?.pending ?? []) {
