@@ -22,6 +22,7 @@
 
 #include "base/text.hpp"
 #include "channels/email/email.hpp"
+#include "channels/email/parse.hpp"
 #include "channels/sms/twilio.hpp"
 #include "http/api.hpp"
 #include "net/fetch.hpp"
@@ -85,7 +86,7 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<http::Api>(*store_, clock_, http::ApiOptions{});
     http::ServerOptions opts;
     opts.port = 0;
-    opts.upload_prefixes = api_->UploadPaths();  // as app/application.cpp wires it
+    opts.upload_paths = api_->UploadPaths();  // as app/application.cpp wires it
     server_ = std::make_unique<http::Server>(
         io_, pool_, opts, [this](http::Request& r) { return api_->Handle(r); },
         [this](http::Request& r) { return api_->HandleInline(r); }, &reads_);
@@ -473,6 +474,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/conversations",
        {false, staff, R"({"patient_id":1,"channel":"sms","text":"x"})"}},
       {"POST /api/v1/conversations/{id}/replies", {false, staff, R"({"text":"x"})"}},
+      {"POST /api/v1/conversations/{id}/files", {false, staff, "%PDF-1.4"}},
       {"POST /api/v1/conversations/{id}/notes", {false, staff, R"({"text":"x"})"}},
       {"POST /api/v1/conversations/{id}/assign", {false, staff, R"({"queue":"billing"})"}},
       {"POST /api/v1/conversations/{id}/status", {false, staff, R"({"status":"pending"})"}},
@@ -3212,6 +3214,59 @@ TEST_F(EmailTest, AReplyIsMailedInThePatientsThread) {
   EXPECT_EQ(DeliveryOf(conv, message_id), "sent");
   EXPECT_EQ(*sender_->RunOnce(), 0) << "mailed once";
   EXPECT_TRUE(Failures(conv).empty());
+}
+
+TEST_F(EmailTest, StaffSendAFormWithAnEmailReply) {
+  ASSERT_EQ(SetUpEmail().status, 200);
+  std::string conv = Conversation();
+  auto upload = [&](const std::string& target, std::string bytes) {
+    HttpCall c;
+    c.method = "POST";
+    c.target = target;
+    c.body = std::move(bytes);
+    c.json = false;
+    c.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/pdf"}};
+    return Checked(c);
+  };
+  // A form over the ordinary body limit: uploads take up to the upload limit.
+  std::string pdf = "%PDF-1.4\n" + std::string(3 << 19, 'f') + "%%EOF";
+  HttpResult up = upload(conv + "/files?name=Intake%20form.pdf", pdf);
+  ASSERT_EQ(up.status, 201) << up.body;
+  const std::int64_t file = Json(up).at("id").as_int64();
+  EXPECT_EQ(Json(up).at("filename").as_string(), "Intake form.pdf");
+  EXPECT_EQ(upload(conv + "/files?name=x.pdf", "<script>").status, 415);
+  EXPECT_EQ(upload("/api/v1/conversations/999999/files", pdf).status, 404);
+
+  const std::string with_file =
+      R"({"text":"Here is the form.","attachment_ids":[)" + std::to_string(file) + "]}";
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"text":"x","attachment_ids":[999999]})", "attachment_ids"},
+           {R"({"text":"x","attachment_ids":"1"})", "attachment_ids"},
+           {R"({"text":"x","attachment_ids":[1,2,3,4,5,6]})", "attachment_ids"},
+       }) {
+    HttpResult r = Call("POST", conv + "/replies", body);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << body << ": " << r.body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Json(Call("GET", conv)).at("messages").as_array().size(), 1u) << "nothing stored";
+  HttpResult reply = Call("POST", conv + "/replies", with_file);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(Call("POST", conv + "/replies", with_file).status, 404) << "a file goes out once";
+  // The reply shows its file in the conversation, and the mail carries it.
+  json::array messages = Json(Call("GET", conv)).at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  ASSERT_EQ(messages[1].at("attachments").as_array().size(), 1u);
+  EXPECT_EQ(messages[1].at("attachments").at(0).at("id").as_int64(), file);
+  ASSERT_EQ(*sender_->RunOnce(), 1);
+  auto mails = smtp_.mails();
+  ASSERT_EQ(mails.size(), 1u);
+  auto parsed = channels::ParseMail(mails[0].data);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->text, "Here is the form.");
+  ASSERT_EQ(parsed->attachments.size(), 1u);
+  EXPECT_EQ(parsed->attachments[0].filename, "Intake form.pdf");
+  EXPECT_EQ(parsed->attachments[0].content_type, "application/pdf");
+  EXPECT_EQ(parsed->attachments[0].bytes, pdf);
 }
 
 TEST_F(EmailTest, CodesByEmailReachTheAddressOnRecordMarkedAutomatic) {

@@ -88,7 +88,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   server_options.host = listen->first;
   server_options.port = listen->second;
   server_options.max_body_bytes = config.max_body_bytes;
-  server_options.upload_prefixes = api.UploadPaths();
+  server_options.upload_paths = api.UploadPaths();
   server_options.max_upload_bytes = config.max_upload_bytes;
   http::Server server(
       io, blocking, server_options, [&api](http::Request& r) { return api.Handle(r); },

@@ -82,10 +82,25 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::size_t kMaxRequestIdLength = 64;
 
+// Whether `path` matches `pattern`, whose "{id}" segments match any one segment.
+bool MatchesPattern(std::string_view pattern, std::string_view path) {
+  while (!pattern.empty() && !path.empty()) {
+    std::size_t p = pattern.find('/', 1), q = path.find('/', 1);
+    std::string_view want = pattern.substr(0, p), got = path.substr(0, q);
+    if (want != "/{id}" && want != got) return false;
+    if (want == "/{id}" && got.size() < 2) return false;
+    pattern = p == std::string_view::npos ? std::string_view{} : pattern.substr(p);
+    path = q == std::string_view::npos ? std::string_view{} : path.substr(q);
+  }
+  return pattern.empty() && path.empty();
+}
+
 // The body a request to `path` may carry: uploads take more than the rest.
 std::size_t BodyLimitOf(const ServerOptions& options, std::string_view path) {
-  for (const std::string& prefix : options.upload_prefixes) {
-    if (path.starts_with(prefix)) return std::max(options.max_body_bytes, options.max_upload_bytes);
+  for (const std::string& pattern : options.upload_paths) {
+    if (MatchesPattern(pattern, path)) {
+      return std::max(options.max_body_bytes, options.max_upload_bytes);
+    }
   }
   return options.max_body_bytes;
 }
@@ -644,7 +659,7 @@ Task<void> Session::Serve() {
     parser.header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
     // The largest any path takes; narrowed to the request's own once its path is known.
-    parser.body_limit(options.upload_prefixes.empty()
+    parser.body_limit(options.upload_paths.empty()
                           ? options.max_body_bytes
                           : std::max(options.max_body_bytes, options.max_upload_bytes));
     Request request;

@@ -27,8 +27,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;            // 0 picks a free port (tests)
   std::size_t max_body_bytes = 1 << 20;  // 1 MiB; larger bodies get 413 without being read
-  // Paths starting with one of these (file uploads) take bodies up to max_upload_bytes instead.
-  std::vector<std::string> upload_prefixes;
+  // Paths matching one of these (file uploads; "{id}" matches one path segment) take bodies up
+  // to max_upload_bytes instead.
+  std::vector<std::string> upload_paths;
   std::size_t max_upload_bytes = 10 << 20;  // 10 MiB
   std::size_t max_header_bytes = 16 << 10;  // 16 KiB; larger headers get 431
   // Time allowed to send the whole header (slow-loris), counted from the accept for a

@@ -440,7 +440,7 @@ TEST_F(ServerTest, ChunkedBodyOverLimitGets413) {
 TEST_F(ServerTest, UploadPathsTakeLargerBodiesAndOnlyThey) {
   ServerOptions options;
   options.max_body_bytes = 1024;
-  options.upload_prefixes = {"/echo/files"};
+  options.upload_paths = {"/echo/files", "/echo/{id}/files"};
   options.max_upload_bytes = 4096;
   StartServer(options);
   {
@@ -454,6 +454,24 @@ TEST_F(ServerTest, UploadPathsTakeLargerBodiesAndOnlyThey) {
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(response->body, Echo("POST", "/echo/files", "up", body));
+  }
+  {
+    RawClient client(port_);
+    client.Send(
+        "POST /echo/42/files HTTP/1.1\r\nHost: t\r\nX-Request-Id: up2\r\n"
+        "Content-Length: 2000\r\n\r\n" +
+        std::string(2000, 'g'));
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << "{id} matches a segment";
+  }
+  for (const char* elsewhere : {"/echo/42/files/x", "/echo/files/extra", "/echo//files"}) {
+    RawClient client(port_);
+    client.Send("POST " + std::string(elsewhere) +
+                " HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x'));
+    auto response = client.Read();
+    ASSERT_TRUE(response) << elsewhere;
+    EXPECT_EQ(response->status, 413) << elsewhere;
   }
   {
     // Another path keeps the ordinary limit, though the parser allowed the upload size.
@@ -477,7 +495,7 @@ TEST_F(ServerTest, UploadPathsTakeLargerBodiesAndOnlyThey) {
     EXPECT_EQ(response->status, 413) << chunked;
     EXPECT_NE(response->body.find("exceeds 4096 bytes"), std::string::npos) << response->body;
   }
-  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(calls_, 2);
 }
 
 TEST_F(ServerTest, HeaderOverLimitGets431) {

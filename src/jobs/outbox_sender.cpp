@@ -68,12 +68,27 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   if (gateway == gateways_.end()) return fail("this server has no sender for " + item.channel);
   std::string slug, time_zone, practice_name;
   bool opted_out = false;
+  std::vector<store::Attachment> files;
+  bool files_missing = false;
   auto settings = store::ReadValue<std::optional<store::ChannelSettings>>(
       store_, tenant, [&](store::TenantTx& tx) -> Result<std::optional<store::ChannelSettings>> {
         CD_TRY_ASSIGN(store::Tenant t, tx.GetTenant());
         slug = t.slug;
         time_zone = t.time_zone;
         practice_name = t.name;
+        for (std::int64_t id : gateway->second->FilesOf(item.body)) {
+          auto found = tx.GetAttachment(id);
+          if (!found) {
+            if (found.error().kind != ErrorKind::kNotFound) return found.error();
+            files_missing = true;  // purged since it was queued
+            continue;
+          }
+          if (found->second != item.conversation) {
+            files_missing = true;  // never another conversation's file
+            continue;
+          }
+          files.push_back(std::move(found->first));
+        }
         if (item.channel == "sms") {
           CD_TRY_ASSIGN(auto consent, tx.GetSmsConsent(item.recipient));
           opted_out = consent && consent->opted_out;
@@ -87,6 +102,7 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
     return out;
   }
   if (!*settings) return fail("no " + item.channel + " provider is set up for this practice");
+  if (files_missing) return fail("a file to send with it is no longer kept; not sent");
   // Checked at every send, not only when queued: the STOP may have come in since. (The answer
   // to the STOP itself goes back in the webhook's own response, not through here.)
   if (opted_out) {
@@ -118,6 +134,7 @@ OutboundOutcome OutboxSender::Attempt(TenantId tenant, const store::OutboxItem& 
   message.practice_name = practice_name;
   message.created_at = item.created_at;
   message.now = clock_.Now();
+  message.files = std::move(files);
   SendResult sent = gateway->second->Send(message, **settings);
   switch (sent.kind) {
     case SendResult::Kind::kSent:

@@ -24,11 +24,12 @@ struct OutboundMessage {
   std::int64_t outbox_id = 0;
   std::string recipient;  // E.164 for sms, an address for email
   std::string body;
-  std::string idempotency_key;  // the same for every attempt of one item
-  std::string purpose;          // OutboxItem::purpose ("reply", "verification_code", ...)
-  std::string practice_name;    // the sender's name where the channel shows one (email)
-  Timestamp created_at{};       // when it was queued
-  Timestamp now{};              // this attempt
+  std::string idempotency_key;           // the same for every attempt of one item
+  std::string purpose;                   // OutboxItem::purpose ("reply", "verification_code", ...)
+  std::string practice_name;             // the sender's name where the channel shows one (email)
+  Timestamp created_at{};                // when it was queued
+  Timestamp now{};                       // this attempt
+  std::vector<store::Attachment> files;  // the gateway's FilesOf(body), loaded with content
 };
 
 // How the provider answered one attempt.
@@ -61,6 +62,9 @@ class OutboundGateway {
                                  std::string_view /*time_zone*/, Timestamp now) const {
     return now;
   }
+  // The ids of the attachments a queued `body` sends along (loaded into OutboundMessage::files
+  // before Send); none by default.
+  virtual std::vector<std::int64_t> FilesOf(std::string_view /*body*/) const { return {}; }
 };
 
 // Whether an outbox item answers the patient (a reply, a code they are waiting for) rather

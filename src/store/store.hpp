@@ -513,6 +513,10 @@ class TenantTx {
   // Attachments of a message of this tenant's conversation `conversation` (sealed at rest).
   virtual Result<std::int64_t> InsertAttachment(ConversationId conversation,
                                                 const Attachment& attachment, Timestamp now) = 0;
+  // Links files staff uploaded to `conversation` for a reply (drafts: message 0) to the reply
+  // `message`. kNotFound, linking none, unless every id is such a draft of that conversation.
+  virtual Result<void> AttachDrafts(ConversationId conversation,
+                                    const std::vector<std::int64_t>& ids, MessageId message) = 0;
   // The conversation's attachments without their content, by message, oldest first.
   virtual Result<std::vector<Attachment>> ListAttachments(ConversationId conversation) = 0;
   // One attachment with its content and its conversation; kNotFound if not this tenant's (or

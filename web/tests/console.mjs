@@ -297,6 +297,15 @@ try {
   await agent.waitForURL(/#\/c\/\d+$/);
   await agent.locator(".thread .msg.outbound", { hasText: "ready for pick-up" }).waitFor();
   check(Number(agent.url().split("/").pop()) !== conversationId, "the agent starts an email conversation");
+  // A form goes with an email reply.
+  await agent.locator(".composer input[type=file]").setInputFiles({
+    name: "Intake form.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\n%%EOF\n"),
+  });
+  await agent.locator(".composer .chips li", { hasText: "Intake form.pdf" }).waitFor();
+  await agent.locator(".composer textarea").fill("Here is the intake form.");
+  await agent.getByRole("button", { name: "Send", exact: true }).click();
+  await agent.locator(".thread .msg.outbound", { hasText: "intake form" }).locator("a", { hasText: "Intake form.pdf" }).waitFor();
+  check((await agent.locator(".composer .chips li").count()) === 0, "a file is attached to an email reply and shown with it");
 
   // ---- Automatic logoff: a warning a minute before the idle time, then signed out.
   await agent.clock.install();

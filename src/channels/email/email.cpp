@@ -118,10 +118,12 @@ std::string EmailAccountJson(const EmailAccount& a) {
 std::string EmailEnvelopeJson(const EmailEnvelope& e) {
   json::array refs;
   for (const std::string& r : e.references) refs.emplace_back(r);
-  return json::serialize(json::object{{"subject", e.subject},
-                                      {"text", e.text},
-                                      {"in_reply_to", e.in_reply_to},
-                                      {"references", std::move(refs)}});
+  json::object out{{"subject", e.subject},
+                   {"text", e.text},
+                   {"in_reply_to", e.in_reply_to},
+                   {"references", std::move(refs)}};
+  if (!e.files.empty()) out["files"] = json::array(e.files.begin(), e.files.end());
+  return json::serialize(out);
 }
 
 Result<EmailEnvelope> ParseEmailEnvelope(std::string_view text) {
@@ -138,8 +140,18 @@ Result<EmailEnvelope> ParseEmailEnvelope(std::string_view text) {
       if (r.is_string()) e.references.emplace_back(r.as_string());
     }
   }
+  if (const json::value* files = o.if_contains("files"); files && files->is_array()) {
+    for (const json::value& f : files->as_array()) {
+      if (f.is_int64()) e.files.push_back(f.as_int64());
+    }
+  }
   if (e.text.empty()) return Invalid("an email envelope without text");
   return e;
+}
+
+std::vector<std::int64_t> EmailGateway::FilesOf(std::string_view body) const {
+  auto envelope = ParseEmailEnvelope(body);
+  return envelope ? envelope->files : std::vector<std::int64_t>{};
 }
 
 EmailEnvelope ReplyEnvelope(const std::vector<core::Message>& history, std::string text,
@@ -204,6 +216,9 @@ jobs::SendResult EmailGateway::Send(const jobs::OutboundMessage& message,
   // automatic.
   mail.automatic = message.purpose != "reply" && message.purpose != "outreach";
   mail.date = message.now;
+  for (const store::Attachment& a : message.files) {
+    mail.files.push_back({a.filename, a.content_type, a.content});
+  }
   net::SmtpRequest request;
   request.url = account->smtp_url;
   request.username = account->smtp_username;

@@ -51,6 +51,7 @@ struct EmailEnvelope {
   std::string text;
   std::string in_reply_to;              // "<...>" or ""
   std::vector<std::string> references;  // oldest first
+  std::vector<std::int64_t> files;      // ids of the conversation's attachments to send with it
 };
 std::string EmailEnvelopeJson(const EmailEnvelope& envelope);
 [[nodiscard]] Result<EmailEnvelope> ParseEmailEnvelope(std::string_view json);
@@ -67,6 +68,7 @@ class EmailGateway final : public jobs::OutboundGateway {
                         const store::ChannelSettings& settings) override;
   // SMTP has no idempotency key: a submission interrupted mid-way is never repeated.
   bool Deduplicates(const store::ChannelSettings&) const override { return false; }
+  std::vector<std::int64_t> FilesOf(std::string_view body) const override;
 };
 
 // Our Message-ID of an outbox item: the same for every attempt, unique to this database and

@@ -9,7 +9,59 @@ namespace caredesk::channels {
 
 namespace {
 
-constexpr std::string_view kBoundary = "=_caredesk_alternative";  // "=_" never occurs in QP
+// "=_" never occurs in quoted-printable or base64 text, so no part can end early.
+constexpr std::string_view kBoundary = "=_caredesk_alternative";
+constexpr std::string_view kMixedBoundary = "=_caredesk_mixed";
+
+// Base64 (RFC 2045 6.8) in lines of 76 characters.
+std::string Base64Lines(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(bytes.size() * 4 / 3 + bytes.size() / 38 + 8);
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+    line += 4;
+    if (line == 76) {
+      out += "\r\n";
+      line = 0;
+    }
+  }
+  if (line > 0) out += "\r\n";
+  return out;
+}
+
+// A file's name in Content-Disposition: quoted when plain ASCII, else RFC 2231's
+// filename*=utf-8''percent-encoded form.
+std::string DispositionName(std::string_view name) {
+  bool plain = !name.empty();
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') plain = false;
+  }
+  if (plain) return "filename=\"" + std::string(name) + "\"";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "filename*=utf-8''";
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '.' ||
+        c == '-' || c == '_') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
 
 // One line of a header value: CR, LF and other controls become spaces.
 std::string OneLine(std::string_view s) {
@@ -219,8 +271,17 @@ std::string BuildMail(const OutgoingMail& m) {
     header("X-Auto-Response-Suppress", "All");  // Exchange's out-of-office replies
   }
   header("MIME-Version", "1.0");
-  header("Content-Type", "multipart/alternative; boundary=\"" + std::string(kBoundary) + "\"");
-  out += "\r\n";
+  const std::string alternative =
+      "multipart/alternative; boundary=\"" + std::string(kBoundary) + "\"";
+  if (m.files.empty()) {
+    header("Content-Type", alternative);
+    out += "\r\n";
+  } else {
+    // The words first (as text and HTML), then each file.
+    header("Content-Type", "multipart/mixed; boundary=\"" + std::string(kMixedBoundary) + "\"");
+    out += "\r\n--" + std::string(kMixedBoundary) + "\r\n";
+    out += "Content-Type: " + alternative + "\r\n\r\n";
+  }
   out += "--" + std::string(kBoundary) + "\r\n";
   out += "Content-Type: text/plain; charset=utf-8\r\n";
   out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
@@ -230,6 +291,16 @@ std::string BuildMail(const OutgoingMail& m) {
   out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
   out += QuotedPrintable(Html(m.text)) + "\r\n";
   out += "--" + std::string(kBoundary) + "--\r\n";
+  if (m.files.empty()) return out;
+  for (const MailFile& f : m.files) {
+    out += "\r\n--" + std::string(kMixedBoundary) + "\r\n";
+    out += "Content-Type: " + OneLine(f.content_type) + "\r\n";
+    out += "Content-Transfer-Encoding: base64\r\n";
+    out +=
+        "Content-Disposition: attachment;\r\n " + DispositionName(OneLine(f.filename)) + "\r\n\r\n";
+    out += Base64Lines(f.bytes);
+  }
+  out += "--" + std::string(kMixedBoundary) + "--\r\n";
   return out;
 }
 

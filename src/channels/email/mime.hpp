@@ -1,7 +1,8 @@
-// Building the mail CareDesk sends (RFC 5322 with MIME, RFC 2045-2047): a plain-text part and
-// an HTML part of the same words, our own Message-ID, In-Reply-To and References so the reply
-// threads under the patient's mail in their client, and Auto-Submitted on automatic mail
-// (RFC 3834) so autoresponders do not answer it. Pure; thread-safe.
+// Building the mail CareDesk sends (RFC 5322 with MIME, RFC 2045-2047, 2231): a plain-text part
+// and an HTML part of the same words, any files as base64 attachments, our own Message-ID,
+// In-Reply-To and References so the reply threads under the patient's mail in their client, and
+// Auto-Submitted on automatic mail (RFC 3834) so autoresponders do not answer it. Pure;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,13 @@
 
 namespace caredesk::channels {
 
+// A file sent with the mail (a form, a letter, a picture).
+struct MailFile {
+  std::string filename;
+  std::string content_type;  // "application/pdf"
+  std::string bytes;
+};
+
 struct OutgoingMail {
   std::string from_address;  // the practice's address
   std::string from_name;     // shown beside it ("Lakeside Family Medicine")
@@ -25,6 +33,7 @@ struct OutgoingMail {
   std::vector<std::string> references;  // the thread's Message-IDs, oldest first
   bool automatic = false;               // Auto-Submitted: auto-generated
   Timestamp date{};
+  std::vector<MailFile> files;  // with files the mail is multipart/mixed, the text first
 };
 
 // The whole message with CRLF line ends, lines at most 78 characters (quoted-printable

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "channels/email/email.hpp"
+#include "channels/email/parse.hpp"
 #include "net/imap.hpp"
 
 namespace caredesk::channels {
@@ -66,6 +67,35 @@ TEST(BuildMail, AutomaticMailSaysSoAndHeadersCannotBeInjected) {
   EXPECT_EQ(headers.find("\r\nBcc:"), std::string::npos);
   EXPECT_NE(headers.find("Subject: Code  Bcc: everyone@example.com\r\n"), std::string::npos);
   EXPECT_NE(headers.find("From: \"Dr. \\\"Quinn\\\"\" <"), std::string::npos);
+}
+
+TEST(BuildMail, FilesGoAsAttachmentsThatReadBackExactly) {
+  OutgoingMail m = Sample();
+  std::string pdf = "%PDF-1.4\n" + std::string(300, '\x01') + "binary\xff\x00end";
+  pdf.push_back('\0');
+  std::string png = "\x89PNG\r\n\x1A\n" + std::string(1000, '\x7f');
+  m.files = {{"Referral form.pdf", "application/pdf", pdf},
+             {"r\xC3\xA9sultats \"1\".png", "image/png", png}};
+  std::string mail = BuildMail(m);
+  EXPECT_NE(HeadersOf(mail).find("Content-Type: multipart/mixed;"), std::string::npos);
+  for (const std::string& line : [&] {
+         std::vector<std::string> lines;
+         std::istringstream in(mail);
+         for (std::string l; std::getline(in, l);) lines.push_back(l);
+         return lines;
+       }()) {
+    EXPECT_LE(line.size(), 78u);
+  }
+  auto parsed = ParseMail(mail);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->text, m.text) << "the words are still the first thing read";
+  ASSERT_EQ(parsed->attachments.size(), 2u);
+  EXPECT_EQ(parsed->attachments[0].filename, "Referral form.pdf");
+  EXPECT_EQ(parsed->attachments[0].content_type, "application/pdf");
+  EXPECT_EQ(parsed->attachments[0].bytes, pdf);
+  EXPECT_EQ(parsed->attachments[1].filename, "r\xC3\xA9sultats \"1\".png");
+  EXPECT_EQ(parsed->attachments[1].bytes, png);
+  EXPECT_FALSE(parsed->attachments[1].inline_part);
 }
 
 TEST(Mime, EncodesNonAsciiHeadersAndBodies) {

@@ -172,6 +172,7 @@ Result<Response> StartChat(Context& ctx);
 Result<Response> GetChatForPatient(Context& ctx);
 Result<Response> PostChatMessage(Context& ctx);
 Result<Response> PostChatFile(Context& ctx);
+Result<Response> PostStaffFile(Context& ctx);
 Result<Response> PostChatTranscript(Context& ctx);
 Result<Response> PostChatSeen(Context& ctx);
 Result<Response> PostChatContact(Context& ctx);

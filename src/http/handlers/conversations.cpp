@@ -9,10 +9,12 @@
 #include "channels/email/email.hpp"
 #include "channels/email/mime.hpp"
 #include "channels/sms/text.hpp"
+#include "core/inbox/files.hpp"
 #include "http/handlers/context.hpp"
 #include "http/handlers/identity.hpp"
 #include "http/handlers/views.hpp"
 #include "http/json_input.hpp"
+#include "http/status.hpp"
 
 namespace caredesk::http {
 
@@ -466,11 +468,57 @@ Result<Response> GetAttachment(Context& ctx) {
   return r;
 }
 
+// POST /api/v1/conversations/{id}/files?name=NAME, the file as the body: a photo or a PDF staff
+// will send with their next email reply (a form, a letter). Kept as a draft of the conversation
+// until a reply names it in attachment_ids; what it is comes from its bytes.
+Result<Response> PostStaffFile(Context& ctx) {
+  ConversationId id{ctx.ids.at(0)};
+  const std::string& bytes = ctx.request.body;
+  if (bytes.empty()) return Invalid("the file is empty", "file");
+  auto type = core::SniffPatientFile(bytes);
+  if (!type) {
+    return ProtocolError(415, "unsupported_media_type",
+                         "only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be sent");
+  }
+  store::Attachment file;
+  file.filename = core::SafeFileName(ctx.request.Query("name").value_or(""), *type);
+  file.content_type = std::string(*type);
+  file.size = static_cast<std::int64_t>(bytes.size());
+  file.content = bytes;
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
+    if (!SeesQueue(ctx.who, c.queue)) return NotFound("conversation not found");
+    CD_TRY_ASSIGN(file.id, tx.InsertAttachment(id, file, ctx.now));
+    return tx.AppendAudit(AuditOf(ctx, "create", "attachment", file.id, c.patient_id, "draft"));
+  }));
+  return JsonResponse(201, json::object{{"id", file.id},
+                                        {"filename", file.filename},
+                                        {"content_type", file.content_type},
+                                        {"size", file.size}});
+}
+
 Result<Response> PostReply(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"text", "status", "override_phi_warning"}));
+  CD_TRY_ASSIGN(
+      json::object body,
+      ParseObject(ctx.request.body, {"text", "status", "override_phi_warning", "attachment_ids"}));
   CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
   CD_TRY(core::ValidateMessageText(text));
+  // Files uploaded for this reply (POST .../files); they go with it by email.
+  std::vector<std::int64_t> files;
+  if (auto it = body.find("attachment_ids"); it != body.end() && !it->value().is_null()) {
+    if (!it->value().is_array() || it->value().as_array().size() > 5) {
+      return Invalid("attachment_ids must be a list of at most 5 file ids", "attachment_ids");
+    }
+    for (const json::value& v : it->value().as_array()) {
+      if (!v.is_int64() || v.as_int64() <= 0) {
+        return Invalid("attachment_ids must be file ids", "attachment_ids");
+      }
+      if (std::find(files.begin(), files.end(), v.as_int64()) != files.end()) {
+        return Invalid("a file is named twice", "attachment_ids");
+      }
+      files.push_back(v.as_int64());
+    }
+  }
   CD_TRY_ASSIGN(auto override_warning, OptionalBool(body, "override_phi_warning"));
   CD_TRY_ASSIGN(auto status_text, OptionalString(body, "status"));
   std::optional<core::Status> then;
@@ -528,11 +576,17 @@ Result<Response> PostReply(Context& ctx) {
           if (!p.email) return Conflict("the patient has no email address to write to", "email");
           email_to = *p.email;
         }
+        if (!files.empty() && via != core::Channel::kEmail) {
+          return Conflict(
+              "files go out by email only; this reply goes by " + std::string(core::Name(via)),
+              "attachment_ids");
+        }
         return core::RecordReply(c, ctx.who.user, then, ctx.now, cal);
       },
       StaffMessage(ctx, core::MessageKind::kOutbound, text),  // a copy: the check reads `text`
       [&](store::TenantTx& tx, const core::Conversation& c,
           const core::Message& m) -> Result<void> {
+        if (!files.empty()) CD_TRY(tx.AttachDrafts(c.id, files, m.id));
         if (sms_to.empty() && email_to.empty()) return {};  // chat replies are not queued
         // Queued in the reply's own transaction: stored means it will be sent.
         store::OutboxItem item;
@@ -547,6 +601,7 @@ Result<Response> PostReply(Context& ctx) {
           CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
           channels::EmailEnvelope envelope = channels::ReplyEnvelope(history, m.text, tenant.name);
           envelope.subject = channels::WithThreadToken(envelope.subject, c.id.value);
+          envelope.files = files;
           item.body = channels::EmailEnvelopeJson(envelope);
         }
         item.purpose = "reply";

@@ -1516,6 +1516,53 @@ TEST_P(ConformanceTest, ErasingAPatientRemovesTheirAttachmentsAndKeepsTheirOptOu
   }));
 }
 
+TEST_P(ConformanceTest, FilesUploadedForAReplyAreLinkedToItOnce) {
+  ConversationId a = MakeConversation(a_, "the form please");
+  ConversationId b = MakeConversation(b_, "other practice");
+  std::int64_t draft = 0, other = 0, linked = 0;
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    Attachment form;
+    form.filename = "intake form.pdf";
+    form.content_type = "application/pdf";
+    form.content = "%PDF-1.4 form";
+    CD_TRY_ASSIGN(draft, tx.InsertAttachment(a, form, T0()));
+    CD_TRY_ASSIGN(auto messages, tx.ListMessages(a));
+    form.message = messages.at(0).id;
+    CD_TRY_ASSIGN(linked, tx.InsertAttachment(a, form, T0()));
+    return {};
+  }));
+  ASSERT_TRUE(store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    Attachment theirs;
+    theirs.filename = "theirs.pdf";
+    theirs.content_type = "application/pdf";
+    theirs.content = "%PDF-1.4 theirs";
+    CD_TRY_ASSIGN(other, tx.InsertAttachment(b, theirs, T0()));
+    return {};
+  }));
+  MessageId reply{4242};
+  // Another practice's draft, a file already sent, or an unknown id: refused, nothing linked.
+  for (std::int64_t bad : {other, linked, std::int64_t{999999}}) {
+    auto refused = store_->Write(a_, [&](TenantTx& tx) {
+      return tx.AttachDrafts(a, {draft, bad}, reply);
+    });
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().kind, ErrorKind::kNotFound);
+  }
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto files, tx.ListAttachments(a));
+    EXPECT_EQ(files.at(0).message.value, 0) << "still a draft";
+    return {};
+  }));
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) { return tx.AttachDrafts(a, {draft}, reply); }));
+  auto again = store_->Write(a_, [&](TenantTx& tx) { return tx.AttachDrafts(a, {draft}, reply); });
+  EXPECT_FALSE(again) << "a draft goes out with one reply only";
+  ASSERT_TRUE(store_->Read(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto files, tx.ListAttachments(a));
+    EXPECT_EQ(files.at(0).message.value, reply.value);
+    return {};
+  }));
+}
+
 TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {
   WritePatientInformation(a_);
   WritePatientInformation(b_);

@@ -406,6 +406,21 @@ class SqlTenantTx final : public TenantTx {
     return rows.at(0).Int(0);
   }
 
+  Result<void> AttachDrafts(ConversationId conversation, const std::vector<std::int64_t>& ids,
+                            MessageId message) override {
+    for (std::int64_t id : ids) {
+      CD_TRY_ASSIGN(auto rows, db_.Query("UPDATE attachments SET message_id = ? WHERE tenant_id = "
+                                         "? AND conversation_id = ? AND id = ? AND message_id = "
+                                         "0 RETURNING id",
+                                         {message.value, T(), conversation.value, id}));
+      // The caller's transaction is rolled back on this error, undoing any linked before.
+      if (rows.empty()) {
+        return MakeError(ErrorKind::kNotFound, "no such file waiting to be sent", "attachment_ids");
+      }
+    }
+    return {};
+  }
+
   Result<std::vector<Attachment>> ListAttachments(ConversationId conversation) override {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, message_id, filename, content_type, size FROM "
                                        "attachments WHERE tenant_id = ? AND conversation_id = ? "

@@ -61,6 +61,26 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T;
 }
 
+// Sends a file as the request body (the server tells what it is from its bytes).
+export async function upload<T = unknown>(path: string, file: File): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrfToken },
+      credentials: "same-origin",
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, "offline", "CareDesk cannot be reached; check the connection", "");
+  }
+  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field: string } } | null;
+  if (!res.ok) {
+    throw new ApiError(res.status, data?.error?.code ?? "error", data?.error?.message ?? `the server answered ${res.status}`, data?.error?.field ?? "");
+  }
+  return data as T;
+}
+
 export function query(params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {

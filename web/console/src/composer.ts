@@ -2,7 +2,7 @@
 // for the team; canned responses with their variables filled; for texts, the segment count and
 // whether the number may be texted at all; the server's warning before a reply that may
 // disclose health information to someone not verified for it.
-import { ApiError, api } from "./api";
+import { ApiError, api, query, upload } from "./api";
 import { announce, h, replace } from "./dom";
 import { fill, firstName, readableHours, unfilled, VARIABLES } from "./canned";
 import { countSegments } from "./sms";
@@ -41,6 +41,11 @@ export class Composer {
   private send = h("button", { type: "submit", class: "primary" }, "Send");
   private sendResolve = h("button", { type: "button" }, "Send and resolve");
   private tabs: HTMLButtonElement[];
+  // Files to send with the next email reply: uploaded at once, named in the reply.
+  private files: { id: number; filename: string }[] = [];
+  private fileList = h("ul", { class: "chips", "aria-label": "Files to send" });
+  private fileInput = h("input", { type: "file", accept: "image/*,application/pdf", class: "sr-only", tabindex: "-1", "aria-hidden": "true" });
+  private attach = h("button", { type: "button" }, "Attach a file");
   private lastTyping = 0;
   private detail: ConversationDetail;
 
@@ -60,7 +65,8 @@ export class Composer {
       { class: "composer", "aria-label": "Write" },
       h("div", { class: "tabs" }, h("div", { role: "tablist", "aria-label": "Reply or note" }, reply, note), this.canned),
       this.text,
-      h("div", { class: "composer-foot" }, this.info, this.consent, h("span", { class: "spacer" }), this.sendResolve, this.send),
+      this.fileList,
+      h("div", { class: "composer-foot" }, this.attach, this.fileInput, this.info, this.consent, h("span", { class: "spacer" }), this.sendResolve, this.send),
     );
     this.element = form;
     form.addEventListener("submit", (e) => {
@@ -76,6 +82,12 @@ export class Composer {
       }
     });
     this.canned.addEventListener("change", () => this.insertCanned());
+    this.attach.addEventListener("click", () => this.fileInput.click());
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files?.[0];
+      this.fileInput.value = "";
+      if (file) void this.addFile(file);
+    });
     this.update(detail);
   }
 
@@ -100,6 +112,37 @@ export class Composer {
     this.send.textContent = mode === "reply" ? "Send" : "Add note";
     this.onInput();
     this.text.focus();
+  }
+
+  private async addFile(file: File): Promise<void> {
+    this.attach.disabled = true;
+    try {
+      const kept = await upload<{ id: number; filename: string }>(
+        `/api/v1/conversations/${this.detail.id}/files${query({ name: file.name })}`,
+        file,
+      );
+      this.files.push(kept);
+      this.renderFiles();
+      announce(`${kept.filename} attached`);
+    } catch (e) {
+      this.app.toast((e as Error).message, "error");
+    } finally {
+      this.attach.disabled = false;
+    }
+  }
+
+  private renderFiles(): void {
+    replace(
+      this.fileList,
+      this.files.map((f) => {
+        const remove = h("button", { type: "button", class: "link", "aria-label": `Do not send ${f.filename}` }, "×");
+        remove.addEventListener("click", () => {
+          this.files = this.files.filter((x) => x !== f);
+          this.renderFiles();
+        });
+        return h("li", {}, f.filename, remove);
+      }),
+    );
   }
 
   private texting(): boolean {
@@ -133,6 +176,10 @@ export class Composer {
       this.consent.textContent = "";
     }
     this.send.disabled = this.sendResolve.disabled = this.optedOut();
+    // Files go by email only (a text carries words; see the README).
+    const mailing = this.mode === "reply" && this.detail.channel === "email";
+    this.attach.hidden = !mailing;
+    this.fileList.hidden = !mailing || this.files.length === 0;
     const chat = this.view.chat();
     if (chat && this.mode === "reply" && value && Date.now() - this.lastTyping > 1500) {
       this.lastTyping = Date.now();
@@ -164,11 +211,16 @@ export class Composer {
     const path = this.mode === "note" ? `/api/v1/conversations/${id}/notes` : `/api/v1/conversations/${id}/replies`;
     const body: Record<string, unknown> = { text };
     if (this.mode === "reply" && resolve) body.status = "resolved";
+    if (this.mode === "reply" && this.files.length) body.attachment_ids = this.files.map((f) => f.id);
     if (override) body.override_phi_warning = true;
     this.send.disabled = true;
     try {
       await api("POST", path, body);
       this.text.value = "";
+      if (body.attachment_ids) {
+        this.files = [];
+        this.renderFiles();
+      }
       announce(this.mode === "note" ? "Note added" : "Reply sent");
       this.app.refreshInbox();
       await this.view.reload();
