@@ -172,6 +172,31 @@ try {
         times("Hi, I need to move my appointment on Friday") === 1 && times("Of course. Would Monday at 10:00 work?") === 1,
         `after the reconnect every message shows exactly once (${shown.length} shown)`);
 
+  // ---- A second chat at once: the first one's new message marks its tab and notifies.
+  const patient2Context = await browser.newContext({ locale: "en-US", viewport: { width: 1000, height: 760 } });
+  const patient2 = await patient2Context.newPage();
+  await patient2.goto(HOST_URL);
+  await patient2.locator("caredesk-chat .launcher").click();
+  await patient2.locator("caredesk-chat textarea").fill("Do you take walk-ins today?");
+  await patient2.keyboard.press("Enter");
+  await agent.locator(".offer").getByRole("button", { name: "Accept" }).click();
+  await agent.waitForURL((url) => !url.hash.endsWith(`/${conversationId}`) && /#\/c\/\d+$/.test(url.hash));
+  const secondId = Number(agent.url().split("/").pop());
+  await agent.locator(".thread .msg.inbound", { hasText: "walk-ins" }).waitFor();
+  const notesBefore = (await agent.evaluate(() => window.__notes)).length;
+  await patient.locator("caredesk-chat textarea").fill("One more question");
+  await patient.keyboard.press("Enter");
+  const firstTab = agent.locator(".chatbar .chat-tab", { hasText: `Chat #${conversationId}` });
+  await firstTab.locator(".dot").waitFor();
+  const notesAfter = await agent.evaluate(() => window.__notes);
+  check(notesAfter.length > notesBefore && notesAfter.at(-1).title === "New chat message" &&
+        !notesAfter.at(-1).body.includes("question"),
+        "with two chats open, a message in the other one marks its tab and notifies without its words");
+  await firstTab.click();
+  await agent.locator(".thread .msg.inbound", { hasText: "One more question" }).waitFor();
+  check((await firstTab.locator(".dot").count()) === 0, "opening that chat clears the mark");
+  check(secondId !== conversationId, "two chats are held at once");
+
   // ---- The supervisor's live view, and a take-over.
   const leadContext = await consoleContext(browser);
   const sup = await leadContext.newPage();
@@ -307,6 +332,32 @@ try {
   await agent.locator(".thread .msg.outbound", { hasText: "intake form" }).locator("a", { hasText: "Intake form.pdf" }).waitFor();
   check((await agent.locator(".composer .chips li").count()) === 0, "a file is attached to an email reply and shown with it");
 
+  // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
+  // with its response-time target.
+  await agent.locator("select.presence").selectOption("offline");
+  await until("the agent to be offline", async () => (await api("GET", "/api/v1/me/presence")).json.status === "offline");
+  const lateContext = await browser.newContext({ locale: "en-US", viewport: { width: 1000, height: 760 } });
+  const late = await lateContext.newPage();
+  await late.goto(HOST_URL);
+  await late.locator("caredesk-chat .launcher").click();
+  await until("the widget to say nobody can chat", async () =>
+    (await late.locator("caredesk-chat .status").textContent())?.includes("Nobody can chat right now"));
+  await late.locator("caredesk-chat textarea").fill("Can I renew my inhaler prescription?");
+  await late.keyboard.press("Enter");
+  await late.locator("caredesk-chat #cd-phone").fill("(312) 555-0166");
+  await late.locator("caredesk-chat .contact button").click();
+  await until("the thank-you", async () =>
+    (await late.locator("caredesk-chat .status").textContent())?.includes("Thank you"));
+  await agent.goto(`${AGENT_URL}/#/inbox`);
+  await agent.locator("input[type=search][aria-label='Search conversations']").fill("inhaler");
+  await until("the search to find one conversation", async () =>
+    (await agent.locator(".count").textContent()) === "1 conversation");
+  const followUp = agent.locator(".rows li");
+  check((await followUp.locator(".chan").textContent()) === "Chat" && /left$/.test(await followUp.locator(".sla").textContent()) &&
+        (await followUp.locator(".dot").count()) === 1,
+        "nobody online: the question is in the console's inbox, new, with its SLA countdown");
+  await lateContext.close();
+
   // ---- Automatic logoff: a warning a minute before the idle time, then signed out.
   await agent.clock.install();
   await agent.clock.fastForward("14:10");
@@ -321,6 +372,7 @@ try {
 
   check(pageErrors.length === 0, `no script errors in the console (${pageErrors.join("; ")})`);
   await patientContext.close();
+  await patient2Context.close();
   await leadContext.close();
   await agentContext.close();
 } catch (e) {

@@ -187,6 +187,8 @@ class Console implements App {
   );
   private toasts = h("div", { class: "toasts", "aria-live": "assertive" });
   private knownOffers = new Set<number>();
+  // Live chats with a patient's message the agent has not looked at yet (the tabs show it).
+  private unreadChats = new Set<number>();
   private offerTimer = 0;
 
   constructor(
@@ -357,6 +359,7 @@ class Console implements App {
       a.toggleAttribute("aria-current", hash.startsWith(a.getAttribute("href") ?? "-"));
     }
     const m = /^#\/c\/(\d+)$/.exec(hash);
+    if (m && this.unreadChats.delete(Number(m[1]))) this.renderChatBar();
     if (m) {
       this.conversation = new ConversationView(this, this.mainPane, Number(m[1]), this.seen);
       this.inbox.select(Number(m[1]));
@@ -412,6 +415,8 @@ class Console implements App {
     const mine = this.myChats.active.some((c) => c.conversation_id === m.conversation_id);
     const open = this.conversation?.id === m.conversation_id && document.hasFocus();
     if (!mine || open) return;
+    this.unreadChats.add(m.conversation_id);
+    this.renderChatBar();
     chime();
     notifyDesktop("New chat message", `Conversation #${m.conversation_id}`, `c${m.conversation_id}`, () =>
       this.go(`#/c/${m.conversation_id}`),
@@ -475,13 +480,15 @@ class Console implements App {
         decline,
       );
     });
-    const tabs = active.map((c) =>
-      h(
+    const tabs = active.map((c) => {
+      const unread = this.unreadChats.has(c.conversation_id);
+      return h(
         "a",
-        { href: `#/c/${c.conversation_id}`, class: "chat-tab" },
+        { href: `#/c/${c.conversation_id}`, class: `chat-tab${unread ? " unread" : ""}` },
+        unread ? h("span", { class: "dot", "aria-label": "new message" }) : null,
         `Chat #${c.conversation_id}`,
-      ),
-    );
+      );
+    });
     replace(
       this.chatBar,
       offers,
