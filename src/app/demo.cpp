@@ -367,10 +367,11 @@ void PrintSignIn(const DemoCredentials& c, const Config& config) {
   std::string base = "http://" + config.listen;
   std::cout
       << "\nCareDesk demo: Lakeside Family Medicine (tenant \"demo\")\n"
-      << "  Sign in:   tenant demo, " << c.admin_email << ", password " << c.password << "\n"
+      << "  Console:   " << base << "/\n"
+      << "  Sign in:   practice demo, " << c.admin_email << ", password " << c.password << "\n"
       << "             (every demo staff account, e.g. ana@demo.example, shares this password;\n"
-      << "             at the first sign-in each sets up two-factor sign-in with an authenticator\n"
-      << "             app: POST /api/v1/me/second-factor)\n"
+      << "             at the first sign-in the console sets up two-step sign-in with an\n"
+      << "             authenticator app)\n"
       << "  API token: " << c.api_token << "\n"
       << "  Try:       curl -H 'Authorization: Bearer " << c.api_token << "' '" << base
       << "/api/v1/conversations?sla=at_risk_or_breached&sort=time_left'\n"
