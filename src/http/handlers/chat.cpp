@@ -13,7 +13,6 @@
 #include "base/text.hpp"
 #include "channels/email/email.hpp"
 #include "core/identity/verification.hpp"
-#include "core/inbox/files.hpp"
 #include "core/inbox/phone.hpp"
 #include "core/inbox/transcript.hpp"
 #include "core/routing/routing.hpp"
@@ -353,25 +352,15 @@ Result<Response> PostChatMessage(Context& ctx) {
 // with the file attached, for the console to show and download.
 Result<Response> PostChatFile(Context& ctx) {
   CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
-  const std::string& bytes = ctx.request.body;
-  if (bytes.empty()) return Invalid("the file is empty", "file");
-  auto type = core::SniffPatientFile(bytes);
-  if (!type) {
-    return ProtocolError(415, "unsupported_media_type",
-                         "only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be sent");
-  }
+  UploadedFile uploaded = FileOfRequest(ctx);
+  if (uploaded.refused) return std::move(*uploaded.refused);
   Inbound in;
-  std::string name = core::SafeFileName(ctx.request.Query("name").value_or(""), *type);
-  in.text = "\xF0\x9F\x93\x8E " + name;  // a paperclip
-  store::Attachment file;
-  file.filename = name;
-  file.content_type = std::string(*type);
-  file.size = static_cast<std::int64_t>(bytes.size());
-  file.content = bytes;
-  in.attachments.push_back(std::move(file));
+  in.text = "\xF0\x9F\x93\x8E " + uploaded.file.filename;  // a paperclip
+  in.attachments.push_back(std::move(uploaded.file));
   auto client_id = ctx.request.Query("client_id");
   return StoreChatMessage(ctx, found.first, found.second, std::move(in),
-                          client_id ? std::optional<std::string>(*client_id) : std::nullopt, bytes);
+                          client_id ? std::optional<std::string>(*client_id) : std::nullopt,
+                          ctx.request.body);
 }
 
 // POST /api/v1/widget/chat/transcript {"email"}: a copy of the chat, as the patient saw it

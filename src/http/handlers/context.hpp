@@ -173,6 +173,14 @@ Result<Response> GetChatForPatient(Context& ctx);
 Result<Response> PostChatMessage(Context& ctx);
 Result<Response> PostChatFile(Context& ctx);
 Result<Response> PostStaffFile(Context& ctx);
+// The request's body as a file someone may send: a photo or a PDF (known by its bytes), named
+// by ?name= in a safe form. `refused` is the answer when it is not one: 400 when empty, 415
+// for anything else.
+struct UploadedFile {
+  store::Attachment file;
+  std::optional<Response> refused;
+};
+UploadedFile FileOfRequest(const Context& ctx);
 Result<Response> PostChatTranscript(Context& ctx);
 Result<Response> PostChatSeen(Context& ctx);
 Result<Response> PostChatContact(Context& ctx);

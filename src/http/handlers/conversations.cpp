@@ -468,23 +468,35 @@ Result<Response> GetAttachment(Context& ctx) {
   return r;
 }
 
+UploadedFile FileOfRequest(const Context& ctx) {
+  UploadedFile out;
+  const std::string& bytes = ctx.request.body;
+  if (bytes.empty()) {
+    out.refused = ErrorResponse(Invalid("the file is empty", "file"));
+    return out;
+  }
+  auto type = core::SniffPatientFile(bytes);
+  if (!type) {
+    out.refused =
+        ProtocolError(415, "unsupported_media_type",
+                      "only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be sent");
+    return out;
+  }
+  out.file.filename = core::SafeFileName(ctx.request.Query("name").value_or(""), *type);
+  out.file.content_type = std::string(*type);
+  out.file.size = static_cast<std::int64_t>(bytes.size());
+  out.file.content = bytes;
+  return out;
+}
+
 // POST /api/v1/conversations/{id}/files?name=NAME, the file as the body: a photo or a PDF staff
 // will send with their next email reply (a form, a letter). Kept as a draft of the conversation
 // until a reply names it in attachment_ids; what it is comes from its bytes.
 Result<Response> PostStaffFile(Context& ctx) {
   ConversationId id{ctx.ids.at(0)};
-  const std::string& bytes = ctx.request.body;
-  if (bytes.empty()) return Invalid("the file is empty", "file");
-  auto type = core::SniffPatientFile(bytes);
-  if (!type) {
-    return ProtocolError(415, "unsupported_media_type",
-                         "only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be sent");
-  }
-  store::Attachment file;
-  file.filename = core::SafeFileName(ctx.request.Query("name").value_or(""), *type);
-  file.content_type = std::string(*type);
-  file.size = static_cast<std::int64_t>(bytes.size());
-  file.content = bytes;
+  UploadedFile uploaded = FileOfRequest(ctx);
+  if (uploaded.refused) return std::move(*uploaded.refused);
+  store::Attachment& file = uploaded.file;
   CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(id));
     if (!SeesQueue(ctx.who, c.queue)) return NotFound("conversation not found");
