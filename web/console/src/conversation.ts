@@ -131,9 +131,9 @@ export class ConversationView {
   // Marks the newest message seen: in the inbox, and for a live chat in the patient's widget.
   private markSeen(): void {
     if (!this.detail) return;
-    this.seen.see(this.id, this.detail.last_message_at);
     const newest = [...this.messages.values()].filter((m) => m.kind === "inbound").pop();
-    if (newest) this.seen.see(this.id, newest.created_at > this.detail.last_message_at ? newest.created_at : this.detail.last_message_at);
+    const latest = newest && newest.created_at > this.detail.last_message_at ? newest.created_at : this.detail.last_message_at;
+    this.seen.see(this.id, latest);
     const chat = this.chat();
     if (chat && newest && document.hasFocus()) {
       void api("POST", `/api/v1/chats/${chat.chat_id}/seen`, { message_id: newest.id }).catch(() => {});
@@ -283,16 +283,16 @@ export class ConversationView {
     replace(
       this.thread,
       sorted.map((m) => {
+        // Outbound with no author: sent by CareDesk itself (a code, a follow-up).
+        const author = m.author_id ? userName(this.app, m.author_id) : this.app.me.tenant.name;
         const who =
           m.kind === "inbound"
             ? "Patient"
             : m.kind === "note"
-              ? `Note by ${userName(this.app, m.author_id)}`
-              : m.kind === "system"
-                ? "CareDesk"
-                : userName(this.app, m.author_id) === "you"
-                  ? "You"
-                  : userName(this.app, m.author_id);
+              ? `Note by ${author}`
+              : author === "you"
+                ? "You"
+                : author;
         const [shown, folded] = foldText(m.text, m.metadata?.folded_at);
         const foldedPart = folded
           ? h("details", { class: "folded" }, h("summary", {}, "Quoted text"), h("div", { class: "text" }, folded))

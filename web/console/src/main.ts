@@ -189,7 +189,6 @@ class Console implements App {
   private knownOffers = new Set<number>();
   // Live chats with a patient's message the agent has not looked at yet (the tabs show it).
   private unreadChats = new Set<number>();
-  private offerTimer = 0;
 
   constructor(
     readonly me: Me,
@@ -448,7 +447,6 @@ class Console implements App {
       const left = Math.max(0, Math.round((Date.parse(el.dataset.expires ?? "") - Date.now()) / 1000));
       el.textContent = `${left} s to answer`;
     }
-    window.clearTimeout(this.offerTimer);
   }
 
   private renderChatBar(): void {

@@ -45,7 +45,7 @@ export interface Attachment {
 export interface Message {
   id: number;
   conversation_id: number;
-  kind: "inbound" | "outbound" | "note" | "system";
+  kind: "inbound" | "outbound" | "note";
   channel: string;
   author_id: number | null;
   from: string | null;
