@@ -24,6 +24,27 @@ double ServiceLevel(int agents, double load, double handle_seconds, double targe
 // agents <= load (unbounded).
 std::optional<double> AverageSpeedOfAnswer(int agents, double load, double handle_seconds);
 
+// Erlang A (M/M/N+M): callers who wait give up after an exponential patience of mean
+// `patience_seconds`, so waiting and abandoning trade off, and a queue with as many agents as
+// Erlangs or fewer still settles (Garnett, Mandelbaum and Reiman 2002). Computed exactly from
+// the birth-death chain, truncated where the tail is below 1e-12; callers so patient that
+// the chain would pass 200,000 states are reported as never answered in time. With infinite
+// patience use Erlang C.
+struct ErlangA {
+  double wait_probability = 0;     // P(a contact waits at all)
+  double abandon_probability = 0;  // P(a contact gives up before an answer)
+  double service_level = 0;        // P(answered within the target), abandons included
+  double mean_queue = 0;           // contacts waiting, on average
+};
+// `contacts_per_second` > 0, `handle_seconds` > 0, `patience_seconds` > 0, agents >= 1.
+ErlangA ErlangAQueue(int agents, double contacts_per_second, double handle_seconds,
+                     double patience_seconds, double target_seconds);
+// The fewest agents whose Erlang A service level meets the target (used where abandonment is
+// measured: Erlang C overstates the need when callers give up).
+int AgentsNeededWithAbandonment(double contacts_per_second, double handle_seconds,
+                                double patience_seconds, double service_level,
+                                double target_seconds);
+
 struct StaffingNeed {
   int agents = 0;               // on the queue at once, to meet the target
   int scheduled = 0;            // agents / (1 - shrinkage), rounded up
