@@ -2,8 +2,10 @@
 # Builds the libFuzzer target for every parser of outside input (inbound JSON bodies, query
 # strings, phone and email forms, business hours, SLA state, dates, identity-verification
 # answers and replies, TOTP and recovery codes, key files, identity providers' key sets and ID
-# tokens, cookies, mail as MTAs deliver it, text-message words and mail headers, live-chat settings) with clang (ASan + UBSan) and runs it
-# for FUZZ_SECONDS (default 30; set it higher for a longer run) from the seed corpus. Fails on any crash, leak or sanitizer report.
+# tokens, cookies, mail as MTAs deliver it, text-message words and mail headers, live-chat
+# settings, Asterisk queue_log lines, the names of files patients send) with clang (ASan +
+# UBSan) and runs it for FUZZ_SECONDS (default 30; set it higher for a longer run) from the
+# seed corpus. Fails on any crash, leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
@@ -17,10 +19,11 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 sources=(src/base/error.cpp src/base/text.cpp src/base/time.cpp
          src/core/tenancy/calendar.cpp src/core/sla/clock.cpp src/core/sla/policy.cpp
          src/core/inbox/types.cpp src/core/inbox/phone.cpp src/core/inbox/patient.cpp
-         src/core/inbox/conversation.cpp src/core/identity/verification.cpp
+         src/core/inbox/conversation.cpp src/core/inbox/files.cpp src/core/identity/verification.cpp
          src/security/totp.cpp src/security/crypto.cpp src/security/token.cpp src/security/jwt.cpp
          src/http/message.cpp src/http/json_input.cpp src/http/handlers/inbound.cpp
          src/channels/email/mime.cpp src/channels/email/parse.cpp src/channels/sms/text.cpp
+         src/channels/voice/queue_log.cpp
          src/jobs/chat_settings.cpp
          tests/fuzz/request_fuzz.cpp)
 objs=()

@@ -10,8 +10,10 @@
 #include "channels/email/mime.hpp"
 #include "channels/email/parse.hpp"
 #include "channels/sms/text.hpp"
+#include "channels/voice/queue_log.hpp"
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
+#include "core/inbox/files.hpp"
 #include "core/inbox/patient.hpp"
 #include "core/inbox/phone.hpp"
 #include "core/tenancy/calendar.hpp"
@@ -30,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 15) {
+  switch (data[0] % 17) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -159,6 +161,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             again->languages != settings->languages || again->queue != settings->queue) {
           __builtin_trap();
         }
+      }
+      break;
+    }
+    case 15: {  // a queue_log line: parsed or refused, never quoted back in the refusal
+      auto event = channels::ParseQueueLogLine(in);
+      if (!event && event.error().message.find(in) != std::string::npos && in.size() > 8) {
+        __builtin_trap();
+      }
+      break;
+    }
+    case 16: {  // a file a patient sends: its name, made safe, stays safe
+      auto type = core::SniffPatientFile(in);
+      std::string name = core::SafeFileName(in, type.value_or("image/png"));
+      if (name.empty() || name.size() > 100 || !IsValidUtf8(name) ||
+          name.find_first_of("/\\\"\r\n") != std::string::npos) {
+        __builtin_trap();
       }
       break;
     }
