@@ -7,6 +7,7 @@
 #   scripts/browser-test.sh     (needs build/src/app/caredesk, web/dist, node, chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BIN=build/src/app/caredesk
 [ -x "$BIN" ] || { echo "browser-test: build first (scripts/build.sh release)" >&2; exit 2; }
 [ -f web/dist/widget.js ] || { echo "browser-test: web/dist is not built (scripts/build.sh)" >&2; exit 2; }
@@ -39,13 +40,7 @@ public_url=https://desk.web.example
 
 "$BIN" serve --data "$data" --listen 127.0.0.1:0 --web-root web/dist --public-url "$public_url" >"$WORK/server.out" 2>"$WORK/server.log" &
 PIDS+=($!)
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$WORK/server.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "browser-test: the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+port=$(server_port "$WORK/server.out" "$WORK/server.log" browser-test)
 url="http://127.0.0.1:$port"
 
 # The practice's own website: another origin (localhost, another port), plain node.

@@ -15,6 +15,7 @@
 #                                   come from scripts/install-deps.sh; runs as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BIN=$(pwd)/build/src/app/caredesk
 [ -x "$BIN" ] || { echo "mail-peers-test: build first (scripts/build.sh release)" >&2; exit 2; }
 for tool in postfix dovecot swaks curl jq; do
@@ -158,13 +159,7 @@ echo '{"imap_poll_seconds": 1}' >"$W/caredesk.json"
 "$BIN" serve --config "$W/caredesk.json" --data "$data" --listen 127.0.0.1:0 \
   --lmtp "127.0.0.1:$CAREDESK_LMTP" >"$W/caredesk.out" 2>"$W/caredesk.err" &
 PID=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$W/caredesk.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "caredesk did not start"
+port=$(server_port "$W/caredesk.out" "" mail-peers-test) || fail "caredesk did not start"
 api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 base=http://127.0.0.1:$port/api/v1
 

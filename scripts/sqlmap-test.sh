@@ -8,6 +8,7 @@
 #   scripts/sqlmap-test.sh        (about 2 minutes; needs build/src/app/caredesk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BIN=build/src/app/caredesk
 [ -x "$BIN" ] || { echo "sqlmap-test: build first (scripts/build.sh release)" >&2; exit 2; }
 command -v sqlmap >/dev/null || { echo "sqlmap-test: sqlmap is not installed" >&2; exit 2; }
@@ -26,13 +27,7 @@ echo "a long enough password" | "$BIN" user create --tenant sq --email admin@sq.
 token=$("$BIN" token create --tenant sq --user admin@sq.example --data "$data" 2>/dev/null)
 "$BIN" serve --data "$data" --listen 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
 PID=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$WORK/server.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "sqlmap-test: server did not start" >&2; exit 1; }
+port=$(server_port "$WORK/server.out" "" sqlmap-test)
 base=http://127.0.0.1:$port
 auth="Authorization: Bearer $token"
 curl -sf -X POST "$base/api/v1/messages" -H "$auth" -H 'Content-Type: application/json' \

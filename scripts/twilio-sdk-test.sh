@@ -7,6 +7,7 @@
 #   scripts/twilio-sdk-test.sh     (needs build/src/app/caredesk, node and npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BIN=build/src/app/caredesk
 [ -x "$BIN" ] || { echo "twilio-sdk-test: build first (scripts/build.sh release)" >&2; exit 2; }
 command -v node >/dev/null && command -v npm >/dev/null ||
@@ -44,13 +45,7 @@ public_url=https://desk.example-clinic.org
 "$BIN" serve --data "$data" --listen 127.0.0.1:0 --public-url "$public_url" \
   >"$WORK/server.out" 2>"$WORK/server.err" &
 PID=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*$/\1/p' "$WORK/server.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "twilio-sdk-test: server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
+port=$(server_port "$WORK/server.out" "$WORK/server.err" twilio-sdk-test)
 
 BASE=http://127.0.0.1:$port PUBLIC_URL=$public_url SLUG=sdk AUTH_TOKEN=$auth_token \
   API_TOKEN=$api_token node "$sdk/signed-webhooks.js"
