@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Paths relative to the checkout, so a fresh clone in another directory (as CI makes) hits the
+# cache the last one filled, debug builds included.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 command -v ccache >/dev/null && ccache --max-size=5G >/dev/null
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
