@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "base/ids.hpp"
 #include "base/time.hpp"
+#include "core/calls/call.hpp"
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/patient.hpp"
@@ -283,6 +284,40 @@ struct Chat {
   Timestamp patient_seen_at{};         // the patient's last sign of life
 };
 
+// One line of a phone system's queue log as stored: what happened, to which call, never the
+// caller's number (the event names the patient it belongs to instead). `key` identifies the
+// line, so reading a log again adds nothing.
+struct PhoneEvent {
+  std::string key;       // hex digest of the line's fields (see jobs/calls)
+  std::string call_ref;  // the call's id; "" for an agent's own events (login, pause)
+  std::string queue;
+  // enter, connect, complete, transfer, abandon, timeout, empty, key, ring_no_answer (a call's);
+  // agent_login, agent_logoff, pause, unpause (an agent's)
+  std::string kind;
+  Timestamp at{};
+  std::string agent;
+  std::optional<int> wait_seconds, talk_seconds;
+  std::string exit_key;
+  PatientId patient;  // enter: the caller, when their number was given
+};
+
+// A call as the KPIs and the patient's history read it, from a queue log (`source` "queue_log")
+// or posted whole by a phone system ("api"). Unique per source and reference.
+struct CallRecord {
+  std::int64_t id = 0;
+  std::string source;
+  core::Call call;
+  ConversationId conversation;  // the callback task opened for it, if any
+  Timestamp updated_at{};
+};
+
+struct CallFilter {
+  std::optional<PatientId> patient;
+  std::optional<Timestamp> from, to;  // entered_at in [from, to)
+  std::int64_t before_id = 0;         // paging, newest first: ids below this (0: from the newest)
+  int limit = 50;
+};
+
 struct IdempotentReply {
   std::string request_hash;
   int status = 0;
@@ -483,6 +518,20 @@ class TenantTx {
   // How long chats that an agent took and that ended since `since` lasted on average; 0 when
   // there were none.
   virtual Result<Millis> MeanChatDuration(Timestamp since) = 0;
+
+  // Phone calls. InsertPhoneEvent answers false, storing nothing, when an event with the same
+  // key is stored already.
+  virtual Result<bool> InsertPhoneEvent(const PhoneEvent& event) = 0;
+  // The events of call `call_ref`, oldest first.
+  virtual Result<std::vector<PhoneEvent>> PhoneEventsOfCall(std::string_view call_ref) = 0;
+  // In a write, locks the row until commit (see GetConversation).
+  virtual Result<std::optional<CallRecord>> FindCall(std::string_view source,
+                                                     std::string_view ref) = 0;
+  // Inserts the call, or replaces the stored one of the same source and reference (keeping its
+  // id); returns it with its id.
+  virtual Result<CallRecord> PutCall(CallRecord record) = 0;
+  // Calls newest first (by id).
+  virtual Result<std::vector<CallRecord>> ListCalls(const CallFilter& filter) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

@@ -1017,6 +1017,123 @@ TEST_P(ConformanceTest, IdempotentRepliesAreKeptPerTenant) {
   EXPECT_FALSE(other->has_value());
 }
 
+TEST_P(ConformanceTest, PhoneEventsAreKeptOncePerKeyAndCallsPerReferenceWithinTheirTenant) {
+  PhoneEvent enter;
+  enter.key = "k1";
+  enter.call_ref = "1700.5";
+  enter.queue = "support";
+  enter.kind = "enter";
+  enter.at = T0();
+  enter.patient = PatientId{7};
+  PhoneEvent connect = enter;
+  connect.key = "k2";
+  connect.kind = "connect";
+  connect.at = T0() + std::chrono::seconds(20);
+  connect.agent = "PJSIP/201";
+  connect.wait_seconds = 20;
+  connect.patient = PatientId{};
+  std::vector<bool> inserted;
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    inserted.clear();
+    for (const PhoneEvent* e : {&connect, &enter, &enter}) {
+      CD_TRY_ASSIGN(bool added, tx.InsertPhoneEvent(*e));
+      inserted.push_back(added);
+    }
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(inserted, (std::vector<bool>{true, true, false}));
+  auto events = ReadValue<std::vector<PhoneEvent>>(
+      *store_, a_, [](TenantTx& tx) { return tx.PhoneEventsOfCall("1700.5"); });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].kind, "enter");
+  EXPECT_EQ((*events)[0].patient, PatientId{7});
+  EXPECT_FALSE((*events)[0].wait_seconds);
+  EXPECT_EQ((*events)[1].agent, "PJSIP/201");
+  EXPECT_EQ((*events)[1].wait_seconds, 20);
+  auto elsewhere = ReadValue<std::vector<PhoneEvent>>(
+      *store_, b_, [](TenantTx& tx) { return tx.PhoneEventsOfCall("1700.5"); });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_TRUE(elsewhere->empty());
+  // The other practice may use the same key: keys are per tenant.
+  auto b_insert = WriteValue<bool>(*store_, b_, [&](TenantTx& tx) { return tx.InsertPhoneEvent(enter); });
+  ASSERT_TRUE(b_insert);
+  EXPECT_TRUE(*b_insert);
+
+  CallRecord rec;
+  rec.source = "queue_log";
+  rec.call.ref = "1700.5";
+  rec.call.queue = "support";
+  rec.call.patient = PatientId{7};
+  rec.call.outcome = core::CallOutcome::kTalking;
+  rec.call.entered_at = T0();
+  rec.call.answered_at = T0() + std::chrono::seconds(20);
+  rec.call.agent = "PJSIP/201";
+  rec.call.wait_seconds = 20;
+  rec.updated_at = T0();
+  auto put = WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(rec); });
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_GT(put->id, 0);
+  rec.call.outcome = core::CallOutcome::kAnswered;
+  rec.call.ended_at = T0() + std::chrono::seconds(200);
+  rec.call.talk_seconds = 180;
+  rec.call.hold_seconds = 30;
+  rec.call.wrap_seconds = 60;
+  rec.call.unanswered_rings = 2;
+  rec.call.transferred = true;
+  rec.conversation = ConversationId{9};
+  auto again = WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(rec); });
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, put->id) << "one row per source and reference";
+  auto found = ReadValue<std::optional<CallRecord>>(
+      *store_, a_, [](TenantTx& tx) { return tx.FindCall("queue_log", "1700.5"); });
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  const core::Call& c = (*found)->call;
+  EXPECT_EQ(c.outcome, core::CallOutcome::kAnswered);
+  EXPECT_EQ(c.ended_at, T0() + std::chrono::seconds(200));
+  EXPECT_EQ(c.answered_at, T0() + std::chrono::seconds(20));
+  EXPECT_EQ(c.talk_seconds, 180);
+  EXPECT_EQ(c.hold_seconds, 30);
+  EXPECT_EQ(c.wrap_seconds, 60);
+  EXPECT_EQ(c.unanswered_rings, 2);
+  EXPECT_TRUE(c.transferred);
+  EXPECT_EQ((*found)->conversation, ConversationId{9});
+  auto api_source = ReadValue<std::optional<CallRecord>>(
+      *store_, a_, [](TenantTx& tx) { return tx.FindCall("api", "1700.5"); });
+  ASSERT_TRUE(api_source);
+  EXPECT_FALSE(api_source->has_value());
+
+  CallRecord second = rec;
+  second.call.ref = "1700.6";
+  second.call.patient = PatientId{8};
+  second.call.entered_at = T0() + std::chrono::hours(2);
+  ASSERT_TRUE(WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(second); }));
+  auto list = [&](TenantId t, CallFilter f) {
+    auto r = ReadValue<std::vector<CallRecord>>(*store_, t,
+                                                [&](TenantTx& tx) { return tx.ListCalls(f); });
+    std::vector<std::string> refs;
+    if (r) {
+      for (const CallRecord& x : *r) refs.push_back(x.call.ref);
+    }
+    return refs;
+  };
+  using Refs = std::vector<std::string>;
+  EXPECT_EQ(list(a_, {}), (Refs{"1700.6", "1700.5"}));
+  EXPECT_EQ(list(b_, {}), Refs{});
+  CallFilter by_patient;
+  by_patient.patient = PatientId{8};
+  EXPECT_EQ(list(a_, by_patient), Refs{"1700.6"});
+  CallFilter in_range;
+  in_range.from = T0();
+  in_range.to = T0() + std::chrono::hours(1);
+  EXPECT_EQ(list(a_, in_range), Refs{"1700.5"});
+  CallFilter page;
+  page.limit = 1;
+  EXPECT_EQ(list(a_, page), Refs{"1700.6"});
+}
+
 TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   UserId user;
   auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {

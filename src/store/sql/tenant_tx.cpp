@@ -863,6 +863,149 @@ class SqlTenantTx final : public TenantTx {
     return Millis{rows[0].Int(1) / n};
   }
 
+  static SqlValue OptInt(const std::optional<int>& v) {
+    if (!v) return std::monostate{};
+    return static_cast<std::int64_t>(*v);
+  }
+
+  static std::optional<int> ReadOptInt(const SqlRow& r, std::size_t i) {
+    if (auto v = r.OptInt(i)) return static_cast<int>(*v);
+    return std::nullopt;
+  }
+
+  Result<bool> InsertPhoneEvent(const PhoneEvent& e) override {
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO phone_events (tenant_id, event_key, call_ref, queue, kind, at, "
+                  "agent, wait_s, talk_s, exit_key, patient_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?, ?, ?) ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id",
+                  {T(), e.key, e.call_ref, e.queue, e.kind, ToEpochMillis(e.at), e.agent,
+                   OptInt(e.wait_seconds), OptInt(e.talk_seconds), e.exit_key,
+                   e.patient.value}));
+    return !rows.empty();
+  }
+
+  Result<std::vector<PhoneEvent>> PhoneEventsOfCall(std::string_view call_ref) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT event_key, call_ref, queue, kind, at, agent, wait_s, talk_s, "
+                            "exit_key, patient_id FROM phone_events WHERE tenant_id = ? AND "
+                            "call_ref = ? ORDER BY at, id",
+                            {T(), std::string(call_ref)}));
+    std::vector<PhoneEvent> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      PhoneEvent e;
+      e.key = r.Text(0);
+      e.call_ref = r.Text(1);
+      e.queue = r.Text(2);
+      e.kind = r.Text(3);
+      e.at = FromEpochMillis(r.Int(4));
+      e.agent = r.Text(5);
+      e.wait_seconds = ReadOptInt(r, 6);
+      e.talk_seconds = ReadOptInt(r, 7);
+      e.exit_key = r.Text(8);
+      e.patient = PatientId{r.Int(9)};
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  static constexpr std::string_view kCallSelect =
+      "SELECT id, source, ref, queue, patient_id, outcome, entered_at, answered_at, ended_at, "
+      "agent, wait_s, talk_s, hold_s, wrap_s, unanswered_rings, transferred, exit_key, "
+      "conversation_id, updated_at FROM calls";
+
+  static CallRecord ReadCall(const SqlRow& r) {
+    CallRecord c;
+    c.id = r.Int(0);
+    c.source = r.Text(1);
+    c.call.ref = r.Text(2);
+    c.call.queue = r.Text(3);
+    c.call.patient = PatientId{r.Int(4)};
+    c.call.outcome = core::ParseCallOutcome(r.Text(5)).value_or(core::CallOutcome::kWaiting);
+    c.call.entered_at = FromEpochMillis(r.Int(6));
+    c.call.answered_at = ReadOptTime(r, 7);
+    c.call.ended_at = ReadOptTime(r, 8);
+    c.call.agent = r.Text(9);
+    c.call.wait_seconds = static_cast<int>(r.Int(10));
+    c.call.talk_seconds = static_cast<int>(r.Int(11));
+    c.call.hold_seconds = static_cast<int>(r.Int(12));
+    c.call.wrap_seconds = static_cast<int>(r.Int(13));
+    c.call.unanswered_rings = static_cast<int>(r.Int(14));
+    c.call.transferred = r.Int(15) != 0;
+    c.call.exit_key = r.Text(16);
+    c.conversation = ConversationId{r.Int(17)};
+    c.updated_at = FromEpochMillis(r.Int(18));
+    return c;
+  }
+
+  Result<std::optional<CallRecord>> FindCall(std::string_view source,
+                                             std::string_view ref) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kCallSelect) +
+                                           " WHERE tenant_id = ? AND source = ? AND ref = ?" +
+                                           ForUpdate(),
+                                       {T(), std::string(source), std::string(ref)}));
+    if (rows.empty()) return std::optional<CallRecord>{};
+    return std::optional<CallRecord>{ReadCall(rows[0])};
+  }
+
+  Result<CallRecord> PutCall(CallRecord c) override {
+    const core::Call& k = c.call;
+    CD_TRY_ASSIGN(
+        auto rows,
+        db_.Query("INSERT INTO calls (tenant_id, source, ref, queue, patient_id, outcome, "
+                  "entered_at, answered_at, ended_at, agent, wait_s, talk_s, hold_s, wrap_s, "
+                  "unanswered_rings, transferred, exit_key, conversation_id, updated_at) VALUES "
+                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                  "(tenant_id, source, ref) DO UPDATE SET queue = excluded.queue, patient_id = "
+                  "excluded.patient_id, outcome = excluded.outcome, entered_at = "
+                  "excluded.entered_at, answered_at = excluded.answered_at, ended_at = "
+                  "excluded.ended_at, agent = excluded.agent, wait_s = excluded.wait_s, talk_s = "
+                  "excluded.talk_s, hold_s = excluded.hold_s, wrap_s = excluded.wrap_s, "
+                  "unanswered_rings = excluded.unanswered_rings, transferred = "
+                  "excluded.transferred, exit_key = excluded.exit_key, conversation_id = "
+                  "excluded.conversation_id, updated_at = excluded.updated_at RETURNING id",
+                  {T(), c.source, k.ref, k.queue, k.patient.value, std::string(core::Name(k.outcome)),
+                   ToEpochMillis(k.entered_at), OptTime(k.answered_at), OptTime(k.ended_at),
+                   k.agent, static_cast<std::int64_t>(k.wait_seconds),
+                   static_cast<std::int64_t>(k.talk_seconds),
+                   static_cast<std::int64_t>(k.hold_seconds),
+                   static_cast<std::int64_t>(k.wrap_seconds),
+                   static_cast<std::int64_t>(k.unanswered_rings),
+                   static_cast<std::int64_t>(k.transferred ? 1 : 0), k.exit_key,
+                   c.conversation.value, ToEpochMillis(c.updated_at)}));
+    c.id = rows.at(0).Int(0);
+    return c;
+  }
+
+  Result<std::vector<CallRecord>> ListCalls(const CallFilter& f) override {
+    std::string sql = std::string(kCallSelect) + " WHERE tenant_id = ?";
+    std::vector<SqlValue> args{T()};
+    if (f.patient) {
+      sql += " AND patient_id = ?";
+      args.emplace_back(f.patient->value);
+    }
+    if (f.from) {
+      sql += " AND entered_at >= ?";
+      args.emplace_back(ToEpochMillis(*f.from));
+    }
+    if (f.to) {
+      sql += " AND entered_at < ?";
+      args.emplace_back(ToEpochMillis(*f.to));
+    }
+    if (f.before_id > 0) {
+      sql += " AND id < ?";
+      args.emplace_back(f.before_id);
+    }
+    sql += " ORDER BY id DESC LIMIT ?";
+    args.emplace_back(static_cast<std::int64_t>(std::clamp(f.limit, 1, 1000)));
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, args));
+    std::vector<CallRecord> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ReadCall(r));
+    return out;
+  }
+
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
     // FNV-1a over the tenant and the key: a collision only makes two writes take turns.
