@@ -113,8 +113,7 @@ Call FoldCall(std::string ref, std::vector<CallEvent> events) {
 }
 
 bool IsShortAbandon(const Call& call, const PhoneRules& rules) {
-  return call.outcome == CallOutcome::kAbandoned &&
-         call.wait_seconds < rules.short_abandon_seconds;
+  return call.outcome == CallOutcome::kAbandoned && call.wait_seconds < rules.short_abandon_seconds;
 }
 
 bool NeedsCallback(const Call& call, const PhoneRules& rules) {

@@ -38,13 +38,13 @@ struct CallEvent {
 };
 
 enum class CallOutcome {
-  kWaiting,      // in the queue still
-  kTalking,      // answered, not ended yet
-  kAnswered,     // answered and ended (transferred ones included)
-  kAbandoned,    // the caller hung up before an answer
-  kTimedOut,     // the queue's wait limit ended the wait
-  kNoAgents,     // nobody was logged in to answer
-  kLeftByKey,    // the caller pressed a key to leave (a callback request on most systems)
+  kWaiting,    // in the queue still
+  kTalking,    // answered, not ended yet
+  kAnswered,   // answered and ended (transferred ones included)
+  kAbandoned,  // the caller hung up before an answer
+  kTimedOut,   // the queue's wait limit ended the wait
+  kNoAgents,   // nobody was logged in to answer
+  kLeftByKey,  // the caller pressed a key to leave (a callback request on most systems)
 };
 std::string_view Name(CallOutcome o);
 std::optional<CallOutcome> ParseCallOutcome(std::string_view name);
@@ -57,15 +57,16 @@ struct Call {
   Timestamp entered_at{};
   std::optional<Timestamp> answered_at;
   std::optional<Timestamp> ended_at;
-  std::string agent;      // who answered (the last who talked, after a transfer)
-  int wait_seconds = 0;   // from joining the queue to an answer or to leaving it
-  int talk_seconds = 0;   // answered calls: from the answer to the end
-  int hold_seconds = 0;   // on hold during the talk (posted records; queue_log does not say)
-  int wrap_seconds = 0;   // after-call work (posted records; queue_log does not say)
+  std::string agent;     // who answered (the last who talked, after a transfer)
+  int wait_seconds = 0;  // from joining the queue to an answer or to leaving it
+  int talk_seconds = 0;  // answered calls: from the answer to the end
+  int hold_seconds = 0;  // on hold during the talk (posted records; queue_log does not say)
+  int wrap_seconds = 0;  // after-call work (posted records; queue_log does not say)
   int unanswered_rings = 0;
   bool transferred = false;
   std::string exit_key;  // kLeftByKey: the key pressed
 
+  friend bool operator==(const Call&, const Call&) = default;
   bool ended() const {
     return outcome != CallOutcome::kWaiting && outcome != CallOutcome::kTalking;
   }

@@ -77,8 +77,8 @@ TEST(FoldCallTest, AnAbandonAfterTheAnswerOrASecondEndIsIgnored) {
 }
 
 TEST(FoldCallTest, ATransferEndsTheQueueCallAsAnswered) {
-  Call c = FoldCall("t", {Ev(K::kEnter, 0), Ev(K::kConnect, 10, "a", 10),
-                          Ev(K::kTransfer, 70, "a", 10, 60)});
+  Call c = FoldCall(
+      "t", {Ev(K::kEnter, 0), Ev(K::kConnect, 10, "a", 10), Ev(K::kTransfer, 70, "a", 10, 60)});
   EXPECT_EQ(c.outcome, CallOutcome::kAnswered);
   EXPECT_TRUE(c.transferred);
   EXPECT_EQ(c.talk_seconds, 60);
@@ -118,8 +118,8 @@ TEST(PhoneRulesTest, TimeoutsEmptyQueuesAndKeyExitsAreCalledBack) {
     c.patient = PatientId{4};
     EXPECT_TRUE(NeedsCallback(c, {}));
   }
-  Call answered = FoldCall("a", {Ev(K::kEnter, 0), Ev(K::kConnect, 2, "a", 2),
-                                 Ev(K::kComplete, 9, "a", 2, 7)});
+  Call answered =
+      FoldCall("a", {Ev(K::kEnter, 0), Ev(K::kConnect, 2, "a", 2), Ev(K::kComplete, 9, "a", 2, 7)});
   answered.patient = PatientId{4};
   EXPECT_FALSE(NeedsCallback(answered, {}));
 }

@@ -1057,7 +1057,8 @@ TEST_P(ConformanceTest, PhoneEventsAreKeptOncePerKeyAndCallsPerReferenceWithinTh
   ASSERT_TRUE(elsewhere);
   EXPECT_TRUE(elsewhere->empty());
   // The other practice may use the same key: keys are per tenant.
-  auto b_insert = WriteValue<bool>(*store_, b_, [&](TenantTx& tx) { return tx.InsertPhoneEvent(enter); });
+  auto b_insert =
+      WriteValue<bool>(*store_, b_, [&](TenantTx& tx) { return tx.InsertPhoneEvent(enter); });
   ASSERT_TRUE(b_insert);
   EXPECT_TRUE(*b_insert);
 
@@ -1109,7 +1110,8 @@ TEST_P(ConformanceTest, PhoneEventsAreKeptOncePerKeyAndCallsPerReferenceWithinTh
   second.call.ref = "1700.6";
   second.call.patient = PatientId{8};
   second.call.entered_at = T0() + std::chrono::hours(2);
-  ASSERT_TRUE(WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(second); }));
+  ASSERT_TRUE(
+      WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(second); }));
   auto list = [&](TenantId t, CallFilter f) {
     auto r = ReadValue<std::vector<CallRecord>>(*store_, t,
                                                 [&](TenantTx& tx) { return tx.ListCalls(f); });

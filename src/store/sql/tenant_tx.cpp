@@ -880,8 +880,7 @@ class SqlTenantTx final : public TenantTx {
                   "agent, wait_s, talk_s, exit_key, patient_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                   "?, ?, ?) ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id",
                   {T(), e.key, e.call_ref, e.queue, e.kind, ToEpochMillis(e.at), e.agent,
-                   OptInt(e.wait_seconds), OptInt(e.talk_seconds), e.exit_key,
-                   e.patient.value}));
+                   OptInt(e.wait_seconds), OptInt(e.talk_seconds), e.exit_key, e.patient.value}));
     return !rows.empty();
   }
 
@@ -941,10 +940,10 @@ class SqlTenantTx final : public TenantTx {
 
   Result<std::optional<CallRecord>> FindCall(std::string_view source,
                                              std::string_view ref) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kCallSelect) +
-                                           " WHERE tenant_id = ? AND source = ? AND ref = ?" +
-                                           ForUpdate(),
-                                       {T(), std::string(source), std::string(ref)}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kCallSelect) +
+                                " WHERE tenant_id = ? AND source = ? AND ref = ?" + ForUpdate(),
+                            {T(), std::string(source), std::string(ref)}));
     if (rows.empty()) return std::optional<CallRecord>{};
     return std::optional<CallRecord>{ReadCall(rows[0])};
   }
@@ -953,27 +952,26 @@ class SqlTenantTx final : public TenantTx {
     const core::Call& k = c.call;
     CD_TRY_ASSIGN(
         auto rows,
-        db_.Query("INSERT INTO calls (tenant_id, source, ref, queue, patient_id, outcome, "
-                  "entered_at, answered_at, ended_at, agent, wait_s, talk_s, hold_s, wrap_s, "
-                  "unanswered_rings, transferred, exit_key, conversation_id, updated_at) VALUES "
-                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-                  "(tenant_id, source, ref) DO UPDATE SET queue = excluded.queue, patient_id = "
-                  "excluded.patient_id, outcome = excluded.outcome, entered_at = "
-                  "excluded.entered_at, answered_at = excluded.answered_at, ended_at = "
-                  "excluded.ended_at, agent = excluded.agent, wait_s = excluded.wait_s, talk_s = "
-                  "excluded.talk_s, hold_s = excluded.hold_s, wrap_s = excluded.wrap_s, "
-                  "unanswered_rings = excluded.unanswered_rings, transferred = "
-                  "excluded.transferred, exit_key = excluded.exit_key, conversation_id = "
-                  "excluded.conversation_id, updated_at = excluded.updated_at RETURNING id",
-                  {T(), c.source, k.ref, k.queue, k.patient.value, std::string(core::Name(k.outcome)),
-                   ToEpochMillis(k.entered_at), OptTime(k.answered_at), OptTime(k.ended_at),
-                   k.agent, static_cast<std::int64_t>(k.wait_seconds),
-                   static_cast<std::int64_t>(k.talk_seconds),
-                   static_cast<std::int64_t>(k.hold_seconds),
-                   static_cast<std::int64_t>(k.wrap_seconds),
-                   static_cast<std::int64_t>(k.unanswered_rings),
-                   static_cast<std::int64_t>(k.transferred ? 1 : 0), k.exit_key,
-                   c.conversation.value, ToEpochMillis(c.updated_at)}));
+        db_.Query(
+            "INSERT INTO calls (tenant_id, source, ref, queue, patient_id, outcome, "
+            "entered_at, answered_at, ended_at, agent, wait_s, talk_s, hold_s, wrap_s, "
+            "unanswered_rings, transferred, exit_key, conversation_id, updated_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(tenant_id, source, ref) DO UPDATE SET queue = excluded.queue, patient_id = "
+            "excluded.patient_id, outcome = excluded.outcome, entered_at = "
+            "excluded.entered_at, answered_at = excluded.answered_at, ended_at = "
+            "excluded.ended_at, agent = excluded.agent, wait_s = excluded.wait_s, talk_s = "
+            "excluded.talk_s, hold_s = excluded.hold_s, wrap_s = excluded.wrap_s, "
+            "unanswered_rings = excluded.unanswered_rings, transferred = "
+            "excluded.transferred, exit_key = excluded.exit_key, conversation_id = "
+            "excluded.conversation_id, updated_at = excluded.updated_at RETURNING id",
+            {T(), c.source, k.ref, k.queue, k.patient.value, std::string(core::Name(k.outcome)),
+             ToEpochMillis(k.entered_at), OptTime(k.answered_at), OptTime(k.ended_at), k.agent,
+             static_cast<std::int64_t>(k.wait_seconds), static_cast<std::int64_t>(k.talk_seconds),
+             static_cast<std::int64_t>(k.hold_seconds), static_cast<std::int64_t>(k.wrap_seconds),
+             static_cast<std::int64_t>(k.unanswered_rings),
+             static_cast<std::int64_t>(k.transferred ? 1 : 0), k.exit_key, c.conversation.value,
+             ToEpochMillis(c.updated_at)}));
     c.id = rows.at(0).Int(0);
     return c;
   }
