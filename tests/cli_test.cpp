@@ -317,6 +317,56 @@ TEST_F(CliTest, AuditVerifyAndExportSeeWhatTheServerRecorded) {
   EXPECT_EQ(status, 1) << "a changed record fails the check";
 }
 
+TEST_F(CliTest, ImportQueueLogReportsSkipsMalformedLinesAndAddsNothingTheSecondTime) {
+  std::string data = (dir_ / "data").string();
+  int status = -1;
+  Run({"tenant", "create", "--slug", "phones", "--name", "Phones", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  std::string out = Run(
+      {"import", "queue-log", "--tenant", "phones", "--data", data, CAREDESK_QUEUE_LOG}, &status);
+  EXPECT_EQ(status, 0) << "malformed lines are reported, not fatal";
+  // The sample's calls are a year old: counted, but too old to call back.
+  EXPECT_EQ(out,
+            "34 lines read: 30 events stored, 0 stored before, 2 malformed, 2 with nothing to "
+            "count; 10 calls recorded or changed, 0 callbacks opened\n");
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db", "SELECT COUNT(*) FROM calls"), 10);
+  out = Run({"import", "queue-log", "--tenant", "phones", "--data", data, CAREDESK_QUEUE_LOG},
+            &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out,
+            "34 lines read: 0 events stored, 30 stored before, 2 malformed, 2 with nothing to "
+            "count; 0 calls recorded or changed, 0 callbacks opened\n");
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db", "SELECT COUNT(*) FROM phone_events"), 30);
+
+  Run({"import", "queue-log", "--tenant", "nowhere", "--data", data, CAREDESK_QUEUE_LOG}, &status);
+  EXPECT_NE(status, 0);
+  Run({"import", "queue-log", "--tenant", "phones", "--data", data, (dir_ / "none").string()},
+      &status);
+  EXPECT_NE(status, 0);
+  Run({"import", "queue-log", "--data", data, CAREDESK_QUEUE_LOG}, &status);
+  EXPECT_EQ(status, 2) << "--tenant is required";
+}
+
+TEST_F(CliTest, ImportQueueLogFollowsTheFileUntilStopped) {
+  std::string data = (dir_ / "data").string();
+  int status = -1;
+  Run({"tenant", "create", "--slug", "tail", "--name", "Tail", "--data", data}, &status);
+  ASSERT_EQ(status, 0);
+  auto log = dir_ / "queue_log";
+  { std::ofstream(log) << "1764403400|7.1|frontdesk|NONE|ENTERQUEUE||3125550111|1\n"; }
+  ChildProcess follower;
+  ASSERT_TRUE(follower.Start({kBinary, "import", "queue-log", "--tenant", "tail", "--follow",
+                              "--data", data, log.string()}));
+  EXPECT_NE(follower.WaitForLine("1 lines read: 1 events stored", 20000), "");
+  { std::ofstream(log, std::ios::app) << "1764403450|7.1|frontdesk|NONE|ABANDON|1|1|50\n"; }
+  EXPECT_NE(follower.WaitForLine("2 lines read: 2 events stored", 20000), "");
+  follower.Kill(SIGTERM);
+  EXPECT_EQ(follower.Wait(), 0);
+  EXPECT_EQ(Scalar(dir_ / "data" / "caredesk.db",
+                   "SELECT COUNT(*) FROM calls WHERE outcome = 'abandoned'"),
+            1);
+}
+
 TEST_F(CliTest, KeysRotateWhileTheServerKeepsServing) {
   int status = -1;
   std::string data = (dir_ / "data").string();
