@@ -468,6 +468,10 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"PUT /api/v1/canned-responses", {false, leads, R"({"items":[]})"}},
       {"POST /api/v1/messages",
        {false, staff, R"({"channel":"sms","from":"+13125550161","text":"x"})"}},
+      {"POST /api/v1/calls",
+       {false, staff,
+        R"({"call_id":"policy-1","outcome":"abandoned","entered_at":"2026-11-29T10:00:00Z","ended_at":"2026-11-29T10:00:05Z"})"}},
+      {"GET /api/v1/calls", {false, everyone, ""}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
       {"GET /api/v1/attachments/{id}", {false, everyone, ""}},
@@ -949,6 +953,102 @@ TEST_F(ApiTest, CannedResponsesAreSharedByThePracticeAndCheckedBeforeTheyAreKept
   EXPECT_EQ(Call("GET", "/api/v1/canned-responses").body, kept) << "nothing changed";
   // Another practice sees its own (empty) list, never this one.
   EXPECT_EQ(Call("GET", "/api/v1/canned-responses", {}, &other_token_).body, R"({"items":[]})");
+}
+
+TEST_F(ApiTest, PostedCallsAreKeptOncePerCallIdAndAMissedCallerGetsOneCallbackTask) {
+  // 2026-11-23T15:00Z is the clock: an answered call, then a caller who pressed 1 to be called
+  // back, from the number of a patient who texted before.
+  std::int64_t texted = Inbound("+13125550177", "Is the clinic open Saturday?");
+  json::object conversation = Json(Call("GET", "/api/v1/conversations/" + std::to_string(texted)));
+  std::int64_t patient = conversation.at("patient_id").as_int64();
+  const std::string answered =
+      R"({"call_id":"pbx-1","queue":"front-desk","from":"(312) 555-0177","agent":"PJSIP/201",)"
+      R"("outcome":"answered","entered_at":"2026-11-23T14:50:00Z","answered_at":"2026-11-23T14:50:25Z",)"
+      R"("ended_at":"2026-11-23T14:55:25Z","hold_seconds":30,"wrap_seconds":60})";
+  HttpResult first = Call("POST", "/api/v1/calls", answered);
+  ASSERT_EQ(first.status, 201) << first.body;
+  json::object call = Json(first);
+  EXPECT_EQ(call.at("wait_seconds").as_int64(), 25);
+  EXPECT_EQ(call.at("talk_seconds").as_int64(), 300);
+  EXPECT_EQ(call.at("hold_seconds").as_int64(), 30);
+  EXPECT_EQ(call.at("patient_id").as_int64(), patient) << "found by the number";
+  EXPECT_TRUE(call.at("callback_conversation_id").is_null());
+  HttpResult repeat = Call("POST", "/api/v1/calls", answered);
+  EXPECT_EQ(repeat.status, 200);
+  EXPECT_EQ(Json(repeat).at("id"), call.at("id")) << "the same call, not another";
+
+  const std::string missed =
+      R"({"call_id":"pbx-2","queue":"front-desk","from":"+13125550177","outcome":"left_by_key",)"
+      R"("exit_key":"1","entered_at":"2026-11-23T14:58:00Z","ended_at":"2026-11-23T14:58:40Z"})";
+  HttpResult callback = Call("POST", "/api/v1/calls", missed);
+  ASSERT_EQ(callback.status, 201) << callback.body;
+  ASSERT_TRUE(Json(callback).at("callback_conversation_id").is_int64());
+  std::int64_t task = Json(callback).at("callback_conversation_id").as_int64();
+  EXPECT_NE(task, texted) << "its own task, with its own SLA";
+  json::object opened = Json(Call("GET", "/api/v1/conversations/" + std::to_string(task)));
+  EXPECT_EQ(opened.at("channel"), "phone");
+  EXPECT_EQ(opened.at("status"), "open");
+  EXPECT_EQ(opened.at("patient_id").as_int64(), patient);
+  EXPECT_EQ(opened.at("tags").as_array(), json::array{"callback"});
+  EXPECT_EQ(Json(Call("POST", "/api/v1/calls", missed)).at("callback_conversation_id").as_int64(),
+            task)
+      << "posting it again opens no second task";
+  // The agent calls back and logs it as the reply: it answers the task, and nothing is sent.
+  HttpResult logged = Call("POST", "/api/v1/conversations/" + std::to_string(task) + "/replies",
+                           R"({"text":"Called back; booked for Tuesday."})");
+  ASSERT_EQ(logged.status, 201) << logged.body;
+  json::object answered_task = Json(Call("GET", "/api/v1/conversations/" + std::to_string(task)));
+  EXPECT_TRUE(answered_task.at("first_response_at").is_string());
+  EXPECT_EQ(answered_task.at("awaiting_agent"), false);
+  auto queued = store::ReadValue<std::vector<store::OutboxItem>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.PendingOutbound(100); });
+  ASSERT_TRUE(queued);
+  for (const store::OutboxItem& item : *queued) EXPECT_NE(item.conversation.value, task);
+
+  HttpResult history = Call("GET", "/api/v1/calls?patient_id=" + std::to_string(patient));
+  ASSERT_EQ(history.status, 200) << history.body;
+  auto items = Json(history).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("call_id"), "pbx-2") << "newest first";
+  EXPECT_EQ(items[1].at("call_id"), "pbx-1");
+  EXPECT_EQ(Call("GET", "/api/v1/calls", {}, &other_token_).body,
+            R"({"items":[],"next_before":null})")
+      << "another practice sees none of them";
+  EXPECT_EQ(
+      Call("GET", "/api/v1/calls?patient_id=" + std::to_string(patient), {}, &other_token_).status,
+      404);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"call_id":"b","outcome":"hung_up","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "outcome"},
+      {R"({"call_id":"b","outcome":"answered","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "answered_at"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"yesterday","ended_at":"2026-11-23T14:01:00Z"})",
+       "entered_at"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:02:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "ended_at"},
+      {R"({"call_id":"b","outcome":"answered","entered_at":"2026-11-23T14:00:00Z","answered_at":"2026-11-23T14:00:10Z","ended_at":"2026-11-23T14:01:00Z","hold_seconds":90})",
+       "hold_seconds"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z","from":"not a number"})",
+       "from"},
+      {R"({"call_id":"","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "call_id"},
+      {R"({"call_id":7,"outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "call_id"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z","caller_name":"x"})",
+       "caller_name"},
+      {R"({"call_id":"b","outcome":"abandoned","queue":"a\u0000b","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "queue"},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult r = Call("POST", "/api/v1/calls", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Json(Call("GET", "/api/v1/calls")).at("items").as_array().size(), 2u)
+      << "nothing refused was kept";
+  EXPECT_EQ(Call("GET", "/api/v1/calls?limit=0").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/calls?sort=x").status, 400);
 }
 
 TEST_F(ApiTest, PracticeSettingsAreChangedByAdminsAndMoveRunningDeadlines) {

@@ -222,7 +222,7 @@ Result<PostedCallResult> RecordPostedCall(store::Store& store, TenantId tenant, 
     record.call = checked;
     CD_TRY_ASSIGN(record.call.patient, PatientOfCaller(tx, caller, options, now, events));
     if (existing) record.conversation = existing->conversation;
-    CD_TRY(OpenCallback(tx, record, options, now, events));
+    CD_TRY_ASSIGN(result.callback_opened, OpenCallback(tx, record, options, now, events));
     record.updated_at = now;
     CD_TRY_ASSIGN(result.record, tx.PutCall(std::move(record)));
     result.created = !existing;

@@ -45,7 +45,8 @@ Result<PhoneIntake> AddPhoneEvents(store::Store& store, TenantId tenant,
 
 struct PostedCallResult {
   store::CallRecord record;
-  bool created = false;  // false: the same id was posted before and is replaced
+  bool created = false;          // false: the same id was posted before and is replaced
+  bool callback_opened = false;  // this post opened the record's callback task
 };
 
 // Stores a call record a phone system posted whole (checked with core::PostedCall), replacing

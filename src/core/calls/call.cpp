@@ -132,7 +132,7 @@ bool NeedsCallback(const Call& call, const PhoneRules& rules) {
 
 Result<Call> PostedCall(const Call& call) {
   if (call.ref.empty() || call.ref.size() > 128) {
-    return Invalid("id must be 1 to 128 characters", "id");
+    return Invalid("call_id must be 1 to 128 characters", "call_id");
   }
   if (call.queue.size() > 64) return Invalid("queue must be at most 64 characters", "queue");
   if (call.agent.size() > 128) return Invalid("agent must be at most 128 characters", "agent");

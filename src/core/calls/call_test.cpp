@@ -154,7 +154,7 @@ TEST(PostedCallTest, RefusesRecordsThatDoNotAddUp) {
   };
   Call c = good;
   c.ref = "";
-  EXPECT_EQ(field_of(c), "id");
+  EXPECT_EQ(field_of(c), "call_id");
   c = good;
   c.outcome = CallOutcome::kWaiting;
   EXPECT_EQ(field_of(c), "outcome");

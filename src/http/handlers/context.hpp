@@ -196,6 +196,8 @@ Result<Response> AssignChat(Context& ctx);
 Result<Response> GetLiveChats(Context& ctx);
 Result<Response> GetChatSettings(Context& ctx);
 Result<Response> PutChatSettings(Context& ctx);
+Result<Response> PostCall(Context& ctx);  // handlers/calls.cpp
+Result<Response> ListCalls(Context& ctx);
 Result<Response> GetCannedResponses(Context& ctx);
 Result<Response> PutCannedResponses(Context& ctx);
 
