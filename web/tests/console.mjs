@@ -332,6 +332,33 @@ try {
   await agent.locator(".thread .msg.outbound", { hasText: "intake form" }).locator("a", { hasText: "Intake form.pdf" }).waitFor();
   check((await agent.locator(".composer .chips li").count()) === 0, "a file is attached to an email reply and shown with it");
 
+  // ---- A caller who hung up waiting becomes a callback task; the call-back is logged; the
+  // patient's calls are in their history.
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const started = Date.now();
+  const answeredCall = await api("POST", "/api/v1/calls", {
+    call_id: "web-call-1", queue: "front-desk", from: "+13125550142", agent: "PJSIP/201", outcome: "answered",
+    entered_at: iso(started - 600000), answered_at: iso(started - 590000), ended_at: iso(started - 400000),
+  });
+  const missedCall = await api("POST", "/api/v1/calls", {
+    call_id: "web-call-2", queue: "front-desk", from: "+13125550142", outcome: "abandoned",
+    entered_at: iso(started - 120000), ended_at: iso(started - 60000),
+  });
+  check(answeredCall.status === 201 && missedCall.status === 201 && missedCall.json.callback_conversation_id > 0,
+        `calls are posted; the missed one opens a callback task (${answeredCall.status}, ${missedCall.status})`);
+  await agent.goto(`${AGENT_URL}/#/c/${missedCall.json.callback_conversation_id}`);
+  await agent.locator(".conv-head a.call-back[href='tel:+13125550142']").waitFor();
+  await agent.locator(".thread .msg.inbound", { hasText: "hung up after 60 s" }).waitFor();
+  check(true, "the callback task says what happened and offers the number to call back");
+  await agent.locator(".history li.call", { hasText: "answered after 10 s, talked 3 min 10 s" }).waitFor();
+  check(true, "the patient's history shows their calls beside their conversations");
+  await agent.locator(".composer textarea").fill("Called back; booked Tuesday 10:00.");
+  await agent.getByRole("button", { name: "Log call-back", exact: true }).click();
+  await agent.locator(".thread .msg.outbound", { hasText: "booked Tuesday" }).waitFor();
+  const loggedTask = await api("GET", `/api/v1/conversations/${missedCall.json.callback_conversation_id}`);
+  check(loggedTask.json.first_response_at !== null && loggedTask.json.awaiting_agent === false,
+        "logging the call-back answers the task");
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

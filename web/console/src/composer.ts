@@ -98,6 +98,7 @@ export class Composer {
       h("option", { value: "" }, this.app.canned.length ? "Canned response…" : "No canned responses"),
       this.app.canned.map((c, i) => h("option", { value: String(i) }, c.shortcut ? `${c.title} (/${c.shortcut})` : c.title)),
     );
+    this.label();
     this.onInput();
   }
 
@@ -106,12 +107,31 @@ export class Composer {
     this.tabs[0].setAttribute("aria-selected", String(mode === "reply"));
     this.tabs[1].setAttribute("aria-selected", String(mode === "note"));
     this.element.classList.toggle("note-mode", mode === "note");
+    this.label();
+    this.onInput();
+    this.text.focus();
+  }
+
+  // The words of the tabs, box and buttons for the mode and the conversation's channel.
+  private label(): void {
+    const mode = this.mode;
+    this.tabs[0].textContent = "Reply";
+    this.sendResolve.textContent = "Send and resolve";
     this.text.setAttribute("aria-label", mode === "reply" ? "Reply to the patient" : "Internal note for the team");
     this.text.placeholder = mode === "reply" ? "Write to the patient…" : "Only the team sees notes…";
     this.sendResolve.hidden = mode === "note";
     this.send.textContent = mode === "reply" ? "Send" : "Add note";
-    this.onInput();
-    this.text.focus();
+    if (this.detail.channel === "phone") {
+      // A phone task is answered by calling the patient: the "reply" records that call, and
+      // nothing is sent to them.
+      this.tabs[0].textContent = "Log call-back";
+      if (mode === "reply") {
+        this.text.setAttribute("aria-label", "What you told the patient when you called back");
+        this.text.placeholder = "What you told the patient when you called back (nothing is sent)…";
+        this.send.textContent = "Log call-back";
+        this.sendResolve.textContent = "Log and resolve";
+      }
+    }
   }
 
   private async addFile(file: File): Promise<void> {

@@ -4,10 +4,10 @@
 // may not be said, and the patient's other conversations on every channel.
 import { ApiError, api, query } from "./api";
 import { announce, h, replace } from "./dom";
-import { CHANNEL_LABEL, countdown, when } from "./format";
+import { CHANNEL_LABEL, callSummary, countdown, when } from "./format";
 import type { Frame } from "./live";
 import { type App, type SeenMarks, userName } from "./state";
-import type { Chat, Conversation, ConversationDetail, Message } from "./types";
+import type { Call, Chat, Conversation, ConversationDetail, Message } from "./types";
 import { Composer } from "./composer";
 
 const DISCLOSURE_LABEL: Record<string, string> = {
@@ -227,6 +227,7 @@ export class ConversationView {
         h("h1", {}, d.patient.name || `Patient #${d.patient_id}`),
         h("span", { class: `chan chan-${d.channel}` }, CHANNEL_LABEL[d.channel] ?? d.channel),
         chat ? h("span", { class: "live-badge" }, "Live chat") : null,
+        this.callBack(d),
       ),
       h(
         "p",
@@ -237,6 +238,14 @@ export class ConversationView {
       ),
       h("div", { class: "actions", role: "toolbar", "aria-label": "Conversation actions" }, mine, transfer, escalate, end, resolve),
     );
+  }
+
+  // A phone task (a missed caller) has the number to call back: the one the call came from.
+  private callBack(d: ConversationDetail): HTMLElement | null {
+    if (d.channel !== "phone") return null;
+    const from = [...d.messages].reverse().find((m) => m.kind === "inbound" && m.from)?.from;
+    if (!from) return null;
+    return h("a", { class: "button call-back", href: `tel:${from}` }, `Call back ${from}`);
   }
 
   // Escalation to a supervisor: the reason as an internal note, the conversation made urgent
@@ -367,22 +376,30 @@ export class ConversationView {
       verifyBox,
       h("section", { class: "card", "aria-labelledby": "history-title" }, h("h2", { id: "history-title" }, "History"), history),
     );
-    void api<{ items: Conversation[] }>("GET", `/api/v1/conversations${query({ patient_id: d.patient_id, limit: 20, sort: "recent" })}`)
-      .then((r) => {
-        const others = r.items.filter((c) => c.id !== d.id);
-        replace(
-          history,
-          others.length
-            ? others.map((c) =>
-                h(
-                  "li",
-                  {},
-                  h("a", { href: `#/c/${c.id}` }, `${CHANNEL_LABEL[c.channel] ?? c.channel} #${c.id}`),
-                  ` · ${c.status} · ${when(c.last_message_at)}`,
-                ),
-              )
-            : h("li", {}, "No other conversations."),
-        );
+    // Conversations and phone calls, newest first: everything the patient asked, however.
+    void Promise.all([
+      api<{ items: Conversation[] }>("GET", `/api/v1/conversations${query({ patient_id: d.patient_id, limit: 20, sort: "recent" })}`),
+      api<{ items: Call[] }>("GET", `/api/v1/calls${query({ patient_id: d.patient_id, limit: 20 })}`),
+    ])
+      .then(([conversations, calls]) => {
+        const entries: { at: string; item: HTMLElement }[] = [];
+        for (const c of conversations.items) {
+          if (c.id === d.id) continue;
+          entries.push({
+            at: c.last_message_at,
+            item: h(
+              "li",
+              {},
+              h("a", { href: `#/c/${c.id}` }, `${CHANNEL_LABEL[c.channel] ?? c.channel} #${c.id}`),
+              ` · ${c.status} · ${when(c.last_message_at)}`,
+            ),
+          });
+        }
+        for (const call of calls.items) {
+          entries.push({ at: call.entered_at, item: h("li", { class: "call" }, callSummary(call)) });
+        }
+        entries.sort((a, b) => b.at.localeCompare(a.at));
+        replace(history, entries.length ? entries.map((e) => e.item) : h("li", {}, "No other conversations or calls."));
       })
       .catch(() => replace(history, h("li", {}, "History could not be loaded.")));
   }

@@ -26,6 +26,27 @@ export function duration(seconds: number): string {
   return `${m} min ${s.toString().padStart(2, "0")} s`;
 }
 
+// How a phone call went, in a patient's history: "Phone call · answered after 25 s, talked
+// 5 min 00 s · Mon, Nov 23 14:50".
+const CALL_OUTCOME: Record<string, string> = {
+  waiting: "waiting in the queue",
+  talking: "on the line",
+  abandoned: "hung up",
+  timed_out: "the queue timed out",
+  no_agents: "nobody was there to answer",
+  left_by_key: "asked for a callback",
+};
+export function callSummary(
+  call: { outcome: string; entered_at: string; wait_seconds: number; talk_seconds: number },
+  now = new Date(),
+): string {
+  const what =
+    call.outcome === "answered"
+      ? `answered after ${duration(call.wait_seconds)}, talked ${duration(call.talk_seconds)}`
+      : `${CALL_OUTCOME[call.outcome] ?? call.outcome} after ${duration(call.wait_seconds)}`;
+  return `Phone call · ${what} · ${when(call.entered_at, now)}`;
+}
+
 export const CHANNEL_LABEL: Record<string, string> = {
   chat: "Chat",
   sms: "Text",

@@ -99,6 +99,18 @@ export interface Chat {
   at_risk?: boolean;
   passed_over?: number;
 }
+// A phone call (GET /api/v1/calls).
+export interface Call {
+  id: number;
+  call_id: string;
+  queue: string;
+  outcome: "waiting" | "talking" | "answered" | "abandoned" | "timed_out" | "no_agents" | "left_by_key";
+  entered_at: string;
+  wait_seconds: number;
+  talk_seconds: number;
+  agent: string;
+  callback_conversation_id: number | null;
+}
 export interface Canned {
   title: string;
   shortcut: string;

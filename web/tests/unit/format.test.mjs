@@ -1,0 +1,23 @@
+// How the console words calls and durations.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { load } from "./load.mjs";
+
+const { callSummary, duration } = await load("console/src/format.ts");
+
+test("durations read as seconds, then minutes and seconds", () => {
+  assert.equal(duration(0), "0 s");
+  assert.equal(duration(59), "59 s");
+  assert.equal(duration(300), "5 min 00 s");
+  assert.equal(duration(61), "1 min 01 s");
+});
+
+test("a call says how it went, answered or not", () => {
+  const now = new Date("2026-11-23T18:00:00Z");
+  const at = "2026-11-23T14:50:00Z";
+  const answered = callSummary({ outcome: "answered", entered_at: at, wait_seconds: 25, talk_seconds: 300 }, now);
+  assert.match(answered, /^Phone call · answered after 25 s, talked 5 min 00 s · /);
+  const missed = callSummary({ outcome: "left_by_key", entered_at: at, wait_seconds: 40, talk_seconds: 0 }, now);
+  assert.match(missed, /^Phone call · asked for a callback after 40 s · /);
+  assert.match(callSummary({ outcome: "abandoned", entered_at: at, wait_seconds: 75, talk_seconds: 0 }, now), /hung up after 1 min 15 s/);
+});
