@@ -230,6 +230,25 @@ std::string FormatWeeklyHours(const WeeklyHours& hours) {
   return text;
 }
 
+BusinessCalendar::LocalSlot BusinessCalendar::Local(Timestamp t) const {
+  auto local =
+      zone_ == nullptr ? date::local_time<Millis>{t.time_since_epoch()} : zone_->to_local(t);
+  auto day = date::floor<date::days>(local);
+  auto hour = date::floor<std::chrono::hours>(local - day);
+  return {static_cast<std::int32_t>(day.time_since_epoch().count()),
+          static_cast<std::int32_t>(hour.count())};
+}
+
+Timestamp BusinessCalendar::StartOfLocalDay(std::int32_t day) const {
+  date::local_days d{date::days{day}};
+  if (zone_ == nullptr) return Timestamp{d.time_since_epoch()};
+  // A day that begins in a DST gap starts at the first instant after it.
+  auto info = zone_->get_info(date::local_seconds{d.time_since_epoch()});
+  if (info.result == date::local_info::nonexistent) return info.first.end;
+  return std::chrono::time_point_cast<Millis>(
+      zone_->to_sys(date::local_seconds{d.time_since_epoch()}, date::choose::earliest));
+}
+
 BusinessCalendar::BusinessCalendar(const date::time_zone* zone, WeeklyHours hours,
                                    std::vector<date::year_month_day> holidays)
     : zone_(zone), hours_(std::move(hours)), holidays_(std::move(holidays)) {}

@@ -61,6 +61,14 @@ class BusinessCalendar {
   bool IsOpen(Timestamp t) const;
 
   std::string_view time_zone_name() const;
+  // The local day (days since 1970-01-01 on the local calendar) and hour (0..23) of `t`.
+  struct LocalSlot {
+    std::int32_t day = 0;
+    std::int32_t hour = 0;
+  };
+  LocalSlot Local(Timestamp t) const;
+  // The instant local midnight of `day` began (the first instant of the day, across DST).
+  Timestamp StartOfLocalDay(std::int32_t day) const;
   const WeeklyHours& hours() const { return hours_; }
 
  private:
