@@ -319,6 +319,107 @@ void Tally::Merge(const Tally& o, std::int64_t sign) {
 
 bool Tally::empty() const { return *this == Tally{}; }
 
+std::string_view Name(Grain g) {
+  switch (g) {
+    case Grain::kDay:
+      return "day";
+    case Grain::kHour:
+      return "hour";
+    case Grain::kChannel:
+      return "channel";
+    case Grain::kQueue:
+      return "queue";
+    case Grain::kAgent:
+      return "agent";
+    case Grain::kCategory:
+      return "category";
+    case Grain::kFine:
+      return "fine";
+  }
+  return "fine";
+}
+
+Cell Project(Grain g, const Cell& cell) {
+  if (g == Grain::kFine) return cell;
+  Cell out;
+  out.day = cell.day;
+  out.hour = g == Grain::kHour ? cell.hour : -1;
+  if (g == Grain::kChannel) out.channel = cell.channel;
+  if (g == Grain::kQueue) out.queue = cell.queue;
+  if (g == Grain::kAgent) out.agent = cell.agent;
+  if (g == Grain::kCategory) out.category = cell.category;
+  return out;
+}
+
+namespace {
+
+// The tally's numbers in a fixed order, for storage.
+template <class T, class F>
+void EachNumber(T& t, F&& f) {
+  for (auto* v : {&t.conversations, &t.outreach, &t.first_response_sum, &t.first_response_decided,
+                  &t.first_response_met, &t.next_response_sum, &t.resolution_sum, &t.reopened,
+                  &t.resolved_first, &t.live_chats_decided, &t.chats_answered, &t.calls_offered,
+                  &t.calls_answered, &t.calls_abandoned, &t.calls_short_abandoned,
+                  &t.calls_timed_out, &t.answer_wait_sum, &t.handle_sum}) {
+    f(*v);
+  }
+  for (auto& v : t.by_category) f(v);
+}
+
+}  // namespace
+
+std::string EncodeTally(const Tally& t) {
+  std::string out;
+  EachNumber(t, [&](const std::int64_t& v) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(v);
+  });
+  for (const DurationHistogram* h :
+       {&t.first_response, &t.next_response, &t.resolution, &t.answer_wait}) {
+    out += '|';
+    out += h->Encode();
+  }
+  return out;
+}
+
+Result<Tally> DecodeTally(std::string_view text) {
+  Tally t;
+  auto bar = text.find('|');
+  if (bar == std::string_view::npos) return Invalid("malformed tally");
+  std::string_view numbers = text.substr(0, bar);
+  bool ok = true;
+  EachNumber(t, [&](std::int64_t& v) {
+    if (!ok) return;
+    auto space = numbers.find(' ');
+    std::string_view item = numbers.substr(0, space);
+    auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+    ok = r.ec == std::errc{} && r.ptr == item.data() + item.size() && !item.empty();
+    numbers = space == std::string_view::npos ? std::string_view() : numbers.substr(space + 1);
+  });
+  if (!ok || !numbers.empty()) return Invalid("malformed tally");
+  text.remove_prefix(bar + 1);
+  for (DurationHistogram* h : {&t.first_response, &t.next_response, &t.resolution}) {
+    auto next = text.find('|');
+    if (next == std::string_view::npos) return Invalid("malformed tally");
+    CD_TRY_ASSIGN(*h, DurationHistogram::Decode(text.substr(0, next)));
+    text.remove_prefix(next + 1);
+  }
+  CD_TRY_ASSIGN(t.answer_wait, DurationHistogram::Decode(text));
+  return t;
+}
+
+Tally TallyOf(const ConversationFact& f) {
+  Tally t;
+  t.Add(f);
+  return t;
+}
+
+Tally TallyOf(const CallFact& f, const PhoneRules& rules) {
+  Tally t;
+  t.Add(f, rules);
+  return t;
+}
+
 // ---- Metrics and their definitions.
 
 namespace {

@@ -128,6 +128,24 @@ struct Tally {
   friend bool operator==(const Tally&, const Tally&) = default;
 };
 
+// Tallies are kept at several grains, so that a period with no cut or one cut sums a row per
+// day (or per day and value) rather than every fine cell: kDay (all cuts merged), kHour (day and
+// hour), one per cut (day and that cut), and kFine (every cut).
+enum class Grain { kDay, kHour, kChannel, kQueue, kAgent, kCategory, kFine };
+inline constexpr Grain kGrains[] = {Grain::kDay,   Grain::kHour,     Grain::kChannel, Grain::kQueue,
+                                    Grain::kAgent, Grain::kCategory, Grain::kFine};
+std::string_view Name(Grain g);
+// `cell` with what the grain merges blanked: "" for the cuts, -1 for the hour.
+Cell Project(Grain g, const Cell& cell);
+
+// Storage form of a tally (numbers and sparse histograms); Decode gives kInvalid when malformed.
+std::string EncodeTally(const Tally& t);
+Result<Tally> DecodeTally(std::string_view text);
+
+// What one fact adds to its cell.
+Tally TallyOf(const ConversationFact& f);
+Tally TallyOf(const CallFact& f, const PhoneRules& rules);
+
 struct KpiSettings {
   PhoneRules phone;
   int service_level_seconds = 20;  // phone: answered within this many seconds; 1..120

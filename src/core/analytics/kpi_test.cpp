@@ -59,6 +59,20 @@ TEST(DurationHistogramTest, BucketsAndPercentilesReportTheLargestSecondOfTheirBu
   EXPECT_FALSE(empty.Percentile(0.5));
 }
 
+TEST(TallyCodingTest, MalformedStorageIsRefused) {
+  Tally t;
+  t.conversations = 3;
+  t.first_response.Add(30);
+  auto back = DecodeTally(EncodeTally(t));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, t);
+  EXPECT_FALSE(DecodeTally(""));
+  EXPECT_FALSE(DecodeTally("1 2 3|||"));
+  std::string text = EncodeTally(t);
+  EXPECT_FALSE(DecodeTally(text + "|"));
+  EXPECT_FALSE(DecodeTally("x" + text));
+}
+
 TEST(FoldConversationTest, HumanRepliesOnlyAndEachWaitOnce) {
   UserId ana{7};
   std::vector<Event> events{
@@ -377,6 +391,25 @@ TEST(KpiPropertyTest, CellsKeptEventByEventEqualAPlainRecomputationForAnyCut) {
         ASSERT_EQ(fast[name].value, metric.value) << name << " round " << round << " query " << q;
         ASSERT_EQ(fast[name].count, metric.count) << name << " round " << round;
       }
+    }
+    // Every grain's cell sums to the same figures, and the storage form reads back the same.
+    std::map<std::pair<Grain, Cell>, Tally> grains;
+    for (const auto& [cell, tally] : cells) {
+      for (Grain g : kGrains) grains[{g, Project(g, cell)}].Merge(tally);
+    }
+    for (Grain g : kGrains) {
+      Tally total, stored;
+      for (const auto& [key, tally] : grains) {
+        if (key.first != g) continue;
+        total.Merge(tally);
+        auto decoded = DecodeTally(EncodeTally(tally));
+        ASSERT_TRUE(decoded) << Name(g);
+        stored.Merge(*decoded);
+      }
+      Tally everything;
+      for (const auto& [cell, tally] : cells) everything.Merge(tally);
+      ASSERT_EQ(total, everything) << Name(g);
+      ASSERT_EQ(stored, everything) << Name(g);
     }
     // Taking every fact out again leaves nothing behind.
     for (const auto& [id, f] : facts) cells[f.cell].Add(f, -1);
