@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "base/ids.hpp"
 #include "base/time.hpp"
+#include "core/analytics/kpi.hpp"
 #include "core/calls/call.hpp"
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
@@ -318,6 +319,39 @@ struct CallFilter {
   int limit = 50;
 };
 
+// KPI rollups, kept by jobs/kpi_rollup and read by the reports. A fact row is what one
+// conversation or call adds to its cell, with what finding recontacts needs.
+struct KpiFactRow {
+  std::string key;  // "conversation:ID" or "call:ID"
+  PatientId patient;
+  core::Cell cell;
+  std::string tally;  // core::EncodeTally of the fact's own tally
+  Timestamp created_at{};
+  std::optional<Timestamp> resolved_at;
+  bool staff_initiated = false;
+  bool recontacted = false;
+};
+
+struct KpiCellRow {
+  core::Grain grain = core::Grain::kDay;
+  core::Cell cell;  // projected to the grain
+  std::string tally;
+};
+
+struct KpiCellQuery {
+  core::Grain grain = core::Grain::kDay;
+  std::int32_t from_day = 0, to_day = 0;  // local days, inclusive
+  std::optional<std::string> channel, queue, agent, category;
+  std::optional<int> hour;
+};
+
+// How far the rollup has read: events after this id, calls changed after this (time, id).
+struct KpiProgress {
+  std::int64_t events_after = 0;
+  Timestamp calls_after{};
+  std::int64_t calls_after_id = 0;
+};
+
 struct IdempotentReply {
   std::string request_hash;
   int status = 0;
@@ -532,6 +566,27 @@ class TenantTx {
   virtual Result<CallRecord> PutCall(CallRecord record) = 0;
   // Calls newest first (by id).
   virtual Result<std::vector<CallRecord>> ListCalls(const CallFilter& filter) = 0;
+
+  // KPI rollups (see KpiFactRow). PutKpiCell with an empty tally deletes the cell.
+  virtual Result<std::optional<KpiFactRow>> GetKpiFact(std::string_view key) = 0;
+  virtual Result<void> PutKpiFact(const KpiFactRow& row) = 0;
+  virtual Result<std::vector<KpiFactRow>> KpiFactsOfPatient(PatientId patient) = 0;
+  virtual Result<std::optional<std::string>> GetKpiCell(core::Grain grain,
+                                                        const core::Cell& cell) = 0;
+  virtual Result<void> PutKpiCell(core::Grain grain, const core::Cell& cell,
+                                  std::string_view tally) = 0;
+  virtual Result<std::vector<KpiCellRow>> KpiCells(const KpiCellQuery& query) = 0;
+  virtual Result<KpiProgress> GetKpiProgress() = 0;
+  virtual Result<void> PutKpiProgress(const KpiProgress& progress) = 0;
+  // The conversations of the first `limit` events after event `after_event`, in id order, and
+  // the last of those events' id (`after_event` when there are none).
+  virtual Result<std::pair<std::vector<ConversationId>, std::int64_t>> ConversationsChangedAfter(
+      std::int64_t after_event, int limit) = 0;
+  // Calls stored or changed after (`after`, `after_id`) in (updated_at, id) order.
+  virtual Result<std::vector<CallRecord>> CallsChangedAfter(Timestamp after, std::int64_t after_id,
+                                                            int limit) = 0;
+  // Conversations open or pending now: the backlog.
+  virtual Result<std::int64_t> CountOpenConversations() = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

@@ -210,13 +210,8 @@ bool IsRecontact(const ConversationFact& earlier, const ConversationFact& later)
       earlier.id == later.id) {
     return false;
   }
-  if (later.created_at < *earlier.resolved_at ||
-      later.created_at - *earlier.resolved_at > kReopenWindow) {
-    return false;
-  }
-  const std::string_view none = Name(Category::kUncategorized);
-  return earlier.cell.category == later.cell.category || earlier.cell.category == none ||
-         later.cell.category == none;
+  return later.created_at >= *earlier.resolved_at &&
+         later.created_at - *earlier.resolved_at <= kReopenWindow;
 }
 
 CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar) {
@@ -457,9 +452,9 @@ constexpr std::string_view kDefReopen =
     "within 7 days, or staff reopening), over the resolved conversations.";
 constexpr std::string_view kDefFcr =
     "First-contact resolution: resolved conversations never reopened and not followed, within "
-    "7 days of being resolved, by another conversation the patient began about the same "
-    "category (or where either is uncategorized), over the resolved conversations. Recent ones "
-    "can still lose it until their 7 days pass.";
+    "7 days of being resolved, by another conversation or call from the patient (any subject "
+    "counts as the same matter), over the resolved conversations. Recent ones can still lose it "
+    "until their 7 days pass.";
 constexpr std::string_view kDefBacklog =
     "Open backlog now: conversations open or pending (waiting on the team or the patient). "
     "At or under the healthy threshold (50 unless the practice set another) is healthy; above "

@@ -74,9 +74,9 @@ struct ConversationFact {
   std::vector<std::int64_t> next_response_seconds;     // later waits for a human reply
   std::optional<Timestamp> resolved_at;                // the first time it was resolved
   int reopens = 0;
-  // Another inbound conversation of the patient, of the same category (or either one
-  // uncategorized), began within 7 days after this one was resolved: set by the store, which
-  // sees across conversations (see Recontacts).
+  // The patient contacted the practice again (a conversation they began, or a call) within 7
+  // days after this one was resolved: set by the rollup, which sees across conversations (see
+  // IsRecontact).
   bool recontacted = false;
   // Live chat: started while someone could answer (the denominator), answered by an agent,
   // left by the patient unanswered.
@@ -89,7 +89,10 @@ struct ConversationFact {
 ConversationFact FoldConversation(ConversationId id, const std::vector<Event>& events,
                                   const BusinessCalendar& calendar);
 
-// Whether `later` (created after `earlier` was resolved) is a recontact on the same matter.
+// Whether `later` (a conversation the patient began, or their call as a fact with created_at and
+// patient set) is a recontact after `earlier`: it began within 7 days after `earlier` was first
+// resolved. Any subject counts as the same matter: a category is mostly set after the first
+// message, and a patient who writes or calls again within a week most often still needs help.
 bool IsRecontact(const ConversationFact& earlier, const ConversationFact& later);
 
 struct CallFact {

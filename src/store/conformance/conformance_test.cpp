@@ -1136,6 +1136,155 @@ TEST_P(ConformanceTest, PhoneEventsAreKeptOncePerKeyAndCallsPerReferenceWithinTh
   EXPECT_EQ(list(a_, page), Refs{"1700.6"});
 }
 
+TEST_P(ConformanceTest, KpiFactsCellsAndProgressAreKeptPerTenant) {
+  core::Cell cell;
+  cell.day = 20415;
+  cell.hour = 9;
+  cell.channel = "sms";
+  cell.queue = "front-desk";
+  cell.agent = "3";
+  cell.category = "billing";
+  KpiFactRow fact;
+  fact.key = "conversation:5";
+  fact.patient = PatientId{7};
+  fact.cell = cell;
+  fact.tally = "t1";
+  fact.created_at = T0();
+  fact.resolved_at = T0() + std::chrono::hours(1);
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.PutKpiFact(fact));
+    fact.tally = "t2";
+    fact.recontacted = true;
+    CD_TRY(tx.PutKpiFact(fact));  // replaces
+    CD_TRY(tx.PutKpiCell(core::Grain::kFine, cell, "fine"));
+    core::Cell other = cell;
+    other.channel = "email";
+    CD_TRY(tx.PutKpiCell(core::Grain::kFine, other, "fine-email"));
+    CD_TRY(tx.PutKpiCell(core::Grain::kDay, core::Project(core::Grain::kDay, cell), "day"));
+    CD_TRY(tx.PutKpiCell(core::Grain::kDay, core::Project(core::Grain::kDay, cell), "day2"));
+    KpiProgress p;
+    p.events_after = 42;
+    p.calls_after = T0();
+    p.calls_after_id = 3;
+    return tx.PutKpiProgress(p);
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto got = ReadValue<std::optional<KpiFactRow>>(
+      *store_, a_, [](TenantTx& tx) { return tx.GetKpiFact("conversation:5"); });
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->tally, "t2");
+  EXPECT_TRUE((*got)->recontacted);
+  EXPECT_EQ((*got)->cell, cell);
+  EXPECT_EQ((*got)->resolved_at, T0() + std::chrono::hours(1));
+  auto of_patient = ReadValue<std::vector<KpiFactRow>>(
+      *store_, a_, [](TenantTx& tx) { return tx.KpiFactsOfPatient(PatientId{7}); });
+  ASSERT_TRUE(of_patient);
+  EXPECT_EQ(of_patient->size(), 1u);
+  auto cells = [&](TenantId t, KpiCellQuery q) {
+    std::vector<std::string> out;
+    auto rows = ReadValue<std::vector<KpiCellRow>>(*store_, t,
+                                                   [&](TenantTx& tx) { return tx.KpiCells(q); });
+    if (rows) {
+      for (const auto& r : *rows) out.push_back(r.tally);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using Tallies = std::vector<std::string>;
+  KpiCellQuery q;
+  q.grain = core::Grain::kFine;
+  q.from_day = 20415;
+  q.to_day = 20415;
+  EXPECT_EQ(cells(a_, q), (Tallies{"fine", "fine-email"}));
+  EXPECT_EQ(cells(b_, q), Tallies{}) << "another practice's cells are not seen";
+  q.channel = "sms";
+  q.hour = 9;
+  EXPECT_EQ(cells(a_, q), Tallies{"fine"});
+  q.hour = 10;
+  EXPECT_EQ(cells(a_, q), Tallies{});
+  KpiCellQuery day;
+  day.from_day = 20400;
+  day.to_day = 20420;
+  EXPECT_EQ(cells(a_, day), Tallies{"day2"});
+  day.to_day = 20414;
+  EXPECT_EQ(cells(a_, day), Tallies{});
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) {
+    return tx.PutKpiCell(core::Grain::kFine, cell, "");  // empty: gone
+  }));
+  q.hour.reset();
+  EXPECT_EQ(cells(a_, q), Tallies{});
+  auto progress =
+      ReadValue<KpiProgress>(*store_, a_, [](TenantTx& tx) { return tx.GetKpiProgress(); });
+  ASSERT_TRUE(progress);
+  EXPECT_EQ(progress->events_after, 42);
+  EXPECT_EQ(progress->calls_after, T0());
+  EXPECT_EQ(progress->calls_after_id, 3);
+  auto fresh =
+      ReadValue<KpiProgress>(*store_, b_, [](TenantTx& tx) { return tx.GetKpiProgress(); });
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->events_after, 0);
+}
+
+TEST_P(ConformanceTest, TheRollupFindsWhatChangedAfterItsMarks) {
+  WritePatientInformation(a_);
+  ASSERT_TRUE(store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto page, tx.ListConversations({}));
+    std::vector<core::Event> events(2);
+    for (core::Event& e : events) {
+      e.type = "note_added";
+      e.at = T0();
+      e.conversation_id = page.items.at(0).conversation.id;
+    }
+    events[1].conversation_id = ConversationId{};  // not about a conversation: skipped
+    events[1].type = "patient_created";
+    return tx.AppendEvents(events);
+  }));
+  auto changed = ReadValue<std::pair<std::vector<ConversationId>, std::int64_t>>(
+      *store_, a_, [](TenantTx& tx) { return tx.ConversationsChangedAfter(0, 1000); });
+  ASSERT_TRUE(changed);
+  ASSERT_EQ(changed->first.size(), 1u);
+  EXPECT_GT(changed->second, 0);
+  auto none = ReadValue<std::pair<std::vector<ConversationId>, std::int64_t>>(
+      *store_, a_,
+      [&](TenantTx& tx) { return tx.ConversationsChangedAfter(changed->second, 1000); });
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->first.empty());
+  EXPECT_EQ(none->second, changed->second);
+  auto elsewhere = ReadValue<std::pair<std::vector<ConversationId>, std::int64_t>>(
+      *store_, b_, [](TenantTx& tx) { return tx.ConversationsChangedAfter(0, 1000); });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_TRUE(elsewhere->first.empty());
+  auto open = ReadValue<std::int64_t>(*store_, a_,
+                                      [](TenantTx& tx) { return tx.CountOpenConversations(); });
+  ASSERT_TRUE(open);
+  EXPECT_EQ(*open, 1);
+
+  CallRecord rec;
+  rec.source = "api";
+  rec.call.outcome = core::CallOutcome::kAnswered;
+  for (int i = 0; i < 3; ++i) {
+    rec.call.ref = "c" + std::to_string(i);
+    rec.updated_at = T0() + std::chrono::seconds(i == 2 ? 1 : 0);  // two share a time
+    ASSERT_TRUE(WriteValue<CallRecord>(*store_, a_, [&](TenantTx& tx) { return tx.PutCall(rec); }));
+  }
+  auto page = [&](Timestamp after, std::int64_t id) {
+    std::vector<std::string> refs;
+    auto r = ReadValue<std::vector<CallRecord>>(
+        *store_, a_, [&](TenantTx& tx) { return tx.CallsChangedAfter(after, id, 2); });
+    if (r) {
+      for (const auto& c : *r) refs.push_back(c.call.ref);
+    }
+    return refs;
+  };
+  using Refs = std::vector<std::string>;
+  EXPECT_EQ(page(Timestamp{}, 0), (Refs{"c0", "c1"}));
+  auto first = ReadValue<std::vector<CallRecord>>(
+      *store_, a_, [&](TenantTx& tx) { return tx.CallsChangedAfter(Timestamp{}, 0, 1); });
+  ASSERT_TRUE(first);
+  EXPECT_EQ(page(first->at(0).updated_at, first->at(0).id), (Refs{"c1", "c2"}))
+      << "the same time, a later id, is still after the mark";
+}
+
 TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   UserId user;
   auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {

@@ -1004,6 +1004,202 @@ class SqlTenantTx final : public TenantTx {
     return out;
   }
 
+  static constexpr std::string_view kKpiFactSelect =
+      "SELECT fact_key, patient_id, day, hour, channel, queue, agent, category, tally, "
+      "created_at, resolved_at, staff_initiated, recontacted FROM kpi_facts";
+
+  static KpiFactRow ReadKpiFact(const SqlRow& r) {
+    KpiFactRow f;
+    f.key = r.Text(0);
+    f.patient = PatientId{r.Int(1)};
+    f.cell.day = static_cast<std::int32_t>(r.Int(2));
+    f.cell.hour = static_cast<std::int32_t>(r.Int(3));
+    f.cell.channel = r.Text(4);
+    f.cell.queue = r.Text(5);
+    f.cell.agent = r.Text(6);
+    f.cell.category = r.Text(7);
+    f.tally = r.Text(8);
+    f.created_at = FromEpochMillis(r.Int(9));
+    f.resolved_at = ReadOptTime(r, 10);
+    f.staff_initiated = r.Int(11) != 0;
+    f.recontacted = r.Int(12) != 0;
+    return f;
+  }
+
+  Result<std::optional<KpiFactRow>> GetKpiFact(std::string_view key) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kKpiFactSelect) + " WHERE tenant_id = ? AND fact_key = ?",
+                            {T(), std::string(key)}));
+    if (rows.empty()) return std::optional<KpiFactRow>{};
+    return std::optional<KpiFactRow>{ReadKpiFact(rows[0])};
+  }
+
+  Result<void> PutKpiFact(const KpiFactRow& f) override {
+    CD_TRY(db_.Query(
+        "INSERT INTO kpi_facts (tenant_id, fact_key, patient_id, day, hour, channel, queue, agent, "
+        "category, tally, created_at, resolved_at, staff_initiated, recontacted) VALUES (?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, fact_key) DO UPDATE SET "
+        "patient_id = excluded.patient_id, day = excluded.day, hour = excluded.hour, channel = "
+        "excluded.channel, queue = excluded.queue, agent = excluded.agent, category = "
+        "excluded.category, tally = excluded.tally, created_at = excluded.created_at, "
+        "resolved_at = excluded.resolved_at, staff_initiated = excluded.staff_initiated, "
+        "recontacted = excluded.recontacted",
+        {T(), f.key, f.patient.value, static_cast<std::int64_t>(f.cell.day),
+         static_cast<std::int64_t>(f.cell.hour), f.cell.channel, f.cell.queue, f.cell.agent,
+         f.cell.category, f.tally, ToEpochMillis(f.created_at), OptTime(f.resolved_at),
+         static_cast<std::int64_t>(f.staff_initiated), static_cast<std::int64_t>(f.recontacted)}));
+    return {};
+  }
+
+  Result<std::vector<KpiFactRow>> KpiFactsOfPatient(PatientId patient) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kKpiFactSelect) +
+                                           " WHERE tenant_id = ? AND patient_id = ? ORDER BY "
+                                           "fact_key",
+                                       {T(), patient.value}));
+    std::vector<KpiFactRow> out;
+    for (const SqlRow& r : rows) out.push_back(ReadKpiFact(r));
+    return out;
+  }
+
+  static std::vector<SqlValue> CellKey(SqlValue tenant, core::Grain grain, const core::Cell& c) {
+    return {std::move(tenant),
+            std::string(core::Name(grain)),
+            static_cast<std::int64_t>(c.day),
+            static_cast<std::int64_t>(c.hour),
+            c.channel,
+            c.queue,
+            c.agent,
+            c.category};
+  }
+
+  Result<std::optional<std::string>> GetKpiCell(core::Grain grain,
+                                                const core::Cell& cell) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT tally FROM kpi_cells WHERE tenant_id = ? AND grain = ? AND "
+                            "day = ? AND hour = ? AND channel = ? AND queue = ? AND agent = ? AND "
+                            "category = ?",
+                            CellKey(T(), grain, cell)));
+    if (rows.empty()) return std::optional<std::string>{};
+    return std::optional<std::string>{rows[0].Text(0)};
+  }
+
+  Result<void> PutKpiCell(core::Grain grain, const core::Cell& cell,
+                          std::string_view tally) override {
+    std::vector<SqlValue> args = CellKey(T(), grain, cell);
+    if (tally.empty()) {
+      CD_TRY(
+          db_.Query("DELETE FROM kpi_cells WHERE tenant_id = ? AND grain = ? AND day = ? AND "
+                    "hour = ? AND channel = ? AND queue = ? AND agent = ? AND category = ?",
+                    args));
+      return {};
+    }
+    args.emplace_back(std::string(tally));
+    CD_TRY(db_.Query(
+        "INSERT INTO kpi_cells (tenant_id, grain, day, hour, channel, queue, agent, category, "
+        "tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, grain, day, hour, "
+        "channel, queue, agent, category) DO UPDATE SET tally = excluded.tally",
+        args));
+    return {};
+  }
+
+  Result<std::vector<KpiCellRow>> KpiCells(const KpiCellQuery& q) override {
+    std::string sql =
+        "SELECT day, hour, channel, queue, agent, category, tally FROM kpi_cells WHERE tenant_id "
+        "= ? AND grain = ? AND day >= ? AND day <= ?";
+    std::vector<SqlValue> args{T(), std::string(core::Name(q.grain)),
+                               static_cast<std::int64_t>(q.from_day),
+                               static_cast<std::int64_t>(q.to_day)};
+    auto equal = [&](const char* column, const std::optional<std::string>& v) {
+      if (!v) return;
+      sql += std::string(" AND ") + column + " = ?";
+      args.emplace_back(*v);
+    };
+    equal("channel", q.channel);
+    equal("queue", q.queue);
+    equal("agent", q.agent);
+    equal("category", q.category);
+    if (q.hour) {
+      sql += " AND hour = ?";
+      args.emplace_back(static_cast<std::int64_t>(*q.hour));
+    }
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, args));
+    std::vector<KpiCellRow> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      KpiCellRow row;
+      row.grain = q.grain;
+      row.cell.day = static_cast<std::int32_t>(r.Int(0));
+      row.cell.hour = static_cast<std::int32_t>(r.Int(1));
+      row.cell.channel = r.Text(2);
+      row.cell.queue = r.Text(3);
+      row.cell.agent = r.Text(4);
+      row.cell.category = r.Text(5);
+      row.tally = r.Text(6);
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+  Result<KpiProgress> GetKpiProgress() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT events_after, calls_after, calls_after_id FROM "
+                                       "kpi_progress WHERE tenant_id = ?",
+                                       {T()}));
+    KpiProgress p;
+    if (!rows.empty()) {
+      p.events_after = rows[0].Int(0);
+      p.calls_after = FromEpochMillis(rows[0].Int(1));
+      p.calls_after_id = rows[0].Int(2);
+    }
+    return p;
+  }
+
+  Result<void> PutKpiProgress(const KpiProgress& p) override {
+    CD_TRY(
+        db_.Query("INSERT INTO kpi_progress (tenant_id, events_after, calls_after, "
+                  "calls_after_id) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET "
+                  "events_after = excluded.events_after, calls_after = excluded.calls_after, "
+                  "calls_after_id = excluded.calls_after_id",
+                  {T(), p.events_after, ToEpochMillis(p.calls_after), p.calls_after_id}));
+    return {};
+  }
+
+  Result<std::pair<std::vector<ConversationId>, std::int64_t>> ConversationsChangedAfter(
+      std::int64_t after_event, int limit) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, conversation_id FROM events WHERE tenant_id = "
+                                       "? AND id > ? ORDER BY id LIMIT ?",
+                                       {T(), after_event, static_cast<std::int64_t>(limit)}));
+    std::vector<ConversationId> out;
+    std::int64_t last = after_event;
+    for (const SqlRow& r : rows) {
+      last = r.Int(0);
+      if (r.Int(1) != 0) out.emplace_back(r.Int(1));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return std::pair{std::move(out), last};
+  }
+
+  Result<std::vector<CallRecord>> CallsChangedAfter(Timestamp after, std::int64_t after_id,
+                                                    int limit) override {
+    std::int64_t ms = ToEpochMillis(after);
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kCallSelect) +
+                                           " WHERE tenant_id = ? AND (updated_at > ? OR "
+                                           "(updated_at = ? AND id > ?)) ORDER BY updated_at, id "
+                                           "LIMIT ?",
+                                       {T(), ms, ms, after_id, static_cast<std::int64_t>(limit)}));
+    std::vector<CallRecord> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ReadCall(r));
+    return out;
+  }
+
+  Result<std::int64_t> CountOpenConversations() override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT COUNT(*) FROM conversations WHERE tenant_id = ? "
+                                       "AND status IN ('open', 'pending')",
+                                       {T()}));
+    return rows.at(0).Int(0);
+  }
+
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
     // FNV-1a over the tenant and the key: a collision only makes two writes take turns.

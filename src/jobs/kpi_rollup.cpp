@@ -1,0 +1,222 @@
+#include "jobs/kpi_rollup.hpp"
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "base/log.hpp"
+
+namespace caredesk::jobs {
+namespace {
+
+using core::Cell;
+using core::Grain;
+using core::Tally;
+
+// The cells one batch touches, read once and written once at the end.
+class CellCache {
+ public:
+  explicit CellCache(store::TenantTx& tx) : tx_(tx) {}
+
+  // Moves `before` (in cell `from`) out and `after` (in cell `to`) in, at every grain.
+  Result<void> Move(const std::optional<std::pair<Cell, Tally>>& before,
+                    const std::pair<Cell, Tally>& after) {
+    for (Grain g : core::kGrains) {
+      if (before) {
+        CD_TRY_ASSIGN(Tally * t, Load(g, core::Project(g, before->first)));
+        t->Merge(before->second, -1);
+      }
+      CD_TRY_ASSIGN(Tally * t, Load(g, core::Project(g, after.first)));
+      t->Merge(after.second, 1);
+    }
+    return {};
+  }
+
+  Result<void> Flush() {
+    for (const auto& [key, tally] : cells_) {
+      CD_TRY(tx_.PutKpiCell(key.first, key.second,
+                            tally.empty() ? std::string() : core::EncodeTally(tally)));
+    }
+    return {};
+  }
+
+ private:
+  Result<Tally*> Load(Grain g, const Cell& cell) {
+    auto key = std::pair{g, cell};
+    auto it = cells_.find(key);
+    if (it != cells_.end()) return &it->second;
+    CD_TRY_ASSIGN(auto stored, tx_.GetKpiCell(g, cell));
+    Tally t;
+    if (stored) {
+      auto decoded = core::DecodeTally(*stored);
+      if (!decoded) return Internal("a stored KPI cell is unreadable");
+      t = std::move(*decoded);
+    }
+    return &cells_.emplace(key, std::move(t)).first->second;
+  }
+
+  store::TenantTx& tx_;
+  std::map<std::pair<Grain, Cell>, Tally> cells_;
+};
+
+Result<Tally> StoredTally(const store::KpiFactRow& row) {
+  auto t = core::DecodeTally(row.tally);
+  if (!t) return Internal("a stored KPI fact is unreadable");
+  return std::move(*t);
+}
+
+// A new conversation of a patient marks their conversations resolved within the 7 days before
+// it, on the same matter, as recontacted: they lose their first-contact resolution.
+Result<void> MarkRecontacts(store::TenantTx& tx, CellCache& cells,
+                            const core::ConversationFact& later) {
+  if (!later.patient || later.staff_initiated) return {};
+  CD_TRY_ASSIGN(auto rows, tx.KpiFactsOfPatient(later.patient));
+  for (store::KpiFactRow& row : rows) {
+    if (row.recontacted || row.key.rfind("conversation:", 0) != 0) continue;
+    core::ConversationFact earlier;
+    earlier.id = ConversationId{std::stoll(row.key.substr(13))};
+    earlier.patient = row.patient;
+    earlier.created_at = row.created_at;
+    earlier.resolved_at = row.resolved_at;
+    earlier.staff_initiated = row.staff_initiated;
+    earlier.cell = row.cell;
+    if (!core::IsRecontact(earlier, later)) continue;
+    CD_TRY_ASSIGN(Tally before, StoredTally(row));
+    Tally after = before;
+    after.resolved_first = 0;  // a single fact's: 1 when it counted as resolved first time
+    CD_TRY(cells.Move(std::pair{row.cell, before}, std::pair{row.cell, after}));
+    row.recontacted = true;
+    row.tally = core::EncodeTally(after);
+    CD_TRY(tx.PutKpiFact(row));
+  }
+  return {};
+}
+
+Result<void> RefoldConversation(store::TenantTx& tx, CellCache& cells, ConversationId id,
+                                const core::BusinessCalendar& calendar) {
+  CD_TRY_ASSIGN(auto events, tx.ListEvents(id));
+  if (events.empty()) return {};
+  core::ConversationFact fact = core::FoldConversation(id, events, calendar);
+  std::string key = "conversation:" + std::to_string(id.value);
+  CD_TRY_ASSIGN(auto stored, tx.GetKpiFact(key));
+  if (stored) {
+    fact.recontacted = stored->recontacted;
+  } else {
+    CD_TRY(MarkRecontacts(tx, cells, fact));
+  }
+  store::KpiFactRow row;
+  row.key = key;
+  row.patient = fact.patient;
+  row.cell = fact.cell;
+  Tally tally = core::TallyOf(fact);
+  row.tally = core::EncodeTally(tally);
+  row.created_at = fact.created_at;
+  row.resolved_at = fact.resolved_at;
+  row.staff_initiated = fact.staff_initiated;
+  row.recontacted = fact.recontacted;
+  if (stored && stored->cell == row.cell && stored->tally == row.tally &&
+      stored->resolved_at == row.resolved_at && stored->patient == row.patient) {
+    return {};  // nothing the figures see has changed
+  }
+  std::optional<std::pair<Cell, Tally>> before;
+  if (stored) {
+    CD_TRY_ASSIGN(Tally old, StoredTally(*stored));
+    before = std::pair{stored->cell, std::move(old)};
+  }
+  CD_TRY(cells.Move(before, std::pair{row.cell, std::move(tally)}));
+  return tx.PutKpiFact(row);
+}
+
+Result<void> RefoldCall(store::TenantTx& tx, CellCache& cells, const store::CallRecord& record,
+                        const core::BusinessCalendar& calendar, const core::PhoneRules& rules) {
+  core::CallFact fact = core::FactOfCall(record.call, calendar);
+  std::string key = "call:" + std::to_string(record.id);
+  CD_TRY_ASSIGN(auto stored, tx.GetKpiFact(key));
+  if (!stored) {
+    // A call is an inbound contact: a patient calling within 7 days of a resolution recontacts.
+    core::ConversationFact as_contact;
+    as_contact.patient = record.call.patient;
+    as_contact.created_at = record.call.entered_at;
+    CD_TRY(MarkRecontacts(tx, cells, as_contact));
+  }
+  store::KpiFactRow row;
+  row.key = key;
+  row.patient = record.call.patient;
+  row.cell = fact.cell;
+  Tally tally = core::TallyOf(fact, rules);
+  row.tally = core::EncodeTally(tally);
+  row.created_at = record.call.entered_at;
+  row.staff_initiated = true;  // a call is never a recontact's earlier conversation
+  if (stored && stored->cell == row.cell && stored->tally == row.tally) return {};
+  std::optional<std::pair<Cell, Tally>> before;
+  if (stored) {
+    CD_TRY_ASSIGN(Tally old, StoredTally(*stored));
+    before = std::pair{stored->cell, std::move(old)};
+  }
+  CD_TRY(cells.Move(before, std::pair{row.cell, std::move(tally)}));
+  return tx.PutKpiFact(row);
+}
+
+}  // namespace
+
+Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupOptions& options) {
+  RollupPass pass;
+  CD_TRY(store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+    pass = {};
+    CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
+    CD_TRY_ASSIGN(auto changed, tx.ConversationsChangedAfter(progress.events_after, options.batch));
+    CD_TRY_ASSIGN(auto calls, tx.CallsChangedAfter(progress.calls_after, progress.calls_after_id,
+                                                   options.batch));
+    if (changed.first.empty() && calls.empty() && changed.second == progress.events_after) {
+      return {};
+    }
+    CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+    CellCache cells(tx);
+    // Oldest first, so a conversation resolved in this batch is seen resolved by a later one
+    // of the same patient that began after it.
+    for (ConversationId id : changed.first) {
+      CD_TRY(RefoldConversation(tx, cells, id, calendar));
+    }
+    for (const store::CallRecord& record : calls) {
+      CD_TRY(RefoldCall(tx, cells, record, calendar, options.settings.phone));
+    }
+    CD_TRY(cells.Flush());
+    progress.events_after = changed.second;
+    if (!calls.empty()) {
+      progress.calls_after = calls.back().updated_at;
+      progress.calls_after_id = calls.back().id;
+    }
+    CD_TRY(tx.PutKpiProgress(progress));
+    pass.conversations = static_cast<int>(changed.first.size());
+    pass.calls = static_cast<int>(calls.size());
+    pass.advanced = true;
+    return {};
+  }));
+  return pass;
+}
+
+Result<int> RollUpAll(store::Store& store, TenantId tenant, const KpiRollupOptions& options) {
+  int total = 0;
+  for (;;) {
+    CD_TRY_ASSIGN(RollupPass pass, RollUp(store, tenant, options));
+    total += pass.conversations + pass.calls;
+    if (!pass.advanced) return total;
+  }
+}
+
+KpiRollup::KpiRollup(store::Store& store, KpiRollupOptions options)
+    : store_(store),
+      options_(std::move(options)),
+      loop_("kpi_rollup", options_.interval, [this] { return RunOnce(); }) {}
+
+Result<int> KpiRollup::RunOnce() {
+  CD_TRY_ASSIGN(auto tenants, store_.TenantIds());
+  int total = 0;
+  for (TenantId tenant : tenants) {
+    CD_TRY_ASSIGN(int n, RollUpAll(store_, tenant, options_));
+    total += n;
+  }
+  return total;
+}
+
+}  // namespace caredesk::jobs
