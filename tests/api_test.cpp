@@ -28,6 +28,7 @@
 #include "net/fetch.hpp"
 #include "http/server.hpp"
 #include "jobs/chat_router.hpp"
+#include "jobs/kpi_rollup.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/jwt.hpp"
@@ -472,6 +473,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
        {false, staff,
         R"({"call_id":"policy-1","outcome":"abandoned","entered_at":"2026-11-29T10:00:00Z","ended_at":"2026-11-29T10:00:05Z"})"}},
       {"GET /api/v1/calls", {false, everyone, ""}},
+      {"GET /api/v1/reports/kpis", {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
       {"GET /api/v1/attachments/{id}", {false, everyone, ""}},
@@ -1049,6 +1051,135 @@ TEST_F(ApiTest, PostedCallsAreKeptOncePerCallIdAndAMissedCallerGetsOneCallbackTa
       << "nothing refused was kept";
   EXPECT_EQ(Call("GET", "/api/v1/calls?limit=0").status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/calls?sort=x").status, 400);
+}
+
+TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
+  // Monday 2026-11-23, 09:00 in Chicago (the practice's zone). Times are seconds after 15:00Z.
+  auto at = [](int s) {
+    return FormatRfc3339(*ParseRfc3339("2026-11-23T15:00:00Z") + std::chrono::seconds(s));
+  };
+  auto reply = [&](std::int64_t c, const std::string& then = "") {
+    std::string body = R"({"text":"Thanks, done.")" +
+                       (then.empty() ? std::string() : R"(,"status":")" + then + R"(")") + "}";
+    ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(c) + "/replies", body).status,
+              201);
+  };
+  std::int64_t a = Inbound("+13125550101", "Can I book a flu shot?");  // 0 s
+  clock_.Advance(std::chrono::seconds(300));
+  reply(a);  // first response 300 s
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(a) + "/status",
+                 R"({"status":"resolved"})")
+                .status,
+            200);  // resolved after 360 s
+  clock_.Advance(std::chrono::seconds(40));
+  std::int64_t b = Inbound("b.patient@example.org", "Where do I send my records?", "email");
+  clock_.Advance(std::chrono::seconds(600));
+  reply(b);  // first response 600 s
+  clock_.Advance(std::chrono::seconds(100));
+  Inbound("+13125550103", "Is my referral ready?");  // unanswered: in the backlog
+  clock_.Advance(std::chrono::seconds(400));         // 1500 s
+  auto post_call = [&](const std::string& body) {
+    HttpResult r = Call("POST", "/api/v1/calls", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  post_call(R"({"call_id":"k1","queue":"front-desk","agent":"PJSIP/201","outcome":"answered",)"
+            R"("entered_at":")" +
+            at(1150) + R"(","answered_at":")" + at(1165) + R"(","ended_at":")" + at(1465) +
+            R"(","hold_seconds":20,"wrap_seconds":40})");
+  // The first patient calls again and gives up after 30 s: a recontact, and a callback task.
+  post_call(R"({"call_id":"k2","from":"+13125550101","outcome":"abandoned","entered_at":")" +
+            at(1240) + R"(","ended_at":")" + at(1270) + R"("})");
+  post_call(R"({"call_id":"k3","outcome":"abandoned","entered_at":")" + at(1280) +
+            R"(","ended_at":")" + at(1283) + R"("})");  // a 3 s short abandon
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  HttpResult r = Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &lead);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object kpis = Json(r);
+  json::object m = kpis.at("metrics").as_object();
+  auto value = [&](const char* name) { return m.at(name).at("value"); };
+  auto count = [&](const char* name) { return m.at(name).at("count").as_int64(); };
+  EXPECT_EQ(value("conversations"), 4) << "three written, one callback task";
+  EXPECT_EQ(value("first_response_time_mean_s"), 450);
+  EXPECT_EQ(count("first_response_time_mean_s"), 2);
+  EXPECT_EQ(value("first_response_time_p50_s"), 300);
+  EXPECT_EQ(value("first_response_time_p90_s"), 609) << "600 s, reported as its bucket's top";
+  EXPECT_EQ(value("sla_first_response_attainment"), 1);
+  EXPECT_EQ(value("resolution_time_p50_s"), 360);
+  EXPECT_EQ(value("reopen_rate"), 0);
+  EXPECT_EQ(value("first_contact_resolution_rate"), 0) << "the patient called back within 7 days";
+  EXPECT_EQ(value("backlog_open"), 3);
+  EXPECT_TRUE(value("chat_answer_rate").is_null());
+  EXPECT_EQ(value("calls_offered"), 2);
+  EXPECT_EQ(value("calls_answered"), 1);
+  EXPECT_EQ(value("calls_abandoned"), 1);
+  EXPECT_EQ(value("calls_short_abandoned"), 1);
+  EXPECT_EQ(value("calls_timed_out"), 0);
+  EXPECT_EQ(value("abandonment_rate"), 0.5);
+  EXPECT_EQ(value("average_speed_of_answer_s"), 15);
+  EXPECT_EQ(value("service_level"), 0.5);
+  EXPECT_EQ(value("average_handle_time_s"), 360) << "300 talk + 20 hold + 40 wrap";
+  EXPECT_TRUE(value("csat").is_null());
+  EXPECT_TRUE(value("nps").is_null());
+  EXPECT_NE(m.at("abandonment_rate").at("definition").as_string().find("hort abandons"),
+            json::string::npos);
+  EXPECT_EQ(kpis.at("backlog").at("state"), "healthy");
+  EXPECT_EQ(kpis.at("time_zone"), "America/Chicago");
+
+  json::object sms =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&channel=sms", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(sms.at("conversations").at("value"), 2);
+  EXPECT_EQ(sms.at("first_response_time_mean_s").at("value"), 300);
+  EXPECT_EQ(sms.at("calls_offered").at("value"), 0);
+  json::object nine = Json(Call("GET",
+                                "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&hour=9&"
+                                "weekday=1&queue=front-desk",
+                                {}, &lead))
+                          .at("metrics")
+                          .as_object();
+  EXPECT_EQ(nine.at("conversations").at("value"), 4);
+  EXPECT_EQ(nine.at("calls_answered").at("value"), 1);
+  json::object sunday =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-22&to=2026-11-28&weekday=0", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(sunday.at("conversations").at("value"), 0);
+  json::object before =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-01&to=2026-11-22", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(before.at("conversations").at("value"), 0) << "nothing before the day";
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  EXPECT_EQ(
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &other_admin))
+          .at("metrics")
+          .at("conversations")
+          .at("value"),
+      0)
+      << "another practice's figures are its own";
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"to=2026-11-23", "from"},
+      {"from=2026-11-23", "to"},
+      {"from=2026-11-24&to=2026-11-23", "to"},
+      {"from=23/11/2026&to=2026-11-23", "from"},
+      {"from=2026-02-30&to=2026-11-23", "from"},
+      {"from=2020-01-01&to=2026-11-23", "to"},
+      {"from=2026-11-23&to=2026-11-23&hour=24", "hour"},
+      {"from=2026-11-23&to=2026-11-23&weekday=7", "weekday"},
+      {"from=2026-11-23&to=2026-11-23&channel=fax", "channel"},
+      {"from=2026-11-23&to=2026-11-23&category=gossip", "category"},
+      {"from=2026-11-23&to=2026-11-23&sort=x", "sort"},
+  };
+  for (const auto& [query, field] : bad) {
+    HttpResult refused = Call("GET", "/api/v1/reports/kpis?" + query, {}, &lead);
+    EXPECT_EQ(refused.status, 400) << query;
+    EXPECT_EQ(ErrorField(refused), field) << query;
+  }
 }
 
 TEST_F(ApiTest, PracticeSettingsAreChangedByAdminsAndMoveRunningDeadlines) {

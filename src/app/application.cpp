@@ -20,6 +20,7 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/chat_router.hpp"
+#include "jobs/kpi_rollup.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "jobs/retention.hpp"
 #include "jobs/sla_timer.hpp"
@@ -105,6 +106,8 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   sla_timer.Start();
   jobs::Retention retention(*store, clock);
   retention.Start();
+  jobs::KpiRollup kpi_rollup(*store);
+  kpi_rollup.Start();
   channels::TwilioGateway sms(config.public_url);
   channels::EmailGateway email;
   jobs::OutboxSender outbox(*store, clock, {{"sms", &sms}, {"email", &email}});
@@ -185,6 +188,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   imap.Stop();
   chat_router.Stop();
   outbox.Stop();
+  kpi_rollup.Stop();
   sla_timer.Stop();
   blocking.join();
   reads.join();

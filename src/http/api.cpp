@@ -45,6 +45,7 @@ constexpr std::string_view kPatientsWrite = "patients:write";
 constexpr std::string_view kSettingsRead = "settings:read";
 constexpr std::string_view kSettingsWrite = "settings:write";
 constexpr std::string_view kAuditRead = "audit:read";
+constexpr std::string_view kReportsRead = "reports:read";
 constexpr std::string_view kAccount = "account";
 }  // namespace scope
 
@@ -441,6 +442,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &PostCall},
       {Method::kGet, "GET", "/api/v1/calls", true, kEveryone, scope::kInboxRead, false,
        &ListCalls},
+      {Method::kGet, "GET", "/api/v1/reports/kpis", true, kLeads | kOversight,
+       scope::kReportsRead, false, &GetKpis},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
        &ListConversations,
        /*never_blocks=*/false, &ListConversationsKept},

@@ -11,12 +11,11 @@ struct Tier {
   std::int64_t width;  // seconds per bucket
   int first_bucket;
 };
-// 1 s to two minutes (so any service-level target up to 120 s is counted exactly), 5 s to ten
-// minutes, 30 s to an hour, 5 min to a day, 1 h to 30 days.
-constexpr Tier kTiers[] = {
-    {0, 1, 0}, {120, 5, 120}, {600, 30, 216}, {3600, 300, 316}, {86400, 3600, 592}};
+// 1 s to ten minutes (so any service-level target up to 600 s is counted exactly), 10 s to an
+// hour, 1 min to a day, 10 min to 30 days. Histograms are sparse: only buckets in use are kept.
+constexpr Tier kTiers[] = {{0, 1, 0}, {600, 10, 600}, {3600, 60, 900}, {86400, 600, 2280}};
 constexpr std::int64_t kOverflowFrom = 30 * 86400;
-constexpr int kOverflowBucket = 592 + 696;
+constexpr int kOverflowBucket = 2280 + 4176;
 static_assert(kOverflowBucket + 1 == DurationHistogram::kBuckets);
 
 std::int64_t Seconds(Timestamp from, Timestamp to) {
@@ -427,8 +426,8 @@ constexpr std::string_view kDefFrMean =
     "a person, in wall-clock seconds. Automatic answers do not count. Over the conversations "
     "begun in the period that have been answered.";
 constexpr std::string_view kDefFrP50 =
-    "First response time, median (nearest rank), as in the mean. Exact to the second under two "
-    "minutes; above that, rounded up to 5 s (to 10 min), 30 s (to 1 h), 5 min (to a day) or 1 h.";
+    "First response time, median (nearest rank), as in the mean. Exact to the second under ten "
+    "minutes; above that, rounded up to 10 s (to 1 h), 1 min (to a day) or 10 min.";
 constexpr std::string_view kDefFrP90 =
     "First response time, 90th percentile (nearest rank): nine in ten answered conversations had "
     "their first reply within this time. Resolution as for the median.";

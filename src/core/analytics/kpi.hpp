@@ -22,13 +22,13 @@
 
 namespace caredesk::core {
 
-// Durations in whole seconds counted in buckets: 1 s wide under two minutes, 5 s under ten
-// minutes, 30 s under an hour, 5 min under a day, 1 h under 30 days, then one last bucket. A
-// percentile is reported as the largest whole second of the bucket holding it: exact under two
-// minutes, never under the true value, and at most one bucket width over it.
+// Durations in whole seconds counted in buckets: 1 s wide under ten minutes, 10 s under an hour,
+// 1 min under a day, 10 min under 30 days, then one last bucket. A percentile is reported as
+// the largest whole second of the bucket holding it: exact under ten minutes, never under the
+// true value, and at most one bucket width over it.
 class DurationHistogram {
  public:
-  static constexpr int kBuckets = 120 + 96 + 100 + 276 + 696 + 1;
+  static constexpr int kBuckets = 600 + 300 + 1380 + 4176 + 1;
   static int BucketOf(std::int64_t seconds);
   static std::int64_t ReportedValue(int bucket);  // the largest second in the bucket
 
@@ -151,7 +151,7 @@ Tally TallyOf(const CallFact& f, const PhoneRules& rules);
 
 struct KpiSettings {
   PhoneRules phone;
-  int service_level_seconds = 20;  // phone: answered within this many seconds; 1..120
+  int service_level_seconds = 20;  // phone: answered within this many seconds; 1..600
   int backlog_healthy = 50;        // open requests at or under this: healthy
   int backlog_add_staff = 100;     // above this: add a team member
 };
