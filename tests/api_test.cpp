@@ -473,6 +473,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
        {false, staff,
         R"({"call_id":"policy-1","outcome":"abandoned","entered_at":"2026-11-29T10:00:00Z","ended_at":"2026-11-29T10:00:05Z"})"}},
       {"GET /api/v1/calls", {false, everyone, ""}},
+      {"GET /api/v1/staffing/erlang", {false, everyone, ""}},
       {"GET /api/v1/reports/kpis", {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
@@ -1051,6 +1052,45 @@ TEST_F(ApiTest, PostedCallsAreKeptOncePerCallIdAndAMissedCallerGetsOneCallbackTa
       << "nothing refused was kept";
   EXPECT_EQ(Call("GET", "/api/v1/calls?limit=0").status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/calls?sort=x").status, 400);
+}
+
+TEST_F(ApiTest, TheErlangCalculatorGivesThePublishedExample) {
+  HttpResult r = Call("GET",
+                      "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s=180&target_s=20&"
+                      "service_level=0.8&shrinkage=0.3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object need = Json(r);
+  EXPECT_EQ(need.at("agents_on_queue"), 14);
+  EXPECT_EQ(need.at("agents_scheduled"), 20);
+  EXPECT_EQ(need.at("offered_load_erlangs").as_double(), 10);
+  EXPECT_GE(need.at("service_level").as_double(), 0.8);
+  EXPECT_NEAR(need.at("occupancy").as_double(), 10.0 / 14, 1e-9);
+  EXPECT_EQ(need.at("method"), "erlang_c");
+  // Callers who give up after two minutes on average: Erlang A needs no more agents.
+  json::object patient =
+      Json(Call("GET",
+                "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s="
+                "180&target_s=20&service_level=0.8&shrinkage=0.3&patience_s=120"));
+  EXPECT_EQ(patient.at("method"), "erlang_a");
+  EXPECT_LE(patient.at("agents_on_queue").as_int64(), 14);
+  EXPECT_GE(patient.at("service_level").as_double(), 0.8);
+  // Chats two at a time halve the load.
+  json::object chats = Json(Call("GET",
+                                 "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s=180&"
+                                 "concurrency=2"));
+  EXPECT_EQ(chats.at("offered_load_erlangs").as_double(), 5);
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"interval_s=1800&aht_s=180", "contacts"},
+           {"contacts=-1&interval_s=1800&aht_s=180", "contacts"},
+           {"contacts=10&interval_s=1800&aht_s=0", "aht_s"},
+           {"contacts=10&interval_s=1800&aht_s=nan", "aht_s"},
+           {"contacts=10&interval_s=1800&aht_s=60&shrinkage=1", "shrinkage"},
+           {"contacts=10&interval_s=1800&aht_s=60&x=1", "x"},
+           {"contacts=1000000&interval_s=60&aht_s=86400", "contacts"}}) {
+    HttpResult bad = Call("GET", "/api/v1/staffing/erlang?" + query);
+    EXPECT_EQ(bad.status, 400) << query;
+    EXPECT_EQ(ErrorField(bad), field) << query;
+  }
 }
 
 TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {

@@ -444,6 +444,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        &ListCalls},
       {Method::kGet, "GET", "/api/v1/reports/kpis", true, kLeads | kOversight,
        scope::kReportsRead, false, &GetKpis},
+      {Method::kGet, "GET", "/api/v1/staffing/erlang", true, kEveryone, scope::kAny, false,
+       &GetErlang},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
        &ListConversations,
        /*never_blocks=*/false, &ListConversationsKept},
