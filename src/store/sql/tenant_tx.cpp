@@ -1052,10 +1052,9 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<std::vector<KpiFactRow>> KpiFactsOfPatient(PatientId patient) override {
-    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kKpiFactSelect) +
-                                           " WHERE tenant_id = ? AND patient_id = ? ORDER BY "
-                                           "fact_key",
-                                       {T(), patient.value}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query(std::string(kKpiFactSelect) + " WHERE tenant_id = ? AND patient_id = ?",
+                            {T(), patient.value}));
     std::vector<KpiFactRow> out;
     for (const SqlRow& r : rows) out.push_back(ReadKpiFact(r));
     return out;
