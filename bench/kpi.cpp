@@ -6,7 +6,7 @@
 // that both give the same numbers, and prints the latency of each. Dashboard queries (no cut, one
 // cut, the heat map's hour and weekday) are timed apart from ad hoc ones with two cuts.
 //
-// kpi --work DIR [--events 10000000] [--queries 300] [--seed 1]
+// kpi --work DIR [--events 10000000] [--queries 300] [--group-by 20] [--seed 1]
 // Prints one line per phase and a JSON summary last. Run by bench/kpi.sh.
 #include <algorithm>
 #include <chrono>
@@ -36,6 +36,7 @@ struct Options {
   std::string work;
   long events = 10'000'000;
   int queries = 300;
+  int group_by = 20;  // periods also computed by GROUP BY
   unsigned seed = 1;
 };
 
@@ -250,6 +251,8 @@ int Run(const Options& o) {
     (ad_hoc ? ad_hoc_ms : endpoint_ms).push_back(ms);
     if (!uncut) continue;
     endpoint_uncut_ms.push_back(ms);
+    // The GROUP BY reads every event of the period: a few of them make the comparison.
+    if (static_cast<int>(sql_ms.size()) >= o.group_by) continue;
     // The same period by GROUP BY over the raw events: each conversation begun in it, its first
     // human reply and its first resolution.
     std::int64_t lo = ToEpochMillis(calendar->StartOfLocalDay(from));
@@ -333,6 +336,8 @@ int main(int argc, char** argv) {
       o.events = std::stol(next());
     } else if (a == "--queries") {
       o.queries = std::stoi(next());
+    } else if (a == "--group-by") {
+      o.group_by = std::stoi(next());
     } else if (a == "--seed") {
       o.seed = static_cast<unsigned>(std::stoul(next()));
     } else {

@@ -23,4 +23,4 @@ OUT=bench/out/kpi-$(date -u +%Y%m%dT%H%M%SZ).txt
   echo "events: $EVENTS  queries: $QUERIES"
 } | tee "$OUT"
 build/bench/kpi --work "$WORK/db" --events "$EVENTS" --queries "$QUERIES" 2>&1 \
-  | grep -v '"level":"info"' | tee -a "$OUT"
+  | stdbuf -oL grep -v '"level":"info"' | tee -a "$OUT"

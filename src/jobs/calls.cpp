@@ -208,9 +208,9 @@ Result<PhoneIntake> AddPhoneEvents(store::Store& store, TenantId tenant,
   return intake;
 }
 
-Result<PostedCallResult> RecordPostedCall(store::Store& store, TenantId tenant, core::Call call,
-                                          std::string_view caller, const CallbackOptions& options,
-                                          Timestamp now) {
+Result<PostedCallResult> RecordPostedCall(store::Store& store, TenantId tenant,
+                                          const core::Call& call, std::string_view caller,
+                                          const CallbackOptions& options, Timestamp now) {
   CD_TRY_ASSIGN(core::Call checked, core::PostedCall(call));
   PostedCallResult result;
   auto written = store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {

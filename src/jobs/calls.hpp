@@ -52,9 +52,9 @@ struct PostedCallResult {
 // Stores a call record a phone system posted whole (checked with core::PostedCall), replacing
 // one posted before with the same `call.ref`, and opens its callback task if it needs one and
 // has none yet. `caller`: the caller's number, "" if not given.
-Result<PostedCallResult> RecordPostedCall(store::Store& store, TenantId tenant, core::Call call,
-                                          std::string_view caller, const CallbackOptions& options,
-                                          Timestamp now);
+Result<PostedCallResult> RecordPostedCall(store::Store& store, TenantId tenant,
+                                          const core::Call& call, std::string_view caller,
+                                          const CallbackOptions& options, Timestamp now);
 
 // The sentence a callback task opens with, e.g. "Missed call: the caller hung up after 45 s
 // waiting in the queue support." No patient information.

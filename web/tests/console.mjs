@@ -359,6 +359,34 @@ try {
   check(loggedTask.json.first_response_at !== null && loggedTask.json.awaiting_agent === false,
         "logging the call-back answers the task");
 
+  // ---- The practice manager's dashboard shows the API's figures.
+  const today = new Date();
+  const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  const kpis = await until("the rollup to count the posted calls", async () => {
+    const r = await lead("GET", `/api/v1/reports/kpis?from=${day}&to=${day}`);
+    return r.status === 200 && r.json.metrics.calls_answered.value >= 1 ? r.json : null;
+  });
+  await sup.goto(`${CAREDESK_URL}/#/reports`);
+  await sup.locator("input[name=from]").fill(day);
+  await sup.locator("input[name=to]").fill(day);
+  await sup.getByRole("button", { name: "Show" }).click();
+  await sup.locator(".kpi[data-metric=calls_answered] .value").waitFor();
+  const figures = await sup.locator("[data-metric]").evaluateAll((els) =>
+    els.map((e) => [e.getAttribute("data-metric"), e.getAttribute("data-value"), e.querySelector(".value")?.textContent ?? e.textContent]));
+  const differ = figures.filter(([name, value]) => {
+    const api = name === "backlog_open" ? kpis.backlog.open : kpis.metrics[name]?.value;
+    return (api === null ? "" : String(api)) !== value;
+  });
+  check(figures.length >= 20 && differ.length === 0 && figures.every(([, , text]) => text && text.trim().length > 0),
+        `the dashboard shows the API's figures for the day (${figures.length} shown, differing: ${JSON.stringify(differ)})`);
+  check((await sup.locator(".kpi[data-metric=calls_answered] .value").textContent()) === String(kpis.metrics.calls_answered.value),
+        "a count reads as the API's number");
+  await sup.locator(".kpi[data-metric=abandonment_rate] summary").click();
+  check((await sup.locator(".kpi[data-metric=abandonment_rate] details p").textContent()) === kpis.metrics.abandonment_rate.definition,
+        "each figure shows how it is counted");
+  check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the reports page");
+  await sup.screenshot({ path: `${SHOTS}/console-reports.png`, fullPage: true });
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace caredesk::core {
 namespace {
@@ -14,7 +15,7 @@ struct Tier {
 // 1 s to ten minutes (so any service-level target up to 600 s is counted exactly), 10 s to an
 // hour, 1 min to a day, 10 min to 30 days. Histograms are sparse: only buckets in use are kept.
 constexpr Tier kTiers[] = {{0, 1, 0}, {600, 10, 600}, {3600, 60, 900}, {86400, 600, 2280}};
-constexpr std::int64_t kOverflowFrom = 30 * 86400;
+constexpr std::int64_t kOverflowFrom = std::int64_t{30} * 86400;
 constexpr int kOverflowBucket = 2280 + 4176;
 static_assert(kOverflowBucket + 1 == DurationHistogram::kBuckets);
 
@@ -82,7 +83,7 @@ void DurationHistogram::Merge(const DurationHistogram& other, std::int64_t sign)
 
 std::optional<std::int64_t> DurationHistogram::Percentile(double p) const {
   if (count_ <= 0) return std::nullopt;
-  std::int64_t rank = Rank(count_, static_cast<int>(p * 100 + 0.5));
+  std::int64_t rank = Rank(count_, static_cast<int>(std::lround(p * 100)));
   std::int64_t seen = 0;
   for (const auto& [b, n] : counts_) {
     seen += n;

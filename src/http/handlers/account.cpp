@@ -22,10 +22,9 @@ constexpr std::int64_t kDefaultTokenDays = 90;
 constexpr std::int64_t kMaxTokenDays = 365;
 
 // Every scope a token can have; a route names the one it needs (see api.cpp).
-constexpr std::string_view kTokenScopes[] = {"inbox:read",     "inbox:write",    "messages:write",
-                                             "patients:read",  "patients:write", "settings:read",
-                                             "settings:write", "audit:read",     "reports:read",
-                                             "account"};
+constexpr std::string_view kTokenScopes[] = {
+    "inbox:read",    "inbox:write",    "messages:write", "patients:read", "patients:write",
+    "settings:read", "settings:write", "audit:read",     "reports:read",  "account"};
 
 bool IsAdmin(const store::Principal& who) { return who.role == core::Role::kAdmin; }
 

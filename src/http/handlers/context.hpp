@@ -196,7 +196,7 @@ Result<Response> AssignChat(Context& ctx);
 Result<Response> GetLiveChats(Context& ctx);
 Result<Response> GetChatSettings(Context& ctx);
 Result<Response> PutChatSettings(Context& ctx);
-Result<Response> GetKpis(Context& ctx);   // handlers/reports.cpp
+Result<Response> GetKpis(Context& ctx);  // handlers/reports.cpp
 Result<Response> GetErlang(Context& ctx);
 Result<Response> PostCall(Context& ctx);  // handlers/calls.cpp
 Result<Response> ListCalls(Context& ctx);

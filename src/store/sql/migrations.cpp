@@ -249,22 +249,22 @@ constexpr std::string_view kRetentionSql =
 // Migration 16: phone calls. Each queue-log line as it was read (keyed so a second reading adds
 // nothing; the caller's number is not kept, only the patient it belongs to) and each call as
 // its events add up or as a phone system posted it, with the callback task it opened.
-#define CD_CALLS(ID)                                                                              \
-  "CREATE TABLE phone_events (id " ID                                                             \
-  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), event_key TEXT NOT NULL,"                  \
-  " call_ref TEXT NOT NULL, queue TEXT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL,"         \
-  " agent TEXT NOT NULL, wait_s INTEGER, talk_s INTEGER, exit_key TEXT NOT NULL,"                 \
-  " patient_id BIGINT NOT NULL, UNIQUE (tenant_id, event_key));"                                  \
-  "CREATE INDEX phone_events_call ON phone_events(tenant_id, call_ref, at);"                      \
-  "CREATE TABLE calls (id " ID                                                                    \
-  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), source TEXT NOT NULL, ref TEXT NOT NULL,"  \
-  " queue TEXT NOT NULL, patient_id BIGINT NOT NULL, outcome TEXT NOT NULL,"                      \
-  " entered_at BIGINT NOT NULL, answered_at BIGINT, ended_at BIGINT, agent TEXT NOT NULL,"        \
-  " wait_s INTEGER NOT NULL, talk_s INTEGER NOT NULL, hold_s INTEGER NOT NULL,"                   \
-  " wrap_s INTEGER NOT NULL, unanswered_rings INTEGER NOT NULL, transferred INTEGER NOT NULL,"    \
-  " exit_key TEXT NOT NULL, conversation_id BIGINT NOT NULL, updated_at BIGINT NOT NULL,"         \
-  " UNIQUE (tenant_id, source, ref));"                                                            \
-  "CREATE INDEX calls_entered ON calls(tenant_id, entered_at);"                                   \
+#define CD_CALLS(ID)                                                                             \
+  "CREATE TABLE phone_events (id " ID                                                            \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), event_key TEXT NOT NULL,"                 \
+  " call_ref TEXT NOT NULL, queue TEXT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL,"        \
+  " agent TEXT NOT NULL, wait_s INTEGER, talk_s INTEGER, exit_key TEXT NOT NULL,"                \
+  " patient_id BIGINT NOT NULL, UNIQUE (tenant_id, event_key));"                                 \
+  "CREATE INDEX phone_events_call ON phone_events(tenant_id, call_ref, at);"                     \
+  "CREATE TABLE calls (id " ID                                                                   \
+  ", tenant_id BIGINT NOT NULL REFERENCES tenants(id), source TEXT NOT NULL, ref TEXT NOT NULL," \
+  " queue TEXT NOT NULL, patient_id BIGINT NOT NULL, outcome TEXT NOT NULL,"                     \
+  " entered_at BIGINT NOT NULL, answered_at BIGINT, ended_at BIGINT, agent TEXT NOT NULL,"       \
+  " wait_s INTEGER NOT NULL, talk_s INTEGER NOT NULL, hold_s INTEGER NOT NULL,"                  \
+  " wrap_s INTEGER NOT NULL, unanswered_rings INTEGER NOT NULL, transferred INTEGER NOT NULL,"   \
+  " exit_key TEXT NOT NULL, conversation_id BIGINT NOT NULL, updated_at BIGINT NOT NULL,"        \
+  " UNIQUE (tenant_id, source, ref));"                                                           \
+  "CREATE INDEX calls_entered ON calls(tenant_id, entered_at);"                                  \
   "CREATE INDEX calls_patient ON calls(tenant_id, patient_id, id);"
 
 // Migration 17: the KPI rollups. Each conversation's and call's contribution to its cell (so a

@@ -47,6 +47,16 @@ export function callSummary(
   return `Phone call · ${what} · ${when(call.entered_at, now)}`;
 }
 
+// A KPI value as the dashboard shows it: times (names ending _s) as durations, rates as
+// percentages, counts as whole numbers, nothing to measure as a dash.
+export function formatMetric(name: string, value: number | null): string {
+  if (value === null || value === undefined) return "—";
+  if (name.endsWith("_s")) return duration(value);
+  if (/(_rate|attainment|service_level|csat)$/.test(name)) return `${(value * 100).toFixed(1)}%`;
+  if (name === "nps") return value.toFixed(0);
+  return Math.round(value).toLocaleString("en-US");
+}
+
 export const CHANNEL_LABEL: Record<string, string> = {
   chat: "Chat",
   sms: "Text",

@@ -10,6 +10,7 @@ import { SeenMarks, type App } from "./state";
 import type { Canned, Chat, Location, Me, User } from "./types";
 import { Inbox } from "./inbox";
 import { ConversationView } from "./conversation";
+import { renderReports } from "./reports";
 import { renderSupervisor } from "./supervisor";
 import { renderSettings } from "./settings";
 import { renderStart } from "./start";
@@ -218,6 +219,7 @@ class Console implements App {
       h("a", { href: "#/inbox" }, "Inbox"),
       h("a", { href: "#/new" }, "New message"),
       this.isLead ? h("a", { href: "#/supervisor" }, "Supervisor") : null,
+      this.isLead || this.me.role === "auditor" ? h("a", { href: "#/reports" }, "Reports") : null,
       this.isAdmin || this.isLead ? h("a", { href: "#/settings" }, "Settings") : null,
     );
     const signOut = h("button", { type: "button", class: "link" }, "Sign out");
@@ -366,6 +368,7 @@ class Console implements App {
     }
     this.inbox.select(0);
     if (hash === "#/supervisor" && this.isLead) renderSupervisor(this, this.mainPane);
+    else if (hash === "#/reports" && (this.isLead || this.me.role === "auditor")) renderReports(this, this.mainPane);
     else if (hash === "#/settings" && (this.isAdmin || this.isLead)) renderSettings(this, this.mainPane);
     else if (hash === "#/new") renderStart(this, this.mainPane);
     else

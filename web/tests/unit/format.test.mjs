@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { load } from "./load.mjs";
 
-const { callSummary, duration } = await load("console/src/format.ts");
+const { callSummary, duration, formatMetric } = await load("console/src/format.ts");
 
 test("durations read as seconds, then minutes and seconds", () => {
   assert.equal(duration(0), "0 s");
@@ -20,4 +20,14 @@ test("a call says how it went, answered or not", () => {
   const missed = callSummary({ outcome: "left_by_key", entered_at: at, wait_seconds: 40, talk_seconds: 0 }, now);
   assert.match(missed, /^Phone call · asked for a callback after 40 s · /);
   assert.match(callSummary({ outcome: "abandoned", entered_at: at, wait_seconds: 75, talk_seconds: 0 }, now), /hung up after 1 min 15 s/);
+});
+
+test("KPI values read as durations, percentages or counts by their name", () => {
+  assert.equal(formatMetric("first_response_time_p50_s", 300), "5 min 00 s");
+  assert.equal(formatMetric("abandonment_rate", 0.5), "50.0%");
+  assert.equal(formatMetric("sla_first_response_attainment", 1), "100.0%");
+  assert.equal(formatMetric("service_level", 0.8123), "81.2%");
+  assert.equal(formatMetric("calls_offered", 1234), "1,234");
+  assert.equal(formatMetric("nps", -12), "-12");
+  assert.equal(formatMetric("csat", null), "—");
 });

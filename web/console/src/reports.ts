@@ -1,0 +1,202 @@
+// The practice manager's dashboard: the figures of a period (GET /api/v1/reports/kpis), cut by
+// channel, queue, agent or category, by hour and weekday, each with how it is counted; the
+// backlog against the practice's thresholds; printable as a report.
+import { api, query } from "./api";
+import { h, replace } from "./dom";
+import { formatMetric } from "./format";
+import { type App, userName } from "./state";
+
+interface Metric {
+  value: number | null;
+  count: number;
+  definition: string;
+}
+export interface Kpis {
+  from: string;
+  to: string;
+  time_zone: string;
+  metrics: Record<string, Metric>;
+  backlog: { open: number; healthy_at_most: number; add_staff_above: number; state: string };
+  service_level_seconds: number;
+  short_abandon_seconds: number;
+}
+
+const SECTIONS: { title: string; metrics: [string, string][] }[] = [
+  {
+    title: "Answering patients",
+    metrics: [
+      ["conversations", "Conversations"],
+      ["first_response_time_mean_s", "First response, mean"],
+      ["first_response_time_p50_s", "First response, median"],
+      ["first_response_time_p90_s", "First response, 90th percentile"],
+      ["sla_first_response_attainment", "Answered within target"],
+      ["next_response_time_mean_s", "Next response, mean"],
+      ["chat_answer_rate", "Chats answered"],
+    ],
+  },
+  {
+    title: "Resolving",
+    metrics: [
+      ["resolution_time_mean_s", "Resolution, mean"],
+      ["resolution_time_p50_s", "Resolution, median"],
+      ["resolution_time_p90_s", "Resolution, 90th percentile"],
+      ["first_contact_resolution_rate", "First-contact resolution"],
+      ["reopen_rate", "Reopened"],
+      ["csat", "Satisfaction (CSAT)"],
+      ["nps", "Net promoter score"],
+    ],
+  },
+  {
+    title: "Phone",
+    metrics: [
+      ["calls_offered", "Calls offered"],
+      ["calls_answered", "Answered"],
+      ["calls_abandoned", "Abandoned"],
+      ["abandonment_rate", "Abandonment rate"],
+      ["calls_short_abandoned", "Short abandons"],
+      ["calls_timed_out", "Timed out or left"],
+      ["average_speed_of_answer_s", "Average speed of answer"],
+      ["service_level", "Service level"],
+      ["average_handle_time_s", "Average handle time"],
+    ],
+  },
+];
+
+const CATEGORY_LABEL: Record<string, string> = {
+  appointment: "Appointments",
+  billing: "Billing",
+  prescription: "Prescriptions",
+  referral: "Referrals",
+  records: "Records",
+  clinical_question: "Clinical questions",
+  other: "Other",
+  uncategorized: "Not categorized",
+};
+
+function isoDay(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+function figure(name: string, label: string, m: Metric | undefined): HTMLElement {
+  const value = m?.value ?? null;
+  return h(
+    "div",
+    { class: "kpi", "data-metric": name, "data-value": value === null ? "" : String(value) },
+    h("dt", {}, label),
+    h("dd", { class: "value" }, formatMetric(name, value)),
+    h("dd", { class: "count" }, m && m.count ? `over ${m.count.toLocaleString("en-US")}` : "none yet"),
+    h("dd", {}, h("details", {}, h("summary", {}, "How it is counted"), h("p", {}, m?.definition ?? ""))),
+  );
+}
+
+export function renderReports(app: App, pane: HTMLElement): void {
+  const today = new Date();
+  const monthAgo = new Date(today.getTime() - 29 * 86400000);
+  const from = h("input", { type: "date", name: "from", value: isoDay(monthAgo), required: true });
+  const to = h("input", { type: "date", name: "to", value: isoDay(today), required: true });
+  const cut = h(
+    "select",
+    { name: "cut", "aria-label": "Cut by" },
+    h("option", { value: "" }, "All contacts"),
+    ["sms", "email", "chat", "phone", "web"].map((c) => h("option", { value: `channel=${c}` }, `Channel: ${c}`)),
+    app.queues.map((q) => h("option", { value: `queue=${q}` }, `Queue: ${q}`)),
+    [...app.users.values()].map((u) => h("option", { value: `agent=${u.id}` }, `Agent: ${userName(app, u.id)}`)),
+    Object.entries(CATEGORY_LABEL).map(([k, v]) => h("option", { value: `category=${k}` }, `Category: ${v}`)),
+  );
+  const weekday = h(
+    "select",
+    { name: "weekday", "aria-label": "Weekday" },
+    h("option", { value: "" }, "Every day"),
+    ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"].map((d, i) => h("option", { value: String(i) }, d)),
+  );
+  const hour = h(
+    "select",
+    { name: "hour", "aria-label": "Hour of day" },
+    h("option", { value: "" }, "Every hour"),
+    Array.from({ length: 24 }, (_, i) => h("option", { value: String(i) }, `${String(i).padStart(2, "0")}:00–${String(i + 1).padStart(2, "0")}:00`)),
+  );
+  const show = h("button", { type: "submit", class: "primary" }, "Show");
+  const print = h("button", { type: "button" }, "Print report");
+  print.addEventListener("click", () => window.print());
+  const form = h(
+    "form",
+    { class: "report-form", "aria-label": "Period and cuts" },
+    h("label", { class: "field" }, h("span", {}, "From"), from),
+    h("label", { class: "field" }, h("span", {}, "To"), to),
+    cut,
+    weekday,
+    hour,
+    show,
+    print,
+  );
+  const body = h("div", { class: "report", "aria-live": "polite" }, h("p", {}, "Loading…"));
+  replace(pane, h("h1", {}, "Reports"), form, body);
+
+  const load = async (): Promise<void> => {
+    const params: Record<string, string> = { from: from.value, to: to.value };
+    if (cut.value) {
+      const [k, v] = cut.value.split("=");
+      params[k] = v;
+    }
+    if (weekday.value) params.weekday = weekday.value;
+    if (hour.value) params.hour = hour.value;
+    try {
+      const k = await api<Kpis>("GET", `/api/v1/reports/kpis${query(params)}`);
+      replace(body, ...view(k));
+    } catch (e) {
+      replace(body, h("p", { class: "error", role: "alert" }, (e as Error).message));
+    }
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void load();
+  });
+  void load();
+}
+
+function view(k: Kpis): HTMLElement[] {
+  const b = k.backlog;
+  const stateText =
+    b.state === "healthy"
+      ? `Healthy: at or under ${b.healthy_at_most} open`
+      : b.state === "watch"
+        ? `Growing: over ${b.healthy_at_most} open`
+        : `Add a team member: over ${b.add_staff_above} open`;
+  const categories = Object.entries(CATEGORY_LABEL).map(([key, label]) => ({
+    label,
+    n: k.metrics[`contacts_${key}`]?.value ?? 0,
+  }));
+  const most = Math.max(1, ...categories.map((c) => c.n));
+  return [
+    h(
+      "section",
+      { class: `card backlog backlog-${b.state}`, "aria-labelledby": "backlog-title" },
+      h("h2", { id: "backlog-title" }, "Open backlog now"),
+      h("p", { class: "big", "data-metric": "backlog_open", "data-value": String(b.open) }, String(b.open)),
+      h("p", {}, stateText),
+    ),
+    ...SECTIONS.map((s, i) =>
+      h(
+        "section",
+        { class: "card", "aria-labelledby": `kpi-${i}` },
+        h("h2", { id: `kpi-${i}` }, s.title),
+        h("dl", { class: "kpis" }, s.metrics.map(([name, label]) => figure(name, label, k.metrics[name]))),
+      ),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "asks-title" },
+      h("h2", { id: "asks-title" }, "What patients ask about"),
+      h(
+        "ul",
+        { class: "bars" },
+        categories.map((c) => {
+          const bar = h("span", { class: "bar" });
+          bar.style.width = `${Math.round((c.n / most) * 100)}%`;  // CSSOM: allowed by the CSP
+          return h("li", {}, h("span", { class: "bar-label" }, c.label), bar, h("span", { class: "bar-n" }, String(c.n)));
+        }),
+      ),
+    ),
+    h("p", { class: "report-note" }, `${k.from} to ${k.to}, days in ${k.time_zone}. Service level: answered within ${k.service_level_seconds} s. Short abandons: under ${k.short_abandon_seconds} s.`),
+  ];
+}
