@@ -72,6 +72,13 @@ void DurationHistogram::Add(std::int64_t seconds, std::int64_t times) {
   count_ += times;
 }
 
+void DurationHistogram::AddToBucket(int bucket, std::int64_t times) {
+  std::int64_t& n = counts_[bucket];
+  n += times;
+  if (n == 0) counts_.erase(bucket);
+  count_ += times;
+}
+
 void DurationHistogram::Merge(const DurationHistogram& other, std::int64_t sign) {
   for (const auto& [b, n] : other.counts_) {
     std::int64_t& mine = counts_[b];
@@ -400,6 +407,68 @@ Result<Tally> DecodeTally(std::string_view text) {
     text.remove_prefix(next + 1);
   }
   CD_TRY_ASSIGN(t.answer_wait, DurationHistogram::Decode(text));
+  return t;
+}
+
+Result<void> TallySum::Add(std::string_view text) {
+  // Checked whole first, so a malformed text adds nothing.
+  auto bar = text.find('|');
+  if (bar == std::string_view::npos) return Invalid("malformed tally");
+  Tally numbers;
+  std::string_view rest = text.substr(0, bar);
+  bool ok = true;
+  EachNumber(numbers, [&](std::int64_t& v) {
+    if (!ok) return;
+    auto space = rest.find(' ');
+    std::string_view item = rest.substr(0, space);
+    auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+    ok = r.ec == std::errc{} && r.ptr == item.data() + item.size() && !item.empty();
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  });
+  if (!ok || !rest.empty()) return Invalid("malformed tally");
+  std::vector<std::pair<int, std::int64_t>> entries[4];
+  std::string_view hist = text.substr(bar + 1);
+  for (int h = 0; h < 4; ++h) {
+    auto next = hist.find('|');
+    if ((h < 3) == (next == std::string_view::npos)) return Invalid("malformed tally");
+    std::string_view part = hist.substr(0, next);
+    while (!part.empty()) {
+      auto comma = part.find(',');
+      std::string_view item = part.substr(0, comma);
+      auto colon = item.find(':');
+      int b = -1;
+      std::int64_t n = 0;
+      if (colon == std::string_view::npos) return Invalid("malformed tally");
+      auto r1 = std::from_chars(item.data(), item.data() + colon, b);
+      auto r2 = std::from_chars(item.data() + colon + 1, item.data() + item.size(), n);
+      if (r1.ec != std::errc{} || r1.ptr != item.data() + colon || r2.ec != std::errc{} ||
+          r2.ptr != item.data() + item.size() || b < 0 || b >= DurationHistogram::kBuckets) {
+        return Invalid("malformed tally");
+      }
+      entries[h].emplace_back(b, n);
+      part = comma == std::string_view::npos ? std::string_view() : part.substr(comma + 1);
+    }
+    hist = next == std::string_view::npos ? std::string_view() : hist.substr(next + 1);
+  }
+  numbers_.Merge(numbers);
+  for (int h = 0; h < 4; ++h) {
+    if (entries[h].empty()) continue;
+    auto& dense = buckets_[static_cast<std::size_t>(h)];
+    if (dense.empty()) dense.assign(DurationHistogram::kBuckets, 0);
+    for (const auto& [b, n] : entries[h]) dense[static_cast<std::size_t>(b)] += n;
+  }
+  return {};
+}
+
+Tally TallySum::Total() const {
+  Tally t = numbers_;
+  DurationHistogram* out[] = {&t.first_response, &t.next_response, &t.resolution, &t.answer_wait};
+  for (int h = 0; h < 4; ++h) {
+    const auto& dense = buckets_[static_cast<std::size_t>(h)];
+    for (std::size_t b = 0; b < dense.size(); ++b) {
+      if (dense[b] != 0) out[h]->AddToBucket(static_cast<int>(b), dense[b]);
+    }
+  }
   return t;
 }
 

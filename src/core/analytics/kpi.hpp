@@ -33,6 +33,7 @@ class DurationHistogram {
   static std::int64_t ReportedValue(int bucket);  // the largest second in the bucket
 
   void Add(std::int64_t seconds, std::int64_t times = 1);
+  void AddToBucket(int bucket, std::int64_t times);  // 0 <= bucket < kBuckets
   void Merge(const DurationHistogram& other, std::int64_t sign = 1);
   std::int64_t count() const { return count_; }
   // Nearest rank: the smallest reported value with at least ceil(p * count) values at or under
@@ -144,6 +145,19 @@ Cell Project(Grain g, const Cell& cell);
 // Storage form of a tally (numbers and sparse histograms); Decode gives kInvalid when malformed.
 std::string EncodeTally(const Tally& t);
 Result<Tally> DecodeTally(std::string_view text);
+
+// Sums stored tallies (EncodeTally's form) quickly: the histograms are counted in flat arrays
+// while summing, not in maps. For reading a period's cells; equal to decoding and merging each.
+class TallySum {
+ public:
+  // kInvalid when `text` is not a stored tally; then nothing of it was added.
+  Result<void> Add(std::string_view text);
+  Tally Total() const;
+
+ private:
+  Tally numbers_;                                     // everything but the histograms
+  std::array<std::vector<std::int64_t>, 4> buckets_;  // kBuckets long once used
+};
 
 // What one fact adds to its cell.
 Tally TallyOf(const ConversationFact& f);

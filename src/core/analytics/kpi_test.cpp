@@ -70,6 +70,13 @@ TEST(TallyCodingTest, MalformedStorageIsRefused) {
   std::string text = EncodeTally(t);
   EXPECT_FALSE(DecodeTally(text + "|"));
   EXPECT_FALSE(DecodeTally("x" + text));
+  TallySum sum;
+  ASSERT_TRUE(sum.Add(text));
+  for (const std::string& bad : {std::string(""), std::string("1 2 3|||"), text + "|", "x" + text,
+                                 text.substr(0, text.size() - 1) + "9:1:1"}) {
+    EXPECT_FALSE(sum.Add(bad)) << bad;
+  }
+  EXPECT_EQ(sum.Total(), t) << "a refused text adds nothing";
 }
 
 TEST(FoldConversationTest, HumanRepliesOnlyAndEachWaitOnce) {
@@ -408,6 +415,13 @@ TEST(KpiPropertyTest, CellsKeptEventByEventEqualAPlainRecomputationForAnyCut) {
       for (const auto& [cell, tally] : cells) everything.Merge(tally);
       ASSERT_EQ(total, everything) << Name(g);
       ASSERT_EQ(stored, everything) << Name(g);
+      TallySum fast;
+      for (const auto& [key, tally] : grains) {
+        if (key.first == g) {
+          ASSERT_TRUE(fast.Add(EncodeTally(tally)));
+        }
+      }
+      ASSERT_EQ(fast.Total(), everything) << Name(g);
     }
     // Taking every fact out again leaves nothing behind.
     for (const auto& [id, f] : facts) cells[f.cell].Add(f, -1);

@@ -130,16 +130,15 @@ Result<Response> GetKpis(Context& ctx) {
   std::int64_t backlog = 0;
   std::string time_zone;
   CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
-    sum = {};
     CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
     time_zone = tenant.time_zone;
     CD_TRY_ASSIGN(auto rows, tx.KpiCells(request.cells));
+    core::TallySum cells;
     for (const store::KpiCellRow& row : rows) {
       if (request.weekday && row.cell.weekday() != *request.weekday) continue;
-      auto t = core::DecodeTally(row.tally);
-      if (!t) return Internal("a stored KPI cell is unreadable");
-      sum.Merge(*t);
+      if (!cells.Add(row.tally)) return Internal("a stored KPI cell is unreadable");
     }
+    sum = cells.Total();
     CD_TRY_ASSIGN(backlog, tx.CountOpenConversations());
     return {};
   }));
