@@ -474,6 +474,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
         R"({"call_id":"policy-1","outcome":"abandoned","entered_at":"2026-11-29T10:00:00Z","ended_at":"2026-11-29T10:00:05Z"})"}},
       {"GET /api/v1/calls", {false, everyone, ""}},
       {"GET /api/v1/staffing/erlang", {false, everyone, ""}},
+      {"GET /api/v1/reports/kpis/{metric}/conversations",
+       {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/reports/kpis", {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
@@ -532,6 +534,9 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
   };
 
   auto with_ids = [](std::string pattern, const std::map<std::string, std::string>& ids) {
+    if (std::size_t m = pattern.find("{metric}"); m != std::string::npos) {
+      pattern.replace(m, 8, "calls_offered");
+    }
     std::size_t at = pattern.find("{id}");
     if (at == std::string::npos) return pattern;
     std::string kind = pattern.substr(8, pattern.rfind('/', at - 2) - 8);  // "/api/v1/<kind>/"
@@ -1201,6 +1206,66 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
           .at("value"),
       0)
       << "another practice's figures are its own";
+
+  // The drill-down: the conversations and calls behind a figure, as JSON and as CSV.
+  HttpResult answered = Call("GET",
+                             "/api/v1/reports/kpis/first_response_time_mean_s/conversations?from="
+                             "2026-11-23&to=2026-11-23",
+                             {}, &lead);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  auto rows = Json(answered).at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u) << "the two answered conversations";
+  EXPECT_EQ(rows[0].at("id"), a);
+  EXPECT_EQ(rows[0].at("first_response_s"), 300);
+  EXPECT_EQ(rows[1].at("id"), b);
+  EXPECT_EQ(rows[1].at("first_response_s"), 600);
+  EXPECT_EQ(Json(answered).at("truncated"), false);
+  HttpResult dropped = Call("GET",
+                            "/api/v1/reports/kpis/calls_abandoned/conversations?from=2026-11-23&"
+                            "to=2026-11-23",
+                            {}, &lead, {{"Accept", "text/csv"}});
+  ASSERT_EQ(dropped.status, 200) << dropped.body;
+  EXPECT_EQ(dropped.body.substr(0, dropped.body.find("\r\n")),
+            "kind,id,day,hour,channel,queue,agent,category,first_response_s,next_responses,"
+            "resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s");
+  EXPECT_EQ(std::count(dropped.body.begin(), dropped.body.end(), '\n'), 2) << dropped.body;
+  EXPECT_NE(dropped.body.find(",abandoned,"), std::string::npos) << dropped.body;
+  EXPECT_EQ(dropped.body.find("3125550101"), std::string::npos) << "no patient information";
+  auto fcr = Json(Call("GET",
+                       "/api/v1/reports/kpis/first_contact_resolution_rate/conversations?from="
+                       "2026-11-23&to=2026-11-23",
+                       {}, &lead))
+                 .at("items")
+                 .as_array();
+  ASSERT_EQ(fcr.size(), 1u);
+  EXPECT_EQ(fcr[0].at("recontacted"), true);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/backlog_open/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/no_such_metric/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/Calls-Offered/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  HttpResult capped = Call("GET",
+                           "/api/v1/reports/kpis/conversations/conversations?from=2026-11-23&to="
+                           "2026-11-23&limit=1",
+                           {}, &lead);
+  ASSERT_EQ(capped.status, 200);
+  EXPECT_EQ(Json(capped).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Json(capped).at("truncated"), true);
+  EXPECT_EQ(ErrorField(Call("GET",
+                            "/api/v1/reports/kpis/conversations/conversations?from=2026-11-23&to="
+                            "2026-11-23&limit=0",
+                            {}, &lead)),
+            "limit");
 
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"to=2026-11-23", "from"},

@@ -155,7 +155,15 @@ bool Match(std::string_view pattern, std::string_view path, std::vector<std::int
     auto qs = path.find('/', 1);
     std::string_view pseg = pattern.substr(0, ps);
     std::string_view qseg = path.substr(0, qs);
-    if (pseg == "/{id}") {
+    if (pseg == "/{metric}") {
+      // A name (a metric's): the handler reads it from the path. Lowercase, digits, '_'.
+      std::string_view name = qseg.substr(1);
+      if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+          })) {
+        return false;
+      }
+    } else if (pseg == "/{id}") {
       std::string_view digits = qseg.substr(1);
       std::int64_t v = 0;
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
@@ -443,6 +451,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       {Method::kGet, "GET", "/api/v1/calls", true, kEveryone, scope::kInboxRead, false, &ListCalls},
       {Method::kGet, "GET", "/api/v1/reports/kpis", true, kLeads | kOversight, scope::kReportsRead,
        false, &GetKpis},
+      {Method::kGet, "GET", "/api/v1/reports/kpis/{metric}/conversations", true,
+       kLeads | kOversight, scope::kReportsRead, false, &GetKpiConversations},
       {Method::kGet, "GET", "/api/v1/staffing/erlang", true, kEveryone, scope::kAny, false,
        &GetErlang},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,

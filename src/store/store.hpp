@@ -571,6 +571,8 @@ class TenantTx {
   virtual Result<std::optional<KpiFactRow>> GetKpiFact(std::string_view key) = 0;
   virtual Result<void> PutKpiFact(const KpiFactRow& row) = 0;
   virtual Result<std::vector<KpiFactRow>> KpiFactsOfPatient(PatientId patient) = 0;
+  // The facts of a period and cut (`query.grain` is ignored), oldest first, at most `limit`.
+  virtual Result<std::vector<KpiFactRow>> KpiFacts(const KpiCellQuery& query, int limit) = 0;
   virtual Result<std::optional<std::string>> GetKpiCell(core::Grain grain,
                                                         const core::Cell& cell) = 0;
   virtual Result<void> PutKpiCell(core::Grain grain, const core::Cell& cell,

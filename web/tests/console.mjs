@@ -8,6 +8,7 @@
 import { createHmac } from "node:crypto";
 import net from "node:net";
 import { mkdirSync } from "node:fs";
+import fs from "node:fs/promises";
 import { chromium } from "playwright-core";
 import { apiAs, check, fail, failures, launchOptions, seriousViolations, totp, until } from "./lib.mjs";
 
@@ -385,6 +386,13 @@ try {
   check((await sup.locator(".kpi[data-metric=abandonment_rate] details p").textContent()) === kpis.metrics.abandonment_rate.definition,
         "each figure shows how it is counted");
   check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the reports page");
+  const [download] = await Promise.all([
+    sup.waitForEvent("download"),
+    sup.locator(".kpi[data-metric=calls_answered] a.csv").click(),
+  ]);
+  const rows = (await fs.readFile(await download.path(), "utf8")).trim().split("\r\n");
+  check(rows.length === 1 + kpis.metrics.calls_answered.count && rows[0].startsWith("kind,id,") && rows.slice(1).every((r) => r.includes(",answered,")),
+        `a figure's rows download as CSV, one per call (${rows.length - 1} rows)`);
   await sup.screenshot({ path: `${SHOTS}/console-reports.png`, fullPage: true });
 
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question

@@ -472,6 +472,33 @@ Tally TallySum::Total() const {
   return t;
 }
 
+std::optional<bool> BehindMetric(std::string_view m, const Tally& t) {
+  auto starts = [&](std::string_view prefix) { return m.substr(0, prefix.size()) == prefix; };
+  if (m == "conversations") return t.conversations > 0;
+  if (starts("first_response_time_")) return t.first_response.count() > 0;
+  if (m == "sla_first_response_attainment") return t.first_response_decided > 0;
+  if (m == "next_response_time_mean_s") return t.next_response.count() > 0;
+  if (starts("resolution_time_") || m == "reopen_rate" || m == "first_contact_resolution_rate") {
+    return t.resolution.count() > 0;
+  }
+  if (m == "chat_answer_rate") return t.live_chats_decided > 0;
+  if (m == "calls_offered" || m == "abandonment_rate" || m == "service_level") {
+    return t.calls_offered > 0;
+  }
+  if (m == "calls_answered" || m == "average_speed_of_answer_s" || m == "average_handle_time_s") {
+    return t.calls_answered > 0;
+  }
+  if (m == "calls_abandoned") return t.calls_abandoned > 0;
+  if (m == "calls_short_abandoned") return t.calls_short_abandoned > 0;
+  if (m == "calls_timed_out") return t.calls_timed_out > 0;
+  if (starts("contacts_")) {
+    auto c = ParseCategory(m.substr(9));
+    if (!c) return std::nullopt;
+    return t.by_category[static_cast<std::size_t>(*c)] > 0;
+  }
+  return std::nullopt;
+}
+
 Tally TallyOf(const ConversationFact& f) {
   Tally t;
   t.Add(f);

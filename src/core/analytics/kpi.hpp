@@ -159,6 +159,11 @@ class TallySum {
   std::array<std::vector<std::int64_t>, 4> buckets_;  // kBuckets long once used
 };
 
+// Whether the contact whose own tally is `t` is among those `metric` counts (its drill-down).
+// nullopt for a name that is not a metric, or one with no contacts behind it (backlog_open,
+// which is now rather than the period's; csat and nps, with no surveys yet).
+std::optional<bool> BehindMetric(std::string_view metric, const Tally& t);
+
 // What one fact adds to its cell.
 Tally TallyOf(const ConversationFact& f);
 Tally TallyOf(const CallFact& f, const PhoneRules& rules);

@@ -210,6 +210,15 @@ TEST(KpiTest, HandBuiltHistoryGivesTheKnownFigures) {
   EXPECT_FALSE(m["nps"].value);
   EXPECT_EQ(m["contacts_appointment"].value, 2);
   EXPECT_EQ(m["contacts_billing"].value, 1);
+  for (std::string_view name : kMetricNames) {
+    bool drillable = name != "backlog_open" && name != "csat" && name != "nps";
+    EXPECT_EQ(BehindMetric(name, Tally{}).has_value(), drillable) << name;
+  }
+  EXPECT_FALSE(BehindMetric("contacts_gossip", Tally{}));
+  Tally answered_call;
+  answered_call.calls_offered = answered_call.calls_answered = 1;
+  EXPECT_EQ(BehindMetric("average_handle_time_s", answered_call), true);
+  EXPECT_EQ(BehindMetric("calls_abandoned", answered_call), false);
   std::set<std::string> names;
   for (const auto& [name, metric] : m) {
     names.insert(name);

@@ -119,7 +119,148 @@ std::string_view BacklogState(std::int64_t open, const core::KpiSettings& s) {
   return "add_staff";
 }
 
+constexpr int kDrillDefault = 500, kDrillMax = 5000;
+
+std::string DayText(std::int32_t day) {
+  return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
+}
+
+// A CSV field: quoted when it holds a comma, quote or line break; a leading = + - @ is
+// prefixed with ' so a spreadsheet does not run it as a formula.
+std::string CsvField(std::string v) {
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
+
+// GET /api/v1/reports/kpis/{metric}/conversations?from&to[&cuts][&limit]: the conversations (or
+// calls) behind a metric's figure for that period and cut, oldest first; CSV with
+// Accept: text/csv, one row per conversation or call.
+Result<Response> GetKpiConversations(Context& ctx) {
+  // "/api/v1/reports/kpis/" NAME "/conversations"
+  std::string_view path = ctx.request.path;
+  constexpr std::string_view kPrefix = "/api/v1/reports/kpis/";
+  std::string metric(path.substr(kPrefix.size(), path.rfind('/') - kPrefix.size()));
+  if (!core::BehindMetric(metric, core::Tally{})) {
+    return MakeError(ErrorKind::kNotFound,
+                     "no such metric, or none with conversations behind it (backlog_open is "
+                     "the inbox now; csat and nps have no surveys yet)");
+  }
+  int limit = kDrillDefault;
+  bool csv_asked = false;
+  std::vector<std::pair<std::string, std::string>> rest;
+  for (const auto& [key, value] : ctx.request.query) {
+    if (key == "format") {
+      // For a link in a browser, which cannot set Accept.
+      if (value != "csv" && value != "json") return Invalid("format must be csv or json", "format");
+      csv_asked = value == "csv";
+    } else if (key == "limit") {
+      CD_TRY_ASSIGN(limit, SmallInt(value, 1, kDrillMax, "limit"));
+    } else {
+      rest.emplace_back(key, value);
+    }
+  }
+  ctx.request.query = rest;
+  CD_TRY_ASSIGN(KpiRequest request, ParseKpiRequest(ctx));
+  std::vector<store::KpiFactRow> facts;
+  bool truncated = false;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    facts.clear();
+    truncated = false;
+    // Read in pages until `limit` facts behind the metric are found or the period ends.
+    constexpr int kScan = kDrillMax * 20;  // facts read at most: a longer period is cut short
+    CD_TRY_ASSIGN(auto rows, tx.KpiFacts(request.cells, kScan));
+    truncated = static_cast<int>(rows.size()) == kScan;
+    for (store::KpiFactRow& row : rows) {
+      if (request.weekday && row.cell.weekday() != *request.weekday) continue;
+      auto t = core::DecodeTally(row.tally);
+      if (!t) return Internal("a stored KPI fact is unreadable");
+      if (!*core::BehindMetric(metric, *t)) continue;
+      if (static_cast<int>(facts.size()) == limit) {
+        truncated = true;
+        break;
+      }
+      facts.push_back(std::move(row));
+    }
+    return {};
+  }));
+  const bool csv = csv_asked || ctx.request.headers.Get("accept").value_or("").find("text/csv") !=
+                                    std::string_view::npos;
+  json::array items;
+  std::string text =
+      "kind,id,day,hour,channel,queue,agent,category,first_response_s,next_responses,"
+      "resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s\r\n";
+  for (const store::KpiFactRow& row : facts) {
+    core::Tally t = *core::DecodeTally(row.tally);
+    const bool call = row.key.rfind("call:", 0) == 0;
+    std::int64_t id = std::stoll(row.key.substr(row.key.find(':') + 1));
+    std::string outcome = !call                     ? ""
+                          : t.calls_answered        ? "answered"
+                          : t.calls_abandoned       ? "abandoned"
+                          : t.calls_short_abandoned ? "short_abandon"
+                          : t.calls_timed_out       ? "timed_out"
+                                                    : "in_progress";
+    json::object item{{"kind", call ? "call" : "conversation"},
+                      {"id", id},
+                      {"day", DayText(row.cell.day)},
+                      {"hour", row.cell.hour},
+                      {"channel", row.cell.channel},
+                      {"queue", row.cell.queue},
+                      {"agent", row.cell.agent},
+                      {"category", call ? "" : row.cell.category}};
+    item["first_response_s"] =
+        t.first_response.count() ? json::value(t.first_response_sum) : json::value(nullptr);
+    item["next_responses"] = t.next_response.count();
+    item["resolution_s"] =
+        t.resolution.count() ? json::value(t.resolution_sum) : json::value(nullptr);
+    item["reopened"] = t.reopened > 0;
+    item["recontacted"] = row.recontacted;
+    item["call_outcome"] = call ? json::value(outcome) : json::value(nullptr);
+    item["wait_s"] = t.calls_answered ? json::value(t.answer_wait_sum) : json::value(nullptr);
+    item["handle_s"] = t.calls_answered ? json::value(t.handle_sum) : json::value(nullptr);
+    if (csv) {
+      auto field = [](const json::value& v) -> std::string {
+        if (v.is_null()) return "";
+        if (v.is_string()) return std::string(v.as_string());
+        if (v.is_bool()) return v.as_bool() ? "yes" : "no";
+        return json::serialize(v);
+      };
+      std::string line;
+      for (const char* k : {"kind", "id", "day", "hour", "channel", "queue", "agent", "category",
+                            "first_response_s", "next_responses", "resolution_s", "reopened",
+                            "recontacted", "call_outcome", "wait_s", "handle_s"}) {
+        if (!line.empty()) line += ',';
+        line += CsvField(field(item.at(k)));
+      }
+      text += line + "\r\n";
+    } else {
+      items.push_back(std::move(item));
+    }
+  }
+  if (csv) {
+    Response r;
+    r.status = 200;
+    r.headers.Set("Content-Type", "text/csv; charset=utf-8");
+    r.headers.Set("Content-Disposition", "attachment; filename=\"kpi-" + metric + "-" +
+                                             request.from_text + "-to-" + request.to_text +
+                                             ".csv\"");
+    if (truncated) r.headers.Set("X-Truncated", "true");
+    r.body = std::move(text);
+    return r;
+  }
+  return JsonResponse(200, json::object{{"metric", metric},
+                                        {"from", request.from_text},
+                                        {"to", request.to_text},
+                                        {"items", std::move(items)},
+                                        {"truncated", truncated}});
+}
 
 // GET /api/v1/reports/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD[&channel&queue&agent&category&hour
 // &weekday]: dates inclusive, local to the practice.

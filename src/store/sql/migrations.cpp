@@ -278,6 +278,7 @@ constexpr std::string_view kKpiSql =
     " resolved_at BIGINT, staff_initiated INTEGER NOT NULL, recontacted INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, fact_key));"
     "CREATE INDEX kpi_facts_patient ON kpi_facts(tenant_id, patient_id);"
+    "CREATE INDEX kpi_facts_day ON kpi_facts(tenant_id, day, created_at);"
     "CREATE TABLE kpi_cells (tenant_id BIGINT NOT NULL REFERENCES tenants(id),"
     " grain TEXT NOT NULL, day INTEGER NOT NULL, hour INTEGER NOT NULL, channel TEXT NOT NULL,"
     " queue TEXT NOT NULL, agent TEXT NOT NULL, category TEXT NOT NULL, tally TEXT NOT NULL,"

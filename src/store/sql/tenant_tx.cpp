@@ -1060,6 +1060,33 @@ class SqlTenantTx final : public TenantTx {
     return out;
   }
 
+  Result<std::vector<KpiFactRow>> KpiFacts(const KpiCellQuery& q, int limit) override {
+    std::string sql =
+        std::string(kKpiFactSelect) + " WHERE tenant_id = ? AND day >= ? AND day <= ?";
+    std::vector<SqlValue> args{T(), static_cast<std::int64_t>(q.from_day),
+                               static_cast<std::int64_t>(q.to_day)};
+    auto equal = [&](const char* column, const std::optional<std::string>& v) {
+      if (!v) return;
+      sql += std::string(" AND ") + column + " = ?";
+      args.emplace_back(*v);
+    };
+    equal("channel", q.channel);
+    equal("queue", q.queue);
+    equal("agent", q.agent);
+    equal("category", q.category);
+    if (q.hour) {
+      sql += " AND hour = ?";
+      args.emplace_back(static_cast<std::int64_t>(*q.hour));
+    }
+    sql += " ORDER BY day, created_at, fact_key LIMIT ?";
+    args.emplace_back(static_cast<std::int64_t>(std::max(limit, 0)));
+    CD_TRY_ASSIGN(auto rows, db_.Query(sql, args));
+    std::vector<KpiFactRow> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ReadKpiFact(r));
+    return out;
+  }
+
   static std::vector<SqlValue> CellKey(SqlValue tenant, core::Grain grain, const core::Cell& c) {
     return {std::move(tenant),
             std::string(core::Name(grain)),

@@ -77,14 +77,20 @@ function isoDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
-function figure(name: string, label: string, m: Metric | undefined): HTMLElement {
+const NOT_DRILLABLE = new Set(["backlog_open", "csat", "nps"]);
+
+function figure(name: string, label: string, m: Metric | undefined, params: Record<string, string>): HTMLElement {
   const value = m?.value ?? null;
+  const csv =
+    m && m.count && !NOT_DRILLABLE.has(name)
+      ? h("a", { class: "csv", href: `/api/v1/reports/kpis/${name}/conversations${query({ ...params, format: "csv", limit: "5000" })}`, download: "" }, "Rows (CSV)")
+      : null;
   return h(
     "div",
     { class: "kpi", "data-metric": name, "data-value": value === null ? "" : String(value) },
     h("dt", {}, label),
     h("dd", { class: "value" }, formatMetric(name, value)),
-    h("dd", { class: "count" }, m && m.count ? `over ${m.count.toLocaleString("en-US")}` : "none yet"),
+    h("dd", { class: "count" }, m && m.count ? `over ${m.count.toLocaleString("en-US")}` : "none yet", csv ? " · " : "", csv),
     h("dd", {}, h("details", {}, h("summary", {}, "How it is counted"), h("p", {}, m?.definition ?? ""))),
   );
 }
@@ -142,7 +148,7 @@ export function renderReports(app: App, pane: HTMLElement): void {
     if (hour.value) params.hour = hour.value;
     try {
       const k = await api<Kpis>("GET", `/api/v1/reports/kpis${query(params)}`);
-      replace(body, ...view(k));
+      replace(body, ...view(k, params));
     } catch (e) {
       replace(body, h("p", { class: "error", role: "alert" }, (e as Error).message));
     }
@@ -154,7 +160,7 @@ export function renderReports(app: App, pane: HTMLElement): void {
   void load();
 }
 
-function view(k: Kpis): HTMLElement[] {
+function view(k: Kpis, params: Record<string, string>): HTMLElement[] {
   const b = k.backlog;
   const stateText =
     b.state === "healthy"
@@ -180,7 +186,7 @@ function view(k: Kpis): HTMLElement[] {
         "section",
         { class: "card", "aria-labelledby": `kpi-${i}` },
         h("h2", { id: `kpi-${i}` }, s.title),
-        h("dl", { class: "kpis" }, s.metrics.map(([name, label]) => figure(name, label, k.metrics[name]))),
+        h("dl", { class: "kpis" }, s.metrics.map(([name, label]) => figure(name, label, k.metrics[name], params))),
       ),
     ),
     h(
