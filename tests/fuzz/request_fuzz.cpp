@@ -11,6 +11,7 @@
 #include "channels/email/parse.hpp"
 #include "channels/sms/text.hpp"
 #include "channels/voice/queue_log.hpp"
+#include "core/analytics/kpi.hpp"
 #include "core/identity/verification.hpp"
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/files.hpp"
@@ -32,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 17) {
+  switch (data[0] % 18) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -177,6 +178,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (name.empty() || name.size() > 100 || !IsValidUtf8(name) ||
           name.find_first_of("/\\\"\r\n") != std::string::npos) {
         __builtin_trap();
+      }
+      break;
+    }
+    case 17: {  // a stored KPI tally: both readers agree, and what they accept reads back
+      auto decoded = core::DecodeTally(in);
+      core::TallySum sum;
+      bool summed = sum.Add(in).has_value();
+      if (decoded.has_value() != summed) __builtin_trap();
+      if (decoded && !(sum.Total() == *decoded)) __builtin_trap();
+      if (decoded) {
+        auto again = core::DecodeTally(core::EncodeTally(*decoded));
+        if (!again || !(*again == *decoded)) __builtin_trap();
       }
       break;
     }

@@ -132,8 +132,7 @@ Result<DurationHistogram> DurationHistogram::Decode(std::string_view text) {
         r2.ptr != item.data() + item.size() || b < 0 || b >= kBuckets || n == 0) {
       return Invalid("malformed histogram");
     }
-    h.counts_[b] += n;
-    h.count_ += n;
+    h.AddToBucket(b, n);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
@@ -442,7 +441,8 @@ Result<void> TallySum::Add(std::string_view text) {
       auto r1 = std::from_chars(item.data(), item.data() + colon, b);
       auto r2 = std::from_chars(item.data() + colon + 1, item.data() + item.size(), n);
       if (r1.ec != std::errc{} || r1.ptr != item.data() + colon || r2.ec != std::errc{} ||
-          r2.ptr != item.data() + item.size() || b < 0 || b >= DurationHistogram::kBuckets) {
+          r2.ptr != item.data() + item.size() || b < 0 || b >= DurationHistogram::kBuckets ||
+          n == 0) {
         return Invalid("malformed tally");
       }
       entries[h].emplace_back(b, n);
