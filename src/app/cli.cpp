@@ -531,10 +531,10 @@ Result<void> ImportQueueLog(store::Store& st, const std::string& slug, const std
         << r.intake.callbacks_opened << " callbacks opened";
     return out.str();
   };
+  std::int64_t reported = 0;  // lines told of so far; outlives the import that updates it
   if (follow) {
     std::signal(SIGINT, [](int) { stop_import = true; });
     std::signal(SIGTERM, [](int) { stop_import = true; });
-    std::int64_t reported = 0;
     options.on_batch = [&](const channels::QueueLogReport& r) {
       if (r.lines == reported) return;
       reported = r.lines;
