@@ -260,6 +260,16 @@ struct AgentPresence {
   Timestamp seen_at{};
 };
 
+// A stretch of time an agent's console showed one status, kept for the staffing advisor and
+// wellbeing: PutPresence extends the agent's latest span while the status is unchanged and the
+// console keeps checking in, and starts a new one otherwise (see core::NextPresenceSpan).
+struct PresenceSpan {
+  std::int64_t id = 0;
+  UserId user;
+  core::AgentStatus status = core::AgentStatus::kOffline;
+  Timestamp from{}, to{};
+};
+
 // One live chat from the website's widget, beside the conversation it feeds. The patient holds
 // a secret for it (only its hash is kept), which lets them write and read this chat only.
 struct Chat {
@@ -535,6 +545,8 @@ class TenantTx {
   // Live chat. Presence is nullopt for an agent who never set one (offline).
   virtual Result<std::optional<AgentPresence>> GetPresence(UserId user) = 0;
   virtual Result<void> PutPresence(const AgentPresence& presence) = 0;
+  // The spans overlapping [from, to), by user and start; at most 200,000.
+  virtual Result<std::vector<PresenceSpan>> PresenceSpans(Timestamp from, Timestamp to) = 0;
   // Every active staff member as routing sees them: status (offline unless seen at or after
   // `seen_after`), capacity, skills (languages, queues) and the chats they hold or are offered.
   virtual Result<std::vector<core::AgentLoad>> AgentLoads(Timestamp seen_after) = 0;
@@ -558,6 +570,9 @@ class TenantTx {
   virtual Result<bool> InsertPhoneEvent(const PhoneEvent& event) = 0;
   // The events of call `call_ref`, oldest first.
   virtual Result<std::vector<PhoneEvent>> PhoneEventsOfCall(std::string_view call_ref) = 0;
+  // The agents' own events (login, logoff, pause, unpause) in [from, to), in time order; at
+  // most 200,000.
+  virtual Result<std::vector<PhoneEvent>> AgentPhoneEvents(Timestamp from, Timestamp to) = 0;
   // In a write, locks the row until commit (see GetConversation).
   virtual Result<std::optional<CallRecord>> FindCall(std::string_view source,
                                                      std::string_view ref) = 0;

@@ -88,4 +88,14 @@ ChatAvailability Availability(const std::vector<AgentLoad>& agents, const ChatNe
   return out;
 }
 
+PresenceChange NextPresenceSpan(const std::optional<StatusSpan>& last, AgentStatus status,
+                                Timestamp now) {
+  PresenceChange change;
+  // A clock that went back counts as a gap: the old span stays as it was.
+  const bool within = last && now >= last->to && now - last->to <= kPresenceGap;
+  if (within) change.last_ends = now;
+  if (!within || last->status != status) change.begins = StatusSpan{status, now, now};
+  return change;
+}
+
 }  // namespace caredesk::core

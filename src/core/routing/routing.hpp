@@ -23,6 +23,26 @@ std::optional<AgentStatus> ParseAgentStatus(std::string_view s);
 inline constexpr int kMaxChatsLimit = 10;  // an agent's max_chats is 1..10
 inline constexpr int kDefaultMaxChats = 3;
 
+// A stretch of time an agent showed one status.
+struct StatusSpan {
+  AgentStatus status = AgentStatus::kOffline;
+  Timestamp from{}, to{};
+  friend bool operator==(const StatusSpan&, const StatusSpan&) = default;
+};
+// A console checks in every 30 s; one silent for longer than this has gone, and the time after
+// its last check-in is not counted as the status it showed.
+inline constexpr Millis kPresenceGap = std::chrono::minutes(2);
+// How a check-in at `now` showing `status` changes the agent's history, given their latest span:
+// it extends to `now` when the status is unchanged and `now` is within kPresenceGap of its end;
+// otherwise a span of `status` begins at `now`, and the latest one ends at `now` if it was within
+// the gap (it stays as it was if not: the console had gone).
+struct PresenceChange {
+  std::optional<Timestamp> last_ends;  // the latest span's new end
+  std::optional<StatusSpan> begins;    // a new span
+};
+PresenceChange NextPresenceSpan(const std::optional<StatusSpan>& last, AgentStatus status,
+                                Timestamp now);
+
 // One agent as routing sees them.
 struct AgentLoad {
   UserId user;

@@ -1852,6 +1852,95 @@ TEST_P(ConformanceTest, RewrappingMovesEveryPracticeToTheNewMasterKey) {
   ExpectPatientInformationFound(b_);
 }
 
+TEST_P(ConformanceTest, PresenceCheckInsBecomeSpansPerPractice) {
+  using std::chrono::seconds;
+  UserId agent;
+  auto check_in = [&](core::AgentStatus status, Timestamp at) {
+    return store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+      if (!agent) {
+        User u;
+        u.email = "cy@alpha.example";
+        u.display_name = "Cy";
+        CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
+        agent = u.id;
+      }
+      AgentPresence p;
+      p.user = agent;
+      p.status = status;
+      p.changed_at = p.idle_since = p.seen_at = at;
+      return tx.PutPresence(p);
+    });
+  };
+  using S = core::AgentStatus;
+  ASSERT_TRUE(check_in(S::kAvailable, T0()));
+  ASSERT_TRUE(check_in(S::kAvailable, T0() + seconds(30)));
+  ASSERT_TRUE(check_in(S::kAvailable, T0() + seconds(60)));
+  ASSERT_TRUE(check_in(S::kOnBreak, T0() + seconds(90)));
+  // The console went away for an hour: the break ends where it was last seen.
+  ASSERT_TRUE(check_in(S::kAvailable, T0() + seconds(3690)));
+  auto spans = ReadValue<std::vector<PresenceSpan>>(*store_, a_, [](TenantTx& tx) {
+    return tx.PresenceSpans(T0(), T0() + std::chrono::hours(2));
+  });
+  ASSERT_TRUE(spans) << spans.error().message;
+  ASSERT_EQ(spans->size(), 3u);
+  EXPECT_EQ((*spans)[0].user, agent);
+  EXPECT_EQ((*spans)[0].status, S::kAvailable);
+  EXPECT_EQ((*spans)[0].from, T0());
+  EXPECT_EQ((*spans)[0].to, T0() + seconds(90));
+  EXPECT_EQ((*spans)[1].status, S::kOnBreak);
+  EXPECT_EQ((*spans)[1].from, T0() + seconds(90));
+  EXPECT_EQ((*spans)[1].to, T0() + seconds(90));
+  EXPECT_EQ((*spans)[2].from, T0() + seconds(3690));
+  // Only spans overlapping the window.
+  auto later = ReadValue<std::vector<PresenceSpan>>(*store_, a_, [](TenantTx& tx) {
+    return tx.PresenceSpans(T0() + seconds(100), T0() + std::chrono::hours(2));
+  });
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].from, T0() + seconds(3690));
+  auto elsewhere = ReadValue<std::vector<PresenceSpan>>(*store_, b_, [](TenantTx& tx) {
+    return tx.PresenceSpans(T0(), T0() + std::chrono::hours(2));
+  });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_TRUE(elsewhere->empty());
+}
+
+TEST_P(ConformanceTest, AgentPhoneEventsAreReadByTimeApartFromCalls) {
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    int n = 0;
+    for (const char* kind : {"agent_login", "pause", "unpause", "agent_logoff"}) {
+      PhoneEvent e;
+      e.key = std::string("agent-") + kind;
+      e.queue = "support";
+      e.kind = kind;
+      e.at = T0() + std::chrono::minutes(10 * n++);
+      e.agent = "PJSIP/201";
+      CD_TRY(tx.InsertPhoneEvent(e));
+    }
+    PhoneEvent call;
+    call.key = "call-enter";
+    call.call_ref = "1700.9";
+    call.queue = "support";
+    call.kind = "enter";
+    call.at = T0() + std::chrono::minutes(5);
+    CD_TRY(tx.InsertPhoneEvent(call));
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto events = ReadValue<std::vector<PhoneEvent>>(*store_, a_, [](TenantTx& tx) {
+    return tx.AgentPhoneEvents(T0() + std::chrono::minutes(1), T0() + std::chrono::minutes(30));
+  });
+  ASSERT_TRUE(events) << events.error().message;
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].kind, "pause");
+  EXPECT_EQ((*events)[1].kind, "unpause");
+  auto elsewhere = ReadValue<std::vector<PhoneEvent>>(*store_, b_, [](TenantTx& tx) {
+    return tx.AgentPhoneEvents(T0(), T0() + std::chrono::hours(1));
+  });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_TRUE(elsewhere->empty());
+}
+
 TEST_P(ConformanceTest, ChatsAndPresenceAreStoredPerPracticeAndCountTowardsLoad) {
   ConversationId conversation = MakeConversation(a_, "hello", core::Channel::kChat);
   UserId agent, other;

@@ -707,11 +707,56 @@ class SqlTenantTx final : public TenantTx {
   Result<void> PutPresence(const AgentPresence& p) override {
     CD_TRY(db_.Execute("DELETE FROM agent_presence WHERE tenant_id = ? AND user_id = ?",
                        {T(), p.user.value}));
+    CD_TRY(RecordPresenceSpan(p));
     return db_.Execute(
         "INSERT INTO agent_presence (tenant_id, user_id, status, max_chats, changed_at, "
         "idle_since, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         {T(), p.user.value, std::string(core::Name(p.status)), std::int64_t{p.max_chats},
          ToEpochMillis(p.changed_at), ToEpochMillis(p.idle_since), ToEpochMillis(p.seen_at)});
+  }
+
+  // Each PutPresence is a check-in (the console's heartbeat, or a status the server set).
+  Result<void> RecordPresenceSpan(const AgentPresence& p) {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT id, status, from_at, to_at FROM presence_spans "
+                                       "WHERE tenant_id = ? AND user_id = ? ORDER BY id DESC "
+                                       "LIMIT 1",
+                                       {T(), p.user.value}));
+    std::optional<core::StatusSpan> last;
+    if (!rows.empty()) {
+      last = core::StatusSpan{
+          core::ParseAgentStatus(rows[0].Text(1)).value_or(core::AgentStatus::kOffline),
+          FromEpochMillis(rows[0].Int(2)), FromEpochMillis(rows[0].Int(3))};
+    }
+    core::PresenceChange change = core::NextPresenceSpan(last, p.status, p.seen_at);
+    if (change.last_ends) {
+      CD_TRY(db_.Execute("UPDATE presence_spans SET to_at = ? WHERE tenant_id = ? AND id = ?",
+                         {ToEpochMillis(*change.last_ends), T(), rows[0].Int(0)}));
+    }
+    if (change.begins) {
+      CD_TRY(db_.Execute(
+          "INSERT INTO presence_spans (tenant_id, user_id, status, from_at, to_at) VALUES "
+          "(?, ?, ?, ?, ?)",
+          {T(), p.user.value, std::string(core::Name(change.begins->status)),
+           ToEpochMillis(change.begins->from), ToEpochMillis(change.begins->to)}));
+    }
+    return {};
+  }
+
+  Result<std::vector<PresenceSpan>> PresenceSpans(Timestamp from, Timestamp to) override {
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT id, user_id, status, from_at, to_at FROM presence_spans "
+                            "WHERE tenant_id = ? AND to_at > ? AND from_at < ? ORDER BY user_id, "
+                            "from_at, id LIMIT 200000",
+                            {T(), ToEpochMillis(from), ToEpochMillis(to)}));
+    std::vector<PresenceSpan> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      out.push_back(
+          PresenceSpan{r.Int(0), UserId{r.Int(1)},
+                       core::ParseAgentStatus(r.Text(2)).value_or(core::AgentStatus::kOffline),
+                       FromEpochMillis(r.Int(3)), FromEpochMillis(r.Int(4))});
+    }
+    return out;
   }
 
   Result<std::vector<core::AgentLoad>> AgentLoads(Timestamp seen_after) override {
@@ -884,12 +929,26 @@ class SqlTenantTx final : public TenantTx {
     return !rows.empty();
   }
 
+  static constexpr std::string_view kPhoneEventSelect =
+      "SELECT event_key, call_ref, queue, kind, at, agent, wait_s, talk_s, exit_key, patient_id "
+      "FROM phone_events";
+
+  Result<std::vector<PhoneEvent>> AgentPhoneEvents(Timestamp from, Timestamp to) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kPhoneEventSelect) +
+                                           " WHERE tenant_id = ? AND call_ref = '' AND at >= ? "
+                                           "AND at < ? ORDER BY at, id LIMIT 200000",
+                                       {T(), ToEpochMillis(from), ToEpochMillis(to)}));
+    return ReadPhoneEvents(rows);
+  }
+
   Result<std::vector<PhoneEvent>> PhoneEventsOfCall(std::string_view call_ref) override {
-    CD_TRY_ASSIGN(auto rows,
-                  db_.Query("SELECT event_key, call_ref, queue, kind, at, agent, wait_s, talk_s, "
-                            "exit_key, patient_id FROM phone_events WHERE tenant_id = ? AND "
-                            "call_ref = ? ORDER BY at, id",
-                            {T(), std::string(call_ref)}));
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kPhoneEventSelect) +
+                                           " WHERE tenant_id = ? AND call_ref = ? ORDER BY at, id",
+                                       {T(), std::string(call_ref)}));
+    return ReadPhoneEvents(rows);
+  }
+
+  static std::vector<PhoneEvent> ReadPhoneEvents(const std::vector<SqlRow>& rows) {
     std::vector<PhoneEvent> out;
     out.reserve(rows.size());
     for (const SqlRow& r : rows) {
