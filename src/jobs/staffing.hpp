@@ -1,0 +1,33 @@
+// What the staffing advisor measures from the store: per half-hour of the week, the contacts that
+// arrived and their handle times (from the KPI facts and the calls), callers' waits and abandons,
+// and the agents who were there to answer (console presence and phone agents' queue logins),
+// over whole past weeks. core/staffing/plan turns it into a plan.
+#pragma once
+
+#include <cstdint>
+
+#include "base/error.hpp"
+#include "core/calls/call.hpp"
+#include "core/staffing/plan.hpp"
+#include "core/tenancy/calendar.hpp"
+#include "store/store.hpp"
+
+namespace caredesk::jobs {
+
+// The `weeks` weeks beginning on the local Monday `first_monday` (days since 1970-01-01), read in
+// `tx`. Fills `history`, `weeks` and `staffed` of the result (settings stay default).
+//
+// How contacts are counted: calls offered (short abandons left out), with talk + hold + wrap as
+// handle time; live chats, with the time from the first human reply to resolution (capped at
+// two hours) as handle time; texts, email, web forms, chats nobody could take live and
+// callback tasks as messages. Conversations staff began are not demand.
+//
+// Who was there: a console agent whose status was available or busy; a phone agent logged in to
+// a queue and not paused (their login is looked for up to a day before the weeks). Phone agents
+// are the phone system's names, not staff accounts, so each half-hour counts whichever of the
+// two was larger rather than their sum (most front desks answer both).
+Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCalendar& calendar,
+                                     std::int32_t first_monday, int weeks,
+                                     const core::PhoneRules& rules);
+
+}  // namespace caredesk::jobs
