@@ -1,0 +1,434 @@
+// The API's phone calls, figures and staffing advice over real HTTP (see api_fixture.hpp).
+#include "api_fixture.hpp"
+
+namespace caredesk {
+namespace {
+
+namespace json = boost::json;
+using testing::ApiTest;
+using testing::HttpResult;
+
+TEST_F(ApiTest, PostedCallsAreKeptOncePerCallIdAndAMissedCallerGetsOneCallbackTask) {
+  // 2026-11-23T15:00Z is the clock: an answered call, then a caller who pressed 1 to be called
+  // back, from the number of a patient who texted before.
+  std::int64_t texted = Inbound("+13125550177", "Is the clinic open Saturday?");
+  json::object conversation = Json(Call("GET", "/api/v1/conversations/" + std::to_string(texted)));
+  std::int64_t patient = conversation.at("patient_id").as_int64();
+  const std::string answered =
+      R"({"call_id":"pbx-1","queue":"front-desk","from":"(312) 555-0177","agent":"PJSIP/201",)"
+      R"("outcome":"answered","entered_at":"2026-11-23T14:50:00Z","answered_at":"2026-11-23T14:50:25Z",)"
+      R"("ended_at":"2026-11-23T14:55:25Z","hold_seconds":30,"wrap_seconds":60})";
+  HttpResult first = Call("POST", "/api/v1/calls", answered);
+  ASSERT_EQ(first.status, 201) << first.body;
+  json::object call = Json(first);
+  EXPECT_EQ(call.at("wait_seconds").as_int64(), 25);
+  EXPECT_EQ(call.at("talk_seconds").as_int64(), 300);
+  EXPECT_EQ(call.at("hold_seconds").as_int64(), 30);
+  EXPECT_EQ(call.at("patient_id").as_int64(), patient) << "found by the number";
+  EXPECT_TRUE(call.at("callback_conversation_id").is_null());
+  HttpResult repeat = Call("POST", "/api/v1/calls", answered);
+  EXPECT_EQ(repeat.status, 200);
+  EXPECT_EQ(Json(repeat).at("id"), call.at("id")) << "the same call, not another";
+
+  const std::string missed =
+      R"({"call_id":"pbx-2","queue":"front-desk","from":"+13125550177","outcome":"left_by_key",)"
+      R"("exit_key":"1","entered_at":"2026-11-23T14:58:00Z","ended_at":"2026-11-23T14:58:40Z"})";
+  HttpResult callback = Call("POST", "/api/v1/calls", missed);
+  ASSERT_EQ(callback.status, 201) << callback.body;
+  ASSERT_TRUE(Json(callback).at("callback_conversation_id").is_int64());
+  std::int64_t task = Json(callback).at("callback_conversation_id").as_int64();
+  EXPECT_NE(task, texted) << "its own task, with its own SLA";
+  json::object opened = Json(Call("GET", "/api/v1/conversations/" + std::to_string(task)));
+  EXPECT_EQ(opened.at("channel"), "phone");
+  EXPECT_EQ(opened.at("status"), "open");
+  EXPECT_EQ(opened.at("patient_id").as_int64(), patient);
+  EXPECT_EQ(opened.at("tags").as_array(), json::array{"callback"});
+  EXPECT_EQ(Json(Call("POST", "/api/v1/calls", missed)).at("callback_conversation_id").as_int64(),
+            task)
+      << "posting it again opens no second task";
+  // The agent calls back and logs it as the reply: it answers the task, and nothing is sent.
+  HttpResult logged = Call("POST", "/api/v1/conversations/" + std::to_string(task) + "/replies",
+                           R"({"text":"Called back; booked for Tuesday."})");
+  ASSERT_EQ(logged.status, 201) << logged.body;
+  json::object answered_task = Json(Call("GET", "/api/v1/conversations/" + std::to_string(task)));
+  EXPECT_TRUE(answered_task.at("first_response_at").is_string());
+  EXPECT_EQ(answered_task.at("awaiting_agent"), false);
+  auto queued = store::ReadValue<std::vector<store::OutboxItem>>(
+      *store_, tenant_, [](store::TenantTx& tx) { return tx.PendingOutbound(100); });
+  ASSERT_TRUE(queued);
+  for (const store::OutboxItem& item : *queued) EXPECT_NE(item.conversation.value, task);
+
+  HttpResult history = Call("GET", "/api/v1/calls?patient_id=" + std::to_string(patient));
+  ASSERT_EQ(history.status, 200) << history.body;
+  auto items = Json(history).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("call_id"), "pbx-2") << "newest first";
+  EXPECT_EQ(items[1].at("call_id"), "pbx-1");
+  EXPECT_EQ(Call("GET", "/api/v1/calls", {}, &other_token_).body,
+            R"({"items":[],"next_before":null})")
+      << "another practice sees none of them";
+  EXPECT_EQ(
+      Call("GET", "/api/v1/calls?patient_id=" + std::to_string(patient), {}, &other_token_).status,
+      404);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"call_id":"b","outcome":"hung_up","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "outcome"},
+      {R"({"call_id":"b","outcome":"answered","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "answered_at"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"yesterday","ended_at":"2026-11-23T14:01:00Z"})",
+       "entered_at"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:02:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "ended_at"},
+      {R"({"call_id":"b","outcome":"answered","entered_at":"2026-11-23T14:00:00Z","answered_at":"2026-11-23T14:00:10Z","ended_at":"2026-11-23T14:01:00Z","hold_seconds":90})",
+       "hold_seconds"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z","from":"not a number"})",
+       "from"},
+      {R"({"call_id":"","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "call_id"},
+      {R"({"call_id":7,"outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "call_id"},
+      {R"({"call_id":"b","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z","caller_name":"x"})",
+       "caller_name"},
+      {R"({"call_id":"b","outcome":"abandoned","queue":"a\u0000b","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:01:00Z"})",
+       "queue"},
+  };
+  for (const auto& [body, field] : bad) {
+    HttpResult r = Call("POST", "/api/v1/calls", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Json(Call("GET", "/api/v1/calls")).at("items").as_array().size(), 2u)
+      << "nothing refused was kept";
+  EXPECT_EQ(Call("GET", "/api/v1/calls?limit=0").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/calls?sort=x").status, 400);
+}
+
+TEST_F(ApiTest, TheErlangCalculatorGivesThePublishedExample) {
+  HttpResult r = Call("GET",
+                      "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s=180&target_s=20&"
+                      "service_level=0.8&shrinkage=0.3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object need = Json(r);
+  EXPECT_EQ(need.at("agents_on_queue"), 14);
+  EXPECT_EQ(need.at("agents_scheduled"), 20);
+  EXPECT_EQ(need.at("offered_load_erlangs").as_double(), 10);
+  EXPECT_GE(need.at("service_level").as_double(), 0.8);
+  EXPECT_NEAR(need.at("occupancy").as_double(), 10.0 / 14, 1e-9);
+  EXPECT_EQ(need.at("method"), "erlang_c");
+  // Callers who give up after two minutes on average: Erlang A needs no more agents.
+  json::object patient =
+      Json(Call("GET",
+                "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s="
+                "180&target_s=20&service_level=0.8&shrinkage=0.3&patience_s=120"));
+  EXPECT_EQ(patient.at("method"), "erlang_a");
+  EXPECT_LE(patient.at("agents_on_queue").as_int64(), 14);
+  EXPECT_GE(patient.at("service_level").as_double(), 0.8);
+  // Chats two at a time halve the load.
+  json::object chats = Json(Call("GET",
+                                 "/api/v1/staffing/erlang?contacts=100&interval_s=1800&aht_s=180&"
+                                 "concurrency=2"));
+  EXPECT_EQ(chats.at("offered_load_erlangs").as_double(), 5);
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"interval_s=1800&aht_s=180", "contacts"},
+           {"contacts=-1&interval_s=1800&aht_s=180", "contacts"},
+           {"contacts=10&interval_s=1800&aht_s=0", "aht_s"},
+           {"contacts=10&interval_s=1800&aht_s=nan", "aht_s"},
+           {"contacts=10&interval_s=1800&aht_s=60&shrinkage=1", "shrinkage"},
+           {"contacts=10&interval_s=1800&aht_s=60&x=1", "x"},
+           {"contacts=1000000&interval_s=60&aht_s=86400", "contacts"}}) {
+    HttpResult bad = Call("GET", "/api/v1/staffing/erlang?" + query);
+    EXPECT_EQ(bad.status, 400) << query;
+    EXPECT_EQ(ErrorField(bad), field) << query;
+  }
+}
+
+TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
+  // Monday 2026-11-23, 09:00 in Chicago (the practice's zone). Times are seconds after 15:00Z.
+  auto at = [](int s) {
+    return FormatRfc3339(*ParseRfc3339("2026-11-23T15:00:00Z") + std::chrono::seconds(s));
+  };
+  auto reply = [&](std::int64_t c, const std::string& then = "") {
+    std::string body = R"({"text":"Thanks, done.")" +
+                       (then.empty() ? std::string() : R"(,"status":")" + then + R"(")") + "}";
+    ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(c) + "/replies", body).status,
+              201);
+  };
+  std::int64_t a = Inbound("+13125550101", "Can I book a flu shot?");  // 0 s
+  clock_.Advance(std::chrono::seconds(300));
+  reply(a);  // first response 300 s
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(a) + "/status",
+                 R"({"status":"resolved"})")
+                .status,
+            200);  // resolved after 360 s
+  clock_.Advance(std::chrono::seconds(40));
+  std::int64_t b = Inbound("b.patient@example.org", "Where do I send my records?", "email");
+  clock_.Advance(std::chrono::seconds(600));
+  reply(b);  // first response 600 s
+  clock_.Advance(std::chrono::seconds(100));
+  Inbound("+13125550103", "Is my referral ready?");  // unanswered: in the backlog
+  clock_.Advance(std::chrono::seconds(400));         // 1500 s
+  auto post_call = [&](const std::string& body) {
+    HttpResult r = Call("POST", "/api/v1/calls", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  post_call(R"({"call_id":"k1","queue":"front-desk","agent":"PJSIP/201","outcome":"answered",)"
+            R"("entered_at":")" +
+            at(1150) + R"(","answered_at":")" + at(1165) + R"(","ended_at":")" + at(1465) +
+            R"(","hold_seconds":20,"wrap_seconds":40})");
+  // The first patient calls again and gives up after 30 s: a recontact, and a callback task.
+  post_call(R"({"call_id":"k2","from":"+13125550101","outcome":"abandoned","entered_at":")" +
+            at(1240) + R"(","ended_at":")" + at(1270) + R"("})");
+  post_call(R"({"call_id":"k3","outcome":"abandoned","entered_at":")" + at(1280) +
+            R"(","ended_at":")" + at(1283) + R"("})");  // a 3 s short abandon
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  HttpResult r = Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &lead);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object kpis = Json(r);
+  json::object m = kpis.at("metrics").as_object();
+  auto value = [&](const char* name) { return m.at(name).at("value"); };
+  auto count = [&](const char* name) { return m.at(name).at("count").as_int64(); };
+  EXPECT_EQ(value("conversations"), 4) << "three written, one callback task";
+  EXPECT_EQ(value("first_response_time_mean_s"), 450);
+  EXPECT_EQ(count("first_response_time_mean_s"), 2);
+  EXPECT_EQ(value("first_response_time_p50_s"), 300);
+  EXPECT_EQ(value("first_response_time_p90_s"), 609) << "600 s, reported as its bucket's top";
+  EXPECT_EQ(value("sla_first_response_attainment"), 1);
+  EXPECT_EQ(value("resolution_time_p50_s"), 360);
+  EXPECT_EQ(value("reopen_rate"), 0);
+  EXPECT_EQ(value("first_contact_resolution_rate"), 0) << "the patient called back within 7 days";
+  EXPECT_EQ(value("backlog_open"), 3);
+  EXPECT_TRUE(value("chat_answer_rate").is_null());
+  EXPECT_EQ(value("calls_offered"), 2);
+  EXPECT_EQ(value("calls_answered"), 1);
+  EXPECT_EQ(value("calls_abandoned"), 1);
+  EXPECT_EQ(value("calls_short_abandoned"), 1);
+  EXPECT_EQ(value("calls_timed_out"), 0);
+  EXPECT_EQ(value("abandonment_rate"), 0.5);
+  EXPECT_EQ(value("average_speed_of_answer_s"), 15);
+  EXPECT_EQ(value("service_level"), 0.5);
+  EXPECT_EQ(value("average_handle_time_s"), 360) << "300 talk + 20 hold + 40 wrap";
+  EXPECT_TRUE(value("csat").is_null());
+  EXPECT_TRUE(value("nps").is_null());
+  EXPECT_NE(m.at("abandonment_rate").at("definition").as_string().find("hort abandons"),
+            json::string::npos);
+  EXPECT_EQ(kpis.at("backlog").at("state"), "healthy");
+  EXPECT_EQ(kpis.at("time_zone"), "America/Chicago");
+
+  json::object sms =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&channel=sms", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(sms.at("conversations").at("value"), 2);
+  EXPECT_EQ(sms.at("first_response_time_mean_s").at("value"), 300);
+  EXPECT_EQ(sms.at("calls_offered").at("value"), 0);
+  json::object nine = Json(Call("GET",
+                                "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&hour=9&"
+                                "weekday=1&queue=front-desk",
+                                {}, &lead))
+                          .at("metrics")
+                          .as_object();
+  EXPECT_EQ(nine.at("conversations").at("value"), 4);
+  EXPECT_EQ(nine.at("calls_answered").at("value"), 1);
+  json::object sunday =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-22&to=2026-11-28&weekday=0", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(sunday.at("conversations").at("value"), 0);
+  json::object before =
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-01&to=2026-11-22", {}, &lead))
+          .at("metrics")
+          .as_object();
+  EXPECT_EQ(before.at("conversations").at("value"), 0) << "nothing before the day";
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  EXPECT_EQ(
+      Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &other_admin))
+          .at("metrics")
+          .at("conversations")
+          .at("value"),
+      0)
+      << "another practice's figures are its own";
+
+  // The drill-down: the conversations and calls behind a figure, as JSON and as CSV.
+  HttpResult answered = Call("GET",
+                             "/api/v1/reports/kpis/first_response_time_mean_s/conversations?from="
+                             "2026-11-23&to=2026-11-23",
+                             {}, &lead);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  auto rows = Json(answered).at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u) << "the two answered conversations";
+  EXPECT_EQ(rows[0].at("id"), a);
+  EXPECT_EQ(rows[0].at("first_response_s"), 300);
+  EXPECT_EQ(rows[1].at("id"), b);
+  EXPECT_EQ(rows[1].at("first_response_s"), 600);
+  EXPECT_EQ(Json(answered).at("truncated"), false);
+  HttpResult dropped = Call("GET",
+                            "/api/v1/reports/kpis/calls_abandoned/conversations?from=2026-11-23&"
+                            "to=2026-11-23",
+                            {}, &lead, {{"Accept", "text/csv"}});
+  ASSERT_EQ(dropped.status, 200) << dropped.body;
+  EXPECT_EQ(dropped.body.substr(0, dropped.body.find("\r\n")),
+            "kind,id,day,hour,channel,queue,agent,category,first_response_s,next_responses,"
+            "resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s");
+  EXPECT_EQ(std::count(dropped.body.begin(), dropped.body.end(), '\n'), 2) << dropped.body;
+  EXPECT_NE(dropped.body.find(",abandoned,"), std::string::npos) << dropped.body;
+  EXPECT_EQ(dropped.body.find("3125550101"), std::string::npos) << "no patient information";
+  auto fcr = Json(Call("GET",
+                       "/api/v1/reports/kpis/first_contact_resolution_rate/conversations?from="
+                       "2026-11-23&to=2026-11-23",
+                       {}, &lead))
+                 .at("items")
+                 .as_array();
+  ASSERT_EQ(fcr.size(), 1u);
+  EXPECT_EQ(fcr[0].at("recontacted"), true);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/backlog_open/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/no_such_metric/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/Calls-Offered/conversations?from=2026-11-23&to=2026-11-23",
+           {}, &lead)
+          .status,
+      404);
+  HttpResult capped = Call("GET",
+                           "/api/v1/reports/kpis/conversations/conversations?from=2026-11-23&to="
+                           "2026-11-23&limit=1",
+                           {}, &lead);
+  ASSERT_EQ(capped.status, 200);
+  EXPECT_EQ(Json(capped).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Json(capped).at("truncated"), true);
+  EXPECT_EQ(ErrorField(Call("GET",
+                            "/api/v1/reports/kpis/conversations/conversations?from=2026-11-23&to="
+                            "2026-11-23&limit=0",
+                            {}, &lead)),
+            "limit");
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"to=2026-11-23", "from"},
+      {"from=2026-11-23", "to"},
+      {"from=2026-11-24&to=2026-11-23", "to"},
+      {"from=23/11/2026&to=2026-11-23", "from"},
+      {"from=2026-02-30&to=2026-11-23", "from"},
+      {"from=2020-01-01&to=2026-11-23", "to"},
+      {"from=2026-11-23&to=2026-11-23&hour=24", "hour"},
+      {"from=2026-11-23&to=2026-11-23&weekday=7", "weekday"},
+      {"from=2026-11-23&to=2026-11-23&channel=fax", "channel"},
+      {"from=2026-11-23&to=2026-11-23&category=gossip", "category"},
+      {"from=2026-11-23&to=2026-11-23&sort=x", "sort"},
+  };
+  for (const auto& [query, field] : bad) {
+    HttpResult refused = Call("GET", "/api/v1/reports/kpis?" + query, {}, &lead);
+    EXPECT_EQ(refused.status, 400) << query;
+    EXPECT_EQ(ErrorField(refused), field) << query;
+  }
+}
+
+TEST_F(ApiTest, TheStaffingPlanComesFromTheWeeksBeforeAndSaysWhereTheTeamWasShort) {
+  // The Monday before (2026-11-16), 10:00-10:30 in Chicago (16:00Z): 100 calls of 3 minutes
+  // each (5 s waiting, 170 s talking, 10 s after-call work), while 12 agents were available.
+  const Timestamp ten = *ParseRfc3339("2026-11-16T16:00:00Z");
+  for (int i = 0; i < 100; ++i) {
+    const Timestamp in = ten + std::chrono::seconds(17 * i);
+    json::object call{{"call_id", "plan-" + std::to_string(i)},
+                      {"outcome", "answered"},
+                      {"entered_at", FormatRfc3339(in)},
+                      {"answered_at", FormatRfc3339(in + std::chrono::seconds(5))},
+                      {"ended_at", FormatRfc3339(in + std::chrono::seconds(175))},
+                      {"wrap_seconds", 10}};
+    ASSERT_EQ(Call("POST", "/api/v1/calls", json::serialize(call)).status, 201);
+  }
+  std::vector<std::string> agents;
+  for (int i = 0; i < 12; ++i) {
+    agents.push_back(
+        MakeUser(tenant_, "agent" + std::to_string(i) + "@clinic.example", core::Role::kAgent));
+  }
+  const Timestamp now = clock_.Now();
+  for (int s = 0; s <= 1800; s += 60) {  // the consoles' heartbeats, then signing off
+    clock_.Set(ten + std::chrono::seconds(s));
+    for (const std::string& agent : agents) {
+      std::string status = s < 1800 ? R"({"status":"available"})" : R"({"status":"offline"})";
+      ASSERT_EQ(Call("PUT", "/api/v1/me/presence", status, &agent).status, 200);
+    }
+  }
+  clock_.Set(now);  // Monday 2026-11-23, 09:00 in Chicago
+
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  HttpResult r = Call("GET", "/api/v1/staffing?week=2026-W48&weeks=1", {}, &lead);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object plan = Json(r);
+  EXPECT_EQ(plan.at("week"), "2026-W48");
+  EXPECT_EQ(plan.at("from"), "2026-11-23");
+  EXPECT_EQ(plan.at("measured").at("from"), "2026-11-16");
+  EXPECT_EQ(plan.at("measured").at("to"), "2026-11-22");
+  EXPECT_EQ(plan.at("aht_s").at("phone"), 180);  // talk + wrap; waiting is not handling
+  const json::array& slots = plan.at("slots").as_array();
+  ASSERT_EQ(slots.size(), 336u);
+  const json::object& monday10 = slots[20].as_object();
+  EXPECT_EQ(monday10.at("date"), "2026-11-23");
+  EXPECT_EQ(monday10.at("time"), "10:00");
+  EXPECT_EQ(monday10.at("phone").at("contacts"), 100);
+  EXPECT_EQ(monday10.at("phone").at("method"), "erlang_c");
+  EXPECT_EQ(monday10.at("phone").at("agents"), 14);
+  EXPECT_EQ(monday10.at("agents_on_queue"), 14);
+  EXPECT_EQ(monday10.at("agents_scheduled"), 20);
+  EXPECT_EQ(monday10.at("staffed"), 12);
+  EXPECT_EQ(slots[21].at("agents_on_queue"), 0);
+  EXPECT_EQ(slots[21].at("staffed"), 0);
+  std::vector<std::string> messages;
+  for (const auto& a : plan.at("alerts").as_array()) {
+    messages.emplace_back(a.at("message").as_string());
+    if (a.at("kind") == "add_staff") {
+      EXPECT_EQ(a.at("agents"), 2);
+      EXPECT_EQ(a.at("from"), "10:00");
+      EXPECT_EQ(a.at("to"), "10:30");
+      EXPECT_EQ(a.at("date"), "2026-11-23");
+    }
+  }
+  EXPECT_EQ(messages, std::vector<std::string>{"Add 2 team members at 10:00 on Mondays"});
+
+  // A week to come is planned from the weeks before this one.
+  json::object next = Json(Call("GET", "/api/v1/staffing?week=2026-W49&weeks=1", {}, &lead));
+  EXPECT_EQ(next.at("measured").at("from"), "2026-11-16");
+  EXPECT_EQ(next.at("slots").at(20).at("date"), "2026-11-30");
+  EXPECT_EQ(next.at("slots").at(20).at("agents_on_queue"), 14);
+  // The default week is this one; the default history four weeks, which averages the one busy
+  // Monday over them.
+  json::object four = Json(Call("GET", "/api/v1/staffing", {}, &lead));
+  EXPECT_EQ(four.at("week"), "2026-W48");
+  EXPECT_EQ(four.at("slots").at(20).at("phone").at("contacts"), 25);
+  EXPECT_EQ(four.at("slots").at(20).at("staffed"), 3);
+  // Another practice's plan has none of it, and no presence to compare with.
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  json::object other =
+      Json(Call("GET", "/api/v1/staffing?week=2026-W48&weeks=1", {}, &other_admin));
+  EXPECT_EQ(other.at("slots").at(20).at("agents_on_queue"), 0);
+  ASSERT_EQ(other.at("alerts").as_array().size(), 1u);
+  EXPECT_EQ(other.at("alerts").at(0).at("kind"), "no_presence_data");
+
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"week=2026-W54", "week"},
+           {"week=2021-W53", "week"},
+           {"week=2026-11-23", "week"},
+           {"weeks=0", "weeks"},
+           {"weeks=14", "weeks"},
+           {"shrinkage=1", "shrinkage"},
+           {"chat_concurrency=0.5", "chat_concurrency"},
+           {"phone_service_level=1", "phone_service_level"},
+           {"staff=1", "staff"}}) {
+    HttpResult bad = Call("GET", "/api/v1/staffing?" + query, {}, &lead);
+    EXPECT_EQ(bad.status, 400) << query;
+    EXPECT_EQ(ErrorField(bad), field) << query;
+  }
+}
+
+}  // namespace
+}  // namespace caredesk
