@@ -455,6 +455,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
        kLeads | kOversight, scope::kReportsRead, false, &GetKpiConversations},
       {Method::kGet, "GET", "/api/v1/staffing/erlang", true, kEveryone, scope::kAny, false,
        &GetErlang},
+      {Method::kGet, "GET", "/api/v1/staffing", true, kLeads | kOversight, scope::kReportsRead,
+       false, &GetStaffingPlan},
       {Method::kGet, "GET", "/api/v1/conversations", true, kEveryone, scope::kInboxRead, false,
        &ListConversations,
        /*never_blocks=*/false, &ListConversationsKept},

@@ -24,7 +24,7 @@ std::string Plural(int n, std::string_view one) {
 std::string When(int from_slot, int to_slot) {
   std::string day = std::string(SlotDay(from_slot)) + "s";
   if (from_slot == to_slot) return "at " + SlotTime(from_slot) + " on " + day;
-  return "from " + SlotTime(from_slot) + " to " + SlotTime(to_slot + 1) + " on " + day;
+  return "from " + SlotTime(from_slot) + " to " + SlotEnd(to_slot) + " on " + day;
 }
 
 // Runs of consecutive half-hours within one day where `value` is positive; calls
@@ -98,6 +98,10 @@ std::string SlotTime(int slot) {
   std::string out = std::to_string(h / 2);
   if (out.size() == 1) out = "0" + out;
   return out + (h % 2 ? ":30" : ":00");
+}
+
+std::string SlotEnd(int slot) {
+  return (slot + 1) % kSlotsPerDay == 0 ? "24:00" : SlotTime(slot + 1);
 }
 
 std::string_view SlotDay(int slot) {

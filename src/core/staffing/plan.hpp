@@ -20,7 +20,8 @@ namespace caredesk::core {
 // A week has 7 × 48 half-hours, Monday 00:00 local first (ISO weeks begin on Monday).
 inline constexpr int kSlotsPerDay = 48;
 inline constexpr int kSlotsPerWeek = 7 * kSlotsPerDay;
-std::string SlotTime(int slot);      // "10:30"
+std::string SlotTime(int slot);      // when it begins: "10:30"
+std::string SlotEnd(int slot);       // when it ends: "11:00", "24:00"
 std::string_view SlotDay(int slot);  // "Monday"
 
 // Weeks are ISO weeks of local days (days since 1970-01-01). The Monday of "YYYY-Www", or

@@ -31,6 +31,8 @@ TEST(StaffingPlanTest, NamesHalfHoursOfTheWeekFromMonday) {
   EXPECT_EQ(SlotDay(kMonday10), "Monday");
   EXPECT_EQ(SlotDay(kSlotsPerWeek - 1), "Sunday");
   EXPECT_EQ(SlotTime(kSlotsPerWeek - 1), "23:30");
+  EXPECT_EQ(SlotEnd(kMonday10), "10:30");
+  EXPECT_EQ(SlotEnd(kSlotsPerDay - 1), "24:00");
 }
 
 std::int32_t Day(int y, unsigned m, unsigned d) {

@@ -197,8 +197,9 @@ Result<Response> GetLiveChats(Context& ctx);
 Result<Response> GetChatSettings(Context& ctx);
 Result<Response> PutChatSettings(Context& ctx);
 Result<Response> GetKpis(Context& ctx);  // handlers/reports.cpp
-Result<Response> GetErlang(Context& ctx);
 Result<Response> GetKpiConversations(Context& ctx);
+Result<Response> GetErlang(Context& ctx);  // handlers/staffing.cpp
+Result<Response> GetStaffingPlan(Context& ctx);
 Result<Response> PostCall(Context& ctx);  // handlers/calls.cpp
 Result<Response> ListCalls(Context& ctx);
 Result<Response> GetCannedResponses(Context& ctx);

@@ -1,16 +1,13 @@
 // The practice manager's figures (GET /api/v1/reports/kpis): the KPI cells of a period of local
 // days, cut as asked, summed and turned into named metrics with their definitions
 // (core/analytics). The cells are kept by jobs/kpi_rollup, about a second behind the events.
-// And the staffing advisor's single calculation (GET /api/v1/staffing/erlang).
 #include <boost/json.hpp>
 
 #include <charconv>
 #include <cmath>
-#include <sstream>
 
 #include "base/text.hpp"
 #include "core/analytics/kpi.hpp"
-#include "core/staffing/erlang.hpp"
 #include "http/handlers/context.hpp"
 
 namespace caredesk::http {
@@ -310,87 +307,6 @@ Result<Response> GetKpis(Context& ctx) {
       {"service_level_seconds", settings.service_level_seconds},
       {"short_abandon_seconds", settings.phone.short_abandon_seconds},
   };
-  return JsonResponse(200, out);
-}
-
-namespace {
-
-// A finite number from the query, within [lo, hi].
-Result<double> QueryNumber(std::string_view value, double lo, double hi, const char* field) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(v) || v < lo ||
-      v > hi) {
-    std::ostringstream why;
-    why << field << " must be a number from " << lo << " to " << hi;
-    return Invalid(why.str(), field);
-  }
-  return v;
-}
-
-}  // namespace
-
-// GET /api/v1/staffing/erlang?contacts=N&interval_s=S&aht_s=S&target_s=S&service_level=F
-// &shrinkage=F[&concurrency=N&max_occupancy=F&patience_s=S]: agents for one interval.
-Result<Response> GetErlang(Context& ctx) {
-  std::optional<double> contacts, interval, aht, patience;
-  double concurrency = 1;
-  core::StaffingTarget target;
-  for (const auto& [key, value] : ctx.request.query) {
-    if (key == "contacts") {
-      CD_TRY_ASSIGN(contacts, QueryNumber(value, 0, 1e6, "contacts"));
-    } else if (key == "interval_s") {
-      CD_TRY_ASSIGN(interval, QueryNumber(value, 60, 86400, "interval_s"));
-    } else if (key == "aht_s") {
-      CD_TRY_ASSIGN(aht, QueryNumber(value, 1, 86400, "aht_s"));
-    } else if (key == "target_s") {
-      CD_TRY_ASSIGN(target.target_seconds, QueryNumber(value, 0, 86400, "target_s"));
-    } else if (key == "service_level") {
-      CD_TRY_ASSIGN(target.service_level, QueryNumber(value, 0.01, 0.999, "service_level"));
-    } else if (key == "shrinkage") {
-      CD_TRY_ASSIGN(target.shrinkage, QueryNumber(value, 0, 0.9, "shrinkage"));
-    } else if (key == "max_occupancy") {
-      CD_TRY_ASSIGN(target.max_occupancy, QueryNumber(value, 0.1, 1, "max_occupancy"));
-    } else if (key == "concurrency") {
-      CD_TRY_ASSIGN(concurrency, QueryNumber(value, 1, 10, "concurrency"));
-    } else if (key == "patience_s") {
-      CD_TRY_ASSIGN(patience, QueryNumber(value, 1, 86400, "patience_s"));
-    } else {
-      return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
-    }
-  }
-  if (!contacts) return Invalid("contacts is required", "contacts");
-  if (!interval) return Invalid("interval_s is required", "interval_s");
-  if (!aht) return Invalid("aht_s is required", "aht_s");
-  double rate = *contacts / *interval;
-  double load = core::OfferedLoad(rate, *aht, concurrency);
-  if (load > 5000) return Invalid("more than 5000 agents' worth of contacts", "contacts");
-  core::StaffingNeed need = core::AgentsNeeded(load, *aht / concurrency, target);
-  json::object out{{"offered_load_erlangs", load},
-                   {"agents_on_queue", need.agents},
-                   {"agents_scheduled", need.scheduled},
-                   {"service_level", need.service_level},
-                   {"asa_s", need.asa_seconds},
-                   {"occupancy", need.occupancy},
-                   {"occupancy_high", need.occupancy_high},
-                   {"method", "erlang_c"}};
-  if (patience && rate > 0) {
-    // Callers who give up: Erlang A, which needs no more agents than Erlang C.
-    int agents = core::AgentsNeededWithAbandonment(rate / concurrency, *aht, *patience,
-                                                   target.service_level, target.target_seconds);
-    core::ErlangA a =
-        core::ErlangAQueue(agents, rate / concurrency, *aht, *patience, target.target_seconds);
-    out["method"] = "erlang_a";
-    out["agents_on_queue"] = agents;
-    out["agents_scheduled"] =
-        static_cast<std::int64_t>(std::ceil(agents / (1 - target.shrinkage) - 1e-9));
-    out["service_level"] = a.service_level;
-    out["abandon_probability"] = a.abandon_probability;
-    out["occupancy"] = agents > 0 ? load / agents : 0.0;
-    out["occupancy_high"] = agents > 0 && load / agents > target.max_occupancy;
-    out.erase("asa_s");
-    out["asa_s"] = nullptr;
-  }
   return JsonResponse(200, out);
 }
 

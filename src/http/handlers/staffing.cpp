@@ -1,0 +1,272 @@
+// The staffing advisor: one Erlang calculation (GET /api/v1/staffing/erlang) and the weekly plan
+// (GET /api/v1/staffing?week=YYYY-Www), which measures the weeks before (jobs/staffing) and
+// plans each half-hour (core/staffing/plan).
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "base/text.hpp"
+#include "core/analytics/kpi.hpp"
+#include "core/staffing/erlang.hpp"
+#include "core/staffing/plan.hpp"
+#include "http/handlers/context.hpp"
+#include "jobs/staffing.hpp"
+
+namespace caredesk::http {
+namespace json = boost::json;
+
+namespace {
+
+// A finite number from the query, within [lo, hi].
+Result<double> QueryNumber(std::string_view value, double lo, double hi, const char* field) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(v) || v < lo ||
+      v > hi) {
+    std::ostringstream why;
+    why << field << " must be a number from " << lo << " to " << hi;
+    return Invalid(why.str(), field);
+  }
+  return v;
+}
+
+Result<int> QueryInt(std::string_view value, int lo, int hi, const char* field) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc{} || end != value.data() + value.size() || v < lo || v > hi) {
+    return Invalid(std::string(field) + " must be a whole number from " + std::to_string(lo) +
+                       " to " + std::to_string(hi),
+                   field);
+  }
+  return v;
+}
+
+// Rates and seconds rounded for reading (4 decimals), whole numbers as integers.
+json::value Rounded(double v) {
+  const double r = std::round(v * 10000) / 10000;
+  if (r == std::floor(r) && std::fabs(r) < 9e15) return static_cast<std::int64_t>(r);
+  return r;
+}
+
+std::string DayText(std::int32_t day) {
+  return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
+}
+
+json::object NeedJson(const core::WorkloadNeed& n) {
+  json::object o{{"contacts", Rounded(n.contacts)},
+                 {"aht_s", Rounded(n.handle_seconds)},
+                 {"agents", n.agents},
+                 {"service_level", Rounded(n.service_level)},
+                 {"occupancy", Rounded(n.occupancy)},
+                 {"method", n.method.empty() ? json::value(nullptr) : json::value(n.method)}};
+  if (n.abandon_probability) o["abandon_probability"] = Rounded(*n.abandon_probability);
+  return o;
+}
+
+json::object AlertJson(const core::PlanAlert& a, std::int32_t monday) {
+  json::object o{{"kind", a.kind}, {"message", a.message}};
+  if (a.from_slot >= 0) {
+    o["day"] = core::SlotDay(a.from_slot);
+    o["date"] = DayText(monday + a.from_slot / core::kSlotsPerDay);
+    o["from"] = core::SlotTime(a.from_slot);
+    o["to"] = core::SlotEnd(a.to_slot);
+  }
+  if (a.kind == "add_staff") o["agents"] = a.agents;
+  return o;
+}
+
+}  // namespace
+
+// GET /api/v1/staffing/erlang?contacts=N&interval_s=S&aht_s=S&target_s=S&service_level=F
+// &shrinkage=F[&concurrency=N&max_occupancy=F&patience_s=S]: agents for one interval.
+Result<Response> GetErlang(Context& ctx) {
+  std::optional<double> contacts, interval, aht, patience;
+  double concurrency = 1;
+  core::StaffingTarget target;
+  for (const auto& [key, value] : ctx.request.query) {
+    if (key == "contacts") {
+      CD_TRY_ASSIGN(contacts, QueryNumber(value, 0, 1e6, "contacts"));
+    } else if (key == "interval_s") {
+      CD_TRY_ASSIGN(interval, QueryNumber(value, 60, 86400, "interval_s"));
+    } else if (key == "aht_s") {
+      CD_TRY_ASSIGN(aht, QueryNumber(value, 1, 86400, "aht_s"));
+    } else if (key == "target_s") {
+      CD_TRY_ASSIGN(target.target_seconds, QueryNumber(value, 0, 86400, "target_s"));
+    } else if (key == "service_level") {
+      CD_TRY_ASSIGN(target.service_level, QueryNumber(value, 0.01, 0.999, "service_level"));
+    } else if (key == "shrinkage") {
+      CD_TRY_ASSIGN(target.shrinkage, QueryNumber(value, 0, 0.9, "shrinkage"));
+    } else if (key == "max_occupancy") {
+      CD_TRY_ASSIGN(target.max_occupancy, QueryNumber(value, 0.1, 1, "max_occupancy"));
+    } else if (key == "concurrency") {
+      CD_TRY_ASSIGN(concurrency, QueryNumber(value, 1, 10, "concurrency"));
+    } else if (key == "patience_s") {
+      CD_TRY_ASSIGN(patience, QueryNumber(value, 1, 86400, "patience_s"));
+    } else {
+      return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
+    }
+  }
+  if (!contacts) return Invalid("contacts is required", "contacts");
+  if (!interval) return Invalid("interval_s is required", "interval_s");
+  if (!aht) return Invalid("aht_s is required", "aht_s");
+  double rate = *contacts / *interval;
+  double load = core::OfferedLoad(rate, *aht, concurrency);
+  if (load > 5000) return Invalid("more than 5000 agents' worth of contacts", "contacts");
+  core::StaffingNeed need = core::AgentsNeeded(load, *aht / concurrency, target);
+  json::object out{{"offered_load_erlangs", load},
+                   {"agents_on_queue", need.agents},
+                   {"agents_scheduled", need.scheduled},
+                   {"service_level", need.service_level},
+                   {"asa_s", need.asa_seconds},
+                   {"occupancy", need.occupancy},
+                   {"occupancy_high", need.occupancy_high},
+                   {"method", "erlang_c"}};
+  if (patience && rate > 0) {
+    // Callers who give up: Erlang A, which needs no more agents than Erlang C.
+    int agents = core::AgentsNeededWithAbandonment(rate / concurrency, *aht, *patience,
+                                                   target.service_level, target.target_seconds);
+    core::ErlangA a =
+        core::ErlangAQueue(agents, rate / concurrency, *aht, *patience, target.target_seconds);
+    out["method"] = "erlang_a";
+    out["agents_on_queue"] = agents;
+    out["agents_scheduled"] =
+        static_cast<std::int64_t>(std::ceil(agents / (1 - target.shrinkage) - 1e-9));
+    out["service_level"] = a.service_level;
+    out["abandon_probability"] = a.abandon_probability;
+    out["occupancy"] = agents > 0 ? load / agents : 0.0;
+    out["occupancy_high"] = agents > 0 && load / agents > target.max_occupancy;
+    out.erase("asa_s");
+    out["asa_s"] = nullptr;
+  }
+  return JsonResponse(200, out);
+}
+
+// GET /api/v1/staffing?week=YYYY-Www[&weeks=N&phone_service_level=F&phone_target_s=S
+// &chat_service_level=F&chat_target_s=S&chat_concurrency=N&shrinkage=F&max_occupancy=F
+// &message_aht_s=S]: the plan for each half-hour of an ISO week (default: this one), from the
+// `weeks` (default 4) whole weeks before it, or before this week for a week still to come.
+Result<Response> GetStaffingPlan(Context& ctx) {
+  std::optional<std::int32_t> monday;
+  int weeks = 4;
+  core::PlanSettings settings;
+  std::optional<double> message_target;
+  for (const auto& [key, value] : ctx.request.query) {
+    if (key == "week") {
+      CD_TRY_ASSIGN(monday, core::MondayOfIsoWeek(value));
+    } else if (key == "weeks") {
+      CD_TRY_ASSIGN(weeks, QueryInt(value, 1, 13, "weeks"));
+    } else if (key == "phone_service_level") {
+      CD_TRY_ASSIGN(settings.phone_service_level,
+                    QueryNumber(value, 0.01, 0.999, "phone_service_level"));
+    } else if (key == "phone_target_s") {
+      CD_TRY_ASSIGN(settings.phone_target_seconds, QueryNumber(value, 1, 3600, "phone_target_s"));
+    } else if (key == "chat_service_level") {
+      CD_TRY_ASSIGN(settings.chat_service_level,
+                    QueryNumber(value, 0.01, 0.999, "chat_service_level"));
+    } else if (key == "chat_target_s") {
+      CD_TRY_ASSIGN(settings.chat_target_seconds, QueryNumber(value, 1, 3600, "chat_target_s"));
+    } else if (key == "chat_concurrency") {
+      CD_TRY_ASSIGN(settings.chat_concurrency, QueryNumber(value, 1, 10, "chat_concurrency"));
+    } else if (key == "shrinkage") {
+      CD_TRY_ASSIGN(settings.shrinkage, QueryNumber(value, 0, 0.9, "shrinkage"));
+    } else if (key == "max_occupancy") {
+      CD_TRY_ASSIGN(settings.max_occupancy, QueryNumber(value, 0.1, 1, "max_occupancy"));
+    } else if (key == "message_aht_s") {
+      CD_TRY_ASSIGN(settings.message_handle_seconds, QueryNumber(value, 1, 7200, "message_aht_s"));
+    } else if (key == "message_target_s") {
+      CD_TRY_ASSIGN(message_target, QueryNumber(value, 60, 7 * 86400, "message_target_s"));
+    } else {
+      return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
+    }
+  }
+  const core::KpiSettings kpi;
+  core::PlanInput input;
+  std::int32_t first_monday = 0;
+  std::int64_t backlog = 0;
+  std::string time_zone;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
+    time_zone = tenant.time_zone;
+    CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+    const std::int32_t today = calendar.Local(ctx.now).day;
+    const std::int32_t this_monday = today - core::WeekdayFromMonday(today);
+    if (!monday) monday = this_monday;
+    // Whole weeks only: a week still to come is planned from the weeks before this one.
+    first_monday = std::min(*monday, this_monday) - 7 * weeks;
+    if (!message_target) {
+      // Texts and email are held to the SLA policy a new text in the front-desk queue gets.
+      CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+      core::SlaPolicy policy =
+          core::SelectPolicy(policies, "front-desk", core::Channel::kSms, core::Priority::kNormal);
+      message_target = std::chrono::duration<double>(policy.targets.first_response).count();
+    }
+    CD_TRY_ASSIGN(input, jobs::MeasureWeeks(tx, calendar, first_monday, weeks, kpi.phone));
+    CD_TRY_ASSIGN(backlog, tx.CountOpenConversations());
+    return {};
+  }));
+  settings.message_target_seconds = *message_target;
+  input.settings = settings;
+  core::WeeklyPlan plan = core::PlanWeek(input);
+
+  json::array slots;
+  for (const core::SlotPlan& s : plan.slots) {
+    json::object o{{"day", core::SlotDay(s.slot)},
+                   {"date", DayText(*monday + s.slot / core::kSlotsPerDay)},
+                   {"time", core::SlotTime(s.slot)},
+                   {"agents_on_queue", s.agents_on_queue},
+                   {"agents_scheduled", s.agents_scheduled},
+                   {"staffed", s.staffed ? Rounded(*s.staffed) : json::value(nullptr)},
+                   {"occupancy", Rounded(s.occupancy)},
+                   {"occupancy_high", s.occupancy_high}};
+    for (core::Workload w : core::kWorkloads) {
+      o[core::Name(w)] = NeedJson(s.needs[static_cast<std::size_t>(w)]);
+    }
+    slots.push_back(std::move(o));
+  }
+  json::array alerts;
+  if (backlog > kpi.backlog_healthy) {
+    const bool add = backlog > kpi.backlog_add_staff;
+    alerts.push_back(json::object{
+        {"kind", "backlog"},
+        {"open", backlog},
+        {"message", "The backlog is " + std::to_string(backlog) + " open requests, above " +
+                        std::to_string(add ? kpi.backlog_add_staff : kpi.backlog_healthy) +
+                        (add ? ": add a team member" : ": watch it")}});
+  }
+  for (const core::PlanAlert& a : plan.alerts) alerts.push_back(AlertJson(a, *monday));
+  json::object handle;
+  for (core::Workload w : core::kWorkloads) {
+    handle[core::Name(w)] = Rounded(plan.handle_seconds[static_cast<std::size_t>(w)]);
+  }
+  json::object out{
+      {"week", core::IsoWeekOf(*monday)},
+      {"from", DayText(*monday)},
+      {"to", DayText(*monday + 6)},
+      {"time_zone", time_zone},
+      {"measured", json::object{{"from", DayText(first_monday)},
+                                {"to", DayText(first_monday + 7 * weeks - 1)},
+                                {"weeks", weeks}}},
+      {"settings", json::object{{"phone_service_level", settings.phone_service_level},
+                                {"phone_target_s", settings.phone_target_seconds},
+                                {"chat_service_level", settings.chat_service_level},
+                                {"chat_target_s", settings.chat_target_seconds},
+                                {"chat_concurrency", settings.chat_concurrency},
+                                {"message_target_s", settings.message_target_seconds},
+                                {"message_aht_s", settings.message_handle_seconds},
+                                {"shrinkage", settings.shrinkage},
+                                {"max_occupancy", settings.max_occupancy}}},
+      {"aht_s", std::move(handle)},
+      {"patience_s",
+       plan.patience_seconds ? Rounded(*plan.patience_seconds) : json::value(nullptr)},
+      {"backlog", json::object{{"open", backlog},
+                               {"healthy_at_most", kpi.backlog_healthy},
+                               {"add_staff_above", kpi.backlog_add_staff}}},
+      {"alerts", std::move(alerts)},
+      {"slots", std::move(slots)},
+  };
+  return JsonResponse(200, out);
+}
+
+}  // namespace caredesk::http
