@@ -1,4 +1,7 @@
 // The API's phone calls, figures and staffing advice over real HTTP (see api_fixture.hpp).
+#include <regex>
+#include <sstream>
+
 #include "api_fixture.hpp"
 
 namespace caredesk {
@@ -428,6 +431,64 @@ TEST_F(ApiTest, TheStaffingPlanComesFromTheWeeksBeforeAndSaysWhereTheTeamWasShor
     EXPECT_EQ(bad.status, 400) << query;
     EXPECT_EQ(ErrorField(bad), field) << query;
   }
+}
+
+TEST_F(ApiTest, MetricsCountRequestsByRoutePatternAndNameNoPatient) {
+  const std::int64_t conversation = Inbound("+13125550188", "My knee hurts, Dr Ames");
+  ASSERT_GT(conversation, 0);
+  ASSERT_EQ(Call("GET", "/api/v1/conversations/" + std::to_string(conversation)).status, 200);
+  ASSERT_EQ(Call("GET", "/api/v1/conversations/999999").status, 404);
+  testing::HttpCall scrape;
+  scrape.target = "/metrics";
+  HttpResult r = Checked(scrape);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.at("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(r.body, ::testing::HasSubstr("\ncaredesk_conversations_open 1\n"));
+  EXPECT_THAT(r.body, ::testing::HasSubstr("\ncaredesk_practices 2\n"));
+  EXPECT_THAT(r.body,
+              ::testing::HasSubstr("caredesk_http_requests_total{method=\"GET\",route=\"/api/v1/"
+                                   "conversations/{id}\",status=\"200\"} 1\n"));
+  EXPECT_THAT(r.body,
+              ::testing::HasSubstr("caredesk_http_requests_total{method=\"GET\",route=\"/api/v1/"
+                                   "conversations/{id}\",status=\"404\"} 1\n"));
+  EXPECT_THAT(r.body,
+              ::testing::HasSubstr("caredesk_http_request_duration_seconds_count{route=\"/api/v1/"
+                                   "conversations/{id}\"} 2\n"));
+  EXPECT_THAT(r.body, ::testing::HasSubstr("caredesk_http_requests_total{method=\"POST\","
+                                           "route=\"/api/v1/messages\",status=\"201\"} 1"));
+  for (const char* phi : {"3125550188", "knee", "Ames", "999999", "clinic"}) {
+    EXPECT_EQ(r.body.find(phi), std::string::npos) << phi;
+  }
+  // Every sample line is a name, optional labels and a number.
+  std::istringstream lines(r.body);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    ++samples;
+    EXPECT_TRUE(std::regex_match(
+        line, std::regex(R"([a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+)")))
+        << line;
+  }
+  EXPECT_GT(samples, 20);
+
+  // Behind a proxy, from elsewhere: only with the metrics token, which then is always needed.
+  http::ApiOptions behind_proxy;
+  behind_proxy.trusted_proxies = {"127.0.0.1"};
+  api_ = std::make_unique<http::Api>(*store_, clock_, behind_proxy);
+  scrape.headers = {{"X-Forwarded-For", "203.0.113.9"}};
+  EXPECT_EQ(Checked(scrape).status, 403);
+  behind_proxy.metrics_token = "metrics-secret-1";
+  api_ = std::make_unique<http::Api>(*store_, clock_, behind_proxy);
+  EXPECT_EQ(Checked(scrape).status, 401);
+  scrape.headers.emplace_back("Authorization", "Bearer metrics-secret-2");
+  EXPECT_EQ(Checked(scrape).status, 401);
+  scrape.headers.back().second = "Bearer metrics-secret-1";
+  EXPECT_EQ(Checked(scrape).status, 200);
+  scrape.headers = {{"Authorization", "Bearer metrics-secret-1"}};
+  EXPECT_EQ(Checked(scrape).status, 200);
+  scrape.headers.clear();
+  EXPECT_EQ(Checked(scrape).status, 401) << "loopback too, once a token is set";
 }
 
 }  // namespace

@@ -78,6 +78,7 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   api_options.trusted_proxies = config.trusted_proxies;
   api_options.public_url = config.public_url;
   api_options.web_root = config.web_root;
+  api_options.metrics_token = config.metrics_token;
   http::Api api(*store, clock, api_options);
 
   boost::asio::io_context io(config.io_threads);

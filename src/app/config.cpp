@@ -98,6 +98,8 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
       CD_TRY(want_string(c.public_url));
     else if (key == "web_root")
       CD_TRY(want_string(c.web_root));
+    else if (key == "metrics_token")
+      CD_TRY(want_string(c.metrics_token));
     else if (key == "trusted_proxies") {
       if (!val.is_array()) return Invalid("config key must be an array of IP addresses", key);
       c.trusted_proxies.clear();
@@ -116,7 +118,7 @@ Result<void> ApplyFile(const std::string& path, Config& c) {
           "read_threads, max_body_bytes, max_upload_bytes, session_idle_minutes, log_level, "
           "group_commit_max_batch, "
           "max_read_connections, inbox_cache_mib, master_key_file, trusted_proxies, public_url, "
-          "lmtp, web_root, previous_master_key_file)",
+          "lmtp, web_root, previous_master_key_file, metrics_token)",
           key);
   }
   return {};
@@ -134,6 +136,7 @@ Result<Config> LoadConfig(const Overrides& o) {
   if (const char* v = std::getenv("CAREDESK_PUBLIC_URL"); v && *v) c.public_url = v;
   if (const char* v = std::getenv("CAREDESK_LMTP"); v && *v) c.lmtp = v;
   if (const char* v = std::getenv("CAREDESK_WEB_ROOT"); v && *v) c.web_root = v;
+  if (const char* v = std::getenv("CAREDESK_METRICS_TOKEN"); v && *v) c.metrics_token = v;
   if (const char* v = std::getenv("CAREDESK_PREVIOUS_MASTER_KEY_FILE"); v && *v) {
     c.previous_master_key_file = v;
   }

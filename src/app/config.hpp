@@ -46,6 +46,9 @@ struct Config {
   // The built browser code (the chat widget at /widget.js): web/dist of the source tree, which
   // scripts/build.sh builds; relative paths are from the working directory.
   std::string web_root = "web/dist";
+  // What Prometheus sends as "Authorization: Bearer ..." to read /metrics. "" answers /metrics
+  // to loopback clients only.
+  std::string metrics_token;
 
   // "sqlite:<data_dir>/caredesk.db" when `database` is empty.
   std::string DatabaseUrl() const;

@@ -12,6 +12,7 @@
 #include "base/text.hpp"
 #include "http/handlers/context.hpp"
 #include "http/json_input.hpp"
+#include "http/metrics.hpp"
 #include "http/status.hpp"
 #include "security/password.hpp"
 #include "security/token.hpp"
@@ -364,12 +365,14 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       public_rate_(std::make_unique<PublicRateLimit>()),
       inbox_pages_(std::make_unique<PageCache>(options.inbox_cache_bytes)),
       oidc_(std::make_unique<OidcRelyingParty>()),
+      metrics_(std::make_unique<RequestMetrics>()),
       audit_(std::make_unique<AuditTrail>(store, options.audit_flush_every)) {
   if (!options_.web_root.empty()) static_files_.Load(options_.web_root);
   routes_ = {
       {Method::kGet, "GET", "/healthz", false, kNobody, scope::kAny, false, &Healthz,
        /*never_blocks=*/true},
       {Method::kGet, "GET", "/readyz", false, kNobody, scope::kAny, false, &Readyz},
+      {Method::kGet, "GET", "/metrics", false, kNobody, scope::kAny, false, &GetMetrics},
       {Method::kGet, "GET", "/api/openapi.json", false, kNobody, scope::kAny, false, &OpenApi,
        /*never_blocks=*/true},
       {Method::kPost, "POST", "/api/v1/session", false, kNobody, scope::kAny, false, nullptr,
@@ -659,7 +662,47 @@ void AllowAnyOrigin(Response& r) {
 }
 }  // namespace
 
+namespace {
+
+std::string_view MethodLabel(Method m) {
+  switch (m) {
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      break;
+  }
+  return "other";
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 std::optional<Response> Api::HandleInline(Request& request) const {
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<Response> r = HandleInlineUntimed(request);
+  if (r) {
+    metrics_->Observe(MethodLabel(request.method), request.route.empty() ? "(none)" : request.route,
+                      r->status, SecondsSince(start));
+  }
+  return r;
+}
+
+std::optional<Response> Api::HandleInlineUntimed(Request& request) const {
   if (request.method == Method::kGet || request.method == Method::kHead) {
     if (auto file = static_files_.Find(request.path)) {
       // Hashed asset names change with every build: one metrics label for all of them.
@@ -691,8 +734,11 @@ std::optional<Response> Api::HandleInline(Request& request) const {
 }
 
 Response Api::Handle(Request& request) {
+  const auto start = std::chrono::steady_clock::now();
   Response r = HandleRequest(request);
   if (IsWidgetPath(request.path)) AllowAnyOrigin(r);
+  metrics_->Observe(MethodLabel(request.method), request.route.empty() ? "(none)" : request.route,
+                    r.status, SecondsSince(start));
   return r;
 }
 
@@ -806,6 +852,7 @@ Response Api::HandleRequest(Request& request) {
 
   Context ctx{store_, options_, who, request, std::move(ids), now, *inbox_pages_, *audit_, *oidc_};
   ctx.hub = &hub_;
+  ctx.metrics = metrics_.get();
   Result<Response> result = route->fn ? route->fn(ctx) : Login(ctx, options_, *login_throttle_);
   if (!result) {
     if (result.error().kind == ErrorKind::kInternal) {

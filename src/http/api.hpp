@@ -60,6 +60,8 @@ struct ApiOptions {
   // its reverse proxy). Sign-in through a practice's identity provider needs it for the
   // redirect URI the provider calls back; "" turns that sign-in off.
   std::string public_url;
+  // The bearer token that reads /metrics; "" answers it to loopback clients only.
+  std::string metrics_token;
 };
 
 // What became of one recipient's copy of a delivered mail (see Api::DeliverMail).
@@ -68,6 +70,7 @@ struct MailVerdict {
   std::string reason;  // PHI-free
 };
 
+class RequestMetrics;
 struct TokenCache;
 struct LoginThrottle;
 struct PublicRateLimit;
@@ -127,6 +130,7 @@ class Api {
  private:
   Response HandleRequest(Request& request);
   std::optional<Response> HandleInlineRequest(Request& request) const;
+  std::optional<Response> HandleInlineUntimed(Request& request) const;
   void OnClusterNotice(std::string_view payload);
   const Route* FindRoute(const Request& request, std::vector<std::int64_t>& ids,
                          bool& path_known) const;
@@ -152,6 +156,7 @@ class Api {
   mutable Timestamp mail_routes_loaded_{};               // guarded by mail_routes_mutex_
   Hub hub_;
   StaticFiles static_files_;
+  std::unique_ptr<RequestMetrics> metrics_;
   std::unique_ptr<AuditTrail> audit_;  // last: flushes to store_ when destroyed
 };
 

@@ -234,6 +234,8 @@ const std::string& OpenApiDocument() {
   "paths": {
     "/healthz": {"get": {"summary": "The process is up", "security": [], "responses": {"200": {"description": "ok"}}}},
     "/readyz": {"get": {"summary": "The database is reachable and migrated", "security": [], "responses": {"200": {"description": "ready"}, "503": {"$ref": "#/components/responses/Error"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text format 0.0.4)", "description": "With metrics_token configured (CAREDESK_METRICS_TOKEN), for Authorization: Bearer <metrics_token> only (401 otherwise); without one, for clients on loopback only (403 otherwise). caredesk_http_requests_total{method,route,status} and caredesk_http_request_duration_seconds{route} (handler time; route is the pattern, never the path), and gauges summed over practices: caredesk_practices, caredesk_conversations_open, caredesk_chats_waiting, caredesk_chats_active, caredesk_agents_available, caredesk_outbox_due, caredesk_sla_timers_due, process_resident_memory_bytes, process_open_fds. No label names a practice, patient or staff member.", "security": [],
+        "responses": {"200": {"description": "the metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3 document"}}}},
     "/api/v1/session": {
       "post": {"summary": "Sign in; sets the session cookie and returns the CSRF token", "security": [],

@@ -181,9 +181,9 @@ bool OpenApiCheck::DocumentsMarkup(std::string_view method, const std::string& p
   const json::value* response = op->at("responses").as_object().if_contains(std::to_string(status));
   if (!response || !response->is_object()) return false;
   const json::value* content = response->as_object().if_contains("content");
-  return content &&
-         (content->as_object().contains("text/html") || content->as_object().contains("text/xml") ||
-          content->as_object().contains("application/octet-stream"));
+  // Pages, TwiML, files, Prometheus text: anything documented that is not JSON.
+  return content && !content->as_object().empty() &&
+         !content->as_object().contains("application/json");
 }
 
 std::vector<std::string> OpenApiCheck::Check(std::string_view method, std::string_view target,

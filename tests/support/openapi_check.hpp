@@ -32,7 +32,8 @@ class OpenApiCheck {
   std::string TemplateOf(std::string_view path) const;
 
  private:
-  // Whether the operation documents a text/html body for `status` (a page for a browser).
+  // Whether the operation documents only non-JSON bodies for `status` (a page, TwiML, a file,
+  // Prometheus text).
   bool DocumentsMarkup(std::string_view method, const std::string& pattern, int status) const;
   const boost::json::value& Resolve(const boost::json::value& maybe_ref) const;
   void ValidateInto(const boost::json::value& schema, const boost::json::value& value,

@@ -33,6 +33,7 @@ struct Context {
   AuditTrail& audit;       // reads of patient information go here (changes: AppendAudit)
   OidcRelyingParty& oidc;  // sign-in through the practice's identity provider
   Hub* hub = nullptr;      // connected consoles and widgets; push to them after a commit
+  const RequestMetrics* metrics = nullptr;  // what the API answered (for /metrics)
 };
 
 // "Minimum necessary": agents and counselors who serve named queues see only conversations in
@@ -200,7 +201,8 @@ Result<Response> GetKpis(Context& ctx);  // handlers/reports.cpp
 Result<Response> GetKpiConversations(Context& ctx);
 Result<Response> GetErlang(Context& ctx);  // handlers/staffing.cpp
 Result<Response> GetStaffingPlan(Context& ctx);
-Result<Response> PostCall(Context& ctx);  // handlers/calls.cpp
+Result<Response> GetMetrics(Context& ctx);  // handlers/operations.cpp
+Result<Response> PostCall(Context& ctx);    // handlers/calls.cpp
 Result<Response> ListCalls(Context& ctx);
 Result<Response> GetCannedResponses(Context& ctx);
 Result<Response> PutCannedResponses(Context& ctx);
