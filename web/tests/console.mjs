@@ -395,6 +395,37 @@ try {
         `a figure's rows download as CSV, one per call (${rows.length - 1} rows)`);
   await sup.screenshot({ path: `${SHOTS}/console-reports.png`, fullPage: true });
 
+  // ---- The staffing advisor: last week's calls make this week's plan, shown as the API says.
+  const lastWeek = started - 7 * 86400000;
+  for (let i = 0; i < 6; i++) {
+    const at = lastWeek + i * 60000;
+    const r = await api("POST", "/api/v1/calls", {
+      call_id: `web-plan-${i}`, queue: "front-desk", outcome: "answered",
+      entered_at: iso(at), answered_at: iso(at + 8000), ended_at: iso(at + 248000),
+    });
+    check(r.status === 201, `last week's call ${i} is posted (${r.status})`);
+  }
+  const plan = (await lead("GET", "/api/v1/staffing")).json;
+  await sup.goto(`${CAREDESK_URL}/#/staffing`);
+  await sup.locator("input[name=week]").fill(plan.week);
+  await sup.getByRole("button", { name: "Show" }).click();
+  await sup.locator("table.heatmap td[data-need]").first().waitFor();
+  const cells = await sup.locator("table.heatmap td[data-need]").evaluateAll((els) =>
+    els.map((e) => [`${e.getAttribute("data-day")} ${e.getAttribute("data-time")}`, e.getAttribute("data-need"), e.getAttribute("data-staffed")]));
+  const heat = new Map(cells.map(([slot, need, staffed]) => [slot, [need, staffed]]));
+  const planned = plan.slots.filter((x) => x.agents_on_queue > 0 || (x.staffed ?? 0) > 0);
+  const mismatched = planned.filter((x) => {
+    const c = heat.get(`${x.day} ${x.time}`);
+    return !c || c[0] !== String(x.agents_on_queue) || c[1] !== (x.staffed === null ? "" : String(x.staffed));
+  });
+  check(planned.length >= 1 && planned.some((x) => x.phone.contacts > 0) && mismatched.length === 0,
+        `the heat map shows the plan's agents per half-hour (${planned.length} half-hours, differing: ${JSON.stringify(mismatched.map((x) => x.time))})`);
+  const alertTexts = await sup.locator("ul.alerts li").allTextContents();
+  check(JSON.stringify(alertTexts) === JSON.stringify(plan.alerts.map((a) => a.message)),
+        `the plan's alerts are listed (${alertTexts.join(" | ")})`);
+  check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the staffing page");
+  await sup.screenshot({ path: `${SHOTS}/console-staffing.png`, fullPage: true });
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

@@ -64,3 +64,13 @@ export const CHANNEL_LABEL: Record<string, string> = {
   phone: "Phone",
   web: "Web form",
 };
+
+// The ISO week ("2026-W48") holding `d`, as <input type=week> writes it.
+export function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+  const weekday = (t.getUTCDay() + 6) % 7;  // Monday 0
+  t.setUTCDate(t.getUTCDate() - weekday + 3);  // that week's Thursday
+  const year = t.getUTCFullYear();
+  const week = 1 + Math.floor((t.getTime() - Date.UTC(year, 0, 1)) / 86400000 / 7);
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}

@@ -11,6 +11,7 @@ import type { Canned, Chat, Location, Me, User } from "./types";
 import { Inbox } from "./inbox";
 import { ConversationView } from "./conversation";
 import { renderReports } from "./reports";
+import { renderStaffing } from "./staffing";
 import { renderSupervisor } from "./supervisor";
 import { renderSettings } from "./settings";
 import { renderStart } from "./start";
@@ -220,6 +221,7 @@ class Console implements App {
       h("a", { href: "#/new" }, "New message"),
       this.isLead ? h("a", { href: "#/supervisor" }, "Supervisor") : null,
       this.isLead || this.me.role === "auditor" ? h("a", { href: "#/reports" }, "Reports") : null,
+      this.isLead || this.me.role === "auditor" ? h("a", { href: "#/staffing" }, "Staffing") : null,
       this.isAdmin || this.isLead ? h("a", { href: "#/settings" }, "Settings") : null,
     );
     const signOut = h("button", { type: "button", class: "link" }, "Sign out");
@@ -369,6 +371,7 @@ class Console implements App {
     this.inbox.select(0);
     if (hash === "#/supervisor" && this.isLead) renderSupervisor(this, this.mainPane);
     else if (hash === "#/reports" && (this.isLead || this.me.role === "auditor")) renderReports(this, this.mainPane);
+    else if (hash === "#/staffing" && (this.isLead || this.me.role === "auditor")) renderStaffing(this, this.mainPane);
     else if (hash === "#/settings" && (this.isAdmin || this.isLead)) renderSettings(this, this.mainPane);
     else if (hash === "#/new") renderStart(this, this.mainPane);
     else

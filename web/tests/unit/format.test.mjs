@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { load } from "./load.mjs";
 
-const { callSummary, duration, formatMetric } = await load("console/src/format.ts");
+const { callSummary, duration, formatMetric, isoWeek } = await load("console/src/format.ts");
 
 test("durations read as seconds, then minutes and seconds", () => {
   assert.equal(duration(0), "0 s");
@@ -30,4 +30,12 @@ test("KPI values read as durations, percentages or counts by their name", () => 
   assert.equal(formatMetric("calls_offered", 1234), "1,234");
   assert.equal(formatMetric("nps", -12), "-12");
   assert.equal(formatMetric("csat", null), "—");
+});
+
+test("weeks are ISO weeks, as <input type=week> writes them", () => {
+  assert.equal(isoWeek(new Date(2026, 10, 29)), "2026-W48");  // a Sunday
+  assert.equal(isoWeek(new Date(2026, 10, 30)), "2026-W49");  // a Monday
+  assert.equal(isoWeek(new Date(2025, 11, 29)), "2026-W01");  // week 1 begins in December
+  assert.equal(isoWeek(new Date(2021, 0, 3)), "2020-W53");    // and January may end the year before
+  assert.equal(isoWeek(new Date(2026, 0, 1)), "2026-W01");
 });
