@@ -491,5 +491,138 @@ TEST_F(ApiTest, MetricsCountRequestsByRoutePatternAndNameNoPatient) {
   EXPECT_EQ(Checked(scrape).status, 401) << "loopback too, once a token is set";
 }
 
+TEST_F(ApiTest, WellbeingShowsWhoNeedsABreakAndNudgesThemOnTheirOwn) {
+  std::string agent = MakeUser(tenant_, "nina@clinic.example", core::Role::kAgent);
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  const std::int64_t agent_id =
+      Json(Call("GET", "/api/v1/me", {}, &agent)).at("user_id").as_int64();
+  // Available from 09:00 (15:00Z), the console checking in every minute, for 2 h 10 min.
+  const Timestamp start = clock_.Now();
+  for (int m = 0; m <= 130; ++m) {
+    clock_.Set(start + std::chrono::minutes(m));
+    ASSERT_EQ(Call("PUT", "/api/v1/me/presence", R"({"status":"available"})", &agent).status, 200);
+    if (m == 5) {
+      // A patient the agent answers, and then escalates to a supervisor.
+      std::int64_t c = Inbound("+13125550177", "I feel awful and nobody calls back");
+      ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(c) + "/replies",
+                     R"({"text":"I am sorry; let me get help."})", &agent)
+                    .status,
+                201);
+      ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(c) + "/tags",
+                     R"({"tags":["escalated"]})", &agent)
+                    .status,
+                200);
+    }
+  }
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  HttpResult team = Call("GET", "/api/v1/wellbeing", {}, &lead);
+  ASSERT_EQ(team.status, 200) << team.body;
+  const json::object team_json = Json(team);
+  const json::array& items = team_json.at("items").as_array();
+  ASSERT_GE(items.size(), 3u);
+  const json::object& first = items[0].as_object();  // who needs a break comes first
+  EXPECT_EQ(first.at("user_id"), agent_id);
+  EXPECT_EQ(first.at("status"), "available");
+  EXPECT_EQ(first.at("working_since").as_string(), FormatRfc3339(start));
+  EXPECT_EQ(first.at("minutes_without_break"), 130);
+  EXPECT_EQ(first.at("worked_minutes_today"), 130);
+  EXPECT_EQ(first.at("handled_today"), 1);
+  EXPECT_EQ(first.at("distressing_today"), 1);
+  EXPECT_EQ(first.at("distressing_share"), 1);
+  EXPECT_EQ(first.at("break_suggested"), true);
+  EXPECT_EQ(first.at("concerns").as_array(), json::array{"2 h 10 min without a break"});
+  for (std::size_t k = 1; k < items.size(); ++k) {
+    EXPECT_EQ(items[k].at("break_suggested"), false);
+    EXPECT_EQ(items[k].at("status"), "offline");
+  }
+  EXPECT_EQ(team.body.find("3125550177"), std::string::npos);
+  EXPECT_EQ(team.body.find("awful"), std::string::npos);
+  // The agent sees their own, for the console's nudge; another practice sees none of it.
+  json::object mine = Json(Call("GET", "/api/v1/me/wellbeing", {}, &agent));
+  EXPECT_EQ(mine.at("break_suggested"), true);
+  EXPECT_EQ(mine.at("settings").at("break_after_minutes"), 120);
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  const json::object theirs = Json(Call("GET", "/api/v1/wellbeing", {}, &other_admin));
+  for (const auto& item : theirs.at("items").as_array()) {
+    EXPECT_NE(item.at("user_id"), agent_id);
+  }
+  // A practice that allows three hours: no nudge yet.
+  ASSERT_EQ(Call("PUT", "/api/v1/settings/reports", R"({"break_after_minutes":180})", &lead).status,
+            200);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/me/wellbeing", {}, &agent)).at("break_suggested"), false);
+  // A break of a quarter of an hour starts the run again.
+  clock_.Advance(std::chrono::minutes(1));
+  ASSERT_EQ(Call("PUT", "/api/v1/me/presence", R"({"status":"on_break"})", &agent).status, 200);
+  clock_.Advance(std::chrono::minutes(15));
+  ASSERT_EQ(Call("PUT", "/api/v1/me/presence", R"({"status":"available"})", &agent).status, 200);
+  json::object after = Json(Call("GET", "/api/v1/me/wellbeing", {}, &agent));
+  EXPECT_EQ(after.at("minutes_without_break"), 0);
+  EXPECT_EQ(after.at("working_since").as_string(), FormatRfc3339(clock_.Now()));
+}
+
+TEST_F(ApiTest, ReportSettingsChangeTheFiguresAndTheAdvice) {
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  json::object defaults = Json(Call("GET", "/api/v1/settings/reports", {}, &lead));
+  EXPECT_EQ(defaults.at("backlog_healthy"), 50);
+  EXPECT_EQ(defaults.at("backlog_add_staff"), 100);
+  EXPECT_EQ(defaults.at("short_abandon_seconds"), 10);
+  EXPECT_EQ(defaults.at("shrinkage").as_double(), 0.3);
+  EXPECT_EQ(defaults.at("break_after_minutes"), 120);
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"break_after_minutes":5})", "break_after_minutes"},
+           {R"({"nope":1})", "nope"},
+           {R"({"shrinkage":"x"})", "shrinkage"},
+           {R"({"shrinkage":0.95})", "shrinkage"},
+           {R"({"chat_target_seconds":1.5})", "chat_target_seconds"},
+           {R"({"backlog_healthy":60,"backlog_add_staff":50})", "backlog_add_staff"},
+           {R"([])", "settings"},
+           {R"({"short_abandon_seconds":)", "settings"}}) {
+    HttpResult r = Call("PUT", "/api/v1/settings/reports", body, &lead);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(Json(Call("GET", "/api/v1/settings/reports", {}, &lead)), defaults)
+      << "nothing refused was kept";
+
+  // A caller who hung up after 12 s is an abandon under the default 10 s rule...
+  ASSERT_EQ(
+      Call(
+          "POST", "/api/v1/calls",
+          R"({"call_id":"s-1","outcome":"abandoned","entered_at":"2026-11-23T14:00:00Z","ended_at":"2026-11-23T14:00:12Z"})")
+          .status,
+      201);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  auto kpis = [&] {
+    return Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &lead));
+  };
+  EXPECT_EQ(kpis().at("metrics").at("calls_offered").at("value"), 1);
+  EXPECT_EQ(kpis().at("metrics").at("calls_short_abandoned").at("value"), 0);
+  // ...and a short one once the practice counts 15 s: every call is counted again.
+  HttpResult put = Call("PUT", "/api/v1/settings/reports",
+                        R"({"short_abandon_seconds":15,"backlog_healthy":0,"backlog_add_staff":1,)"
+                        R"("shrinkage":0.25})",
+                        &lead);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Json(put).at("break_after_minutes"), 120) << "fields left out take their defaults";
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  json::object after = kpis();
+  EXPECT_EQ(after.at("metrics").at("calls_offered").at("value"), 0);
+  EXPECT_EQ(after.at("metrics").at("calls_short_abandoned").at("value"), 1);
+  EXPECT_EQ(after.at("short_abandon_seconds"), 15);
+  EXPECT_EQ(after.at("backlog").at("healthy_at_most"), 0);
+  EXPECT_EQ(after.at("backlog").at("add_staff_above"), 1);
+  json::object plan = Json(Call("GET", "/api/v1/staffing", {}, &lead));
+  EXPECT_EQ(plan.at("settings").at("shrinkage").as_double(), 0.25);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/staffing?shrinkage=0.4", {}, &lead))
+                .at("settings")
+                .at("shrinkage")
+                .as_double(),
+            0.4)
+      << "a query parameter tries another value without saving it";
+  // Another practice keeps its defaults.
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/settings/reports", {}, &other_admin)), defaults);
+}
+
 }  // namespace
 }  // namespace caredesk

@@ -9,6 +9,7 @@
 #include "core/inbox/conversation.hpp"
 #include "core/inbox/phone.hpp"
 #include "core/sla/policy.hpp"
+#include "jobs/report_settings.hpp"
 
 namespace caredesk::jobs {
 namespace {
@@ -84,7 +85,9 @@ Result<bool> OpenCallback(store::TenantTx& tx, store::CallRecord& record,
                           const CallbackOptions& options, Timestamp now,
                           std::vector<core::Event>& events) {
   const core::Call& call = record.call;
-  if (record.conversation || !core::NeedsCallback(call, options.rules) || !call.ended_at ||
+  // The practice's short-abandon time, when it set one.
+  CD_TRY_ASSIGN(core::PhoneRules rules, PhoneRulesOf(tx, options.rules));
+  if (record.conversation || !core::NeedsCallback(call, rules) || !call.ended_at ||
       now - *call.ended_at > options.open_within) {
     return false;
   }
@@ -92,7 +95,7 @@ Result<bool> OpenCallback(store::TenantTx& tx, store::CallRecord& record,
   CD_TRY_ASSIGN(core::Patient patient, tx.GetPatient(call.patient));
   CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
   CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-  CD_TRY_ASSIGN(std::string queue, CallbackQueue(tx, call, options.rules));
+  CD_TRY_ASSIGN(std::string queue, CallbackQueue(tx, call, rules));
   const Timestamp missed = *call.ended_at;
   core::SlaPolicy policy =
       core::SelectPolicy(policies, queue, core::Channel::kPhone, core::Priority::kNormal);

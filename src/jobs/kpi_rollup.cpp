@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/log.hpp"
+#include "jobs/report_settings.hpp"
 
 namespace caredesk::jobs {
 namespace {
@@ -171,6 +172,7 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       return {};
     }
     CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+    CD_TRY_ASSIGN(core::PhoneRules rules, PhoneRulesOf(tx, options.settings.phone));
     CellCache cells(tx);
     // Oldest first, so a conversation resolved in this batch is seen resolved by a later one
     // of the same patient that began after it.
@@ -178,7 +180,7 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       CD_TRY(RefoldConversation(tx, cells, id, calendar));
     }
     for (const store::CallRecord& record : calls) {
-      CD_TRY(RefoldCall(tx, cells, record, calendar, options.settings.phone));
+      CD_TRY(RefoldCall(tx, cells, record, calendar, rules));
     }
     CD_TRY(cells.Flush());
     progress.events_after = changed.second;

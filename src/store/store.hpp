@@ -561,6 +561,8 @@ class TenantTx {
   virtual Result<void> UpdateChat(const Chat& chat) = 0;
   // Chats waiting or active, oldest first.
   virtual Result<std::vector<Chat>> OpenChats() = 0;
+  // Chats an agent answered at or after `since`, ended or not, by id; at most 100,000.
+  virtual Result<std::vector<Chat>> ChatsAnsweredSince(Timestamp since) = 0;
   // How long chats that an agent took and that ended since `since` lasted on average; 0 when
   // there were none.
   virtual Result<Millis> MeanChatDuration(Timestamp since) = 0;

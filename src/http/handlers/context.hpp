@@ -201,6 +201,10 @@ Result<Response> GetKpis(Context& ctx);  // handlers/reports.cpp
 Result<Response> GetKpiConversations(Context& ctx);
 Result<Response> GetErlang(Context& ctx);  // handlers/staffing.cpp
 Result<Response> GetStaffingPlan(Context& ctx);
+Result<Response> GetWellbeing(Context& ctx);
+Result<Response> GetMyWellbeing(Context& ctx);
+Result<Response> GetReportSettings(Context& ctx);  // handlers/settings.cpp
+Result<Response> PutReportSettings(Context& ctx);
 Result<Response> GetMetrics(Context& ctx);  // handlers/operations.cpp
 Result<Response> PostCall(Context& ctx);    // handlers/calls.cpp
 Result<Response> ListCalls(Context& ctx);

@@ -9,6 +9,7 @@
 #include "base/text.hpp"
 #include "core/analytics/kpi.hpp"
 #include "http/handlers/context.hpp"
+#include "jobs/report_settings.hpp"
 
 namespace caredesk::http {
 namespace json = boost::json;
@@ -270,6 +271,8 @@ Result<Response> GetKpis(Context& ctx) {
   CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
     time_zone = tenant.time_zone;
+    CD_TRY_ASSIGN(jobs::ReportSettings practice, jobs::LoadReportSettings(tx));
+    settings = practice.kpi;
     CD_TRY_ASSIGN(auto rows, tx.KpiCells(request.cells));
     core::TallySum cells;
     for (const store::KpiCellRow& row : rows) {

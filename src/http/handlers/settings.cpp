@@ -4,6 +4,7 @@
 // read them; who may change them is decided with every other route's roles in api.cpp.
 // Also the canned responses every agent's composer offers.
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "core/tenancy/calendar.hpp"
 #include "http/handlers/context.hpp"
 #include "http/json_input.hpp"
+#include "jobs/report_settings.hpp"
 
 namespace caredesk::http {
 
@@ -462,6 +464,36 @@ Result<Response> PutCannedResponses(Context& ctx) {
                                   "canned_responses " + std::to_string(items.size())));
   }));
   return JsonResponse(200, view);
+}
+
+// GET /api/v1/settings/reports: the practice's targets and thresholds for the figures, the
+// staffing advisor and wellbeing, every field filled (defaults where none was set).
+Result<Response> GetReportSettings(Context& ctx) {
+  CD_TRY_ASSIGN(
+      jobs::ReportSettings settings,
+      store::ReadValue<jobs::ReportSettings>(ctx.store, ctx.who.tenant, [](store::TenantTx& tx) {
+        return jobs::LoadReportSettings(tx);
+      }));
+  return JsonResponse(200, json::parse(jobs::ReportSettingsJson(settings)));
+}
+
+// PUT /api/v1/settings/reports: replaces them (fields left out take their defaults). A new
+// short-abandon time counts every call again: the KPI rollup re-reads them all.
+Result<Response> PutReportSettings(Context& ctx) {
+  CD_TRY_ASSIGN(jobs::ReportSettings settings, jobs::ParseReportSettings(ctx.request.body));
+  std::string text = jobs::ReportSettingsJson(settings);
+  CD_TRY(ctx.store.Write(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(jobs::ReportSettings before, jobs::LoadReportSettings(tx));
+    CD_TRY(tx.PutChannelSettings({"reports", text, ""}, ctx.now));
+    if (before.kpi.phone.short_abandon_seconds != settings.kpi.phone.short_abandon_seconds) {
+      CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
+      progress.calls_after = Timestamp{};
+      progress.calls_after_id = 0;
+      CD_TRY(tx.PutKpiProgress(progress));
+    }
+    return tx.AppendAudit(AuditOf(ctx, "update", "settings", 0, PatientId{0}, "reports"));
+  }));
+  return JsonResponse(200, json::parse(text));
 }
 
 }  // namespace caredesk::http

@@ -3,6 +3,7 @@
 // plans each half-hour (core/staffing/plan).
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -12,7 +13,9 @@
 #include "core/staffing/erlang.hpp"
 #include "core/staffing/plan.hpp"
 #include "http/handlers/context.hpp"
+#include "jobs/report_settings.hpp"
 #include "jobs/staffing.hpp"
+#include "jobs/wellbeing.hpp"
 
 namespace caredesk::http {
 namespace json = boost::json;
@@ -150,38 +153,44 @@ Result<Response> GetErlang(Context& ctx) {
 Result<Response> GetStaffingPlan(Context& ctx) {
   std::optional<std::int32_t> monday;
   int weeks = 4;
-  core::PlanSettings settings;
-  std::optional<double> message_target;
+  struct Knob {
+    const char* name;
+    double lo, hi;
+    double core::PlanSettings::*field;
+  };
+  static constexpr Knob kKnobs[] = {
+      {"phone_service_level", 0.01, 0.999, &core::PlanSettings::phone_service_level},
+      {"phone_target_s", 1, 3600, &core::PlanSettings::phone_target_seconds},
+      {"chat_service_level", 0.01, 0.999, &core::PlanSettings::chat_service_level},
+      {"chat_target_s", 1, 3600, &core::PlanSettings::chat_target_seconds},
+      {"chat_concurrency", 1, 10, &core::PlanSettings::chat_concurrency},
+      {"shrinkage", 0, 0.9, &core::PlanSettings::shrinkage},
+      {"max_occupancy", 0.1, 1, &core::PlanSettings::max_occupancy},
+      {"message_aht_s", 1, 7200, &core::PlanSettings::message_handle_seconds},
+      {"message_target_s", 60, 7 * 86400, &core::PlanSettings::message_target_seconds},
+  };
+  std::vector<std::pair<const Knob*, double>> given;  // over the practice's settings
   for (const auto& [key, value] : ctx.request.query) {
     if (key == "week") {
       CD_TRY_ASSIGN(monday, core::MondayOfIsoWeek(value));
-    } else if (key == "weeks") {
+      continue;
+    }
+    if (key == "weeks") {
       CD_TRY_ASSIGN(weeks, QueryInt(value, 1, 13, "weeks"));
-    } else if (key == "phone_service_level") {
-      CD_TRY_ASSIGN(settings.phone_service_level,
-                    QueryNumber(value, 0.01, 0.999, "phone_service_level"));
-    } else if (key == "phone_target_s") {
-      CD_TRY_ASSIGN(settings.phone_target_seconds, QueryNumber(value, 1, 3600, "phone_target_s"));
-    } else if (key == "chat_service_level") {
-      CD_TRY_ASSIGN(settings.chat_service_level,
-                    QueryNumber(value, 0.01, 0.999, "chat_service_level"));
-    } else if (key == "chat_target_s") {
-      CD_TRY_ASSIGN(settings.chat_target_seconds, QueryNumber(value, 1, 3600, "chat_target_s"));
-    } else if (key == "chat_concurrency") {
-      CD_TRY_ASSIGN(settings.chat_concurrency, QueryNumber(value, 1, 10, "chat_concurrency"));
-    } else if (key == "shrinkage") {
-      CD_TRY_ASSIGN(settings.shrinkage, QueryNumber(value, 0, 0.9, "shrinkage"));
-    } else if (key == "max_occupancy") {
-      CD_TRY_ASSIGN(settings.max_occupancy, QueryNumber(value, 0.1, 1, "max_occupancy"));
-    } else if (key == "message_aht_s") {
-      CD_TRY_ASSIGN(settings.message_handle_seconds, QueryNumber(value, 1, 7200, "message_aht_s"));
-    } else if (key == "message_target_s") {
-      CD_TRY_ASSIGN(message_target, QueryNumber(value, 60, 7 * 86400, "message_target_s"));
-    } else {
+      continue;
+    }
+    const Knob* knob = nullptr;
+    for (const Knob& k : kKnobs) {
+      if (key == k.name) knob = &k;
+    }
+    if (!knob) {
       return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
     }
+    CD_TRY_ASSIGN(double v, QueryNumber(value, knob->lo, knob->hi, knob->name));
+    given.emplace_back(knob, v);
   }
-  const core::KpiSettings kpi;
+  core::KpiSettings kpi;
+  core::PlanSettings settings;
   core::PlanInput input;
   std::int32_t first_monday = 0;
   std::int64_t backlog = 0;
@@ -190,23 +199,25 @@ Result<Response> GetStaffingPlan(Context& ctx) {
     CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
     time_zone = tenant.time_zone;
     CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+    CD_TRY_ASSIGN(jobs::ReportSettings practice, jobs::LoadReportSettings(tx));
+    kpi = practice.kpi;
+    settings = practice.staffing;
+    // Texts and email are held to the SLA policy a new text in the front-desk queue gets.
+    CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+    core::SlaPolicy policy =
+        core::SelectPolicy(policies, "front-desk", core::Channel::kSms, core::Priority::kNormal);
+    settings.message_target_seconds =
+        std::chrono::duration<double>(policy.targets.first_response).count();
+    for (const auto& [knob, v] : given) settings.*(knob->field) = v;
     const std::int32_t today = calendar.Local(ctx.now).day;
     const std::int32_t this_monday = today - core::WeekdayFromMonday(today);
     if (!monday) monday = this_monday;
     // Whole weeks only: a week still to come is planned from the weeks before this one.
     first_monday = std::min(*monday, this_monday) - 7 * weeks;
-    if (!message_target) {
-      // Texts and email are held to the SLA policy a new text in the front-desk queue gets.
-      CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-      core::SlaPolicy policy =
-          core::SelectPolicy(policies, "front-desk", core::Channel::kSms, core::Priority::kNormal);
-      message_target = std::chrono::duration<double>(policy.targets.first_response).count();
-    }
     CD_TRY_ASSIGN(input, jobs::MeasureWeeks(tx, calendar, first_monday, weeks, kpi.phone));
     CD_TRY_ASSIGN(backlog, tx.CountOpenConversations());
     return {};
   }));
-  settings.message_target_seconds = *message_target;
   input.settings = settings;
   core::WeeklyPlan plan = core::PlanWeek(input);
 
@@ -266,6 +277,79 @@ Result<Response> GetStaffingPlan(Context& ctx) {
       {"alerts", std::move(alerts)},
       {"slots", std::move(slots)},
   };
+  return JsonResponse(200, out);
+}
+
+namespace {
+
+json::object WellbeingJson(const jobs::AgentWellbeing& a) {
+  const core::Wellbeing& w = a.wellbeing;
+  json::array concerns;
+  for (const std::string& c : w.concerns) concerns.emplace_back(c);
+  return json::object{
+      {"user_id", a.user.id.value},
+      {"name", a.user.display_name},
+      {"status", core::Name(w.status)},
+      {"working_since",
+       w.working_since ? json::value(FormatRfc3339(*w.working_since)) : json::value(nullptr)},
+      {"minutes_without_break", w.minutes_without_break},
+      {"worked_minutes_today", w.worked_minutes_today},
+      {"after_hours_minutes", w.after_hours_minutes},
+      {"handled_today", w.handled_today},
+      {"distressing_today", w.distressing_today},
+      {"distressing_share",
+       w.distressing_share ? Rounded(*w.distressing_share) : json::value(nullptr)},
+      {"occupancy", w.occupancy ? Rounded(*w.occupancy) : json::value(nullptr)},
+      {"break_suggested", w.break_suggested},
+      {"concerns", std::move(concerns)},
+  };
+}
+
+Result<std::pair<std::vector<jobs::AgentWellbeing>, core::WellbeingSettings>> Assess(
+    Context& ctx, std::optional<UserId> only) {
+  std::vector<jobs::AgentWellbeing> team;
+  core::WellbeingSettings settings;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+    CD_TRY_ASSIGN(jobs::ReportSettings practice, jobs::LoadReportSettings(tx));
+    settings = practice.wellbeing;
+    CD_TRY_ASSIGN(team, jobs::AssessTeam(tx, calendar, ctx.now, settings, only));
+    return {};
+  }));
+  return std::pair{std::move(team), settings};
+}
+
+json::object SettingsJson(const core::WellbeingSettings& s) {
+  return json::object{{"break_after_minutes", s.break_after_minutes},
+                      {"min_break_minutes", s.min_break_minutes},
+                      {"distressing_share", s.distressing_share},
+                      {"distressing_min_count", s.distressing_min_count},
+                      {"after_hours_minutes", s.after_hours_minutes},
+                      {"max_occupancy", s.max_occupancy}};
+}
+
+}  // namespace
+
+// GET /api/v1/wellbeing: every staff member's workload and breaks, who needs a break first.
+Result<Response> GetWellbeing(Context& ctx) {
+  CD_TRY_ASSIGN(auto assessed, Assess(ctx, std::nullopt));
+  auto& [team, settings] = assessed;
+  std::stable_sort(team.begin(), team.end(), [](const auto& a, const auto& b) {
+    return a.wellbeing.break_suggested > b.wellbeing.break_suggested;
+  });
+  json::array items;
+  for (const jobs::AgentWellbeing& a : team) items.push_back(WellbeingJson(a));
+  return JsonResponse(
+      200, json::object{{"settings", SettingsJson(settings)}, {"items", std::move(items)}});
+}
+
+// GET /api/v1/me/wellbeing: the caller's own, for the console's gentle nudge.
+Result<Response> GetMyWellbeing(Context& ctx) {
+  CD_TRY_ASSIGN(auto assessed, Assess(ctx, ctx.who.user));
+  auto& [team, settings] = assessed;
+  if (team.empty()) return MakeError(ErrorKind::kNotFound, "no such staff member");
+  json::object out = WellbeingJson(team.front());
+  out["settings"] = SettingsJson(settings);
   return JsonResponse(200, out);
 }
 

@@ -2027,6 +2027,11 @@ TEST_P(ConformanceTest, ChatsAndPresenceAreStoredPerPracticeAndCountTowardsLoad)
     EXPECT_EQ(mean, std::chrono::seconds(120));
     CD_TRY_ASSIGN(auto open, tx.OpenChats());
     EXPECT_TRUE(open.empty());
+    CD_TRY_ASSIGN(auto answered, tx.ChatsAnsweredSince(T0()));
+    EXPECT_EQ(answered.size(), 1u);
+    EXPECT_TRUE(!answered.empty() && answered[0].agent == agent);
+    CD_TRY_ASSIGN(auto later, tx.ChatsAnsweredSince(T0() + std::chrono::seconds(11)));
+    EXPECT_TRUE(later.empty());
     CD_TRY_ASSIGN(auto chat, tx.FindChatByVisitor("hash-1"));
     EXPECT_FALSE(chat->offer_expires_at);
     return {};
@@ -2042,6 +2047,8 @@ TEST_P(ConformanceTest, ChatsAndPresenceAreStoredPerPracticeAndCountTowardsLoad)
     EXPECT_FALSE(presence);
     CD_TRY_ASSIGN(auto loads, tx.AgentLoads(T0()));
     EXPECT_TRUE(loads.empty());
+    CD_TRY_ASSIGN(auto answered, tx.ChatsAnsweredSince(T0()));
+    EXPECT_TRUE(answered.empty());
     return {};
   });
   ASSERT_TRUE(r);

@@ -898,6 +898,17 @@ class SqlTenantTx final : public TenantTx {
     return out;
   }
 
+  Result<std::vector<Chat>> ChatsAnsweredSince(Timestamp since) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query(std::string(kChatSelect) +
+                                           " WHERE tenant_id = ? AND answered_at >= ? ORDER BY "
+                                           "id LIMIT 100000",
+                                       {T(), ToEpochMillis(since)}));
+    std::vector<Chat> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(ReadChat(r));
+    return out;
+  }
+
   Result<Millis> MeanChatDuration(Timestamp since) override {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT COUNT(*), SUM(ended_at - answered_at) FROM chats "
                                        "WHERE tenant_id = ? AND state = 'ended' AND answered_at "
