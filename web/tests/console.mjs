@@ -426,6 +426,37 @@ try {
   check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the staffing page");
   await sup.screenshot({ path: `${SHOTS}/console-staffing.png`, fullPage: true });
 
+  // ---- Wellbeing: an agent whose day has been mostly escalations is nudged to take a break,
+  // and their supervisor sees it.
+  const before = (await api("GET", "/api/v1/me/wellbeing")).json;
+  const heavy = Math.max(4 - before.distressing_today, before.handled_today - 2 * before.distressing_today + 1, 0);
+  for (let i = 0; i < heavy; i++) {
+    const m = await api("POST", "/api/v1/messages", { channel: "sms", from: `+1312555030${i}`, text: "Please call me, it is getting worse" });
+    const c = m.json.conversation_id;
+    const replied = await api("POST", `/api/v1/conversations/${c}/replies`, { text: "I am getting a nurse for you now." });
+    const tagged = await api("POST", `/api/v1/conversations/${c}/tags`, { tags: ["escalated"] });
+    check(m.status === 201 && replied.status === 201 && tagged.status === 200, `escalated conversation ${i} (${m.status}, ${replied.status}, ${tagged.status})`);
+  }
+  const heavyDay = await until("the rollup to count the escalated conversations", async () => {
+    const w = (await api("GET", "/api/v1/me/wellbeing")).json;
+    return w.break_suggested ? w : null;
+  });
+  await agent.reload();
+  const nudge = agent.locator(".nudge");
+  await nudge.waitFor();
+  check((await nudge.locator("p").textContent()).startsWith("Today has been heavy"),
+        `the agent is nudged to take a break (${heavyDay.concerns.join("; ")})`);
+  await sup.goto(`${CAREDESK_URL}/#/supervisor`);
+  const teamRow = sup.locator(`table.wellbeing tr[data-user='${heavyDay.user_id}']`);
+  await teamRow.waitFor();
+  check((await teamRow.getAttribute("class")) === "needs-break" && (await teamRow.locator(".concerns").textContent()).includes("escalated or urgent"),
+        "the supervisor sees who needs a break, and why");
+  check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the supervisor's view with wellbeing");
+  await nudge.getByRole("button", { name: "Take a break" }).click();
+  await nudge.waitFor({ state: "detached" });
+  check((await api("GET", "/api/v1/me/presence")).json.status === "on_break" && (await agent.locator("select.presence").inputValue()) === "on_break",
+        "taking the break sets the agent's status");
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

@@ -12,6 +12,7 @@ import { Inbox } from "./inbox";
 import { ConversationView } from "./conversation";
 import { renderReports } from "./reports";
 import { renderStaffing } from "./staffing";
+import { startNudges } from "./wellbeing";
 import { renderSupervisor } from "./supervisor";
 import { renderSettings } from "./settings";
 import { renderStart } from "./start";
@@ -188,6 +189,7 @@ class Console implements App {
     h("option", { value: "offline" }, "Offline"),
   );
   private toasts = h("div", { class: "toasts", "aria-live": "assertive" });
+  private nudge = h("div", { class: "nudges" });
   private knownOffers = new Set<number>();
   // Live chats with a patient's message the agent has not looked at yet (the tabs show it).
   private unreadChats = new Set<number>();
@@ -250,6 +252,7 @@ class Console implements App {
         signOut,
       ),
       this.chatBar,
+      this.nudge,
       h("main", { class: "panes" }, inboxPane, this.mainPane),
       this.toasts,
       h("div", { id: "announcer", class: "sr-only", "aria-live": "polite" }),
@@ -262,6 +265,12 @@ class Console implements App {
     // The console is the agent's heartbeat: an agent whose console went quiet is not offered chats.
     window.setInterval(() => void api("PUT", "/api/v1/me/presence", {}).catch(() => {}), 30000);
     window.setInterval(() => this.tickOffers(), 1000);
+    if (this.me.role !== "auditor") {
+      startNudges(this.nudge, async () => {
+        this.presence.value = "on_break";
+        await this.setPresence("on_break");
+      });
+    }
     window.addEventListener("hashchange", () => this.route());
     installShortcuts(this);
     this.guardIdle();

@@ -7,6 +7,7 @@ import { announce, h, replace } from "./dom";
 import { countdown, duration } from "./format";
 import { type App, userName } from "./state";
 import type { Chat, Conversation } from "./types";
+import { teamSection, type Wellbeing } from "./wellbeing";
 
 interface AgentLoad {
   user_id: number;
@@ -45,12 +46,13 @@ export function renderSupervisor(app: App, pane: HTMLElement): void {
       return;
     }
     try {
-      const [live, risky, alerts] = await Promise.all([
+      const [live, risky, alerts, team] = await Promise.all([
         api<Live>("GET", "/api/v1/chats/live"),
         api<{ items: Conversation[] }>("GET", `/api/v1/conversations${query({ sla: "at_risk_or_breached", sort: "time_left", limit: 20 })}`),
         api<{ items: Alert[] }>("GET", "/api/v1/alerts").catch(() => ({ items: [] as Alert[] })),
+        api<{ items: Wellbeing[] }>("GET", "/api/v1/wellbeing").catch(() => ({ items: [] as Wellbeing[] })),
       ]);
-      replace(body, ...view(app, live, risky.items, alerts.items, refresh));
+      replace(body, ...view(app, live, risky.items, alerts.items, refresh), teamSection(team.items));
     } catch (e) {
       replace(body, h("p", { class: "error", role: "alert" }, (e as Error).message));
     }
