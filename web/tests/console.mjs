@@ -457,6 +457,24 @@ try {
   check((await api("GET", "/api/v1/me/presence")).json.status === "on_break" && (await agent.locator("select.presence").inputValue()) === "on_break",
         "taking the break sets the agent's status");
 
+  // ---- The practice's targets and thresholds are set in the console.
+  await sup.goto(`${CAREDESK_URL}/#/settings`);
+  const targets = sup.locator("form[aria-labelledby=set-reports]");
+  const breakAfter = targets.getByLabel("Suggest a break after working (minutes)");
+  await breakAfter.waitFor();
+  check((await breakAfter.inputValue()) === "120", "the form shows the practice's thresholds");
+  await breakAfter.fill("5");
+  await targets.getByRole("button", { name: "Save" }).click();
+  await until("the refusal", async () => (await targets.locator(".result").textContent()).includes("break_after_minutes must be"));
+  check((await breakAfter.getAttribute("aria-invalid")) === "true", "an out-of-range threshold is refused and its field marked");
+  await breakAfter.fill("90");
+  await targets.getByLabel("Shrinkage: paid time off the queue (0 to 0.9)").fill("0.25");
+  await targets.getByRole("button", { name: "Save" }).click();
+  await until("the save", async () => (await targets.locator(".result").textContent()) === "Saved.");
+  const savedTargets = (await lead("GET", "/api/v1/settings/reports")).json;
+  check(savedTargets.break_after_minutes === 90 && savedTargets.shrinkage === 0.25 && savedTargets.backlog_healthy === 50,
+        "the thresholds are saved, the rest kept");
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

@@ -1,6 +1,7 @@
 // The practice's settings an administrator changes from the console: the SMS provider account,
-// the email account (SMTP out, IMAP in), live chat, and the canned responses every agent
-// uses (supervisors may edit those). Secrets are write-only: the form says whether one is set
+// the email account (SMTP out, IMAP in), live chat, the canned responses every agent uses, and
+// the targets and thresholds of the reports, staffing advice and wellbeing (supervisors may edit
+// those two). Secrets are write-only: the form says whether one is set
 // and sends a new one only when typed.
 import { ApiError, api } from "./api";
 import { announce, h, replace } from "./dom";
@@ -33,6 +34,7 @@ function form(
       "aria-describedby": hintId,
       type: f.type === "list" ? "text" : (f.type ?? "text"),
       autocomplete: f.type === "password" ? "new-password" : "off",
+      step: f.type === "number" ? "any" : null,
       "aria-invalid": "false",
     });
     if (f.type === "checkbox") input.checked = Boolean(v);
@@ -193,6 +195,34 @@ export async function renderSettings(app: App, pane: HTMLElement): Promise<void>
       ),
     );
   }
-  if (app.isLead) sections.push(cannedEditor(app));
+  if (app.isLead) {
+    sections.push(cannedEditor(app));
+    const reports = await api<Record<string, unknown>>("GET", "/api/v1/settings/reports");
+    sections.push(
+      form(
+        "Targets and thresholds",
+        "set-reports",
+        [
+          { key: "backlog_healthy", label: "Backlog is healthy at or under (open requests)", type: "number" },
+          { key: "backlog_add_staff", label: "Add a team member above (open requests)", type: "number" },
+          { key: "service_level_seconds", label: "Phone: answered within (seconds)", type: "number" },
+          { key: "phone_service_level", label: "Phone: share to answer within that (0 to 1)", type: "number" },
+          { key: "short_abandon_seconds", label: "Phone: hang-ups sooner than this are short abandons (seconds)", type: "number" },
+          { key: "chat_target_seconds", label: "Chat: answered within (seconds)", type: "number" },
+          { key: "chat_service_level", label: "Chat: share to answer within that (0 to 1)", type: "number" },
+          { key: "chat_concurrency", label: "Chats an agent holds at once", type: "number" },
+          { key: "message_handle_seconds", label: "Time to answer a text or email (seconds)", type: "number" },
+          { key: "shrinkage", label: "Shrinkage: paid time off the queue (0 to 0.9)", type: "number" },
+          { key: "max_occupancy", label: "Busiest healthy occupancy (0 to 1)", type: "number" },
+          { key: "break_after_minutes", label: "Suggest a break after working (minutes)", type: "number" },
+          { key: "distressing_share", label: "Suggest a break when this share of the day was escalated or urgent (0 to 1)", type: "number" },
+          { key: "after_hours_minutes", label: "Flag work outside opening hours above (minutes a week)", type: "number" },
+        ],
+        reports,
+        (b) => api("PUT", "/api/v1/settings/reports", { ...reports, ...b }),
+        "For the reports, the staffing advisor and wellbeing. A new short-abandon time counts every call again.",
+      ),
+    );
+  }
   replace(pane, h("h1", {}, "Settings"), h("div", { class: "settings" }, sections));
 }
