@@ -24,7 +24,7 @@ sources=(src/base/error.cpp src/base/text.cpp src/base/time.cpp
          src/http/message.cpp src/http/json_input.cpp src/http/handlers/inbound.cpp
          src/channels/email/mime.cpp src/channels/email/parse.cpp src/channels/sms/text.cpp
          src/channels/voice/queue_log.cpp src/core/calls/call.cpp src/core/analytics/kpi.cpp
-         src/jobs/chat_settings.cpp
+         src/jobs/chat_settings.cpp src/jobs/report_settings.cpp
          tests/fuzz/request_fuzz.cpp)
 objs=()
 for src in "${sources[@]}"; do

@@ -22,6 +22,7 @@
 #include "http/json_input.hpp"
 #include "http/message.hpp"
 #include "jobs/chat_settings.hpp"
+#include "jobs/report_settings.hpp"
 #include <boost/json/parse.hpp>
 
 #include "security/crypto.hpp"
@@ -33,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = FromEpochMillis(1795000000000);
-  switch (data[0] % 18) {
+  switch (data[0] % 19) {
     case 0: {
       auto r = http::ParseInbound(in, now);
       if (r && !IsValidUtf8(r->text)) __builtin_trap();  // validated text only
@@ -190,6 +191,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (decoded) {
         auto again = core::DecodeTally(core::EncodeTally(*decoded));
         if (!again || !(*again == *decoded)) __builtin_trap();
+      }
+      break;
+    }
+    case 18: {  // a practice's report settings: what is accepted reads back the same
+      auto settings = jobs::ParseReportSettings(in);
+      if (settings) {
+        std::string text = jobs::ReportSettingsJson(*settings);
+        auto again = jobs::ParseReportSettings(text);
+        if (!again || jobs::ReportSettingsJson(*again) != text ||
+            again->kpi.backlog_add_staff < again->kpi.backlog_healthy) {
+          __builtin_trap();
+        }
       }
       break;
     }
