@@ -475,6 +475,20 @@ try {
   check(savedTargets.break_after_minutes === 90 && savedTargets.shrinkage === 0.25 && savedTargets.backlog_healthy === 50,
         "the thresholds are saved, the rest kept");
 
+  // ---- The wallboard shows today's figures as the API gives them.
+  await sup.goto(`${CAREDESK_URL}/#/wallboard`);
+  await sup.locator("[data-tile=backlog] .tile-value").waitFor();
+  const board = (await lead("GET", `/api/v1/reports/kpis?from=${day}&to=${day}`)).json;
+  const liveNow = (await lead("GET", "/api/v1/chats/live")).json;
+  const waitingNow = liveNow.queues.reduce((n, q) => n + q.waiting.length, 0);
+  check((await sup.locator("[data-tile=backlog] .tile-value").textContent()) === String(board.backlog.open) &&
+        (await sup.locator("[data-tile=chats_waiting] .tile-value").textContent()) === String(waitingNow) &&
+        (await sup.locator("[data-tile=agents] .tile-value").textContent()) === String(liveNow.agents.filter((a) => a.status === "available").length),
+        `the wallboard shows the backlog (${board.backlog.open}), waiting chats (${waitingNow}) and available agents`);
+  check((await sup.locator(".tile").count()) === 8, "the wallboard has its eight tiles");
+  check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the wallboard");
+  await sup.screenshot({ path: `${SHOTS}/console-wallboard.png`, fullPage: true });
+
   // ---- (7b) Nobody is online: the widget says so, takes a number, the inbox shows the question
   // with its response-time target.
   await agent.locator("select.presence").selectOption("offline");

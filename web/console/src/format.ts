@@ -74,3 +74,8 @@ export function isoWeek(d: Date): string {
   const week = 1 + Math.floor((t.getTime() - Date.UTC(year, 0, 1)) / 86400000 / 7);
   return `${year}-W${String(week).padStart(2, "0")}`;
 }
+
+// A local date as YYYY-MM-DD.
+export function isoDay(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}

@@ -12,6 +12,7 @@ import { Inbox } from "./inbox";
 import { ConversationView } from "./conversation";
 import { renderReports } from "./reports";
 import { renderStaffing } from "./staffing";
+import { renderWallboard } from "./wallboard";
 import { startNudges } from "./wellbeing";
 import { renderSupervisor } from "./supervisor";
 import { renderSettings } from "./settings";
@@ -224,6 +225,7 @@ class Console implements App {
       this.isLead ? h("a", { href: "#/supervisor" }, "Supervisor") : null,
       this.isLead || this.me.role === "auditor" ? h("a", { href: "#/reports" }, "Reports") : null,
       this.isLead || this.me.role === "auditor" ? h("a", { href: "#/staffing" }, "Staffing") : null,
+      this.isLead ? h("a", { href: "#/wallboard" }, "Wallboard") : null,
       this.isAdmin || this.isLead ? h("a", { href: "#/settings" }, "Settings") : null,
     );
     const signOut = h("button", { type: "button", class: "link" }, "Sign out");
@@ -381,6 +383,7 @@ class Console implements App {
     if (hash === "#/supervisor" && this.isLead) renderSupervisor(this, this.mainPane);
     else if (hash === "#/reports" && (this.isLead || this.me.role === "auditor")) renderReports(this, this.mainPane);
     else if (hash === "#/staffing" && (this.isLead || this.me.role === "auditor")) renderStaffing(this, this.mainPane);
+    else if (hash === "#/wallboard" && this.isLead) renderWallboard(this, this.mainPane);
     else if (hash === "#/settings" && (this.isAdmin || this.isLead)) renderSettings(this, this.mainPane);
     else if (hash === "#/new") renderStart(this, this.mainPane);
     else

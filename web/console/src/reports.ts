@@ -3,7 +3,7 @@
 // backlog against the practice's thresholds; printable as a report.
 import { api, query } from "./api";
 import { h, replace } from "./dom";
-import { formatMetric } from "./format";
+import { formatMetric, isoDay } from "./format";
 import { type App, userName } from "./state";
 
 interface Metric {
@@ -73,9 +73,6 @@ const CATEGORY_LABEL: Record<string, string> = {
   uncategorized: "Not categorized",
 };
 
-function isoDay(d: Date): string {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
 
 const NOT_DRILLABLE = new Set(["backlog_open", "csat", "nps"]);
 
