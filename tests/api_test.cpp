@@ -213,6 +213,8 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"GET /api/v1/reports/kpis/{metric}/conversations",
        {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/reports/kpis", {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
+      {"GET /api/v1/reports/kpis/daily",
+       {false, {Role::kSupervisor, Role::kAdmin, Role::kAuditor}, ""}},
       {"GET /api/v1/conversations", {false, everyone, ""}},
       {"GET /api/v1/conversations/{id}", {false, everyone, ""}},
       {"GET /api/v1/attachments/{id}", {false, everyone, ""}},

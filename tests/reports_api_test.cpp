@@ -185,7 +185,9 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
             at(1240) + R"(","ended_at":")" + at(1270) + R"("})");
   post_call(R"({"call_id":"k3","outcome":"abandoned","entered_at":")" + at(1280) +
             R"(","ended_at":")" + at(1283) + R"("})");  // a 3 s short abandon
-  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  jobs::KpiRollupOptions rollup;
+  rollup.clock = &clock_;  // the backlog is recorded on the practice's today
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, rollup));
 
   std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
   HttpResult r = Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23", {}, &lead);
@@ -220,6 +222,41 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
             json::string::npos);
   EXPECT_EQ(kpis.at("backlog").at("state"), "healthy");
   EXPECT_EQ(kpis.at("time_zone"), "America/Chicago");
+
+  // How the waits spread: under a minute, 5 and 15 minutes, an hour, 4 hours, a day, beyond.
+  auto counts = [&](const char* name) {
+    std::vector<std::int64_t> out;
+    for (const auto& bin : kpis.at("distributions").at(name).as_array()) {
+      out.push_back(bin.at("count").as_int64());
+    }
+    return out;
+  };
+  EXPECT_EQ(counts("first_response_s"), (std::vector<std::int64_t>{0, 0, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(counts("resolution_s"), (std::vector<std::int64_t>{0, 0, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(counts("answer_wait_s"), (std::vector<std::int64_t>{1, 0, 0, 0, 0, 0, 0}));
+
+  // Day by day: the same figures on the day, nothing on the days around it, and the backlog.
+  HttpResult daily =
+      Call("GET", "/api/v1/reports/kpis/daily?from=2026-11-22&to=2026-11-24", {}, &lead);
+  ASSERT_EQ(daily.status, 200) << daily.body;
+  json::object series = Json(daily);
+  const json::array& days = series.at("days").as_array();
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_EQ(days[0].at("day"), "2026-11-22");
+  EXPECT_EQ(days[0].at("metrics").at("conversations"), 0);
+  EXPECT_TRUE(days[0].at("metrics").at("first_response_time_p50_s").is_null());
+  for (const char* name : {"conversations", "first_response_time_p50_s", "service_level",
+                           "abandonment_rate", "average_handle_time_s"}) {
+    EXPECT_EQ(days[1].at("metrics").at(name), value(name)) << name;
+  }
+  EXPECT_EQ(days[2].at("metrics").at("calls_offered"), 0);
+  ASSERT_EQ(series.at("backlog").as_array().size(), 1u);
+  EXPECT_EQ(series.at("backlog").at(0).at("day"), "2026-11-23");
+  EXPECT_EQ(series.at("backlog").at(0).at("open"), 3);
+  EXPECT_EQ(series.at("backlog").at(0).at("peak"), 3);
+  EXPECT_EQ(Call("GET", "/api/v1/reports/kpis/daily?from=2025-01-01&to=2026-11-24", {}, &lead)
+                .status,
+            400);
 
   json::object sms =
       Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&channel=sms", {}, &lead))

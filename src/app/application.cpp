@@ -107,7 +107,9 @@ int Serve(const Config& config, std::unique_ptr<store::Store> store) {
   sla_timer.Start();
   jobs::Retention retention(*store, clock);
   retention.Start();
-  jobs::KpiRollup kpi_rollup(*store);
+  jobs::KpiRollupOptions rollup_options;
+  rollup_options.clock = &clock;
+  jobs::KpiRollup kpi_rollup(*store, rollup_options);
   kpi_rollup.Start();
   channels::TwilioGateway sms(config.public_url);
   channels::EmailGateway email;

@@ -454,6 +454,8 @@ Api::Api(store::Store& store, const Clock& clock, const ApiOptions& options)
       {Method::kGet, "GET", "/api/v1/calls", true, kEveryone, scope::kInboxRead, false, &ListCalls},
       {Method::kGet, "GET", "/api/v1/reports/kpis", true, kLeads | kOversight, scope::kReportsRead,
        false, &GetKpis},
+      {Method::kGet, "GET", "/api/v1/reports/kpis/daily", true, kLeads | kOversight,
+       scope::kReportsRead, false, &GetKpiDaily},
       {Method::kGet, "GET", "/api/v1/reports/kpis/{metric}/conversations", true,
        kLeads | kOversight, scope::kReportsRead, false, &GetKpiConversations},
       {Method::kGet, "GET", "/api/v1/staffing/erlang", true, kEveryone, scope::kAny, false,

@@ -183,6 +183,13 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       CD_TRY(RefoldCall(tx, cells, record, calendar, rules));
     }
     CD_TRY(cells.Flush());
+    if (!changed.first.empty()) {
+      // Conversations changed, so the backlog may have: today's is recorded for the trend.
+      CD_TRY_ASSIGN(std::int64_t open, tx.CountOpenConversations());
+      static const SystemClock system;
+      const Timestamp now = (options.clock ? options.clock : &system)->Now();
+      CD_TRY(tx.PutBacklog(calendar.Local(now).day, open));
+    }
     progress.events_after = changed.second;
     if (!calls.empty()) {
       progress.calls_after = calls.back().updated_at;

@@ -19,6 +19,8 @@ struct KpiRollupOptions {
   Millis interval = std::chrono::seconds(1);
   int batch = 2000;  // events (and calls) per write
   core::KpiSettings settings;
+  // What "today" is for the backlog over time; nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 struct RollupPass {

@@ -355,6 +355,14 @@ struct KpiCellQuery {
   std::optional<int> hour;
 };
 
+// The open backlog on a local day, as the rollup saw it: at its last change that day, and at its
+// highest.
+struct BacklogDay {
+  std::int32_t day = 0;
+  std::int64_t open = 0;
+  std::int64_t peak = 0;
+};
+
 // How far the rollup has read: events after this id, calls changed after this (time, id).
 struct KpiProgress {
   std::int64_t events_after = 0;
@@ -606,6 +614,11 @@ class TenantTx {
                                                             int limit) = 0;
   // Conversations open or pending now: the backlog.
   virtual Result<std::int64_t> CountOpenConversations() = 0;
+  // Records `open` as the backlog of local day `day` (its peak kept), and the days recorded in
+  // [from_day, to_day], oldest first.
+  virtual Result<void> PutBacklog(std::int32_t day, std::int64_t open) = 0;
+  virtual Result<std::vector<BacklogDay>> BacklogDays(std::int32_t from_day,
+                                                      std::int32_t to_day) = 0;
 
   // Holds a lock named `key` (within this tenant) until the write commits, so that writes
   // from several nodes that look something up and then create it (a patient by phone, an

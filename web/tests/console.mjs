@@ -385,6 +385,14 @@ try {
   await sup.locator(".kpi[data-metric=abandonment_rate] summary").click();
   check((await sup.locator(".kpi[data-metric=abandonment_rate] details p").textContent()) === kpis.metrics.abandonment_rate.definition,
         "each figure shows how it is counted");
+  const dailyApi = (await lead("GET", `/api/v1/reports/kpis/daily?from=${day}&to=${day}`)).json;
+  const bars = await sup.locator("[data-chart=contacts] rect.chart-bar").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-value"))));
+  const expectedBars = dailyApi.days.map((x) => (x.metrics.conversations ?? 0) + (x.metrics.calls_offered ?? 0));
+  check(JSON.stringify(bars) === JSON.stringify(expectedBars), `the day-by-day chart draws the API's days (${bars} vs ${expectedBars})`);
+  await sup.locator("section[aria-labelledby=trend-title]").screenshot({ path: `${SHOTS}/console-reports-days.png` });
+  const waits = await sup.locator("[data-distribution=answer_wait_s] li").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-count"))));
+  check(JSON.stringify(waits) === JSON.stringify(kpis.distributions.answer_wait_s.map((b) => b.count)),
+        `the distribution of waits is the API's (${waits})`);
   check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the reports page");
   const [download] = await Promise.all([
     sup.waitForEvent("download"),

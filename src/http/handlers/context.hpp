@@ -199,6 +199,7 @@ Result<Response> GetChatSettings(Context& ctx);
 Result<Response> PutChatSettings(Context& ctx);
 Result<Response> GetKpis(Context& ctx);  // handlers/reports.cpp
 Result<Response> GetKpiConversations(Context& ctx);
+Result<Response> GetKpiDaily(Context& ctx);
 Result<Response> GetErlang(Context& ctx);  // handlers/staffing.cpp
 Result<Response> GetStaffingPlan(Context& ctx);
 Result<Response> GetWellbeing(Context& ctx);

@@ -3,6 +3,7 @@
 // (core/analytics). The cells are kept by jobs/kpi_rollup, about a second behind the events.
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -118,6 +119,20 @@ std::string_view BacklogState(std::int64_t open, const core::KpiSettings& s) {
 }
 
 constexpr int kDrillDefault = 500, kDrillMax = 5000;
+
+// How many durations fell under a minute, 5 and 15 minutes, an hour, 4 hours, a day, and beyond
+// (each boundary is a bucket's end, so the counts are exact).
+json::array Distribution(const core::DurationHistogram& h) {
+  json::array out;
+  std::int64_t below = 0;
+  for (std::int64_t up_to : {59, 299, 899, 3599, 14399, 86399}) {
+    const std::int64_t n = h.AtMost(up_to);
+    out.push_back(json::object{{"under_s", up_to + 1}, {"count", n - below}});
+    below = n;
+  }
+  out.push_back(json::object{{"under_s", nullptr}, {"count", h.count() - below}});
+  return out;
+}
 
 std::string DayText(std::int32_t day) {
   return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
@@ -309,8 +324,55 @@ Result<Response> GetKpis(Context& ctx) {
                                {"state", BacklogState(backlog, settings)}}},
       {"service_level_seconds", settings.service_level_seconds},
       {"short_abandon_seconds", settings.phone.short_abandon_seconds},
+      {"distributions", json::object{{"first_response_s", Distribution(sum.first_response)},
+                                     {"resolution_s", Distribution(sum.resolution)},
+                                     {"answer_wait_s", Distribution(sum.answer_wait)}}},
   };
   return JsonResponse(200, out);
+}
+
+// GET /api/v1/reports/kpis/daily?from&to[&cuts]: the same figures for each local day of the
+// period (at most a year), and the open backlog each day as the rollup recorded it.
+Result<Response> GetKpiDaily(Context& ctx) {
+  CD_TRY_ASSIGN(KpiRequest request, ParseKpiRequest(ctx));
+  const store::KpiCellQuery& q = request.cells;
+  if (q.to_day - q.from_day >= 366) return Invalid("at most a year of days at once", "to");
+  core::KpiSettings settings;
+  std::vector<store::KpiCellRow> rows;
+  std::vector<store::BacklogDay> backlog;
+  CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(jobs::ReportSettings practice, jobs::LoadReportSettings(tx));
+    settings = practice.kpi;
+    CD_TRY_ASSIGN(rows, tx.KpiCells(q));
+    CD_TRY_ASSIGN(backlog, tx.BacklogDays(q.from_day, q.to_day));
+    return {};
+  }));
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.cell.day < b.cell.day; });
+  json::array days;
+  auto next = rows.begin();
+  for (std::int32_t day = q.from_day; day <= q.to_day; ++day) {
+    core::TallySum cells;
+    for (; next != rows.end() && next->cell.day == day; ++next) {
+      if (request.weekday && next->cell.weekday() != *request.weekday) continue;
+      if (!cells.Add(next->tally)) return Internal("a stored KPI cell is unreadable");
+    }
+    json::object metrics;
+    for (const auto& [name, metric] : core::Summarize(cells.Total(), 0, settings)) {
+      if (name != "backlog_open") metrics[name] = Number(metric.value);
+    }
+    days.push_back(json::object{{"day", DayText(day)}, {"metrics", std::move(metrics)}});
+  }
+  json::array open;
+  for (const store::BacklogDay& b : backlog) {
+    open.push_back(json::object{{"day", DayText(b.day)}, {"open", b.open}, {"peak", b.peak}});
+  }
+  return JsonResponse(200, json::object{{"from", request.from_text},
+                                        {"to", request.to_text},
+                                        {"days", std::move(days)},
+                                        {"backlog", std::move(open)},
+                                        {"healthy_at_most", settings.backlog_healthy},
+                                        {"add_staff_above", settings.backlog_add_staff}});
 }
 
 }  // namespace caredesk::http

@@ -1905,6 +1905,27 @@ TEST_P(ConformanceTest, PresenceCheckInsBecomeSpansPerPractice) {
   EXPECT_TRUE(elsewhere->empty());
 }
 
+TEST_P(ConformanceTest, TheBacklogIsKeptPerDayWithItsPeak) {
+  auto w = store_->Write(a_, [](TenantTx& tx) -> Result<void> {
+    CD_TRY(tx.PutBacklog(20000, 7));
+    CD_TRY(tx.PutBacklog(20000, 12));
+    CD_TRY(tx.PutBacklog(20000, 9));
+    return tx.PutBacklog(20002, 4);
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto days = ReadValue<std::vector<BacklogDay>>(
+      *store_, a_, [](TenantTx& tx) { return tx.BacklogDays(19999, 20001); });
+  ASSERT_TRUE(days) << days.error().message;
+  ASSERT_EQ(days->size(), 1u);
+  EXPECT_EQ((*days)[0].day, 20000);
+  EXPECT_EQ((*days)[0].open, 9);
+  EXPECT_EQ((*days)[0].peak, 12);
+  auto elsewhere = ReadValue<std::vector<BacklogDay>>(
+      *store_, b_, [](TenantTx& tx) { return tx.BacklogDays(19999, 20003); });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_TRUE(elsewhere->empty());
+}
+
 TEST_P(ConformanceTest, AgentPhoneEventsAreReadByTimeApartFromCalls) {
   auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
     int n = 0;

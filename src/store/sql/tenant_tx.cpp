@@ -1296,6 +1296,28 @@ class SqlTenantTx final : public TenantTx {
     return rows.at(0).Int(0);
   }
 
+  Result<void> PutBacklog(std::int32_t day, std::int64_t open) override {
+    return db_.Execute(
+        "INSERT INTO kpi_backlog (tenant_id, day, open_count, peak) VALUES (?, ?, ?, ?) ON "
+        "CONFLICT (tenant_id, day) DO UPDATE SET open_count = excluded.open_count, peak = CASE "
+        "WHEN excluded.open_count > kpi_backlog.peak THEN excluded.open_count ELSE "
+        "kpi_backlog.peak END",
+        {T(), std::int64_t{day}, open, open});
+  }
+
+  Result<std::vector<BacklogDay>> BacklogDays(std::int32_t from_day,
+                                              std::int32_t to_day) override {
+    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT day, open_count, peak FROM kpi_backlog WHERE "
+                                       "tenant_id = ? AND day >= ? AND day <= ? ORDER BY day",
+                                       {T(), std::int64_t{from_day}, std::int64_t{to_day}}));
+    std::vector<BacklogDay> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      out.push_back({static_cast<std::int32_t>(r.Int(0)), r.Int(1), r.Int(2)});
+    }
+    return out;
+  }
+
   Result<void> LockKey(std::string_view key) override {
     if (!lock_rows_) return {};
     // FNV-1a over the tenant and the key: a collision only makes two writes take turns.

@@ -3,6 +3,7 @@
 // backlog against the practice's thresholds; printable as a report.
 import { api, query } from "./api";
 import { h, replace } from "./dom";
+import { dayChart } from "./charts";
 import { formatMetric, isoDay } from "./format";
 import { type App, userName } from "./state";
 
@@ -19,6 +20,13 @@ export interface Kpis {
   backlog: { open: number; healthy_at_most: number; add_staff_above: number; state: string };
   service_level_seconds: number;
   short_abandon_seconds: number;
+  distributions: Record<string, { under_s: number | null; count: number }[]>;
+}
+export interface Daily {
+  days: { day: string; metrics: Record<string, number | null> }[];
+  backlog: { day: string; open: number; peak: number }[];
+  healthy_at_most: number;
+  add_staff_above: number;
 }
 
 const SECTIONS: { title: string; metrics: [string, string][] }[] = [
@@ -144,8 +152,12 @@ export function renderReports(app: App, pane: HTMLElement): void {
     if (weekday.value) params.weekday = weekday.value;
     if (hour.value) params.hour = hour.value;
     try {
-      const k = await api<Kpis>("GET", `/api/v1/reports/kpis${query(params)}`);
-      replace(body, ...view(k, params));
+      const [k, daily] = await Promise.all([
+        api<Kpis>("GET", `/api/v1/reports/kpis${query(params)}`),
+        // A year at most: longer periods show their figures without the days.
+        api<Daily>("GET", `/api/v1/reports/kpis/daily${query(params)}`).catch(() => null),
+      ]);
+      replace(body, ...view(k, params), ...(daily ? overTime(daily) : []), spread(k));
     } catch (e) {
       replace(body, h("p", { class: "error", role: "alert" }, (e as Error).message));
     }
@@ -201,5 +213,71 @@ function view(k: Kpis, params: Record<string, string>): HTMLElement[] {
       ),
     ),
     h("p", { class: "report-note" }, `${k.from} to ${k.to}, days in ${k.time_zone}. Service level: answered within ${k.service_level_seconds} s. Short abandons: under ${k.short_abandon_seconds} s.`),
+  ];
+}
+
+const WAIT_BINS = ["under 1 min", "1–5 min", "5–15 min", "15–60 min", "1–4 h", "4–24 h", "a day or more"];
+
+// How long patients waited for a first response, and callers for an answer.
+function spread(k: Kpis): HTMLElement {
+  const list = (name: string, label: string): HTMLElement => {
+    const bins = k.distributions[name] ?? [];
+    const most = Math.max(1, ...bins.map((b) => b.count));
+    return h(
+      "div",
+      { class: "distribution", "data-distribution": name },
+      h("h3", {}, label),
+      h(
+        "ul",
+        { class: "bars" },
+        bins.map((b, i) => {
+          const bar = h("span", { class: "bar" });
+          bar.style.width = `${Math.round((b.count / most) * 100)}%`;
+          return h("li", { "data-count": String(b.count) }, h("span", { class: "bar-label" }, WAIT_BINS[i] ?? ""), bar, h("span", { class: "bar-n" }, String(b.count)));
+        }),
+      ),
+    );
+  };
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "spread-title" },
+    h("h2", { id: "spread-title" }, "How long patients waited"),
+    list("first_response_s", "For a first response"),
+    list("answer_wait_s", "On the phone, for an answer"),
+    list("resolution_s", "For their request to be resolved"),
+  );
+}
+
+function overTime(d: Daily): HTMLElement[] {
+  const days = d.days.map((x) => x.day);
+  const series = (name: string): (number | null)[] => d.days.map((x) => x.metrics[name] ?? null);
+  const contacts = d.days.map((x) => (x.metrics.conversations ?? 0) + (x.metrics.calls_offered ?? 0));
+  const byDay = new Map(d.backlog.map((b) => [b.day, b.open]));
+  const backlog = days.map((day) => byDay.get(day) ?? null);
+  const pct = (v: number): string => `${Math.round(v * 100)}%`;
+  return [
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "trend-title" },
+      h("h2", { id: "trend-title" }, "Day by day"),
+      h(
+        "div",
+        { class: "charts" },
+        dayChart("contacts", "Contacts (conversations and calls offered)", { days, values: contacts, kind: "bar", format: (v) => String(Math.round(v)) }),
+        dayChart("frt", "First response, median", { days, values: series("first_response_time_p50_s"), kind: "line", format: (v) => formatMetric("first_response_time_p50_s", v) }),
+        dayChart("sl", "Service level (phone)", { days, values: series("service_level"), kind: "line", format: pct, max: 1 }),
+        dayChart("abandon", "Abandonment (phone)", { days, values: series("abandonment_rate"), kind: "line", format: pct, max: 1 }),
+        dayChart("backlog", "Open backlog at each day's last change", {
+          days,
+          values: backlog,
+          kind: "line",
+          format: (v) => String(Math.round(v)),
+          thresholds: [
+            { value: d.healthy_at_most, label: `healthy ≤ ${d.healthy_at_most}` },
+            { value: d.add_staff_above, label: `add staff > ${d.add_staff_above}` },
+          ],
+        }),
+      ),
+    ),
   ];
 }
