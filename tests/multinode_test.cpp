@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <future>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "jobs/chat_router.hpp"
+#include "jobs/kpi_rollup.hpp"
 #include "jobs/outbox_sender.hpp"
 #include "security/crypto.hpp"
 #include "security/password.hpp"
@@ -225,6 +227,73 @@ TEST_F(MultiNodeTest, ConcurrentWritesOnTwoNodesKeepOnePatientConversationAndDel
     EXPECT_EQ(n.conversations, 1u) << "round " << round;
     EXPECT_EQ(n.messages, 3u) << "round " << round << ": one delivery and two other messages";
   }
+}
+
+// A conversation opened in a transaction that took its event ids first but committed last (one
+// node slow, the other quick) is still counted: the KPI rollup does not move its mark past ids
+// a running transaction may yet commit.
+TEST_F(MultiNodeTest, TheRollupCountsAConversationWhoseTransactionCommittedLate) {
+  int patients = 0;
+  auto open = [&](store::TenantTx& tx) -> Result<ConversationId> {
+    CD_TRY_ASSIGN(core::BusinessCalendar cal, tx.Calendar());
+    core::Patient patient;
+    patient.name = "Patient " + std::to_string(++patients);
+    patient.created_at = patient.updated_at = clock_.Now();
+    CD_TRY_ASSIGN(patient, tx.InsertPatient(patient));
+    core::Decision opened = core::OpenConversation(patient.id, core::Channel::kSms, "front-desk",
+                                                   core::Priority::kNormal, {}, clock_.Now(), cal);
+    CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, clock_.Now(), cal));
+    CD_TRY_ASSIGN(core::Conversation c, tx.InsertConversation(d.conversation, cal, clock_.Now()));
+    std::vector<core::Event> events;
+    for (auto* list : {&opened.events, &d.events}) {
+      for (core::Event e : *list) {
+        e.conversation_id = c.id;
+        events.push_back(std::move(e));
+      }
+    }
+    CD_TRY(tx.AppendEvents(events));
+    return c.id;
+  };
+  auto counted = [&](ConversationId c) {
+    auto fact = store::ReadValue<std::optional<store::KpiFactRow>>(
+        b_->store(), tenant_, [&](store::TenantTx& tx) {
+          return tx.GetKpiFact("conversation:" + std::to_string(c.value));
+        });
+    EXPECT_TRUE(fact) << fact.error().message;
+    return fact && fact->has_value();
+  };
+  std::promise<ConversationId> inserted;
+  std::promise<void> go;
+  std::shared_future<void> released = go.get_future().share();
+  std::thread slow([&] {
+    bool told = false;
+    auto w = a_->store().Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(ConversationId c, open(tx));
+      if (!told) inserted.set_value(c);
+      told = true;
+      released.wait();  // holds the transaction open, its ids taken
+      return {};
+    });
+    EXPECT_TRUE(w) << w.error().message;
+    if (!told) inserted.set_value(ConversationId{});
+  });
+  const ConversationId late = inserted.get_future().get();
+  if (!late) {
+    go.set_value();
+    slow.join();
+    FAIL() << "the slow transaction could not open its conversation";
+  }
+  auto quick = store::WriteValue<ConversationId>(b_->store(), tenant_, open);
+  ASSERT_TRUE(quick) << quick.error().message;
+  ASSERT_GT(quick->value, late.value);
+  ASSERT_TRUE(jobs::RollUpAll(b_->store(), tenant_, {}));
+  EXPECT_TRUE(counted(*quick));
+  EXPECT_FALSE(counted(late)) << "not committed yet";
+  go.set_value();
+  slow.join();
+  ASSERT_TRUE(jobs::RollUpAll(b_->store(), tenant_, {}));
+  EXPECT_TRUE(counted(late)) << "committed below the mark the rollup had read to";
+  EXPECT_TRUE(counted(*quick));
 }
 
 // Both nodes run the outbox sender over the same items at once: every text goes out exactly

@@ -1,6 +1,8 @@
 #include "jobs/kpi_rollup.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <string>
 #include <utility>
 
@@ -165,6 +167,13 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
   CD_TRY(store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
     pass = {};
     CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
+    // Asked before reading, so that once it says the last pass's horizon has passed, this
+    // pass's reads see every transaction that could have committed below the marks.
+    CD_TRY_ASSIGN(std::optional<std::uint64_t> horizon, tx.WriteHorizon());
+    bool confirmed = true;
+    if (horizon && progress.horizon != 0) {
+      CD_TRY_ASSIGN(confirmed, tx.WritesFinishedBefore(progress.horizon));
+    }
     CD_TRY_ASSIGN(auto changed, tx.ConversationsChangedAfter(progress.events_after, options.batch));
     CD_TRY_ASSIGN(auto calls, tx.CallsChangedAfter(progress.calls_after, progress.calls_after_id,
                                                    options.batch));
@@ -190,15 +199,40 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       const Timestamp now = (options.clock ? options.clock : &system)->Now();
       CD_TRY(tx.PutBacklog(calendar.Local(now).day, open));
     }
-    progress.events_after = changed.second;
-    if (!calls.empty()) {
-      progress.calls_after = calls.back().updated_at;
-      progress.calls_after_id = calls.back().id;
+    const store::KpiProgress before = progress;
+    const std::int64_t last_event = changed.second;
+    const std::pair<Timestamp, std::int64_t> last_call =
+        calls.empty() ? std::pair{progress.calls_after, progress.calls_after_id}
+                      : std::pair{calls.back().updated_at, calls.back().id};
+    if (!horizon) {
+      // One writer: rows are numbered in the order they commit, so what was read is final.
+      progress.events_after = last_event;
+      std::tie(progress.calls_after, progress.calls_after_id) = last_call;
+    } else {
+      // Several writers: the marks move only over what an earlier pass read and this pass read
+      // again after every transaction begun before that pass had ended (a late commit below
+      // the marks is folded then). Folding again is harmless: it moves a contribution from its
+      // old cell to its new one.
+      if (confirmed && progress.horizon != 0) {
+        progress.events_after = std::min(last_event, progress.events_read);
+        std::tie(progress.calls_after, progress.calls_after_id) =
+            std::min(last_call, std::pair{progress.calls_read, progress.calls_read_id});
+      }
+      progress.events_read = last_event;
+      std::tie(progress.calls_read, progress.calls_read_id) = last_call;
+      progress.horizon = *horizon;
     }
     CD_TRY(tx.PutKpiProgress(progress));
     pass.conversations = static_cast<int>(changed.first.size());
     pass.calls = static_cast<int>(calls.size());
-    pass.advanced = true;
+    // More may follow while a mark moved; a pass that only read the pending range again while
+    // an old transaction still runs leaves it for later.
+    pass.advanced = progress.events_after != before.events_after ||
+                    progress.calls_after != before.calls_after ||
+                    progress.calls_after_id != before.calls_after_id ||
+                    progress.events_read != before.events_read ||
+                    progress.calls_read != before.calls_read ||
+                    progress.calls_read_id != before.calls_read_id;
     return {};
   }));
   return pass;

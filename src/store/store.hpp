@@ -368,6 +368,13 @@ struct KpiProgress {
   std::int64_t events_after = 0;
   Timestamp calls_after{};
   std::int64_t calls_after_id = 0;
+  // With several writers (PostgreSQL) a transaction that took a lower id may commit after a
+  // higher one was read. What the last pass read beyond the marks above is pending until every
+  // transaction begun before `horizon` has ended (see TenantTx::WriteHorizon); 0: none pending.
+  std::int64_t events_read = 0;
+  Timestamp calls_read{};
+  std::int64_t calls_read_id = 0;
+  std::uint64_t horizon = 0;
 };
 
 struct IdempotentReply {
@@ -612,6 +619,11 @@ class TenantTx {
   // Calls stored or changed after (`after`, `after_id`) in (updated_at, id) order.
   virtual Result<std::vector<CallRecord>> CallsChangedAfter(Timestamp after, std::int64_t after_id,
                                                             int limit) = 0;
+  // A point in the order transactions begin (PostgreSQL: the next transaction id), or nullopt
+  // where writes commit in the order their rows are numbered (SQLite's single writer). And
+  // whether every transaction that began before `horizon` has ended.
+  virtual Result<std::optional<std::uint64_t>> WriteHorizon() = 0;
+  virtual Result<bool> WritesFinishedBefore(std::uint64_t horizon) = 0;
   // Conversations open or pending now: the backlog.
   virtual Result<std::int64_t> CountOpenConversations() = 0;
   // Records `open` as the backlog of local day `day` (its peak kept), and the days recorded in

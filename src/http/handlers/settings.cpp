@@ -487,8 +487,8 @@ Result<Response> PutReportSettings(Context& ctx) {
     CD_TRY(tx.PutChannelSettings({"reports", text, ""}, ctx.now));
     if (before.kpi.phone.short_abandon_seconds != settings.kpi.phone.short_abandon_seconds) {
       CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
-      progress.calls_after = Timestamp{};
-      progress.calls_after_id = 0;
+      progress.calls_after = progress.calls_read = Timestamp{};
+      progress.calls_after_id = progress.calls_read_id = 0;
       CD_TRY(tx.PutKpiProgress(progress));
     }
     return tx.AppendAudit(AuditOf(ctx, "update", "settings", 0, PatientId{0}, "reports"));

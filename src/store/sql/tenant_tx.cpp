@@ -1237,25 +1237,35 @@ class SqlTenantTx final : public TenantTx {
   }
 
   Result<KpiProgress> GetKpiProgress() override {
-    CD_TRY_ASSIGN(auto rows, db_.Query("SELECT events_after, calls_after, calls_after_id FROM "
-                                       "kpi_progress WHERE tenant_id = ?",
-                                       {T()}));
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT events_after, calls_after, calls_after_id, events_read, "
+                            "calls_read, calls_read_id, horizon FROM kpi_progress WHERE "
+                            "tenant_id = ?",
+                            {T()}));
     KpiProgress p;
     if (!rows.empty()) {
       p.events_after = rows[0].Int(0);
       p.calls_after = FromEpochMillis(rows[0].Int(1));
       p.calls_after_id = rows[0].Int(2);
+      p.events_read = rows[0].Int(3);
+      p.calls_read = FromEpochMillis(rows[0].Int(4));
+      p.calls_read_id = rows[0].Int(5);
+      p.horizon = static_cast<std::uint64_t>(rows[0].Int(6));
     }
     return p;
   }
 
   Result<void> PutKpiProgress(const KpiProgress& p) override {
-    CD_TRY(
-        db_.Query("INSERT INTO kpi_progress (tenant_id, events_after, calls_after, "
-                  "calls_after_id) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET "
-                  "events_after = excluded.events_after, calls_after = excluded.calls_after, "
-                  "calls_after_id = excluded.calls_after_id",
-                  {T(), p.events_after, ToEpochMillis(p.calls_after), p.calls_after_id}));
+    CD_TRY(db_.Query(
+        "INSERT INTO kpi_progress (tenant_id, events_after, calls_after, "
+        "calls_after_id, events_read, calls_read, calls_read_id, horizon) VALUES (?, ?, "
+        "?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET events_after = "
+        "excluded.events_after, calls_after = excluded.calls_after, calls_after_id = "
+        "excluded.calls_after_id, events_read = excluded.events_read, calls_read = "
+        "excluded.calls_read, calls_read_id = excluded.calls_read_id, horizon = "
+        "excluded.horizon",
+        {T(), p.events_after, ToEpochMillis(p.calls_after), p.calls_after_id, p.events_read,
+         ToEpochMillis(p.calls_read), p.calls_read_id, static_cast<std::int64_t>(p.horizon)}));
     return {};
   }
 
@@ -1296,6 +1306,22 @@ class SqlTenantTx final : public TenantTx {
     return rows.at(0).Int(0);
   }
 
+  Result<std::optional<std::uint64_t>> WriteHorizon() override {
+    if (db_.Dialect() != "postgres") return std::optional<std::uint64_t>{};
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"));
+    return std::optional<std::uint64_t>{static_cast<std::uint64_t>(rows.at(0).Int(0))};
+  }
+
+  Result<bool> WritesFinishedBefore(std::uint64_t horizon) override {
+    if (db_.Dialect() != "postgres") return true;
+    // The oldest transaction still running, this one aside (it began after any horizon it
+    // asks about, so it cannot hold one back, but it may already have an id).
+    CD_TRY_ASSIGN(auto rows,
+                  db_.Query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
+    return static_cast<std::uint64_t>(rows.at(0).Int(0)) >= horizon;
+  }
+
   Result<void> PutBacklog(std::int32_t day, std::int64_t open) override {
     return db_.Execute(
         "INSERT INTO kpi_backlog (tenant_id, day, open_count, peak) VALUES (?, ?, ?, ?) ON "
@@ -1305,8 +1331,7 @@ class SqlTenantTx final : public TenantTx {
         {T(), std::int64_t{day}, open, open});
   }
 
-  Result<std::vector<BacklogDay>> BacklogDays(std::int32_t from_day,
-                                              std::int32_t to_day) override {
+  Result<std::vector<BacklogDay>> BacklogDays(std::int32_t from_day, std::int32_t to_day) override {
     CD_TRY_ASSIGN(auto rows, db_.Query("SELECT day, open_count, peak FROM kpi_backlog WHERE "
                                        "tenant_id = ? AND day >= ? AND day <= ? ORDER BY day",
                                        {T(), std::int64_t{from_day}, std::int64_t{to_day}}));
