@@ -254,9 +254,9 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
   EXPECT_EQ(series.at("backlog").at(0).at("day"), "2026-11-23");
   EXPECT_EQ(series.at("backlog").at(0).at("open"), 3);
   EXPECT_EQ(series.at("backlog").at(0).at("peak"), 3);
-  EXPECT_EQ(Call("GET", "/api/v1/reports/kpis/daily?from=2025-01-01&to=2026-11-24", {}, &lead)
-                .status,
-            400);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/reports/kpis/daily?from=2025-01-01&to=2026-11-24", {}, &lead).status,
+      400);
 
   json::object sms =
       Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&channel=sms", {}, &lead))

@@ -12,7 +12,7 @@ namespace {
 using core::Workload;
 
 constexpr auto kHalfHour = std::chrono::minutes(30);
-constexpr std::int64_t kMaxChatHandleSeconds = 2 * 3600;
+constexpr std::int64_t kMaxChatHandleSeconds = std::int64_t{2} * 3600;
 constexpr int kFactsPerDay = 200'000;  // more in one day is beyond a practice; the rest is left out
 constexpr int kMaxCallPages = 1000;    // 1,000,000 calls
 
@@ -110,8 +110,8 @@ Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCa
       const Timestamp start = calendar.StartOfLocalDay(day);
       const Timestamp next = calendar.StartOfLocalDay(day + 1);
       for (int h = 0; h < core::kSlotsPerDay; ++h) {
-        b[static_cast<std::size_t>(d * core::kSlotsPerDay + h)] =
-            std::min(start + h * kHalfHour, next);
+        const int slot = d * core::kSlotsPerDay + h;
+        b[static_cast<std::size_t>(slot)] = std::min(start + h * kHalfHour, next);
       }
     }
     b[core::kSlotsPerWeek] = calendar.StartOfLocalDay(first_monday + 7 * (w + 1));
@@ -123,6 +123,7 @@ Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCa
     if (Working(s.status) && s.to > s.from) by_user[s.user].push_back({s.from, s.to});
   }
   std::vector<std::vector<core::Interval>> console;
+  console.reserve(by_user.size());
   for (auto& [user, intervals] : by_user) console.push_back(std::move(intervals));
 
   CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(from - std::chrono::hours(24), to));
