@@ -4,39 +4,16 @@
 
 #include <filesystem>
 
-#include "security/crypto.hpp"
-#include "security/password.hpp"
-#include "store/open.hpp"
+#include "jobs/test_practice.hpp"
 
 namespace caredesk::jobs {
 namespace {
 
-class CallsTest : public ::testing::Test {
+class CallsTest : public testing::PracticeTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(security::Init());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("caredesk-calls-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store::SqlStoreOptions sealed;
-    sealed.master_key = security::SecretKey::Random();
-    auto opened = store::OpenStore("sqlite:" + (dir_ / "db").string(), sealed);
-    ASSERT_TRUE(opened);
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->Migrate());
-    store::Tenant t;
-    t.slug = "clinic";
-    t.name = "Clinic";
-    t.business_hours = "always";
-    auto created = store_->CreateTenant(t);
-    ASSERT_TRUE(created);
-    tenant_ = created->id;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+  CallsTest() {
+    time_zone_ = "America/New_York";
+    business_hours_ = "always";
   }
 
   IncomingPhoneEvent Ev(std::string key, std::string ref, std::string kind, int at_s,
@@ -62,9 +39,6 @@ class CallsTest : public ::testing::Test {
     return r ? *r : std::vector<store::CallRecord>{};
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
-  TenantId tenant_;
   Timestamp now_ = *ParseRfc3339("2026-11-29T15:00:00Z");
 };
 

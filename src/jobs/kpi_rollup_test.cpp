@@ -6,42 +6,18 @@
 #include <random>
 
 #include "jobs/calls.hpp"
-#include "security/crypto.hpp"
-#include "security/password.hpp"
-#include "store/open.hpp"
+#include "jobs/test_practice.hpp"
 
 namespace caredesk::jobs {
 namespace {
 
 using core::Grain;
 
-class KpiRollupTest : public ::testing::Test {
+class KpiRollupTest : public testing::PracticeTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(security::Init());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("caredesk-rollup-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store::SqlStoreOptions sealed;
-    sealed.master_key = security::SecretKey::Random();
-    auto opened = store::OpenStore("sqlite:" + (dir_ / "db").string(), sealed);
-    ASSERT_TRUE(opened);
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->Migrate());
-    store::Tenant t;
-    t.slug = "clinic";
-    t.name = "Clinic";
-    t.time_zone = "America/Chicago";
-    t.business_hours = "mon-fri 08:00-17:00";
-    auto created = store_->CreateTenant(t);
-    ASSERT_TRUE(created);
-    tenant_ = created->id;
-    auto cal = store::ReadValue<core::BusinessCalendar>(
-        *store_, tenant_, [](store::TenantTx& tx) { return tx.Calendar(); });
-    ASSERT_TRUE(cal);
-    calendar_ = *cal;
+    PracticeTest::SetUp();
+    if (HasFatalFailure()) return;
     for (int i = 0; i < 5; ++i) {
       auto p = store::WriteValue<core::Patient>(*store_, tenant_, [&](store::TenantTx& tx) {
         core::Patient patient;
@@ -53,10 +29,6 @@ class KpiRollupTest : public ::testing::Test {
       ASSERT_TRUE(p);
       patients_.push_back(*p);
     }
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Applies `step` to conversation `id` (or opens one when id is 0) and stores the result.
@@ -199,10 +171,6 @@ class KpiRollupTest : public ::testing::Test {
     ExpectSameFigures(fine, std::nullopt, when + " for phone calls of three days");
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
-  TenantId tenant_;
-  core::BusinessCalendar calendar_ = core::BusinessCalendar::AlwaysOpen();
   std::vector<core::Patient> patients_;
   std::vector<ConversationId> conversations_;
   Timestamp now_ = *ParseRfc3339("2026-11-23T15:00:00Z");  // a Monday, 09:00 in Chicago

@@ -7,8 +7,7 @@
 #include <map>
 #include <thread>
 
-#include "security/password.hpp"
-#include "store/open.hpp"
+#include "jobs/test_practice.hpp"
 
 namespace caredesk::channels {
 namespace {
@@ -19,34 +18,16 @@ class FixedClock final : public Clock {
   Timestamp Now() const override { return now; }
 };
 
-class QueueLogImportTest : public ::testing::Test {
+class QueueLogImportTest : public jobs::testing::PracticeTest {
  protected:
+  QueueLogImportTest() {
+    time_zone_ = "America/New_York";
+    business_hours_ = "always";
+  }
   void SetUp() override {
-    ASSERT_TRUE(security::Init());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("caredesk-qlog-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store::SqlStoreOptions sealed;
-    sealed.master_key = security::SecretKey::Random();
-    auto opened = store::OpenStore("sqlite:" + (dir_ / "db").string(), sealed);
-    ASSERT_TRUE(opened);
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->Migrate());
-    store::Tenant t;
-    t.slug = "clinic";
-    t.name = "Clinic";
-    t.business_hours = "always";
-    auto created = store_->CreateTenant(t);
-    ASSERT_TRUE(created);
-    tenant_ = created->id;
+    PracticeTest::SetUp();
     // Shortly after the sample log's last call, so its missed calls are recent.
     clock_.now = FromEpochMillis(1764404800LL * 1000);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   std::map<std::string, store::CallRecord> Calls() {
@@ -64,9 +45,6 @@ class QueueLogImportTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
-  TenantId tenant_;
   FixedClock clock_;
 };
 
