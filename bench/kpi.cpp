@@ -20,6 +20,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/staffing/plan.hpp"
 #include "http/api.hpp"
 #include "jobs/kpi_rollup.hpp"
 #include "security/password.hpp"
@@ -293,6 +294,40 @@ int Run(const Options& o) {
           static_cast<long long>(res_n), res_mean);
     }
   }
+  // ---- The day-by-day series (a quarter and a year) and the staffing advisor's weekly plan
+  // (four weeks measured), through the same handler.
+  auto timed = [&](const std::string& target) {
+    http::Request r;
+    r.method = http::Method::kGet;
+    r.target = target;
+    auto qm = target.find('?');
+    r.path = target.substr(0, qm);
+    r.query = http::ParseQuery(target.substr(qm + 1));
+    r.headers.Set("authorization", "Bearer " + token);
+    r.remote_address = "127.0.0.1";
+    r.request_id = "bench";
+    auto before = std::chrono::steady_clock::now();
+    http::Response resp = api.Handle(r);
+    double ms = Ms(std::chrono::steady_clock::now() - before);
+    if (resp.status != 200) Usage(target + " answered " + std::to_string(resp.status));
+    return ms;
+  };
+  std::vector<double> daily_ms, plan_ms;
+  for (int q = 0; q < 20; ++q) {
+    int span = q % 2 ? 365 : 90;
+    std::int32_t from = day0 + pick(365 - span + 1);
+    daily_ms.push_back(timed("/api/v1/reports/kpis/daily?from=" + date_of(from) +
+                             "&to=" + date_of(from + span - 1)));
+  }
+  for (int q = 0; q < 10; ++q) {
+    // A week in the second half of the year, so four whole weeks of data come before it.
+    plan_ms.push_back(
+        timed("/api/v1/staffing?weeks=4&week=" + core::IsoWeekOf(day0 + 190 + 7 * pick(20))));
+  }
+  std::printf("daily: p50 %.1f ms p95 %.1f ms; staffing plan: p50 %.1f ms p95 %.1f ms\n",
+              Percentile(daily_ms, 0.5), Percentile(daily_ms, 0.95), Percentile(plan_ms, 0.5),
+              Percentile(plan_ms, 0.95));
+
   json::object summary{
       {"events", written},
       {"conversations", conversations},
@@ -312,6 +347,12 @@ int Run(const Options& o) {
       {"group_by_p50_ms", Percentile(sql_ms, 0.5)},
       {"group_by_p95_ms", Percentile(sql_ms, 0.95)},
       {"group_by_over_endpoint_p50", Percentile(sql_ms, 0.5) / Percentile(endpoint_uncut_ms, 0.5)},
+      {"daily_queries", daily_ms.size()},
+      {"daily_p50_ms", Percentile(daily_ms, 0.5)},
+      {"daily_p95_ms", Percentile(daily_ms, 0.95)},
+      {"staffing_plan_queries", plan_ms.size()},
+      {"staffing_plan_p50_ms", Percentile(plan_ms, 0.5)},
+      {"staffing_plan_p95_ms", Percentile(plan_ms, 0.95)},
       {"figures_compared", compared},
       {"figures_mismatched", mismatches},
   };

@@ -192,13 +192,6 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       CD_TRY(RefoldCall(tx, cells, record, calendar, rules));
     }
     CD_TRY(cells.Flush());
-    if (!changed.first.empty()) {
-      // Conversations changed, so the backlog may have: today's is recorded for the trend.
-      CD_TRY_ASSIGN(std::int64_t open, tx.CountOpenConversations());
-      static const SystemClock system;
-      const Timestamp now = (options.clock ? options.clock : &system)->Now();
-      CD_TRY(tx.PutBacklog(calendar.Local(now).day, open));
-    }
     const store::KpiProgress before = progress;
     const std::int64_t last_event = changed.second;
     const std::pair<Timestamp, std::int64_t> last_call =
@@ -239,12 +232,25 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
 }
 
 Result<int> RollUpAll(store::Store& store, TenantId tenant, const KpiRollupOptions& options) {
-  int total = 0;
+  int total = 0, conversations = 0;
   for (;;) {
     CD_TRY_ASSIGN(RollupPass pass, RollUp(store, tenant, options));
     total += pass.conversations + pass.calls;
-    if (!pass.advanced) return total;
+    conversations += pass.conversations;
+    if (!pass.advanced) break;
   }
+  if (conversations > 0) {
+    // Conversations changed, so the backlog may have: today's is recorded for the trend, once
+    // the rollup has caught up (counting it after every batch slowed catching up by a tenth).
+    static const SystemClock system;
+    const Timestamp now = (options.clock ? options.clock : &system)->Now();
+    CD_TRY(store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
+      CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
+      CD_TRY_ASSIGN(std::int64_t open, tx.CountOpenConversations());
+      return tx.PutBacklog(calendar.Local(now).day, open);
+    }));
+  }
+  return total;
 }
 
 KpiRollup::KpiRollup(store::Store& store, KpiRollupOptions options)
