@@ -181,7 +181,10 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       return {};
     }
     CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
-    CD_TRY_ASSIGN(core::PhoneRules rules, PhoneRulesOf(tx, options.settings.phone));
+    core::PhoneRules rules = options.settings.phone;
+    if (!calls.empty()) {
+      CD_TRY_ASSIGN(rules, PhoneRulesOf(tx, options.settings.phone));
+    }
     CellCache cells(tx);
     // Oldest first, so a conversation resolved in this batch is seen resolved by a later one
     // of the same patient that began after it.
