@@ -117,24 +117,39 @@ std::string DurationHistogram::Encode() const {
   return out;
 }
 
-Result<DurationHistogram> DurationHistogram::Decode(std::string_view text) {
-  DurationHistogram h;
+namespace {
+
+// Calls `entry(bucket, count)` for each "bucket:count" of a stored histogram, in order; false at
+// the first malformed one (entries before it were reported).
+template <class Entry>
+bool ParseHistogram(std::string_view text, Entry&& entry) {
   while (!text.empty()) {
     auto comma = text.find(',');
     std::string_view item = text.substr(0, comma);
     auto colon = item.find(':');
     int b = -1;
     std::int64_t n = 0;
-    if (colon == std::string_view::npos) return Invalid("malformed histogram");
+    if (colon == std::string_view::npos) return false;
     auto r1 = std::from_chars(item.data(), item.data() + colon, b);
     auto r2 = std::from_chars(item.data() + colon + 1, item.data() + item.size(), n);
     if (r1.ec != std::errc{} || r1.ptr != item.data() + colon || r2.ec != std::errc{} ||
-        r2.ptr != item.data() + item.size() || b < 0 || b >= kBuckets || n == 0) {
-      return Invalid("malformed histogram");
+        r2.ptr != item.data() + item.size() || b < 0 || b >= DurationHistogram::kBuckets ||
+        n == 0) {
+      return false;
     }
-    h.AddToBucket(b, n);
+    entry(b, n);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<DurationHistogram> DurationHistogram::Decode(std::string_view text) {
+  DurationHistogram h;
+  if (!ParseHistogram(text, [&](int b, std::int64_t n) { h.AddToBucket(b, n); })) {
+    return Invalid("malformed histogram");
   }
   return h;
 }
@@ -367,6 +382,37 @@ void EachNumber(T& t, F&& f) {
   for (auto& v : t.by_category) f(v);
 }
 
+// Reads a stored tally (EncodeTally's form): its numbers into `numbers`, and each entry of its
+// four histograms (first response, next response, resolution, answer wait) to
+// `entry(histogram, bucket, count)`. False when malformed, having perhaps reported some entries:
+// a caller that must not half-add one collects them first.
+template <class Entry>
+bool ParseTally(std::string_view text, Tally& numbers, Entry&& entry) {
+  auto bar = text.find('|');
+  if (bar == std::string_view::npos) return false;
+  std::string_view rest = text.substr(0, bar);
+  bool ok = true;
+  EachNumber(numbers, [&](std::int64_t& v) {
+    if (!ok) return;
+    auto space = rest.find(' ');
+    std::string_view item = rest.substr(0, space);
+    auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+    ok = r.ec == std::errc{} && r.ptr == item.data() + item.size() && !item.empty();
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  });
+  if (!ok || !rest.empty()) return false;
+  std::string_view hist = text.substr(bar + 1);
+  for (int h = 0; h < 4; ++h) {
+    auto next = hist.find('|');
+    if ((h < 3) == (next == std::string_view::npos)) return false;
+    if (!ParseHistogram(hist.substr(0, next), [&](int b, std::int64_t n) { entry(h, b, n); })) {
+      return false;
+    }
+    hist = next == std::string_view::npos ? std::string_view() : hist.substr(next + 1);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string EncodeTally(const Tally& t) {
@@ -385,70 +431,20 @@ std::string EncodeTally(const Tally& t) {
 
 Result<Tally> DecodeTally(std::string_view text) {
   Tally t;
-  auto bar = text.find('|');
-  if (bar == std::string_view::npos) return Invalid("malformed tally");
-  std::string_view numbers = text.substr(0, bar);
-  bool ok = true;
-  EachNumber(t, [&](std::int64_t& v) {
-    if (!ok) return;
-    auto space = numbers.find(' ');
-    std::string_view item = numbers.substr(0, space);
-    auto r = std::from_chars(item.data(), item.data() + item.size(), v);
-    ok = r.ec == std::errc{} && r.ptr == item.data() + item.size() && !item.empty();
-    numbers = space == std::string_view::npos ? std::string_view() : numbers.substr(space + 1);
-  });
-  if (!ok || !numbers.empty()) return Invalid("malformed tally");
-  text.remove_prefix(bar + 1);
-  for (DurationHistogram* h : {&t.first_response, &t.next_response, &t.resolution}) {
-    auto next = text.find('|');
-    if (next == std::string_view::npos) return Invalid("malformed tally");
-    CD_TRY_ASSIGN(*h, DurationHistogram::Decode(text.substr(0, next)));
-    text.remove_prefix(next + 1);
+  DurationHistogram* out[] = {&t.first_response, &t.next_response, &t.resolution, &t.answer_wait};
+  if (!ParseTally(text, t, [&](int h, int b, std::int64_t n) { out[h]->AddToBucket(b, n); })) {
+    return Invalid("malformed tally");
   }
-  CD_TRY_ASSIGN(t.answer_wait, DurationHistogram::Decode(text));
   return t;
 }
 
 Result<void> TallySum::Add(std::string_view text) {
-  // Checked whole first, so a malformed text adds nothing.
-  auto bar = text.find('|');
-  if (bar == std::string_view::npos) return Invalid("malformed tally");
+  // Read whole first, so a malformed text adds nothing.
   Tally numbers;
-  std::string_view rest = text.substr(0, bar);
-  bool ok = true;
-  EachNumber(numbers, [&](std::int64_t& v) {
-    if (!ok) return;
-    auto space = rest.find(' ');
-    std::string_view item = rest.substr(0, space);
-    auto r = std::from_chars(item.data(), item.data() + item.size(), v);
-    ok = r.ec == std::errc{} && r.ptr == item.data() + item.size() && !item.empty();
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-  });
-  if (!ok || !rest.empty()) return Invalid("malformed tally");
   std::vector<std::pair<int, std::int64_t>> entries[4];
-  std::string_view hist = text.substr(bar + 1);
-  for (int h = 0; h < 4; ++h) {
-    auto next = hist.find('|');
-    if ((h < 3) == (next == std::string_view::npos)) return Invalid("malformed tally");
-    std::string_view part = hist.substr(0, next);
-    while (!part.empty()) {
-      auto comma = part.find(',');
-      std::string_view item = part.substr(0, comma);
-      auto colon = item.find(':');
-      int b = -1;
-      std::int64_t n = 0;
-      if (colon == std::string_view::npos) return Invalid("malformed tally");
-      auto r1 = std::from_chars(item.data(), item.data() + colon, b);
-      auto r2 = std::from_chars(item.data() + colon + 1, item.data() + item.size(), n);
-      if (r1.ec != std::errc{} || r1.ptr != item.data() + colon || r2.ec != std::errc{} ||
-          r2.ptr != item.data() + item.size() || b < 0 || b >= DurationHistogram::kBuckets ||
-          n == 0) {
-        return Invalid("malformed tally");
-      }
-      entries[h].emplace_back(b, n);
-      part = comma == std::string_view::npos ? std::string_view() : part.substr(comma + 1);
-    }
-    hist = next == std::string_view::npos ? std::string_view() : hist.substr(next + 1);
+  if (!ParseTally(text, numbers,
+                  [&](int h, int b, std::int64_t n) { entries[h].emplace_back(b, n); })) {
+    return Invalid("malformed tally");
   }
   numbers_.Merge(numbers);
   for (int h = 0; h < 4; ++h) {
