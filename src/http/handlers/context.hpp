@@ -53,6 +53,13 @@ store::AuditRecord AuditOf(const Context& ctx, std::string action, std::string o
 
 inline constexpr std::string_view kSessionCookie = "caredesk_session";
 
+// Query-string values (handlers/query.cpp): kInvalid naming `field` unless `value` is a whole
+// number, or a finite number, within [lo, hi].
+Result<int> QueryInt(std::string_view value, int lo, int hi, const char* field);
+Result<double> QueryNumber(std::string_view value, double lo, double hi, const char* field);
+// A local day (days since 1970-01-01) as YYYY-MM-DD.
+std::string DayText(std::int32_t day);
+
 // A new browser session for `user` of `tenant`, opened in one transaction with `first` (which
 // checks and uses a second factor, and names how the user signed in for the audit log): the
 // session the browser sent is ended, the user's oldest sessions beyond the cap are ended, and

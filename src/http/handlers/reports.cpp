@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "base/text.hpp"
@@ -31,17 +30,6 @@ Result<std::int32_t> LocalDay(std::string_view text, const char* field) {
     return Invalid(std::string(field) + " must be a date written YYYY-MM-DD", field);
   }
   return static_cast<std::int32_t>(date::sys_days((*days)[0]).time_since_epoch().count());
-}
-
-Result<int> SmallInt(std::string_view value, int lo, int hi, const char* field) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc{} || end != value.data() + value.size() || v < lo || v > hi) {
-    return Invalid(std::string(field) + " must be a whole number from " + std::to_string(lo) +
-                       " to " + std::to_string(hi),
-                   field);
-  }
-  return v;
 }
 
 Result<std::string> Label(std::string_view value, const char* field) {
@@ -78,10 +66,10 @@ Result<KpiRequest> ParseKpiRequest(const Context& ctx) {
       q.category = std::string(value);
       ++cuts;
     } else if (key == "hour") {
-      CD_TRY_ASSIGN(q.hour, SmallInt(value, 0, 23, "hour"));
+      CD_TRY_ASSIGN(q.hour, QueryInt(value, 0, 23, "hour"));
       ++cuts;
     } else if (key == "weekday") {
-      CD_TRY_ASSIGN(r.weekday, SmallInt(value, 0, 6, "weekday"));
+      CD_TRY_ASSIGN(r.weekday, QueryInt(value, 0, 6, "weekday"));
     } else {
       return Invalid("unknown query parameter", key.size() <= 32 && IsValidUtf8(key) ? key : "");
     }
@@ -134,10 +122,6 @@ json::array Distribution(const core::DurationHistogram& h) {
   return out;
 }
 
-std::string DayText(std::int32_t day) {
-  return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
-}
-
 // A CSV field: quoted when it holds a comma, quote or line break; a leading = + - @ is
 // prefixed with ' so a spreadsheet does not run it as a formula.
 std::string CsvField(std::string v) {
@@ -175,7 +159,7 @@ Result<Response> GetKpiConversations(Context& ctx) {
       if (value != "csv" && value != "json") return Invalid("format must be csv or json", "format");
       csv_asked = value == "csv";
     } else if (key == "limit") {
-      CD_TRY_ASSIGN(limit, SmallInt(value, 1, kDrillMax, "limit"));
+      CD_TRY_ASSIGN(limit, QueryInt(value, 1, kDrillMax, "limit"));
     } else {
       rest.emplace_back(key, value);
     }

@@ -4,9 +4,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <sstream>
 
 #include "base/text.hpp"
 #include "core/analytics/kpi.hpp"
@@ -22,39 +20,11 @@ namespace json = boost::json;
 
 namespace {
 
-// A finite number from the query, within [lo, hi].
-Result<double> QueryNumber(std::string_view value, double lo, double hi, const char* field) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(v) || v < lo ||
-      v > hi) {
-    std::ostringstream why;
-    why << field << " must be a number from " << lo << " to " << hi;
-    return Invalid(why.str(), field);
-  }
-  return v;
-}
-
-Result<int> QueryInt(std::string_view value, int lo, int hi, const char* field) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc{} || end != value.data() + value.size() || v < lo || v > hi) {
-    return Invalid(std::string(field) + " must be a whole number from " + std::to_string(lo) +
-                       " to " + std::to_string(hi),
-                   field);
-  }
-  return v;
-}
-
 // Rates and seconds rounded for reading (4 decimals), whole numbers as integers.
 json::value Rounded(double v) {
   const double r = std::round(v * 10000) / 10000;
   if (r == std::floor(r) && std::fabs(r) < 9e15) return static_cast<std::int64_t>(r);
   return r;
-}
-
-std::string DayText(std::int32_t day) {
-  return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
 }
 
 json::object NeedJson(const core::WorkloadNeed& n) {
