@@ -210,6 +210,23 @@ int Run(const Options& o) {
   auto date_of = [](std::int32_t day) {
     return core::FormatDate(date::year_month_day{date::sys_days{date::days{day}}});
   };
+  // GET `target` through the API handler as the practice's token; its answer and milliseconds.
+  auto get = [&](const std::string& target) {
+    http::Request r;
+    r.method = http::Method::kGet;
+    r.target = target;
+    auto qm = target.find('?');
+    r.path = target.substr(0, qm);
+    r.query = http::ParseQuery(target.substr(qm + 1));
+    r.headers.Set("authorization", "Bearer " + token);
+    r.remote_address = "127.0.0.1";
+    r.request_id = "bench";
+    auto before = std::chrono::steady_clock::now();
+    http::Response resp = api.Handle(r);
+    double ms = Ms(std::chrono::steady_clock::now() - before);
+    if (resp.status != 200) Usage(target + " answered " + std::to_string(resp.status));
+    return std::pair{std::move(resp), ms};
+  };
   std::vector<double> endpoint_ms, endpoint_uncut_ms, ad_hoc_ms, sql_ms;
   auto sql_conn = (*engine)->Connect();
   if (!sql_conn) Usage("cannot connect");
@@ -236,19 +253,7 @@ int Run(const Options& o) {
       target +=
           std::string("&channel=") + channels[pick(4)] + "&agent=" + std::to_string(1 + pick(12));
     }
-    http::Request r;
-    r.method = http::Method::kGet;
-    r.target = target;
-    auto qm = target.find('?');
-    r.path = target.substr(0, qm);
-    r.query = http::ParseQuery(target.substr(qm + 1));
-    r.headers.Set("authorization", "Bearer " + token);
-    r.remote_address = "127.0.0.1";
-    r.request_id = "bench";
-    auto before = std::chrono::steady_clock::now();
-    http::Response resp = api.Handle(r);
-    double ms = Ms(std::chrono::steady_clock::now() - before);
-    if (resp.status != 200) Usage("the endpoint answered " + std::to_string(resp.status));
+    auto [resp, ms] = get(target);
     (ad_hoc ? ad_hoc_ms : endpoint_ms).push_back(ms);
     if (!uncut) continue;
     endpoint_uncut_ms.push_back(ms);
@@ -258,7 +263,7 @@ int Run(const Options& o) {
     // human reply and its first resolution.
     std::int64_t lo = ToEpochMillis(calendar->StartOfLocalDay(from));
     std::int64_t hi = ToEpochMillis(calendar->StartOfLocalDay(to + 1));
-    before = std::chrono::steady_clock::now();
+    auto before = std::chrono::steady_clock::now();
     auto rows = (*sql_conn)->Query(
         "SELECT COUNT(fr), SUM(fr), COUNT(res), SUM(res) FROM (SELECT (MIN(CASE WHEN e.type = "
         "'reply_sent' AND e.actor_id <> 0 THEN e.at END) - c.at) / 1000 AS fr, (MIN(CASE WHEN "
@@ -296,22 +301,7 @@ int Run(const Options& o) {
   }
   // ---- The day-by-day series (a quarter and a year) and the staffing advisor's weekly plan
   // (four weeks measured), through the same handler.
-  auto timed = [&](const std::string& target) {
-    http::Request r;
-    r.method = http::Method::kGet;
-    r.target = target;
-    auto qm = target.find('?');
-    r.path = target.substr(0, qm);
-    r.query = http::ParseQuery(target.substr(qm + 1));
-    r.headers.Set("authorization", "Bearer " + token);
-    r.remote_address = "127.0.0.1";
-    r.request_id = "bench";
-    auto before = std::chrono::steady_clock::now();
-    http::Response resp = api.Handle(r);
-    double ms = Ms(std::chrono::steady_clock::now() - before);
-    if (resp.status != 200) Usage(target + " answered " + std::to_string(resp.status));
-    return ms;
-  };
+  auto timed = [&](const std::string& target) { return get(target).second; };
   std::vector<double> daily_ms, plan_ms;
   for (int q = 0; q < 20; ++q) {
     int span = q % 2 ? 365 : 90;
