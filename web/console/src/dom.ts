@@ -45,3 +45,22 @@ export function announce(text: string): void {
   region.textContent = "";
   window.setTimeout(() => (region.textContent = text), 50);
 }
+
+// Runs `refresh` now, every `ms` and at every chat change the server pushes, for as long as
+// `node` is on the page (a view replaced by another stops refreshing by itself).
+export function refreshWhileShown(node: Node, ms: number, refresh: () => Promise<void>): void {
+  const shown = (): boolean => document.contains(node);
+  const onChats = (): void => {
+    if (shown()) void refresh();
+  };
+  const timer = window.setInterval(() => {
+    if (!shown()) {
+      window.clearInterval(timer);
+      document.removeEventListener("caredesk:chats", onChats);
+      return;
+    }
+    void refresh();
+  }, ms);
+  document.addEventListener("caredesk:chats", onChats);
+  void refresh();
+}

@@ -1,9 +1,10 @@
 // The supervisor's live view: chats waiting in each queue with their waits, agents with their
 // status and load, chats in progress, conversations at risk of breaching their response
 // target, and social-engineering alerts; a waiting or active chat can be taken over or given
-// to another agent. Refreshed on every chat change pushed by the server and every 5 s.
+// to another agent. Refreshed on every chat change pushed by the server and every 5 s; the
+// team's wellbeing once a minute.
 import { api, query } from "./api";
-import { announce, h, replace } from "./dom";
+import { announce, h, refreshWhileShown, replace } from "./dom";
 import { countdown, duration } from "./format";
 import { type App, userName } from "./state";
 import type { Chat, Conversation } from "./types";
@@ -39,35 +40,29 @@ const STATUS_LABEL: Record<string, string> = {
 export function renderSupervisor(app: App, pane: HTMLElement): void {
   const body = h("div", { class: "supervisor" }, h("p", {}, "Loading…"));
   replace(pane, h("h1", {}, "Live view"), body);
-  let stopped = false;
+  // Wellbeing moves by minutes, and reading it costs more than the live queues: asked once a
+  // minute, not at every chat change.
+  let team: Wellbeing[] = [];
+  let teamAt = 0;
   const refresh = async (): Promise<void> => {
-    if (stopped || !pane.contains(body)) {
-      stopped = true;
-      return;
-    }
     try {
-      const [live, risky, alerts, team] = await Promise.all([
+      const teamDue = Date.now() - teamAt >= 60000;
+      const [live, risky, alerts, fresh] = await Promise.all([
         api<Live>("GET", "/api/v1/chats/live"),
         api<{ items: Conversation[] }>("GET", `/api/v1/conversations${query({ sla: "at_risk_or_breached", sort: "time_left", limit: 20 })}`),
         api<{ items: Alert[] }>("GET", "/api/v1/alerts").catch(() => ({ items: [] as Alert[] })),
-        api<{ items: Wellbeing[] }>("GET", "/api/v1/wellbeing").catch(() => ({ items: [] as Wellbeing[] })),
+        teamDue ? api<{ items: Wellbeing[] }>("GET", "/api/v1/wellbeing").catch(() => null) : Promise.resolve(null),
       ]);
-      replace(body, ...view(app, live, risky.items, alerts.items, refresh), teamSection(team.items));
+      if (fresh) {
+        team = fresh.items;
+        teamAt = Date.now();
+      }
+      replace(body, ...view(app, live, risky.items, alerts.items, refresh), teamSection(team));
     } catch (e) {
       replace(body, h("p", { class: "error", role: "alert" }, (e as Error).message));
     }
   };
-  const timer = window.setInterval(() => {
-    if (!pane.contains(body)) {
-      window.clearInterval(timer);
-      document.removeEventListener("caredesk:chats", onChats);
-      return;
-    }
-    void refresh();
-  }, 5000);
-  const onChats = (): void => void refresh();
-  document.addEventListener("caredesk:chats", onChats);
-  void refresh();
+  refreshWhileShown(body, 5000, refresh);
 }
 
 function giveTo(app: App, chat: Chat, agents: AgentLoad[], refresh: () => Promise<void>): HTMLElement[] {

@@ -3,7 +3,7 @@
 // the longest wait, callers in the phone queue, who is there to answer, the service level,
 // abandonment, first response and the backlog against its thresholds. No patient is named.
 import { api, query } from "./api";
-import { h, replace } from "./dom";
+import { h, refreshWhileShown, replace } from "./dom";
 import { duration, formatMetric, isoDay } from "./format";
 import type { Kpis } from "./reports";
 import type { App } from "./state";
@@ -33,12 +33,7 @@ export function renderWallboard(_app: App, pane: HTMLElement): void {
   full.addEventListener("click", () => void board.requestFullscreen?.().catch(() => {}));
   const updated = h("span", { class: "report-note" });
   replace(pane, h("h1", {}, "Wallboard ", full, " ", updated), board);
-  let stopped = false;
   const refresh = async (): Promise<void> => {
-    if (stopped || !pane.contains(board)) {
-      stopped = true;
-      return;
-    }
     const today = isoDay(new Date());
     try {
       const [live, kpis, calls, risky, targets] = await Promise.all([
@@ -54,17 +49,7 @@ export function renderWallboard(_app: App, pane: HTMLElement): void {
       replace(board, h("p", { class: "error", role: "alert" }, (e as Error).message));
     }
   };
-  const timer = window.setInterval(() => {
-    if (!pane.contains(board)) {
-      window.clearInterval(timer);
-      document.removeEventListener("caredesk:chats", onChats);
-      return;
-    }
-    void refresh();
-  }, 10000);
-  const onChats = (): void => void refresh();
-  document.addEventListener("caredesk:chats", onChats);
-  void refresh();
+  refreshWhileShown(board, 10000, refresh);
 }
 
 function tiles(live: Live, k: Kpis, calls: Call[], risky: number, slTarget: number): HTMLElement[] {
