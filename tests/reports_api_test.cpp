@@ -686,5 +686,98 @@ TEST_F(ApiTest, ReportSettingsChangeTheFiguresAndTheAdvice) {
   EXPECT_EQ(Json(Call("GET", "/api/v1/settings/reports", {}, &other_admin)), defaults);
 }
 
+TEST_F(ApiTest, APhoneAgentNameMakesThosePhoneCallsTheStaffMembers) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  std::string pat = MakeUser(tenant_, "pat@clinic.example", core::Role::kAgent);
+  std::string sam = MakeUser(tenant_, "sam@clinic.example", core::Role::kAgent);
+  const auto id_of = [&](const std::string& token) {
+    return Json(Call("GET", "/api/v1/me", {}, &token)).at("user_id").as_int64();
+  };
+  const std::string pat_id = std::to_string(id_of(pat)), sam_id = std::to_string(id_of(sam));
+  // A call Pat took on the phone at 09:00 local (15:00Z), before anyone knew the name was hers.
+  ASSERT_EQ(Call("POST", "/api/v1/calls",
+                 R"({"call_id":"p-1","outcome":"answered","agent":"PJSIP/201",)"
+                 R"("entered_at":"2026-11-23T14:50:00Z","answered_at":"2026-11-23T14:50:30Z",)"
+                 R"("ended_at":"2026-11-23T14:56:00Z","wrap_seconds":60})")
+                .status,
+            201);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  const auto answered_by = [&](const std::string& agent) {
+    return Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&agent=" + agent, {},
+                     &lead))
+        .at("metrics")
+        .at("calls_answered")
+        .at("value");
+  };
+  EXPECT_EQ(answered_by("PJSIP/201"), 1);
+  EXPECT_EQ(answered_by(pat_id), 0);
+
+  // An admin gives Pat her names (trimmed, duplicates once): the call becomes hers.
+  HttpResult patched =
+      Call("PATCH", "/api/v1/users/" + pat_id,
+           R"({"phone_agents":[" PJSIP/201 ","Local/201@from-queue","PJSIP/201"]})", &admin);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const json::array names{"PJSIP/201", "Local/201@from-queue"};
+  EXPECT_EQ(Json(patched).at("phone_agents").as_array(), names);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  EXPECT_EQ(answered_by(pat_id), 1);
+  EXPECT_EQ(answered_by("PJSIP/201"), 0);
+  HttpResult drill = Call("GET",
+                          "/api/v1/reports/kpis/calls_answered/conversations?from=2026-11-23&to="
+                          "2026-11-23&agent=" +
+                              pat_id,
+                          {}, &lead);
+  ASSERT_EQ(drill.status, 200) << drill.body;
+  EXPECT_EQ(Json(drill).at("items").as_array().size(), 1u);
+  // Her wellbeing counts the call: 6 minutes on it, with a minute's after-call work.
+  clock_.Set(*ParseRfc3339("2026-11-23T15:00:00Z"));
+  const json::object team = Json(Call("GET", "/api/v1/wellbeing", {}, &lead));
+  bool seen = false;
+  for (const auto& item : team.at("items").as_array()) {
+    if (std::to_string(item.at("user_id").as_int64()) != pat_id) continue;
+    seen = true;
+    EXPECT_EQ(item.at("calls_today"), 1);
+    EXPECT_EQ(item.at("handled_today"), 0) << "conversations are counted apart";
+  }
+  EXPECT_TRUE(seen);
+
+  // A name is one person's: Sam cannot have it, on a new account either; bad names are refused.
+  const auto users_before = Call("GET", "/api/v1/users", {}, &admin).body;
+  HttpResult taken =
+      Call("PATCH", "/api/v1/users/" + sam_id, R"({"phone_agents":["PJSIP/201"]})", &admin);
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(ErrorField(taken), "phone_agents");
+  HttpResult new_taken = Call(
+      "POST", "/api/v1/users",
+      R"({"email":"kim@clinic.example","role":"agent","password":"a long enough passphrase 9",)"
+      R"("phone_agents":["Local/201@from-queue"]})",
+      &admin);
+  EXPECT_EQ(new_taken.status, 409) << new_taken.body;
+  for (const std::string& body :
+       std::vector<std::string>{R"({"phone_agents":["a,b"]})", R"({"phone_agents":["x|y"]})",
+                                R"({"phone_agents":["  "]})", R"({"phone_agents":["tab\there"]})",
+                                R"({"phone_agents":[1]})", R"({"phone_agents":"PJSIP/202"})",
+                                R"({"phone_agents":["1","2","3","4","5","6","7","8","9"]})",
+                                R"({"phone_agents":[")" + std::string(129, 'x') + R"("]})"}) {
+    HttpResult r = Call("PATCH", "/api/v1/users/" + sam_id, body, &admin);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(ErrorField(r), "phone_agents") << body;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/users", {}, &admin).body, users_before)
+      << "nothing refused was kept";
+  // Another practice's admin cannot name this practice's staff.
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  EXPECT_EQ(
+      Call("PATCH", "/api/v1/users/" + pat_id, R"({"phone_agents":["PJSIP/9"]})", &other_admin)
+          .status,
+      404);
+  // Taken off her, the call is the phone system's name's again.
+  ASSERT_EQ(Call("PATCH", "/api/v1/users/" + pat_id, R"({"phone_agents":[]})", &admin).status, 200);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  EXPECT_EQ(answered_by("PJSIP/201"), 1);
+  EXPECT_EQ(answered_by(pat_id), 0);
+}
+
 }  // namespace
 }  // namespace caredesk

@@ -131,8 +131,9 @@ Result<void> RefoldConversation(store::TenantTx& tx, CellCache& cells, Conversat
 }
 
 Result<void> RefoldCall(store::TenantTx& tx, CellCache& cells, const store::CallRecord& record,
-                        const core::BusinessCalendar& calendar, const core::PhoneRules& rules) {
-  core::CallFact fact = core::FactOfCall(record.call, calendar);
+                        const core::BusinessCalendar& calendar, const core::PhoneRules& rules,
+                        const core::PhoneAgentStaff& staff) {
+  core::CallFact fact = core::FactOfCall(record.call, calendar, staff);
   std::string key = "call:" + std::to_string(record.id);
   CD_TRY_ASSIGN(auto stored, tx.GetKpiFact(key));
   if (!stored) {
@@ -162,6 +163,22 @@ Result<void> RefoldCall(store::TenantTx& tx, CellCache& cells, const store::Call
 
 }  // namespace
 
+Result<core::PhoneAgentStaff> LoadPhoneAgentStaff(store::TenantTx& tx) {
+  CD_TRY_ASSIGN(auto users, tx.ListUsers());
+  core::PhoneAgentStaff staff;
+  for (const store::User& u : users) {
+    for (const std::string& name : u.phone_agents) staff.emplace(name, u.id);
+  }
+  return staff;
+}
+
+Result<void> RecountCalls(store::TenantTx& tx) {
+  CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
+  progress.calls_after = progress.calls_read = Timestamp{};
+  progress.calls_after_id = progress.calls_read_id = 0;
+  return tx.PutKpiProgress(progress);
+}
+
 Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupOptions& options) {
   RollupPass pass;
   CD_TRY(store.Write(tenant, [&](store::TenantTx& tx) -> Result<void> {
@@ -182,8 +199,10 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
     }
     CD_TRY_ASSIGN(core::BusinessCalendar calendar, tx.Calendar());
     core::PhoneRules rules = options.settings.phone;
+    core::PhoneAgentStaff staff;
     if (!calls.empty()) {
       CD_TRY_ASSIGN(rules, PhoneRulesOf(tx, options.settings.phone));
+      CD_TRY_ASSIGN(staff, LoadPhoneAgentStaff(tx));
     }
     CellCache cells(tx);
     // Oldest first, so a conversation resolved in this batch is seen resolved by a later one
@@ -192,7 +211,7 @@ Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupO
       CD_TRY(RefoldConversation(tx, cells, id, calendar));
     }
     for (const store::CallRecord& record : calls) {
-      CD_TRY(RefoldCall(tx, cells, record, calendar, rules));
+      CD_TRY(RefoldCall(tx, cells, record, calendar, rules, staff));
     }
     CD_TRY(cells.Flush());
     const store::KpiProgress before = progress;

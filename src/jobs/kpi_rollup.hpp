@@ -29,6 +29,14 @@ struct RollupPass {
   bool advanced = false;  // it read something: there may be more
 };
 
+// The staff member each phone agent name belongs to, from the staff accounts (inactive ones too:
+// their past calls are still theirs).
+Result<core::PhoneAgentStaff> LoadPhoneAgentStaff(store::TenantTx& tx);
+
+// Makes the next passes fold every call again: after a change to what a call's figures depend on
+// (the short-abandon time, whose calls a phone agent name is).
+Result<void> RecountCalls(store::TenantTx& tx);
+
 // One batch for `tenant`.
 Result<RollupPass> RollUp(store::Store& store, TenantId tenant, const KpiRollupOptions& options);
 // Batches for `tenant` until it is up to date; returns the conversations and calls folded.

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/analytics/kpi.hpp"
+#include "jobs/kpi_rollup.hpp"
 
 namespace caredesk::jobs {
 
@@ -117,29 +118,51 @@ Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCa
     b[core::kSlotsPerWeek] = calendar.StartOfLocalDay(first_monday + 7 * (w + 1));
   }
 
+  // Each person counts once, whether at the console, on the phone or both; a phone agent name
+  // that belongs to no staff account may be someone at the console, so the phone side alone
+  // bounds the count from below.
   CD_TRY_ASSIGN(auto spans, tx.PresenceSpans(from, to));
-  std::map<UserId, std::vector<core::Interval>> by_user;
+  std::map<UserId, std::vector<core::Interval>> people;
   for (const store::PresenceSpan& s : spans) {
-    if (Working(s.status) && s.to > s.from) by_user[s.user].push_back({s.from, s.to});
+    if (Working(s.status) && s.to > s.from) people[s.user].push_back({s.from, s.to});
   }
-  std::vector<std::vector<core::Interval>> console;
-  console.reserve(by_user.size());
-  for (auto& [user, intervals] : by_user) console.push_back(std::move(intervals));
-
   CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(from - std::chrono::hours(24), to));
   std::vector<core::AgentEvent> agent_events;
   agent_events.reserve(phone_events.size());
   for (const store::PhoneEvent& e : phone_events) {
     agent_events.push_back({e.agent, e.kind, e.at});
   }
-  auto phone = core::PhoneAgentIntervals(agent_events, to);
-
-  if (!console.empty() || !phone.empty()) {
-    auto at_console = core::StaffedPerSlot(console, bounds);
-    auto on_phone = core::StaffedPerSlot(phone, bounds);
+  CD_TRY_ASSIGN(core::PhoneAgentStaff staff, LoadPhoneAgentStaff(tx));
+  std::map<std::string, std::vector<core::Interval>> on_phone;  // by person, or by name
+  for (auto& [name, intervals] : core::PhoneAgentIntervals(agent_events, to)) {
+    if (std::none_of(intervals.begin(), intervals.end(),
+                     [&](const core::Interval& i) { return i.to > from; })) {
+      continue;  // read only to know who was logged in when the weeks began
+    }
+    auto person = staff.find(name);
+    if (person == staff.end()) in.unmatched_phone_agents.push_back(name);
+    auto& mine = on_phone[person != staff.end() ? std::to_string(person->second.value) : name];
+    mine.insert(mine.end(), intervals.begin(), intervals.end());
+    if (person != staff.end()) {
+      auto& theirs = people[person->second];
+      theirs.insert(theirs.end(), intervals.begin(), intervals.end());
+    }
+  }
+  auto merged = [](auto& by_key) {
+    std::vector<std::vector<core::Interval>> out;
+    out.reserve(by_key.size());
+    for (auto& [key, intervals] : by_key) out.push_back(core::MergeIntervals(std::move(intervals)));
+    return out;
+  };
+  if (!people.empty() || !on_phone.empty()) {
+    const auto everyone = merged(people), phone_side = merged(on_phone);
     std::array<double, core::kSlotsPerWeek> staffed{};
-    for (std::size_t k = 0; k < staffed.size(); ++k) {
-      staffed[k] = std::max(at_console[k], on_phone[k]);
+    for (const auto& week : bounds) {
+      auto present = core::StaffedPerSlot(everyone, {week});
+      auto phone_only = core::StaffedPerSlot(phone_side, {week});
+      for (std::size_t k = 0; k < staffed.size(); ++k) {
+        staffed[k] += std::max(present[k], phone_only[k]) / static_cast<double>(bounds.size());
+      }
     }
     in.staffed = staffed;
   }

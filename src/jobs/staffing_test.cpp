@@ -130,29 +130,48 @@ TEST_F(MeasureWeeksTest, CountsContactsByKindAndLocalHalfHourOverTheWeeks) {
   EXPECT_FALSE(in.staffed);  // nobody's presence was recorded
 }
 
-TEST_F(MeasureWeeksTest, CountsWhoWasThereFromConsolesAndPhoneQueueLogins) {
-  UserId agent;
+TEST_F(MeasureWeeksTest, CountsEachPersonOnceAtTheConsoleOrLoggedInOnThePhone) {
+  UserId ana, ben;
   ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
     store::User u;
     u.email = "ana@clinic.example";
     u.display_name = "Ana";
+    u.phone_agents = {"PJSIP/203"};
     CD_TRY_ASSIGN(u, tx.InsertUser(u, "x"));
-    agent = u.id;
-    // Available from 10:00, checking in every 30 s, until 11:00 on the first Monday.
+    ana = u.id;
+    store::User b;
+    b.email = "ben@clinic.example";
+    b.display_name = "Ben";
+    b.phone_agents = {"PJSIP/204", "Local/204@from-queue"};
+    CD_TRY_ASSIGN(b, tx.InsertUser(b, "x"));
+    ben = b.id;
+    // Ana available at the console from 10:00, checking in every 30 s, until 11:00 on the
+    // first Monday.
     for (int s = 0; s <= 3600; s += 30) {
       store::AgentPresence p;
-      p.user = agent;
+      p.user = ana;
       p.status = s < 3600 ? core::AgentStatus::kAvailable : core::AgentStatus::kOffline;
       p.changed_at = p.idle_since = p.seen_at = Local(0, 10, 0) + seconds(s);
       CD_TRY(tx.PutPresence(p));
     }
-    // A phone agent logged in to the queue 10:00-10:30 on the second Monday, and one who
-    // logged in the Sunday before the weeks and stayed.
     int n = 0;
-    for (auto [agent_name, kind, at] : {std::tuple{"PJSIP/201", "agent_login", Local(7, 10, 0)},
-                                        std::tuple{"PJSIP/201", "agent_logoff", Local(7, 10, 30)},
-                                        std::tuple{"PJSIP/202", "agent_login", Local(-1, 20, 0)},
-                                        std::tuple{"PJSIP/202", "agent_logoff", Local(0, 1, 0)}}) {
+    for (auto [agent_name, kind, at] :
+         {// Ana also logged in to the queue 10:15-10:45 that Monday: still one person.
+          std::tuple{"PJSIP/203", "agent_login", Local(0, 10, 15)},
+          std::tuple{"PJSIP/203", "agent_logoff", Local(0, 10, 45)},
+          // Ben on the phone only, 10:00-10:30, under both his names at once.
+          std::tuple{"PJSIP/204", "agent_login", Local(0, 10, 0)},
+          std::tuple{"Local/204@from-queue", "agent_login", Local(0, 10, 0)},
+          std::tuple{"PJSIP/204", "agent_logoff", Local(0, 10, 30)},
+          std::tuple{"Local/204@from-queue", "agent_logoff", Local(0, 10, 30)},
+          // Names of nobody's: 10:00-10:30 on the second Monday, and one who logged in the
+          // Sunday before the weeks and stayed until 01:00; one who left before they began.
+          std::tuple{"PJSIP/201", "agent_login", Local(7, 10, 0)},
+          std::tuple{"PJSIP/201", "agent_logoff", Local(7, 10, 30)},
+          std::tuple{"PJSIP/202", "agent_login", Local(-1, 20, 0)},
+          std::tuple{"PJSIP/202", "agent_logoff", Local(0, 1, 0)},
+          std::tuple{"PJSIP/209", "agent_login", Local(-1, 20, 0)},
+          std::tuple{"PJSIP/209", "agent_logoff", Local(-1, 21, 0)}}) {
       store::PhoneEvent e;
       e.key = "agent-" + std::to_string(n++);
       e.kind = kind;
@@ -165,12 +184,27 @@ TEST_F(MeasureWeeksTest, CountsWhoWasThereFromConsolesAndPhoneQueueLogins) {
   core::PlanInput in = Measure();
   ASSERT_TRUE(in.staffed);
   const auto& staffed = *in.staffed;
-  EXPECT_DOUBLE_EQ(staffed[kMonday10], 0.5);      // one of two weeks, at the console or phone
-  EXPECT_DOUBLE_EQ(staffed[kMonday10 + 1], 0.5);  // the console only
+  // Monday 10:00: Ana and Ben in the first week, PJSIP/201 (maybe someone at a console, so
+  // counted as at least one) in the second.
+  EXPECT_DOUBLE_EQ(staffed[kMonday10], (2 + 1) / 2.0);
+  EXPECT_DOUBLE_EQ(staffed[kMonday10 + 1], 0.5);  // Ana, once
   EXPECT_DOUBLE_EQ(staffed[kMonday10 + 2], 0);
   EXPECT_DOUBLE_EQ(staffed[0], 0.5);  // PJSIP/202 from before the weeks, Monday 00:00-01:00
   EXPECT_DOUBLE_EQ(staffed[1], 0.5);
   EXPECT_DOUBLE_EQ(staffed[2], 0);
+  EXPECT_EQ(in.unmatched_phone_agents, (std::vector<std::string>{"PJSIP/201", "PJSIP/202"}));
+
+  // Without the names, Ben's two are phone agents of nobody's, each maybe someone at a console:
+  // Monday 10:00 of the first week counts the larger side, the phone's 2.5 (Ana's half-hour
+  // and Ben's two names, which nothing says are one person).
+  ASSERT_TRUE(store_->Write(tenant_, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(store::User b, tx.GetUser(ben));
+    b.phone_agents.clear();
+    return tx.UpdateUser(b);
+  }));
+  in = Measure();
+  EXPECT_DOUBLE_EQ((*in.staffed)[kMonday10], (2.5 + 1) / 2.0);
+  EXPECT_EQ(in.unmatched_phone_agents.size(), 4u);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "jobs/kpi_rollup.hpp"
+
 namespace caredesk::jobs {
 
 Result<std::vector<AgentWellbeing>> AssessTeam(store::TenantTx& tx,
@@ -51,6 +53,43 @@ Result<std::vector<AgentWellbeing>> AssessTeam(store::TenantTx& tx,
     auto it = activity.find(c.agent);
     if (it == activity.end() || !c.answered_at) continue;
     it->second.chats_today.push_back({*c.answered_at, c.ended_at.value_or(now)});
+  }
+
+  // Phone work, for the staff whose phone agent names are known: login time over the week (read
+  // from a day earlier, to know who was already logged in) and the calls they answered today.
+  CD_TRY_ASSIGN(core::PhoneAgentStaff staff, LoadPhoneAgentStaff(tx));
+  if (!staff.empty()) {
+    CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(now - std::chrono::hours(24 * 8),
+                                                         now + std::chrono::milliseconds(1)));
+    std::vector<core::AgentEvent> agent_events;
+    agent_events.reserve(phone_events.size());
+    for (const store::PhoneEvent& e : phone_events) {
+      if (staff.contains(e.agent)) agent_events.push_back({e.agent, e.kind, e.at});
+    }
+    for (auto& [name, intervals] : core::PhoneAgentIntervals(agent_events, now)) {
+      if (auto it = activity.find(staff.find(name)->second); it != activity.end()) {
+        auto& mine = it->second.phone_working;
+        mine.insert(mine.end(), intervals.begin(), intervals.end());
+      }
+    }
+    store::CallFilter filter;
+    filter.from = today;
+    filter.to = now + std::chrono::milliseconds(1);
+    filter.limit = 1000;
+    for (int page = 0; page < 100; ++page) {
+      CD_TRY_ASSIGN(auto calls, tx.ListCalls(filter));
+      for (const store::CallRecord& record : calls) {
+        const core::Call& c = record.call;
+        auto person = staff.find(c.agent);
+        if (!c.answered_at || person == staff.end()) continue;
+        auto it = activity.find(person->second);
+        if (it == activity.end()) continue;
+        const Timestamp end = c.ended_at ? *c.ended_at + std::chrono::seconds(c.wrap_seconds) : now;
+        it->second.calls_today.push_back({*c.answered_at, std::min(end, now)});
+      }
+      if (calls.size() < static_cast<std::size_t>(filter.limit)) break;
+      filter.before_id = calls.back().id;
+    }
   }
 
   std::vector<AgentWellbeing> out;

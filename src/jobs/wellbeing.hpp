@@ -1,6 +1,7 @@
 // Agent wellbeing from the store: each staff member's statuses over the last 7 days
 // (presence spans), the conversations they first answered today (the KPI facts) and how many of
-// those were escalated or urgent, and the live chats they answered today; assessed by
+// those were escalated or urgent, the live chats they answered today, and, for staff with phone
+// agent names, their phone login time and the calls they answered today; assessed by
 // core/staffing/wellbeing. Read-only.
 #pragma once
 

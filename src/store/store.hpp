@@ -57,6 +57,10 @@ struct User {
   core::Role role = core::Role::kAgent;
   std::vector<std::string> languages;  // e.g. {"en", "es"}
   std::vector<std::string> queues;     // queues the user serves
+  // The names the phone system logs this person's calls under (queue_log's agent field, or a
+  // call record's "agent"), e.g. {"PJSIP/201", "Local/201@from-queue"}: their calls then count
+  // as theirs in the figures, the staffing advisor and wellbeing. Unique within the practice.
+  std::vector<std::string> phone_agents;
   bool active = true;
   Timestamp created_at{};
   // The identity provider's "iss sub" this user signs in as (see OidcProvider); "" if none yet.

@@ -243,6 +243,24 @@ try {
   check((await smsForm.locator("input[name=from]").inputValue()) === "+13125550100" &&
         (await smsForm.locator("input[name=auth_token]").inputValue()) === "",
         "the SMS settings are kept; the token is never shown again");
+  // The admin gives Ana her name in the phone system; Sam cannot have the same one.
+  const phoneForm = admin.locator("form[aria-labelledby=set-phone-agents]");
+  const anaPhone = phoneForm.getByRole("textbox", { name: /^Phone names of Ana/ });
+  const samPhone = phoneForm.getByRole("textbox", { name: /^Phone names of Sam/ });
+  await anaPhone.fill("PJSIP/201, Local/201@from-queue");
+  await phoneForm.getByRole("button", { name: "Save" }).click();
+  await until("the phone names saved", async () => (await phoneForm.locator(".result").textContent()) === "Saved.");
+  const staff = (await lead("GET", "/api/v1/users")).json.items;
+  const ana = staff.find((u) => u.email === "ana@web.example");
+  check(JSON.stringify(ana.phone_agents) === JSON.stringify(["PJSIP/201", "Local/201@from-queue"]),
+        "an admin gives a staff member their phone system names");
+  await samPhone.fill("PJSIP/201");
+  await phoneForm.getByRole("button", { name: "Save" }).click();
+  await until("the refusal", async () => (await phoneForm.locator(".result").textContent()).includes("already has this phone agent name"));
+  check((await samPhone.getAttribute("aria-invalid")) === "true" &&
+        (await lead("GET", "/api/v1/users")).json.items.find((u) => u.email === "sam@web.example").phone_agents.length === 0,
+        "a name another staff member has is refused, marked, and not kept");
+  await samPhone.fill("");
   await admin.screenshot({ path: `${SHOTS}/console-settings.png`, fullPage: true });
   check((await seriousViolations(admin)).length === 0, "axe: no serious violation on the settings page");
   await adminContext.close();

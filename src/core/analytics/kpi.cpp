@@ -235,7 +235,8 @@ bool IsRecontact(const ConversationFact& earlier, const ConversationFact& later)
          later.created_at - *earlier.resolved_at <= kReopenWindow;
 }
 
-CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar) {
+CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar,
+                    const PhoneAgentStaff& staff) {
   CallFact f;
   f.call = call;
   BusinessCalendar::LocalSlot slot = calendar.Local(call.entered_at);
@@ -243,7 +244,8 @@ CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar) {
   f.cell.hour = slot.hour;
   f.cell.channel = "phone";
   f.cell.queue = call.queue;
-  f.cell.agent = call.agent;
+  auto person = staff.find(call.agent);
+  f.cell.agent = person != staff.end() ? std::to_string(person->second.value) : call.agent;
   return f;
 }
 

@@ -53,8 +53,8 @@ class DurationHistogram {
 };
 
 // Where a fact is counted: the local day and hour (in the practice's time zone) it arrived, and
-// its cuts. `agent` is a staff user's id for conversations (who first answered; "" if nobody
-// yet) and the phone system's member name for calls.
+// its cuts. `agent` is a staff user's id: who first answered a conversation ("" if nobody yet),
+// and who took a call when the phone system's member name is one of theirs (else that name).
 struct Cell {
   std::int32_t day = 0;   // days since 1970-01-01, local
   std::int32_t hour = 0;  // 0..23 local
@@ -101,7 +101,10 @@ struct CallFact {
   Call call;
   friend bool operator==(const CallFact&, const CallFact&) = default;
 };
-CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar);
+// The staff member each phone system member name belongs to (store::User::phone_agents).
+using PhoneAgentStaff = std::map<std::string, UserId, std::less<>>;
+CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar,
+                    const PhoneAgentStaff& staff = {});
 
 // The sums a cell holds. Adding a fact and subtracting it again leaves a tally as it was.
 struct Tally {

@@ -130,6 +130,22 @@ TEST(FoldConversationTest, StaffOutreachHasNoResponseTimesAndABreachIsRemembered
   EXPECT_EQ(g.first_response_seconds, 4000);
 }
 
+TEST(FactOfCallTest, APhoneAgentNameOfAStaffMemberCountsAsThem) {
+  Call call;
+  call.queue = "front-desk";
+  call.entered_at = At(0);
+  call.agent = "PJSIP/201";
+  const PhoneAgentStaff staff{{"PJSIP/201", UserId{7}}, {"Local/201@from-queue", UserId{7}}};
+  CallFact f = FactOfCall(call, Chicago(), staff);
+  EXPECT_EQ(f.cell.agent, "7");
+  EXPECT_EQ(f.cell.channel, "phone");
+  EXPECT_EQ(f.call.agent, "PJSIP/201") << "the call keeps the phone system's name";
+  call.agent = "PJSIP/209";  // nobody's: the phone system's name is the cut
+  EXPECT_EQ(FactOfCall(call, Chicago(), staff).cell.agent, "PJSIP/209");
+  call.agent = "";
+  EXPECT_EQ(FactOfCall(call, Chicago(), staff).cell.agent, "");
+}
+
 TEST(KpiTest, HandBuiltHistoryGivesTheKnownFigures) {
   std::vector<ConversationFact> conversations;
   auto conv = [&](int id, std::optional<int> fr, bool breached, std::optional<int> resolved,

@@ -237,6 +237,20 @@ WeeklyPlan PlanWeek(const PlanInput& input) {
                                       "Add " + Plural(most, "team member") + " " + When(from, to)});
     });
   }
+  if (!input.unmatched_phone_agents.empty()) {
+    std::string names;
+    for (const std::string& n : input.unmatched_phone_agents) {
+      names += (names.empty() ? "" : ", ") + n;
+    }
+    const int count = static_cast<int>(input.unmatched_phone_agents.size());
+    plan.alerts.push_back(PlanAlert{
+        "unmatched_phone_agents", -1, -1, count,
+        (count == 1 ? "The phone agent " + names + " belongs"
+                    : "The phone agents " + names + " belong") +
+            " to no staff account, so the team may have been larger than shown where they took "
+            "calls while others were at the console. An admin adds the phone system's names to "
+            "each person's account."});
+  }
   Runs([&](int k) { return plan.slots[static_cast<std::size_t>(k)].occupancy_high ? 1 : 0; },
        [&](int from, int to, int) {
          plan.alerts.push_back(
@@ -273,8 +287,8 @@ std::array<double, kSlotsPerWeek> StaffedPerSlot(
   return out;
 }
 
-std::vector<std::vector<Interval>> PhoneAgentIntervals(const std::vector<AgentEvent>& events,
-                                                       Timestamp until) {
+std::map<std::string, std::vector<Interval>> PhoneAgentIntervals(
+    const std::vector<AgentEvent>& events, Timestamp until) {
   struct State {
     bool logged_in = false, paused = false;
     Timestamp since{};
@@ -307,10 +321,25 @@ std::vector<std::vector<Interval>> PhoneAgentIntervals(const std::vector<AgentEv
     if (st.logged_in && !st.paused && !working) st.since = e.at;
     if (e.kind == "agent_login" && working) st.since = e.at;
   }
-  std::vector<std::vector<Interval>> out;
+  std::map<std::string, std::vector<Interval>> out;
   for (auto& [name, st] : agents) {
     if (st.logged_in && !st.paused && until > st.since) st.intervals.push_back({st.since, until});
-    if (!st.intervals.empty()) out.push_back(std::move(st.intervals));
+    if (!st.intervals.empty()) out.emplace(name, std::move(st.intervals));
+  }
+  return out;
+}
+
+std::vector<Interval> MergeIntervals(std::vector<Interval> intervals) {
+  std::sort(intervals.begin(), intervals.end(),
+            [](const Interval& a, const Interval& b) { return a.from < b.from; });
+  std::vector<Interval> out;
+  for (const Interval& i : intervals) {
+    if (i.to < i.from) continue;
+    if (!out.empty() && i.from <= out.back().to) {
+      out.back().to = std::max(out.back().to, i.to);
+    } else {
+      out.push_back(i);
+    }
   }
   return out;
 }

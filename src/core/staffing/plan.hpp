@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ struct PlanInput {
   // Agents logged in and not on a break, on average over the weeks, per half-hour; nullopt
   // when nobody's presence was recorded (then no staffing gap can be told).
   std::optional<std::array<double, kSlotsPerWeek>> staffed;
+  // Phone agent names that worked in the weeks measured but belong to no staff account: they
+  // may be the same people as those at the console, so `staffed` is a lower bound.
+  std::vector<std::string> unmatched_phone_agents;
   PlanSettings settings;
 };
 
@@ -104,7 +108,8 @@ struct SlotPlan {
 };
 
 struct PlanAlert {
-  std::string kind;                  // "add_staff", "occupancy", "no_presence_data"
+  // "add_staff", "occupancy", "no_presence_data", "unmatched_phone_agents"
+  std::string kind;
   int from_slot = -1, to_slot = -1;  // a run of half-hours on one day, inclusive
   int agents = 0;                    // add_staff: how many more, at most, over the run
   std::string message;               // "Add a team member at 10:00 on Mondays"
@@ -137,7 +142,12 @@ struct AgentEvent {
   std::string kind;  // agent_login, agent_logoff, pause, unpause
   Timestamp at{};
 };
-std::vector<std::vector<Interval>> PhoneAgentIntervals(const std::vector<AgentEvent>& events,
-                                                       Timestamp until);
+std::map<std::string, std::vector<Interval>> PhoneAgentIntervals(
+    const std::vector<AgentEvent>& events, Timestamp until);
+
+// The union of `intervals`: sorted, overlapping and touching ones joined (one person at the
+// console and on the phone at once is there once). An instant (from == to: someone who has just
+// come back) is kept; a reversed one is dropped.
+std::vector<Interval> MergeIntervals(std::vector<Interval> intervals);
 
 }  // namespace caredesk::core

@@ -1,5 +1,7 @@
 #include "core/staffing/plan.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <date/date.h>
@@ -193,18 +195,58 @@ TEST(StaffingPlanTest, PhoneAgentsWorkFromLoginToLogoffLessPauses) {
             [](const AgentEvent& a, const AgentEvent& b) { return a.at < b.at; });
   auto intervals = PhoneAgentIntervals(events, t0 + minutes(240));
   ASSERT_EQ(intervals.size(), 2u);
-  ASSERT_EQ(intervals[0].size(), 2u);
-  EXPECT_EQ(intervals[0][0].from, t0);
-  EXPECT_EQ(intervals[0][0].to, t0 + minutes(60));
-  EXPECT_EQ(intervals[0][1].from, t0 + minutes(75));
-  EXPECT_EQ(intervals[0][1].to, t0 + minutes(180));
-  ASSERT_EQ(intervals[1].size(), 1u);
-  EXPECT_EQ(intervals[1][0].from, t0 + minutes(30));
-  EXPECT_EQ(intervals[1][0].to, t0 + minutes(90));
+  const auto& first = intervals.at("PJSIP/201");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].from, t0);
+  EXPECT_EQ(first[0].to, t0 + minutes(60));
+  EXPECT_EQ(first[1].from, t0 + minutes(75));
+  EXPECT_EQ(first[1].to, t0 + minutes(180));
+  const auto& second = intervals.at("PJSIP/202");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].from, t0 + minutes(30));
+  EXPECT_EQ(second[0].to, t0 + minutes(90));
   // Still working at the end of what was read: counted to it.
   auto open = PhoneAgentIntervals({{"PJSIP/203", "agent_login", t0}}, t0 + minutes(45));
   ASSERT_EQ(open.size(), 1u);
-  EXPECT_EQ(open[0][0].to, t0 + minutes(45));
+  EXPECT_EQ(open.at("PJSIP/203").at(0).to, t0 + minutes(45));
+}
+
+TEST(StaffingPlanTest, MergedIntervalsCountEachMomentOnce) {
+  const Timestamp t0 = FromEpochMillis(1'700'000'000'000);
+  auto at = [&](int m) { return t0 + minutes(m); };
+  // At the console 0-60 and 90-120; on the phone 30-95 and 120-150; a reversed one dropped.
+  auto merged = MergeIntervals({{at(90), at(120)},
+                                {at(0), at(60)},
+                                {at(30), at(95)},
+                                {at(120), at(150)},
+                                {at(210), at(200)},
+                                {at(300), at(300)}});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].from, at(0));
+  EXPECT_EQ(merged[0].to, at(150));
+  EXPECT_EQ(merged[1].from, at(300)) << "an instant is kept: someone just back at work";
+  auto apart = MergeIntervals({{at(60), at(70)}, {at(0), at(10)}});
+  ASSERT_EQ(apart.size(), 2u);
+  EXPECT_EQ(apart[0].to, at(10));
+  EXPECT_EQ(apart[1].from, at(60));
+}
+
+TEST(StaffingPlanTest, PhoneAgentsWithoutAnAccountAreNamedInAnAlert) {
+  PlanInput in;
+  in.staffed = std::array<double, kSlotsPerWeek>{};
+  in.unmatched_phone_agents = {"PJSIP/204", "PJSIP/205"};
+  WeeklyPlan plan = PlanWeek(in);
+  auto it = std::find_if(plan.alerts.begin(), plan.alerts.end(),
+                         [](const PlanAlert& a) { return a.kind == "unmatched_phone_agents"; });
+  ASSERT_NE(it, plan.alerts.end());
+  EXPECT_EQ(it->agents, 2);
+  EXPECT_NE(it->message.find("The phone agents PJSIP/204, PJSIP/205 belong to no staff account"),
+            std::string::npos)
+      << it->message;
+  in.unmatched_phone_agents.clear();
+  plan = PlanWeek(in);
+  EXPECT_TRUE(std::none_of(plan.alerts.begin(), plan.alerts.end(),
+                           [](const PlanAlert& a) { return a.kind == "unmatched_phone_agents"; }));
 }
 
 TEST(StaffingPlanTest, StaffedIsTheMeanNumberPresentPerHalfHourOverTheWeeks) {

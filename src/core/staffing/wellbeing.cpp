@@ -43,33 +43,28 @@ Wellbeing AssessAgent(const AgentActivity& activity, Timestamp now, Timestamp to
   const Millis min_break = std::chrono::minutes(settings.min_break_minutes);
   if (!spans.empty() && now - spans.back().to <= kPresenceGap) w.status = spans.back().status;
 
-  // The current run: back from the latest span while the agent worked, across pauses and gaps
-  // shorter than a break.
-  if (Working(w.status)) {
-    Timestamp since = spans.back().from;
-    for (std::size_t i = spans.size() - 1; i-- > 0;) {
-      const StatusSpan& s = spans[i];
-      const Timestamp resumed = since;
-      if (resumed - s.to >= min_break) break;  // a gap with the console gone
-      if (Working(s.status)) {
-        since = s.from;
-      } else if (s.to - s.from >= min_break) {
-        break;  // a real break
-      } else {
-        since = s.from;  // a short pause counts as part of the run
-      }
+  // Worked time: console spans while available or busy (the latest runs to now while the
+  // console is still there) and phone login time, each moment once.
+  std::vector<Interval> worked = activity.phone_working;
+  for (const StatusSpan& s : spans) {
+    if (!Working(s.status)) continue;
+    const bool current = &s == &spans.back() && Working(w.status);
+    worked.push_back({s.from, current ? now : s.to});
+  }
+  worked = MergeIntervals(std::move(worked));
+
+  // The current run: back from the latest worked time while the gaps (a pause, another status,
+  // the console gone) are shorter than a break.
+  if (!worked.empty() && worked.back().to >= now) {
+    Timestamp since = worked.back().from;
+    for (std::size_t i = worked.size() - 1; i-- > 0;) {
+      if (since - worked[i].to >= min_break) break;
+      since = worked[i].from;
     }
     w.working_since = since;
     w.minutes_without_break = Minutes(now - since);
   }
 
-  std::vector<Interval> worked;
-  for (const StatusSpan& s : spans) {
-    if (!Working(s.status)) continue;
-    // The latest span runs to now while the console is still there.
-    const bool current = &s == &spans.back() && Working(w.status);
-    worked.push_back({s.from, current ? now : s.to});
-  }
   w.worked_minutes_today = Minutes(Covered(worked, today_start, now));
   Millis after_hours{0};
   for (const Interval& i : worked) {
@@ -79,16 +74,18 @@ Wellbeing AssessAgent(const AgentActivity& activity, Timestamp now, Timestamp to
   w.after_hours_minutes = Minutes(after_hours);
 
   w.handled_today = activity.handled_today;
+  w.calls_today = static_cast<int>(activity.calls_today.size());
   w.distressing_today = activity.distressing_today;
   if (w.handled_today > 0) {
     w.distressing_share = static_cast<double>(w.distressing_today) / w.handled_today;
   }
   const Millis worked_today = Covered(worked, today_start, now);
+  std::vector<Interval> busy = activity.chats_today;
+  busy.insert(busy.end(), activity.calls_today.begin(), activity.calls_today.end());
   if (worked_today > Millis::zero()) {
-    w.occupancy = std::min(
-        1.0,
-        std::chrono::duration<double>(Covered(activity.chats_today, today_start, now)).count() /
-            std::chrono::duration<double>(worked_today).count());
+    w.occupancy =
+        std::min(1.0, std::chrono::duration<double>(Covered(busy, today_start, now)).count() /
+                          std::chrono::duration<double>(worked_today).count());
   }
 
   if (w.working_since && w.minutes_without_break >= settings.break_after_minutes) {
@@ -103,8 +100,9 @@ Wellbeing AssessAgent(const AgentActivity& activity, Timestamp now, Timestamp to
                          " conversations today were escalated or urgent");
   }
   if (w.occupancy && *w.occupancy > settings.max_occupancy && w.worked_minutes_today >= 60) {
-    w.concerns.push_back("in chats " + std::to_string(std::lround(*w.occupancy * 100)) +
-                         "% of the time today");
+    w.concerns.push_back(
+        std::string(activity.calls_today.empty() ? "in chats " : "in chats or on calls ") +
+        std::to_string(std::lround(*w.occupancy * 100)) + "% of the time today");
   }
   if (w.after_hours_minutes > settings.after_hours_minutes) {
     w.concerns.push_back(HoursMinutes(w.after_hours_minutes) +

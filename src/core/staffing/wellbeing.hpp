@@ -30,20 +30,27 @@ struct AgentActivity {
   int handled_today = 0;              // conversations they first answered today
   int distressing_today = 0;          // of those, escalated or urgent
   std::vector<Interval> chats_today;  // live chats from their answer to the end (or now)
+  // Their phone agents' working time (logged in, not paused) over the last 7 days, and the
+  // calls they answered today, from the answer to the end of after-call work.
+  std::vector<Interval> phone_working;
+  std::vector<Interval> calls_today;
 };
 
 struct Wellbeing {
   AgentStatus status = AgentStatus::kOffline;  // now (offline when the console has gone)
-  std::optional<Timestamp> working_since;      // the start of the current run without a break
-  std::int64_t minutes_without_break = 0;      // working: now − working_since
-  std::int64_t worked_minutes_today = 0;       // available or busy since local midnight
-  std::int64_t after_hours_minutes = 0;        // working outside business hours, last 7 days
+  // The start of the current run without a break, at the console or logged in on the phone.
+  std::optional<Timestamp> working_since;
+  std::int64_t minutes_without_break = 0;  // working: now − working_since
+  std::int64_t worked_minutes_today = 0;   // available or busy since local midnight
+  std::int64_t after_hours_minutes = 0;    // working outside business hours, last 7 days
   int handled_today = 0;
   int distressing_today = 0;
+  int calls_today = 0;                      // calls they answered today
   std::optional<double> distressing_share;  // nullopt when nothing was handled
-  std::optional<double> occupancy;          // chat time ÷ worked time today; nullopt unworked
-  bool break_suggested = false;             // the agent's console shows a gentle nudge
-  std::vector<std::string> concerns;        // for the supervisor, plain words, no patient named
+  // Time in chats or on calls ÷ worked time today; nullopt unworked.
+  std::optional<double> occupancy;
+  bool break_suggested = false;       // the agent's console shows a gentle nudge
+  std::vector<std::string> concerns;  // for the supervisor, plain words, no patient named
 };
 
 // `today_start`: the instant the practice's local day began.

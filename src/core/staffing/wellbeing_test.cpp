@@ -109,5 +109,34 @@ TEST_F(WellbeingTest, OccupancyIsChatTimeOverWorkedTimeWithOverlapsCountedOnce) 
   EXPECT_FALSE(Assess(AgentActivity{}, At(11)).occupancy) << "nothing worked, nothing to say";
 }
 
+TEST_F(WellbeingTest, TimeLoggedInOnThePhoneIsWorkAndCallsKeepThemBusy) {
+  AgentActivity a;
+  // At the console 09:00-10:00, then on the phone only, logged in since 09:50.
+  a.spans = {{S::kAvailable, At(9), At(10)}};
+  a.phone_working = {{At(9, 50), At(11, 30)}};
+  a.chats_today = {{At(9), At(9, 30)}};
+  a.calls_today = {{At(10), At(11, 15)}};
+  Wellbeing w = Assess(a, At(11, 30));
+  EXPECT_EQ(w.status, S::kOffline) << "the console's status; the phone keeps them working";
+  EXPECT_EQ(w.working_since, At(9));
+  EXPECT_EQ(w.minutes_without_break, 150);
+  EXPECT_EQ(w.worked_minutes_today, 150) << "the overlap counted once";
+  EXPECT_EQ(w.calls_today, 1);
+  ASSERT_TRUE(w.occupancy);
+  EXPECT_NEAR(*w.occupancy, (30.0 + 75) / 150, 1e-12);
+  EXPECT_TRUE(w.break_suggested);
+  // Paused on the phone for ten minutes at 10:30: a break.
+  a.phone_working = {{At(9, 50), At(10, 30)}, {At(10, 40), At(11, 30)}};
+  EXPECT_EQ(Assess(a, At(11, 30)).working_since, At(10, 40));
+  // Logged off at 11:00: not working now.
+  a.phone_working = {{At(9, 50), At(11)}};
+  EXPECT_FALSE(Assess(a, At(11, 30)).working_since);
+  // Busy with calls most of the day: the occupancy concern names both.
+  a.phone_working = {{At(9, 50), At(11, 30)}};
+  a.calls_today = {{At(9, 30), At(11, 30)}};
+  EXPECT_EQ(Assess(a, At(11, 30), {.break_after_minutes = 600}).concerns,
+            std::vector<std::string>{"in chats or on calls 100% of the time today"});
+}
+
 }  // namespace
 }  // namespace caredesk::core

@@ -16,6 +16,7 @@
 #include "core/tenancy/calendar.hpp"
 #include "http/handlers/context.hpp"
 #include "http/json_input.hpp"
+#include "jobs/kpi_rollup.hpp"
 #include "jobs/report_settings.hpp"
 
 namespace caredesk::http {
@@ -486,10 +487,7 @@ Result<Response> PutReportSettings(Context& ctx) {
     CD_TRY_ASSIGN(jobs::ReportSettings before, jobs::LoadReportSettings(tx));
     CD_TRY(tx.PutChannelSettings({"reports", text, ""}, ctx.now));
     if (before.kpi.phone.short_abandon_seconds != settings.kpi.phone.short_abandon_seconds) {
-      CD_TRY_ASSIGN(store::KpiProgress progress, tx.GetKpiProgress());
-      progress.calls_after = progress.calls_read = Timestamp{};
-      progress.calls_after_id = progress.calls_read_id = 0;
-      CD_TRY(tx.PutKpiProgress(progress));
+      CD_TRY(jobs::RecountCalls(tx));
     }
     return tx.AppendAudit(AuditOf(ctx, "update", "settings", 0, PatientId{0}, "reports"));
   }));

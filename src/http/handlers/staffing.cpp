@@ -46,7 +46,7 @@ json::object AlertJson(const core::PlanAlert& a, std::int32_t monday) {
     o["from"] = core::SlotTime(a.from_slot);
     o["to"] = core::SlotEnd(a.to_slot);
   }
-  if (a.kind == "add_staff") o["agents"] = a.agents;
+  if (a.kind == "add_staff" || a.kind == "unmatched_phone_agents") o["agents"] = a.agents;
   return o;
 }
 
@@ -267,6 +267,7 @@ json::object WellbeingJson(const jobs::AgentWellbeing& a) {
       {"after_hours_minutes", w.after_hours_minutes},
       {"handled_today", w.handled_today},
       {"distressing_today", w.distressing_today},
+      {"calls_today", w.calls_today},
       {"distressing_share",
        w.distressing_share ? Rounded(*w.distressing_share) : json::value(nullptr)},
       {"occupancy", w.occupancy ? Rounded(*w.occupancy) : json::value(nullptr)},

@@ -7,6 +7,7 @@
 #include "core/inbox/patient.hpp"
 #include "http/handlers/context.hpp"
 #include "http/json_input.hpp"
+#include "jobs/kpi_rollup.hpp"
 #include "security/password.hpp"
 
 namespace caredesk::http {
@@ -28,6 +29,7 @@ json::object UserView(const store::User& u, bool second_factor) {
           {"role", core::Name(u.role)},
           {"languages", Strings(u.languages)},
           {"queues", Strings(u.queues)},
+          {"phone_agents", Strings(u.phone_agents)},
           {"active", u.active},
           {"second_factor", second_factor},
           {"identity_provider_linked", !u.oidc_subject.empty()},
@@ -50,6 +52,46 @@ Result<std::vector<std::string>> Names(const json::object& body, std::string_vie
   return out;
 }
 
+// The phone system's names for a person: at most 8, each 1 to 128 characters without control
+// characters, commas or "|" (queue_log's separator), trimmed.
+Result<std::vector<std::string>> PhoneAgentNames(const json::object& body) {
+  CD_TRY_ASSIGN(auto list, OptionalStringArray(body, "phone_agents"));
+  std::vector<std::string> out;
+  if (!list) return out;
+  if (list->size() > 8) return Invalid("at most 8 phone agent names", "phone_agents");
+  for (const std::string& item : *list) {
+    std::string name(Trim(item));
+    bool ok =
+        !name.empty() && name.size() <= 128 && std::none_of(name.begin(), name.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ',' || c == '|';
+        });
+    if (!ok) {
+      return Invalid(
+          "phone agent names are 1 to 128 characters without control characters, "
+          "commas or |",
+          "phone_agents");
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+// A phone agent name belongs to one person: 409 when another user of the practice has it.
+Result<void> CheckPhoneAgentsFree(store::TenantTx& tx, const store::User& u) {
+  if (u.phone_agents.empty()) return {};
+  CD_TRY_ASSIGN(auto users, tx.ListUsers());
+  for (const store::User& other : users) {
+    if (other.id == u.id) continue;
+    for (const std::string& name : u.phone_agents) {
+      if (std::find(other.phone_agents.begin(), other.phone_agents.end(), name) !=
+          other.phone_agents.end()) {
+        return Conflict("another staff member already has this phone agent name", "phone_agents");
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Response> ListUsers(Context& ctx) {
@@ -65,11 +107,12 @@ Result<Response> ListUsers(Context& ctx) {
   return JsonResponse(200, json::object{{"items", std::move(items)}});
 }
 
-// POST /users {"email", "display_name"?, "role", "queues"?, "languages"?, "password"}
+// POST /users {"email", "display_name"?, "role", "queues"?, "languages"?, "phone_agents"?,
+// "password"}
 Result<Response> CreateUser(Context& ctx) {
   CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body,
-                            {"email", "display_name", "role", "queues", "languages", "password"}));
+                ParseObject(ctx.request.body, {"email", "display_name", "role", "queues",
+                                               "languages", "phone_agents", "password"}));
   store::User u;
   CD_TRY_ASSIGN(std::string email, RequireString(body, "email"));
   CD_TRY_ASSIGN(u.email, core::NormalizeEmail(email, "email"));
@@ -85,6 +128,7 @@ Result<Response> CreateUser(Context& ctx) {
   u.role = *parsed;
   CD_TRY_ASSIGN(u.queues, Names(body, "queues"));
   CD_TRY_ASSIGN(u.languages, Names(body, "languages"));
+  CD_TRY_ASSIGN(u.phone_agents, PhoneAgentNames(body));
   CD_TRY_ASSIGN(std::string password, RequireString(body, "password"));
   CD_TRY(security::CheckPasswordPolicy(password, u.email));
   CD_TRY_ASSIGN(std::string hash, security::HashPassword(password));  // ~100 ms, handler thread
@@ -92,7 +136,9 @@ Result<Response> CreateUser(Context& ctx) {
   CD_TRY_ASSIGN(store::User made,
                 store::WriteValue<store::User>(
                     ctx.store, ctx.who.tenant, [&](store::TenantTx& tx) -> Result<store::User> {
+                      CD_TRY(CheckPhoneAgentsFree(tx, u));
                       CD_TRY_ASSIGN(store::User m, tx.InsertUser(u, hash));
+                      if (!m.phone_agents.empty()) CD_TRY(jobs::RecountCalls(tx));
                       CD_TRY(tx.AppendAudit(
                           AuditOf(ctx, "create", "user", m.id.value, PatientId{}, "role=" + role)));
                       return m;
@@ -100,13 +146,15 @@ Result<Response> CreateUser(Context& ctx) {
   return JsonResponse(201, UserView(made, false));
 }
 
-// PATCH /users/{id} {"display_name", "role", "queues", "languages", "active"}: deactivating
-// ends the user's sessions and tokens in the same commit. Admins cannot demote or deactivate
-// themselves (someone must remain who can undo it).
+// PATCH /users/{id} {"display_name", "role", "queues", "languages", "phone_agents", "active"}:
+// deactivating ends the user's sessions and tokens in the same commit. Admins cannot demote or
+// deactivate themselves (someone must remain who can undo it). New phone agent names make the
+// KPI rollup count every call again, so past calls move to (or from) this person.
 Result<Response> PatchUser(Context& ctx) {
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"display_name", "role", "queues", "languages",
-                                               "active", "identity_provider_linked"}));
+  CD_TRY_ASSIGN(
+      json::object body,
+      ParseObject(ctx.request.body, {"display_name", "role", "queues", "languages", "phone_agents",
+                                     "active", "identity_provider_linked"}));
   if (body.empty()) return Invalid("give at least one field to change");
   UserId id{ctx.ids.at(0)};
   store::User updated;
@@ -140,6 +188,15 @@ Result<Response> PatchUser(Context& ctx) {
     if (body.contains("languages")) {
       CD_TRY_ASSIGN(u.languages, Names(body, "languages"));
       changed += "languages,";
+    }
+    if (body.contains("phone_agents")) {
+      CD_TRY_ASSIGN(auto names, PhoneAgentNames(body));
+      if (names != u.phone_agents) {
+        u.phone_agents = std::move(names);
+        CD_TRY(CheckPhoneAgentsFree(tx, u));
+        CD_TRY(jobs::RecountCalls(tx));
+      }
+      changed += "phone_agents,";
     }
     CD_TRY_ASSIGN(auto active, OptionalBool(body, "active"));
     if (active) {

@@ -1285,6 +1285,34 @@ TEST_P(ConformanceTest, TheRollupFindsWhatChangedAfterItsMarks) {
       << "the same time, a later id, is still after the mark";
 }
 
+TEST_P(ConformanceTest, AStaffMembersPhoneAgentNamesAreKeptAndChanged) {
+  auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {
+    User u;
+    u.email = "phones@alpha.example";
+    u.display_name = "Phones";
+    u.created_at = T0();
+    u.phone_agents = {"PJSIP/201", "Local/201@from-queue"};
+    CD_TRY_ASSIGN(u, tx.InsertUser(u, "hash"));
+    CD_TRY_ASSIGN(User read, tx.GetUser(u.id));
+    EXPECT_EQ(read.phone_agents, u.phone_agents);
+    read.phone_agents = {"Dr Who"};
+    CD_TRY(tx.UpdateUser(read));
+    CD_TRY_ASSIGN(auto all, tx.ListUsers());
+    EXPECT_EQ(all.size(), 1u);
+    if (!all.empty()) {
+      EXPECT_EQ(all[0].phone_agents, std::vector<std::string>{"Dr Who"});
+    }
+    return {};
+  });
+  ASSERT_TRUE(w) << w.error().message;
+  auto other = store_->Write(b_, [&](TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto users, tx.ListUsers());
+    EXPECT_TRUE(users.empty()) << "another practice sees none of them";
+    return {};
+  });
+  ASSERT_TRUE(other);
+}
+
 TEST_P(ConformanceTest, TokensAndSessionsAuthenticateUntilRevokedOrExpired) {
   UserId user;
   auto w = store_->Write(a_, [&](TenantTx& tx) -> Result<void> {

@@ -1514,11 +1514,11 @@ class SqlTenantTx final : public TenantTx {
   Result<User> InsertUser(User u, std::string password_hash) override {
     auto rows = db_.Query(
         "INSERT INTO users (tenant_id, email, display_name, role, password_hash, languages, "
-        "queues, "
-        "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "queues, phone_agents, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         {T(), u.email, u.display_name, std::string(core::Name(u.role)), std::move(password_hash),
-         JoinList(u.languages), JoinList(u.queues), std::int64_t{u.active ? 1 : 0},
-         ToEpochMillis(u.created_at)});
+         JoinList(u.languages), JoinList(u.queues), JoinList(u.phone_agents),
+         std::int64_t{u.active ? 1 : 0}, ToEpochMillis(u.created_at)});
     if (!rows && rows.error().kind == ErrorKind::kConflict) {
       return Conflict("a user with this email already exists", "email");
     }
@@ -1549,9 +1549,11 @@ class SqlTenantTx final : public TenantTx {
   Result<void> UpdateUser(const User& u) override {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("UPDATE users SET display_name = ?, role = ?, languages = ?, queues = "
-                            "?, active = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+                            "?, phone_agents = ?, active = ? WHERE tenant_id = ? AND id = ? "
+                            "RETURNING id",
                             {u.display_name, std::string(core::Name(u.role)), JoinList(u.languages),
-                             JoinList(u.queues), std::int64_t{u.active ? 1 : 0}, T(), u.id.value}));
+                             JoinList(u.queues), JoinList(u.phone_agents),
+                             std::int64_t{u.active ? 1 : 0}, T(), u.id.value}));
     if (rows.empty()) return NotFound("user not found");
     return {};
   }
@@ -2311,8 +2313,8 @@ class SqlTenantTx final : public TenantTx {
   }
 
   static constexpr std::string_view kUserSelect =
-      "SELECT id, email, display_name, role, languages, queues, active, created_at, oidc_subject "
-      "FROM users";
+      "SELECT id, email, display_name, role, languages, queues, active, created_at, oidc_subject, "
+      "phone_agents FROM users";
 
   static Result<User> ReadUser(const SqlRow& r) {
     User u;
@@ -2327,6 +2329,7 @@ class SqlTenantTx final : public TenantTx {
     u.active = r.Int(6) != 0;
     u.created_at = FromEpochMillis(r.Int(7));
     u.oidc_subject = r.OptText(8).value_or("");
+    u.phone_agents = SplitList(r.Text(9));
     return u;
   }
 

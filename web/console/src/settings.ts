@@ -1,13 +1,13 @@
 // The practice's settings an administrator changes from the console: the SMS provider account,
 // the email account (SMTP out, IMAP in), live chat, the canned responses every agent uses, and
 // the targets and thresholds of the reports, staffing advice and wellbeing (supervisors may edit
-// those two). Secrets are write-only: the form says whether one is set
-// and sends a new one only when typed.
+// those two), and the names the phone system knows each staff member by. Secrets are write-only:
+// the form says whether one is set and sends a new one only when typed.
 import { ApiError, api } from "./api";
 import { announce, h, replace } from "./dom";
 import { VARIABLES } from "./canned";
 import type { App } from "./state";
-import type { Canned } from "./types";
+import type { Canned, User } from "./types";
 
 interface FieldSpec {
   key: string;
@@ -139,14 +139,76 @@ function cannedEditor(app: App): HTMLElement {
   return el;
 }
 
+// Each staff member's names in the phone system (queue_log's agent, e.g. PJSIP/201), so their
+// calls count as theirs in the figures, the staffing advice and wellbeing. Only changed rows are
+// sent; a refused one is marked and the message names it.
+function phoneAgentsEditor(users: User[]): HTMLElement {
+  const status = h("p", { class: "result", role: "status" });
+  const rows = users
+    .filter((u) => u.active)
+    .map((u) => {
+      const input = h("input", {
+        name: `phone_agents_${u.id}`,
+        "aria-label": `Phone names of ${u.display_name}`,
+        autocomplete: "off",
+        "aria-invalid": "false",
+      });
+      input.value = (u.phone_agents ?? []).join(", ");
+      return { user: u, input, saved: input.value };
+    });
+  const el = h(
+    "form",
+    { class: "card settings-form", "aria-labelledby": "set-phone-agents" },
+    h("h2", { id: "set-phone-agents" }, "Staff on the phone"),
+    h(
+      "p",
+      {},
+      "The names your phone system logs each person's calls under (Asterisk or FreePBX: the queue member, e.g. PJSIP/201), separated by commas. Their calls then count as theirs in the reports, the staffing advice and wellbeing; all calls are counted again after a change.",
+    ),
+    h(
+      "table",
+      { class: "phone-agents" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Staff member"), h("th", { scope: "col" }, "Phone names"))),
+      h(
+        "tbody",
+        {},
+        rows.map((r) => h("tr", {}, h("th", { scope: "row" }, r.user.display_name), h("td", {}, r.input))),
+      ),
+    ),
+    status,
+    h("button", { type: "submit", class: "primary" }, "Save"),
+  );
+  el.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    for (const r of rows) {
+      r.input.setAttribute("aria-invalid", "false");
+      if (r.input.value === r.saved) continue;
+      const names = r.input.value.split(",").map((s) => s.trim()).filter(Boolean);
+      try {
+        const saved = await api<User>("PATCH", `/api/v1/users/${r.user.id}`, { phone_agents: names });
+        r.input.value = r.saved = saved.phone_agents.join(", ");
+      } catch (err) {
+        status.textContent = `${r.user.display_name}: ${(err as ApiError).message}`;
+        r.input.setAttribute("aria-invalid", "true");
+        r.input.focus();
+        return;
+      }
+    }
+    status.textContent = "Saved.";
+    announce("Phone names saved");
+  });
+  return el;
+}
+
 export async function renderSettings(app: App, pane: HTMLElement): Promise<void> {
   replace(pane, h("h1", {}, "Settings"), h("p", {}, "Loading…"));
   const sections: HTMLElement[] = [];
   if (app.isAdmin) {
-    const [sms, email, chat] = await Promise.all([
+    const [sms, email, chat, users] = await Promise.all([
       api<Record<string, unknown>>("GET", "/api/v1/settings/sms"),
       api<Record<string, unknown>>("GET", "/api/v1/settings/email"),
       api<Record<string, unknown>>("GET", "/api/v1/settings/chat"),
+      api<{ items: User[] }>("GET", "/api/v1/users"),
     ]);
     sections.push(
       form(
@@ -193,6 +255,7 @@ export async function renderSettings(app: App, pane: HTMLElement): Promise<void>
         chat,
         (b) => api("PUT", "/api/v1/settings/chat", { ...chat, ...b }),
       ),
+      phoneAgentsEditor(users.items),
     );
   }
   if (app.isLead) {

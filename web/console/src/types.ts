@@ -14,6 +14,7 @@ export interface User {
   display_name: string;
   role: string;
   queues: string[];
+  phone_agents: string[];
   active: boolean;
 }
 export interface Sla {
