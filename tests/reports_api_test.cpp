@@ -311,8 +311,8 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
                             {}, &lead, {{"Accept", "text/csv"}});
   ASSERT_EQ(dropped.status, 200) << dropped.body;
   EXPECT_EQ(dropped.body.substr(0, dropped.body.find("\r\n")),
-            "kind,id,day,hour,channel,queue,agent,category,first_response_s,next_responses,"
-            "resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s");
+            "kind,id,day,hour,channel,queue,agent,category,location,policy,first_response_s,"
+            "next_responses,resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s");
   EXPECT_EQ(std::count(dropped.body.begin(), dropped.body.end(), '\n'), 2) << dropped.body;
   EXPECT_NE(dropped.body.find(",abandoned,"), std::string::npos) << dropped.body;
   EXPECT_EQ(dropped.body.find("3125550101"), std::string::npos) << "no patient information";
@@ -777,6 +777,109 @@ TEST_F(ApiTest, APhoneAgentNameMakesThosePhoneCallsTheStaffMembers) {
   ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
   EXPECT_EQ(answered_by("PJSIP/201"), 1);
   EXPECT_EQ(answered_by(pat_id), 0);
+}
+
+TEST_F(ApiTest, FiguresCutByLocationAndFirstResponseAttainmentPerSlaPolicy) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  HttpResult policy = Call("POST", "/api/v1/sla-policies",
+                           R"({"name":"Email within the hour","channel":"email",)"
+                           R"("first_response_minutes":60})",
+                           &lead);
+  ASSERT_EQ(policy.status, 201) << policy.body;
+  const std::int64_t email_policy = Json(policy).at("id").as_int64();
+  HttpResult north = Call("POST", "/api/v1/locations", R"({"name":"Northside"})", &admin);
+  ASSERT_EQ(north.status, 201) << north.body;
+  const std::string location = std::to_string(Json(north).at("id").as_int64());
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  const std::string theirs =
+      std::to_string(Json(Call("POST", "/api/v1/locations", R"({"name":"Theirs"})", &other_admin))
+                         .at("id")
+                         .as_int64());
+
+  // Two emails under the hour's policy: one answered in 10 minutes, one in 90; a text under
+  // the default policy, for Northside.
+  auto reply = [&](std::int64_t c) {
+    ASSERT_EQ(Call("POST", "/api/v1/conversations/" + std::to_string(c) + "/replies",
+                   R"({"text":"Thank you, done."})")
+                  .status,
+              201);
+  };
+  std::int64_t quick = Inbound("a.patient@example.org", "Records, please", "email");
+  clock_.Advance(std::chrono::minutes(10));
+  reply(quick);
+  std::int64_t slow = Inbound("b.patient@example.org", "A form question", "email");
+  clock_.Advance(std::chrono::minutes(90));
+  reply(slow);
+  std::int64_t text = Inbound("+13125550188", "Parking at the new office?");
+  const std::string assign = "/api/v1/conversations/" + std::to_string(text) + "/assign";
+  HttpResult placed = Call("POST", assign, R"({"location_id":)" + location + "}");
+  ASSERT_EQ(placed.status, 200) << placed.body;
+  EXPECT_EQ(std::to_string(Json(Call("GET", "/api/v1/conversations/" + std::to_string(text)))
+                               .at("location_id")
+                               .as_int64()),
+            location);
+  for (const std::string& bad : std::vector<std::string>{
+           R"({"location_id":)" + theirs + "}", R"({"location_id":0})", R"({"location_id":"x"})"}) {
+    HttpResult r = Call("POST", assign, bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ErrorField(r), "location_id") << bad;
+  }
+  jobs::KpiRollupOptions rollup;
+  rollup.clock = &clock_;
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, rollup));
+
+  const std::string period = "from=2026-11-23&to=2026-11-23";
+  json::object all = Json(Call("GET", "/api/v1/reports/kpis?" + period, {}, &lead));
+  std::map<std::int64_t, json::object> by_policy;
+  for (const auto& p : all.at("sla_by_policy").as_array()) {
+    by_policy[p.at("policy_id").as_int64()] = p.as_object();
+  }
+  ASSERT_TRUE(by_policy.contains(email_policy)) << json::serialize(all.at("sla_by_policy"));
+  const json::object& emails = by_policy[email_policy];
+  EXPECT_EQ(emails.at("name"), "Email within the hour");
+  EXPECT_EQ(emails.at("conversations"), 2);
+  EXPECT_EQ(emails.at("decided"), 2);
+  EXPECT_EQ(emails.at("met"), 1);
+  EXPECT_EQ(emails.at("attainment").as_double(), 0.5);
+  ASSERT_TRUE(by_policy.contains(0));
+  EXPECT_EQ(by_policy[0].at("name"), "Default");
+  EXPECT_EQ(by_policy[0].at("conversations"), 1);
+  // The policy is a cut too, and agrees; so is the location, down to the drill-down.
+  json::object held =
+      Json(Call("GET", "/api/v1/reports/kpis?" + period + "&policy=" + std::to_string(email_policy),
+                {}, &lead));
+  EXPECT_EQ(held.at("metrics").at("sla_first_response_attainment").at("value").as_double(), 0.5);
+  EXPECT_EQ(held.at("cuts").at("policy"), email_policy);
+  json::object at_north =
+      Json(Call("GET", "/api/v1/reports/kpis?" + period + "&location=" + location, {}, &lead));
+  EXPECT_EQ(at_north.at("metrics").at("conversations").at("value"), 1);
+  EXPECT_EQ(at_north.at("sla_by_policy").as_array().size(), 1u);
+  HttpResult drill = Call(
+      "GET", "/api/v1/reports/kpis/conversations/conversations?" + period + "&location=" + location,
+      {}, &lead);
+  ASSERT_EQ(drill.status, 200) << drill.body;
+  const json::array rows = Json(drill).at("items").as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("id"), text);
+  EXPECT_EQ(std::string(rows[0].at("location").as_string()), location);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/reports/kpis?" + period + "&location=" + theirs, {}, &lead))
+                .at("metrics")
+                .at("conversations")
+                .at("value"),
+            0);
+  for (const char* bad : {"&location=0", "&location=x", "&policy=-1", "&policy=1.5"}) {
+    HttpResult r = Call("GET", "/api/v1/reports/kpis?" + period + bad, {}, &lead);
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+  // Taken off the location, the conversation leaves the cut.
+  ASSERT_EQ(Call("POST", assign, R"({"location_id":null})").status, 200);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, rollup));
+  EXPECT_EQ(Json(Call("GET", "/api/v1/reports/kpis?" + period + "&location=" + location, {}, &lead))
+                .at("metrics")
+                .at("conversations")
+                .at("value"),
+            0);
 }
 
 }  // namespace

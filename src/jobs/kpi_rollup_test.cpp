@@ -124,8 +124,9 @@ class KpiRollupTest : public testing::PracticeTest {
     auto in = [&](const core::Cell& c) {
       return c.day >= q.from_day && c.day <= q.to_day && (!q.channel || c.channel == *q.channel) &&
              (!q.queue || c.queue == *q.queue) && (!q.agent || c.agent == *q.agent) &&
-             (!q.category || c.category == *q.category) && (!q.hour || c.hour == *q.hour) &&
-             (!weekday || c.weekday() == *weekday);
+             (!q.category || c.category == *q.category) &&
+             (!q.location || c.location == *q.location) && (!q.policy || c.policy == *q.policy) &&
+             (!q.hour || c.hour == *q.hour) && (!weekday || c.weekday() == *weekday);
     };
     std::vector<core::ConversationFact> conv;
     for (auto& f : PlainConversations()) {
@@ -155,6 +156,8 @@ class KpiRollupTest : public testing::PracticeTest {
       if (g == Grain::kQueue) q.queue = "front-desk";
       if (g == Grain::kAgent) q.agent = "1";
       if (g == Grain::kCategory) q.category = "billing";
+      if (g == Grain::kLocation) q.location = "1";
+      if (g == Grain::kPolicy) q.policy = "5";
       if (g == Grain::kHour) q.hour = calendar_.Local(now_).hour;
       ExpectSameFigures(q, std::nullopt, when + " at grain " + std::string(core::Name(g)));
     }
@@ -209,7 +212,13 @@ TEST_F(KpiRollupTest, CellsFollowEveryChangeAndMatchAPlainRecomputation) {
         Change(id, [&](const core::Conversation& c) {
           core::Routing r;
           r.category = static_cast<core::Category>(pick(rng) % 8);
-          return core::Route(c, r, {}, UserId{1}, now_, calendar_);
+          r.location = LocationId{pick(rng) % 3};  // the store keeps any id; 0 is none
+          // Urgent ones are held to policy 5: the policy cut moves with the priority.
+          r.priority = pick(rng) < 30 ? core::Priority::kUrgent : core::Priority::kNormal;
+          core::SlaPolicy urgent;
+          urgent.id = 5;
+          urgent.priority = core::Priority::kUrgent;
+          return core::Route(c, r, {core::SlaPolicy{}, urgent}, UserId{1}, now_, calendar_);
         });
       } else if (action < 85) {
         Change(id, [&](const core::Conversation& c) {

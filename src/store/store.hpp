@@ -355,7 +355,7 @@ struct KpiCellRow {
 struct KpiCellQuery {
   core::Grain grain = core::Grain::kDay;
   std::int32_t from_day = 0, to_day = 0;  // local days, inclusive
-  std::optional<std::string> channel, queue, agent, category;
+  std::optional<std::string> channel, queue, agent, category, location, policy;
   std::optional<int> hour;
 };
 

@@ -411,6 +411,22 @@ try {
   const waits = await sup.locator("[data-distribution=answer_wait_s] li").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-count"))));
   check(JSON.stringify(waits) === JSON.stringify(kpis.distributions.answer_wait_s.map((b) => b.count)),
         `the distribution of waits is the API's (${waits})`);
+  const policies = await sup.locator("table.by-policy tbody tr").evaluateAll((els) =>
+    els.map((e) => [Number(e.getAttribute("data-policy")), e.getAttribute("data-attainment")]));
+  const policiesApi = kpis.sla_by_policy.map((p) => [p.policy_id, p.attainment === null ? "" : String(p.attainment)]);
+  check(policiesApi.length >= 1 && JSON.stringify(policies) === JSON.stringify(policiesApi),
+        `SLA attainment per policy is the API's (${JSON.stringify(policies)})`);
+  await until("the SLA policies among the cuts", async () => (await sup.locator("select[name=cut] option[value='policy=0']").count()) === 1);
+  await sup.locator("select[name=cut]").selectOption("policy=0");
+  await sup.getByRole("button", { name: "Show" }).click();
+  const heldDefault = (await lead("GET", `/api/v1/reports/kpis?from=${day}&to=${day}&policy=0`)).json;
+  await until("the figures of the default policy", async () =>
+    (await sup.locator(".kpi[data-metric=conversations]").getAttribute("data-value")) === String(heldDefault.metrics.conversations.value) &&
+    (await sup.locator("table.by-policy tbody tr").count()) === heldDefault.sla_by_policy.length);
+  check(heldDefault.sla_by_policy.every((p) => p.policy_id === 0), "cut by a policy, the figures and the table are that policy's");
+  await sup.locator("select[name=cut]").selectOption("");
+  await sup.getByRole("button", { name: "Show" }).click();
+  await sup.locator(".kpi[data-metric=calls_answered] a.csv").waitFor();
   check((await seriousViolations(sup)).length === 0, "axe: no serious violation on the reports page");
   const [download] = await Promise.all([
     sup.waitForEvent("download"),

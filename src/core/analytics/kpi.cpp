@@ -31,6 +31,9 @@ std::string_view DataOf(const Event& e, std::string_view key) {
   return {};
 }
 
+// A location's cut value: its id, or "" for none (0 or not said).
+std::string Location(std::string_view id) { return id == "0" ? std::string() : std::string(id); }
+
 std::size_t CategoryIndex(std::string_view name) {
   auto c = ParseCategory(name);
   return static_cast<std::size_t>(c.value_or(Category::kUncategorized));
@@ -180,6 +183,8 @@ ConversationFact FoldConversation(ConversationId id, const std::vector<Event>& e
       f.created_at = e.at;
       f.cell.channel = std::string(DataOf(e, "channel"));
       f.cell.queue = std::string(DataOf(e, "queue"));
+      f.cell.policy = std::string(DataOf(e, "sla_policy_id"));
+      f.cell.location = Location(DataOf(e, "location_id"));
       f.staff_initiated = DataOf(e, "initiated_by") == "staff";
     } else if (type == "message_received") {
       if (!awaiting) {
@@ -201,6 +206,8 @@ ConversationFact FoldConversation(ConversationId id, const std::vector<Event>& e
     } else if (type == "routed") {
       if (auto q = DataOf(e, "to_queue"); !q.empty()) f.cell.queue = std::string(q);
       if (auto c = DataOf(e, "to_category"); !c.empty()) f.cell.category = std::string(c);
+      if (auto l = DataOf(e, "to_location"); !l.empty()) f.cell.location = Location(l);
+      if (auto p = DataOf(e, "sla_policy_id"); !p.empty()) f.cell.policy = std::string(p);
     } else if (type == "status_changed") {
       if (DataOf(e, "to") == "resolved") {
         if (!f.resolved_at) f.resolved_at = e.at;
@@ -351,6 +358,10 @@ std::string_view Name(Grain g) {
       return "agent";
     case Grain::kCategory:
       return "category";
+    case Grain::kLocation:
+      return "location";
+    case Grain::kPolicy:
+      return "policy";
     case Grain::kFine:
       return "fine";
   }
@@ -366,6 +377,8 @@ Cell Project(Grain g, const Cell& cell) {
   if (g == Grain::kQueue) out.queue = cell.queue;
   if (g == Grain::kAgent) out.agent = cell.agent;
   if (g == Grain::kCategory) out.category = cell.category;
+  if (g == Grain::kLocation) out.location = cell.location;
+  if (g == Grain::kPolicy) out.policy = cell.policy;
   return out;
 }
 

@@ -55,10 +55,12 @@ class DurationHistogram {
 // Where a fact is counted: the local day and hour (in the practice's time zone) it arrived, and
 // its cuts. `agent` is a staff user's id: who first answered a conversation ("" if nobody yet),
 // and who took a call when the phone system's member name is one of theirs (else that name).
+// `location` is the location's id ("" when not said); `policy` the id of the SLA policy the
+// conversation is held to ("0": the built-in default; "" for calls).
 struct Cell {
   std::int32_t day = 0;   // days since 1970-01-01, local
   std::int32_t hour = 0;  // 0..23 local
-  std::string channel, queue, agent, category;
+  std::string channel, queue, agent, category, location, policy;
   int weekday() const;  // 0 Sunday .. 6 Saturday
   friend auto operator<=>(const Cell&, const Cell&) = default;
 };
@@ -138,9 +140,10 @@ struct Tally {
 // Tallies are kept at several grains, so that a period with no cut or one cut sums a row per
 // day (or per day and value) rather than every fine cell: kDay (all cuts merged), kHour (day and
 // hour), one per cut (day and that cut), and kFine (every cut).
-enum class Grain { kDay, kHour, kChannel, kQueue, kAgent, kCategory, kFine };
-inline constexpr Grain kGrains[] = {Grain::kDay,   Grain::kHour,     Grain::kChannel, Grain::kQueue,
-                                    Grain::kAgent, Grain::kCategory, Grain::kFine};
+enum class Grain { kDay, kHour, kChannel, kQueue, kAgent, kCategory, kLocation, kPolicy, kFine };
+inline constexpr Grain kGrains[] = {Grain::kDay,      Grain::kHour,   Grain::kChannel,
+                                    Grain::kQueue,    Grain::kAgent,  Grain::kCategory,
+                                    Grain::kLocation, Grain::kPolicy, Grain::kFine};
 std::string_view Name(Grain g);
 // `cell` with what the grain merges blanked: "" for the cuts, -1 for the hour.
 Cell Project(Grain g, const Cell& cell);

@@ -130,6 +130,43 @@ TEST(FoldConversationTest, StaffOutreachHasNoResponseTimesAndABreachIsRemembered
   EXPECT_EQ(g.first_response_seconds, 4000);
 }
 
+TEST(FoldConversationTest, TheLocationAndPolicyAreTheLatestSaid) {
+  std::vector<Event> events{
+      Ev("conversation_created", At(0), {},
+         {{"channel", "sms"}, {"queue", "front-desk"}, {"sla_policy_id", "3"}}),
+      Ev("message_received", At(0)),
+  };
+  ConversationFact f = FoldConversation(ConversationId{6}, events, Chicago());
+  EXPECT_EQ(f.cell.policy, "3");
+  EXPECT_EQ(f.cell.location, "") << "not said";
+  events.push_back(Ev("routed", At(60), UserId{2},
+                      {{"from_location", "0"}, {"to_location", "5"}, {"sla_policy_id", "4"}}));
+  f = FoldConversation(ConversationId{6}, events, Chicago());
+  EXPECT_EQ(f.cell.location, "5");
+  EXPECT_EQ(f.cell.policy, "4");
+  events.push_back(
+      Ev("routed", At(120), UserId{2}, {{"from_location", "5"}, {"to_location", "0"}}));
+  f = FoldConversation(ConversationId{6}, events, Chicago());
+  EXPECT_EQ(f.cell.location, "") << "taken off again";
+  EXPECT_EQ(f.cell.policy, "4") << "a routing that keeps the policy does not say it";
+  // Route says the location and the new policy in its event.
+  Conversation c;
+  c.priority = Priority::kNormal;
+  SlaPolicy urgent;
+  urgent.id = 7;
+  urgent.priority = Priority::kUrgent;
+  Routing r;
+  r.location = LocationId{2};
+  r.priority = Priority::kUrgent;
+  auto routed = Route(c, r, {SlaPolicy{}, urgent}, UserId{2}, At(0), Chicago());
+  ASSERT_TRUE(routed);
+  EXPECT_EQ(routed->conversation.location, LocationId{2});
+  ASSERT_EQ(routed->events.size(), 1u);
+  ConversationFact g = FoldConversation(ConversationId{7}, routed->events, Chicago());
+  EXPECT_EQ(g.cell.location, "2");
+  EXPECT_EQ(g.cell.policy, "7");
+}
+
 TEST(FactOfCallTest, APhoneAgentNameOfAStaffMemberCountsAsThem) {
   Call call;
   call.queue = "front-desk";
@@ -257,6 +294,10 @@ History RandomHistory(std::mt19937& rng, const BusinessCalendar& cal) {
   const char* channels[] = {"sms", "email", "chat", "web"};
   const char* queues[] = {"front-desk", "billing", "nurses"};
   SlaPolicy policy;
+  SlaPolicy urgent_policy;  // what an urgent conversation is held to
+  urgent_policy.id = 9;
+  urgent_policy.priority = Priority::kUrgent;
+  const std::vector<SlaPolicy> policies{policy, urgent_policy};
   int n = 5 + pick(rng) % 40;
   for (int i = 0; i < n; ++i) {
     Timestamp now = t0 + std::chrono::minutes(pick(rng) * 97 + i * 13);
@@ -290,7 +331,9 @@ History RandomHistory(std::mt19937& rng, const BusinessCalendar& cal) {
       } else if (action < 78) {
         Routing r;
         r.category = static_cast<Category>(pick(rng) % 8);
-        apply(Route(c, r, {policy}, UserId{2}, now, cal));
+        if (pick(rng) < 40) r.location = LocationId{pick(rng) % 3};  // 0: none
+        if (pick(rng) < 30) r.priority = pick(rng) < 50 ? Priority::kUrgent : Priority::kNormal;
+        apply(Route(c, r, policies, UserId{2}, now, cal));
       } else if (action < 88) {
         apply(Result<Decision>(SlaTick(c, now, cal)));
       } else if (live && action < 94) {
@@ -321,12 +364,13 @@ History RandomHistory(std::mt19937& rng, const BusinessCalendar& cal) {
 
 struct Filter {
   std::int32_t from_day = 0, to_day = 0;
-  std::optional<std::string> channel, queue, agent, category;
+  std::optional<std::string> channel, queue, agent, category, location, policy;
   std::optional<int> hour, weekday;
   bool Matches(const Cell& c) const {
     return c.day >= from_day && c.day <= to_day && (!channel || c.channel == *channel) &&
            (!queue || c.queue == *queue) && (!agent || c.agent == *agent) &&
-           (!category || c.category == *category) && (!hour || c.hour == *hour) &&
+           (!category || c.category == *category) && (!location || c.location == *location) &&
+           (!policy || c.policy == *policy) && (!hour || c.hour == *hour) &&
            (!weekday || c.weekday() == *weekday);
   }
 };
@@ -401,6 +445,8 @@ TEST(KpiPropertyTest, CellsKeptEventByEventEqualAPlainRecomputationForAnyCut) {
       if (pick(rng) < 20)
         filter.agent = std::vector<std::string>{"1", "2", "PJSIP/201", ""}[pick(rng) % 4];
       if (pick(rng) < 20) filter.category = std::string(Name(static_cast<Category>(pick(rng) % 8)));
+      if (pick(rng) < 20) filter.location = std::vector<std::string>{"", "1", "2"}[pick(rng) % 3];
+      if (pick(rng) < 20) filter.policy = std::vector<std::string>{"0", "9", ""}[pick(rng) % 3];
       if (pick(rng) < 20) filter.hour = pick(rng) % 24;
       if (pick(rng) < 20) filter.weekday = pick(rng) % 7;
       Tally sum;

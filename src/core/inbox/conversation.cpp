@@ -298,6 +298,11 @@ Result<Decision> Route(const Conversation& in, const Routing& r,
     data.emplace_back("to_category", std::string(Name(*r.category)));
     c.category = *r.category;
   }
+  if (r.location && *r.location != c.location) {
+    data.emplace_back("from_location", std::to_string(c.location.value));
+    data.emplace_back("to_location", std::to_string(r.location->value));
+    c.location = *r.location;
+  }
   if (data.empty()) return d;
   SlaPolicy policy = SelectPolicy(policies, c.queue, c.channel, c.priority);
   if (policy.id != c.sla.policy_id || !(policy.targets == c.sla.targets)) {

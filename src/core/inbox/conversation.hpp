@@ -87,6 +87,8 @@ struct Conversation {
   std::string queue = "front-desk";
   UserId assignee;
   Category category = Category::kUncategorized;
+  // Which of the practice's locations the matter is for (0: not said), for the figures' cut.
+  LocationId location;
   std::vector<std::string> tags;
   Timestamp created_at{};
   Timestamp updated_at{};
@@ -148,6 +150,7 @@ struct Routing {
   std::optional<std::string> queue;
   std::optional<Priority> priority;
   std::optional<Category> category;
+  std::optional<LocationId> location;  // 0: none
 };
 Result<Decision> Route(const Conversation& c, const Routing& r,
                        const std::vector<SlaPolicy>& policies, UserId actor, Timestamp now,

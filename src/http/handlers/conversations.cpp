@@ -637,7 +637,8 @@ Result<Response> PostNote(Context& ctx) {
 
 Result<Response> PostAssign(Context& ctx) {
   CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"assignee_id", "queue", "priority", "category"}));
+                ParseObject(ctx.request.body,
+                            {"assignee_id", "queue", "priority", "category", "location_id"}));
   core::Routing routing;
   if (IsExplicitNull(body, "assignee_id")) {
     routing.assignee = UserId{0};
@@ -664,22 +665,41 @@ Result<Response> PostAssign(Context& ctx) {
     routing.category = core::ParseCategory(*category);
     if (!routing.category) return Invalid("unknown category", "category");
   }
-  if (!routing.assignee && !routing.queue && !routing.priority && !routing.category) {
-    return Invalid("give at least one of assignee_id, queue, priority, category");
+  if (IsExplicitNull(body, "location_id")) {
+    routing.location = LocationId{0};
+  } else {
+    CD_TRY_ASSIGN(auto location, OptionalInt(body, "location_id"));
+    if (location) {
+      if (*location <= 0)
+        return Invalid("location_id must be a location id or null", "location_id");
+      routing.location = LocationId{*location};
+    }
   }
-  return Command(ctx, 200, "assign",
-                 [&](store::TenantTx& tx, const core::Conversation& c,
-                     const core::BusinessCalendar& cal) -> Result<core::Decision> {
-                   if (routing.assignee && *routing.assignee) {
-                     auto user = tx.GetUser(*routing.assignee);
-                     if (!user && user.error().kind != ErrorKind::kNotFound) return user.error();
-                     if (!user || !user->active) {
-                       return Invalid("no such active user in this practice", "assignee_id");
-                     }
-                   }
-                   CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-                   return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
-                 });
+  if (!routing.assignee && !routing.queue && !routing.priority && !routing.category &&
+      !routing.location) {
+    return Invalid("give at least one of assignee_id, queue, priority, category, location_id");
+  }
+  return Command(
+      ctx, 200, "assign",
+      [&](store::TenantTx& tx, const core::Conversation& c,
+          const core::BusinessCalendar& cal) -> Result<core::Decision> {
+        if (routing.assignee && *routing.assignee) {
+          auto user = tx.GetUser(*routing.assignee);
+          if (!user && user.error().kind != ErrorKind::kNotFound) return user.error();
+          if (!user || !user->active) {
+            return Invalid("no such active user in this practice", "assignee_id");
+          }
+        }
+        if (routing.location && *routing.location) {
+          CD_TRY_ASSIGN(auto locations, tx.Locations());
+          if (std::none_of(locations.begin(), locations.end(),
+                           [&](const store::Location& l) { return l.id == *routing.location; })) {
+            return Invalid("no such location in this practice", "location_id");
+          }
+        }
+        CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+        return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
+      });
 }
 
 Result<Response> PostStatus(Context& ctx) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 
 #include "base/text.hpp"
 #include "core/analytics/kpi.hpp"
@@ -17,11 +19,13 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kMaxDays = 3 * 366;
+constexpr int kMaxId = std::numeric_limits<int>::max();
 
 struct KpiRequest {
   std::string from_text, to_text;
   store::KpiCellQuery cells;
   std::optional<int> weekday;
+  bool cut = false;  // a cut other than the weekday was asked for
 };
 
 Result<std::int32_t> LocalDay(std::string_view text, const char* field) {
@@ -65,6 +69,14 @@ Result<KpiRequest> ParseKpiRequest(const Context& ctx) {
       if (!core::ParseCategory(value)) return Invalid("unknown category", "category");
       q.category = std::string(value);
       ++cuts;
+    } else if (key == "location") {
+      CD_TRY_ASSIGN(int id, QueryInt(value, 1, kMaxId, "location"));
+      q.location = std::to_string(id);
+      ++cuts;
+    } else if (key == "policy") {
+      CD_TRY_ASSIGN(int id, QueryInt(value, 0, kMaxId, "policy"));
+      q.policy = std::to_string(id);
+      ++cuts;
     } else if (key == "hour") {
       CD_TRY_ASSIGN(q.hour, QueryInt(value, 0, 23, "hour"));
       ++cuts;
@@ -86,10 +98,13 @@ Result<KpiRequest> ParseKpiRequest(const Context& ctx) {
               : q.queue    ? Grain::kQueue
               : q.agent    ? Grain::kAgent
               : q.category ? Grain::kCategory
+              : q.location ? Grain::kLocation
+              : q.policy   ? Grain::kPolicy
                            : Grain::kHour;
   } else if (cuts > 1) {
     q.grain = Grain::kFine;
   }
+  r.cut = cuts > 0;
   return r;
 }
 
@@ -133,6 +148,43 @@ std::string CsvField(std::string v) {
     out += c;
   }
   return out + "\"";
+}
+
+// First-response attainment per SLA policy over the request's period and cuts: the policy grain
+// when nothing else is cut, else the fine cells. A policy since deleted keeps its figures, named
+// by its id.
+Result<json::array> SlaByPolicy(store::TenantTx& tx, const KpiRequest& request) {
+  store::KpiCellQuery q = request.cells;
+  q.grain = request.cut ? core::Grain::kFine : core::Grain::kPolicy;
+  CD_TRY_ASSIGN(auto rows, tx.KpiCells(q));
+  std::map<std::string, core::TallySum> sums;
+  for (const store::KpiCellRow& row : rows) {
+    if (request.weekday && row.cell.weekday() != *request.weekday) continue;
+    if (row.cell.policy.empty()) continue;  // calls: no SLA policy
+    if (!sums[row.cell.policy].Add(row.tally)) return Internal("a stored KPI cell is unreadable");
+  }
+  CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+  json::array out;
+  for (const auto& [id, cells] : sums) {
+    const core::Tally t = cells.Total();
+    if (t.first_response_decided == 0 && t.conversations == 0) continue;
+    const std::int64_t policy_id = std::stoll(id);
+    std::string name = policy_id == 0 ? "Default" : "Policy " + id + " (deleted)";
+    for (const core::SlaPolicy& p : policies) {
+      if (p.id == policy_id) name = p.name;
+    }
+    out.push_back(
+        json::object{{"policy_id", policy_id},
+                     {"name", name},
+                     {"conversations", t.conversations},
+                     {"decided", t.first_response_decided},
+                     {"met", t.first_response_met},
+                     {"attainment", t.first_response_decided
+                                        ? Number(static_cast<double>(t.first_response_met) /
+                                                 static_cast<double>(t.first_response_decided))
+                                        : json::value(nullptr)}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -192,8 +244,8 @@ Result<Response> GetKpiConversations(Context& ctx) {
                                     std::string_view::npos;
   json::array items;
   std::string text =
-      "kind,id,day,hour,channel,queue,agent,category,first_response_s,next_responses,"
-      "resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s\r\n";
+      "kind,id,day,hour,channel,queue,agent,category,location,policy,first_response_s,"
+      "next_responses,resolution_s,reopened,recontacted,call_outcome,wait_s,handle_s\r\n";
   for (const store::KpiFactRow& row : facts) {
     core::Tally t = *core::DecodeTally(row.tally);
     const bool call = row.key.rfind("call:", 0) == 0;
@@ -211,7 +263,9 @@ Result<Response> GetKpiConversations(Context& ctx) {
                       {"channel", row.cell.channel},
                       {"queue", row.cell.queue},
                       {"agent", row.cell.agent},
-                      {"category", call ? "" : row.cell.category}};
+                      {"category", call ? "" : row.cell.category},
+                      {"location", row.cell.location},
+                      {"policy", row.cell.policy}};
     item["first_response_s"] =
         t.first_response.count() ? json::value(t.first_response_sum) : json::value(nullptr);
     item["next_responses"] = t.next_response.count();
@@ -230,9 +284,10 @@ Result<Response> GetKpiConversations(Context& ctx) {
         return json::serialize(v);
       };
       std::string line;
-      for (const char* k : {"kind", "id", "day", "hour", "channel", "queue", "agent", "category",
-                            "first_response_s", "next_responses", "resolution_s", "reopened",
-                            "recontacted", "call_outcome", "wait_s", "handle_s"}) {
+      for (const char* k :
+           {"kind", "id", "day", "hour", "channel", "queue", "agent", "category", "location",
+            "policy", "first_response_s", "next_responses", "resolution_s", "reopened",
+            "recontacted", "call_outcome", "wait_s", "handle_s"}) {
         if (!line.empty()) line += ',';
         line += CsvField(field(item.at(k)));
       }
@@ -267,6 +322,7 @@ Result<Response> GetKpis(Context& ctx) {
   core::Tally sum;
   std::int64_t backlog = 0;
   std::string time_zone;
+  json::array by_policy;
   CD_TRY(ctx.store.Read(ctx.who.tenant, [&](store::TenantTx& tx) -> Result<void> {
     CD_TRY_ASSIGN(store::Tenant tenant, tx.GetTenant());
     time_zone = tenant.time_zone;
@@ -280,6 +336,7 @@ Result<Response> GetKpis(Context& ctx) {
     }
     sum = cells.Total();
     CD_TRY_ASSIGN(backlog, tx.CountOpenConversations());
+    CD_TRY_ASSIGN(by_policy, SlaByPolicy(tx, request));
     return {};
   }));
   json::object metrics;
@@ -294,6 +351,8 @@ Result<Response> GetKpis(Context& ctx) {
   if (q.queue) cuts["queue"] = *q.queue;
   if (q.agent) cuts["agent"] = *q.agent;
   if (q.category) cuts["category"] = *q.category;
+  if (q.location) cuts["location"] = std::stoll(*q.location);
+  if (q.policy) cuts["policy"] = std::stoll(*q.policy);
   if (q.hour) cuts["hour"] = *q.hour;
   if (request.weekday) cuts["weekday"] = *request.weekday;
   json::object out{
@@ -302,6 +361,7 @@ Result<Response> GetKpis(Context& ctx) {
       {"time_zone", time_zone},
       {"cuts", std::move(cuts)},
       {"metrics", std::move(metrics)},
+      {"sla_by_policy", std::move(by_policy)},
       {"backlog", json::object{{"open", backlog},
                                {"healthy_at_most", settings.backlog_healthy},
                                {"add_staff_above", settings.backlog_add_staff},

@@ -139,6 +139,7 @@ void AppendConversationJson(PageText& page, const core::Conversation& c, std::st
   j.Key("queue").String(c.queue);
   j.Key("assignee_id").IdOrNull(c.assignee.value);
   j.Key("category").String(core::Name(c.category));
+  j.Key("location_id").IdOrNull(c.location.value);
   j.Key("tags");
   out.push_back('[');
   for (std::size_t i = 0; i < c.tags.size(); ++i) {

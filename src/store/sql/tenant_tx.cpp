@@ -28,18 +28,19 @@ constexpr std::string_view kPatientColumns =
 constexpr std::string_view kConversationColumns =
     "c.id, c.patient_id, c.channel, c.status, c.priority, c.queue, c.assignee_id, c.category, "
     "c.tags, c.created_at, c.updated_at, c.last_message_at, c.first_response_at, c.resolved_at, "
-    "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort, c.sla_timer_at";
+    "c.reopen_count, c.awaiting_agent, c.sla, c.sla_state, c.sla_due_sort, c.sla_timer_at, "
+    "c.location_id";
 // The columns UpdateConversation may set, in ConversationParams order, and where each is in a
 // row read with kConversationColumns.
-constexpr std::array<std::string_view, 16> kUpdateColumns = {
-    "status",      "priority",        "queue",
-    "assignee_id", "category",        "tags",
-    "updated_at",  "last_message_at", "first_response_at",
-    "resolved_at", "reopen_count",    "awaiting_agent",
-    "sla",         "sla_state",       "sla_due_sort",
-    "sla_timer_at"};
-constexpr std::array<std::size_t, 16> kUpdateColumnInRow = {3,  4,  5,  6,  7,  8,  10, 11,
-                                                            12, 13, 14, 15, 16, 17, 18, 19};
+constexpr std::array<std::string_view, 17> kUpdateColumns = {
+    "status",       "priority",        "queue",
+    "assignee_id",  "category",        "tags",
+    "updated_at",   "last_message_at", "first_response_at",
+    "resolved_at",  "reopen_count",    "awaiting_agent",
+    "sla",          "sla_state",       "sla_due_sort",
+    "sla_timer_at", "location_id"};
+constexpr std::array<std::size_t, 17> kUpdateColumnInRow = {3,  4,  5,  6,  7,  8,  10, 11, 12,
+                                                            13, 14, 15, 16, 17, 18, 19, 20};
 
 SqlValue Opt(const std::optional<std::string>& v) { return v ? SqlValue{*v} : SqlValue{}; }
 SqlValue OptTime(const std::optional<Timestamp>& t) {
@@ -93,6 +94,7 @@ Result<Conversation> ReadConversation(const SqlRow& r) {
   c.reopen_count = static_cast<int>(r.Int(14));
   c.awaiting_agent = r.Int(15) != 0;
   CD_TRY_ASSIGN(c.sla, core::DecodeSla(r.Text(16)));
+  c.location = LocationId{r.Int(20)};
   return c;
 }
 
@@ -1076,7 +1078,7 @@ class SqlTenantTx final : public TenantTx {
 
   static constexpr std::string_view kKpiFactSelect =
       "SELECT fact_key, patient_id, day, hour, channel, queue, agent, category, tally, "
-      "created_at, resolved_at, staff_initiated, recontacted FROM kpi_facts";
+      "created_at, resolved_at, staff_initiated, recontacted, location, policy FROM kpi_facts";
 
   static KpiFactRow ReadKpiFact(const SqlRow& r) {
     KpiFactRow f;
@@ -1093,6 +1095,8 @@ class SqlTenantTx final : public TenantTx {
     f.resolved_at = ReadOptTime(r, 10);
     f.staff_initiated = r.Int(11) != 0;
     f.recontacted = r.Int(12) != 0;
+    f.cell.location = r.Text(13);
+    f.cell.policy = r.Text(14);
     return f;
   }
 
@@ -1107,17 +1111,19 @@ class SqlTenantTx final : public TenantTx {
   Result<void> PutKpiFact(const KpiFactRow& f) override {
     CD_TRY(db_.Query(
         "INSERT INTO kpi_facts (tenant_id, fact_key, patient_id, day, hour, channel, queue, agent, "
-        "category, tally, created_at, resolved_at, staff_initiated, recontacted) VALUES (?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, fact_key) DO UPDATE SET "
-        "patient_id = excluded.patient_id, day = excluded.day, hour = excluded.hour, channel = "
-        "excluded.channel, queue = excluded.queue, agent = excluded.agent, category = "
-        "excluded.category, tally = excluded.tally, created_at = excluded.created_at, "
-        "resolved_at = excluded.resolved_at, staff_initiated = excluded.staff_initiated, "
-        "recontacted = excluded.recontacted",
+        "category, tally, created_at, resolved_at, staff_initiated, recontacted, location, "
+        "policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
+        "fact_key) DO UPDATE SET patient_id = excluded.patient_id, day = excluded.day, hour = "
+        "excluded.hour, channel = excluded.channel, queue = excluded.queue, agent = "
+        "excluded.agent, category = excluded.category, tally = excluded.tally, created_at = "
+        "excluded.created_at, resolved_at = excluded.resolved_at, staff_initiated = "
+        "excluded.staff_initiated, recontacted = excluded.recontacted, location = "
+        "excluded.location, policy = excluded.policy",
         {T(), f.key, f.patient.value, static_cast<std::int64_t>(f.cell.day),
          static_cast<std::int64_t>(f.cell.hour), f.cell.channel, f.cell.queue, f.cell.agent,
          f.cell.category, f.tally, ToEpochMillis(f.created_at), OptTime(f.resolved_at),
-         static_cast<std::int64_t>(f.staff_initiated), static_cast<std::int64_t>(f.recontacted)}));
+         static_cast<std::int64_t>(f.staff_initiated), static_cast<std::int64_t>(f.recontacted),
+         f.cell.location, f.cell.policy}));
     return {};
   }
 
@@ -1144,6 +1150,8 @@ class SqlTenantTx final : public TenantTx {
     equal("queue", q.queue);
     equal("agent", q.agent);
     equal("category", q.category);
+    equal("location", q.location);
+    equal("policy", q.policy);
     if (q.hour) {
       sql += " AND hour = ?";
       args.emplace_back(static_cast<std::int64_t>(*q.hour));
@@ -1165,7 +1173,9 @@ class SqlTenantTx final : public TenantTx {
             c.channel,
             c.queue,
             c.agent,
-            c.category};
+            c.category,
+            c.location,
+            c.policy};
   }
 
   Result<std::optional<std::string>> GetKpiCell(core::Grain grain,
@@ -1173,7 +1183,7 @@ class SqlTenantTx final : public TenantTx {
     CD_TRY_ASSIGN(auto rows,
                   db_.Query("SELECT tally FROM kpi_cells WHERE tenant_id = ? AND grain = ? AND "
                             "day = ? AND hour = ? AND channel = ? AND queue = ? AND agent = ? AND "
-                            "category = ?",
+                            "category = ? AND location = ? AND policy = ?",
                             CellKey(T(), grain, cell)));
     if (rows.empty()) return std::optional<std::string>{};
     return std::optional<std::string>{rows[0].Text(0)};
@@ -1185,23 +1195,25 @@ class SqlTenantTx final : public TenantTx {
     if (tally.empty()) {
       CD_TRY(
           db_.Query("DELETE FROM kpi_cells WHERE tenant_id = ? AND grain = ? AND day = ? AND "
-                    "hour = ? AND channel = ? AND queue = ? AND agent = ? AND category = ?",
+                    "hour = ? AND channel = ? AND queue = ? AND agent = ? AND category = ? AND "
+                    "location = ? AND policy = ?",
                     args));
       return {};
     }
     args.emplace_back(std::string(tally));
     CD_TRY(db_.Query(
         "INSERT INTO kpi_cells (tenant_id, grain, day, hour, channel, queue, agent, category, "
-        "tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, grain, day, hour, "
-        "channel, queue, agent, category) DO UPDATE SET tally = excluded.tally",
+        "location, policy, tally) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+        "(tenant_id, grain, day, hour, channel, queue, agent, category, location, policy) DO "
+        "UPDATE SET tally = excluded.tally",
         args));
     return {};
   }
 
   Result<std::vector<KpiCellRow>> KpiCells(const KpiCellQuery& q) override {
     std::string sql =
-        "SELECT day, hour, channel, queue, agent, category, tally FROM kpi_cells WHERE tenant_id "
-        "= ? AND grain = ? AND day >= ? AND day <= ?";
+        "SELECT day, hour, channel, queue, agent, category, tally, location, policy FROM "
+        "kpi_cells WHERE tenant_id = ? AND grain = ? AND day >= ? AND day <= ?";
     std::vector<SqlValue> args{T(), std::string(core::Name(q.grain)),
                                static_cast<std::int64_t>(q.from_day),
                                static_cast<std::int64_t>(q.to_day)};
@@ -1214,6 +1226,8 @@ class SqlTenantTx final : public TenantTx {
     equal("queue", q.queue);
     equal("agent", q.agent);
     equal("category", q.category);
+    equal("location", q.location);
+    equal("policy", q.policy);
     if (q.hour) {
       sql += " AND hour = ?";
       args.emplace_back(static_cast<std::int64_t>(*q.hour));
@@ -1231,6 +1245,8 @@ class SqlTenantTx final : public TenantTx {
       row.cell.agent = r.Text(4);
       row.cell.category = r.Text(5);
       row.tally = r.Text(6);
+      row.cell.location = r.Text(7);
+      row.cell.policy = r.Text(8);
       out.push_back(std::move(row));
     }
     return out;
@@ -1999,8 +2015,8 @@ class SqlTenantTx final : public TenantTx {
             "INSERT INTO conversations (tenant_id, patient_id, channel, created_at, status, "
             "priority, queue, assignee_id, category, tags, updated_at, last_message_at, "
             "first_response_at, resolved_at, reopen_count, awaiting_agent, sla, sla_state, "
-            "sla_due_sort, sla_timer_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "sla_due_sort, sla_timer_at, location_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             ConversationParams(c, v, /*for_insert=*/true)));
     c.id = ConversationId{rows.at(0).Int(0)};
     return c;
@@ -2119,7 +2135,7 @@ class SqlTenantTx final : public TenantTx {
       item.sla_state = r.Text(17);
       std::int64_t due = r.Int(18);
       if (due != kNoDeadline) item.sla_due_at = FromEpochMillis(due);
-      CD_TRY_ASSIGN(item.patient_name, keys_->OpenCached(kPatientName, r.Text(20)));
+      CD_TRY_ASSIGN(item.patient_name, keys_->OpenCached(kPatientName, r.Text(21)));
       item.conversation = std::move(c);
       page.items.push_back(std::move(item));
     }
@@ -2384,7 +2400,8 @@ class SqlTenantTx final : public TenantTx {
          ToEpochMillis(c.updated_at), ToEpochMillis(c.last_message_at),
          OptTime(c.first_response_at), OptTime(c.resolved_at), std::int64_t{c.reopen_count},
          std::int64_t{c.awaiting_agent ? 1 : 0}, core::EncodeSla(c.sla), std::string(v.state),
-         v.due_at ? ToEpochMillis(*v.due_at) : kNoDeadline, OptTime(v.next_timer_at)});
+         v.due_at ? ToEpochMillis(*v.due_at) : kNoDeadline, OptTime(v.next_timer_at),
+         c.location.value});
     return params;
   }
 

@@ -196,6 +196,22 @@ export class ConversationView {
         v[0] === "u" ? { assignee_id: Number(v.slice(1)) } : { queue: v.slice(1), assignee_id: null };
       void this.act("Transferred", () => api("POST", `/api/v1/conversations/${this.id}/assign`, body));
     });
+    // Which location the matter is for (the reports cut by it), when the practice has several.
+    let location: HTMLSelectElement | null = null;
+    if (this.app.locations.length > 0) {
+      location = h(
+        "select",
+        { "aria-label": "Location" },
+        h("option", { value: "" }, "No location"),
+        this.app.locations.map((l) => h("option", { value: String(l.id) }, l.name)),
+      );
+      location.value = d.location_id === null ? "" : String(d.location_id);
+      const chosen = location;
+      chosen.addEventListener("change", () => {
+        const location_id = chosen.value ? Number(chosen.value) : null;
+        void this.act("Location set", () => api("POST", `/api/v1/conversations/${this.id}/assign`, { location_id }));
+      });
+    }
     const mine = h("button", { type: "button", "aria-keyshortcuts": "A" }, "Assign to me");
     mine.addEventListener("click", () => this.assignToMe());
     mine.disabled = d.assignee_id === this.app.me.user_id;
@@ -236,7 +252,7 @@ export class ConversationView {
         d.priority !== "normal" ? ` · ${d.priority}` : "",
         h("span", { class: `sla sla-${d.sla.state}` }, ` · SLA ${d.sla.state.replace(/_/g, " ")}: ${sla}`),
       ),
-      h("div", { class: "actions", role: "toolbar", "aria-label": "Conversation actions" }, mine, transfer, escalate, end, resolve),
+      h("div", { class: "actions", role: "toolbar", "aria-label": "Conversation actions" }, mine, transfer, location, escalate, end, resolve),
     );
   }
 

@@ -1,6 +1,7 @@
 // The practice manager's dashboard: the figures of a period (GET /api/v1/reports/kpis), cut by
-// channel, queue, agent or category, by hour and weekday, each with how it is counted; the
-// backlog against the practice's thresholds; printable as a report.
+// channel, queue, agent, category, location or SLA policy, by hour and weekday, each with how it
+// is counted; SLA attainment per policy; the backlog against the practice's thresholds;
+// printable as a report.
 import { api, query } from "./api";
 import { h, replace } from "./dom";
 import { dayChart } from "./charts";
@@ -21,6 +22,7 @@ export interface Kpis {
   service_level_seconds: number;
   short_abandon_seconds: number;
   distributions: Record<string, { under_s: number | null; count: number }[]>;
+  sla_by_policy: { policy_id: number; name: string; conversations: number; decided: number; met: number; attainment: number | null }[];
 }
 export interface Daily {
   days: { day: string; metrics: Record<string, number | null> }[];
@@ -113,7 +115,17 @@ export function renderReports(app: App, pane: HTMLElement): void {
     app.queues.map((q) => h("option", { value: `queue=${q}` }, `Queue: ${q}`)),
     [...app.users.values()].map((u) => h("option", { value: `agent=${u.id}` }, `Agent: ${userName(app, u.id)}`)),
     Object.entries(CATEGORY_LABEL).map(([k, v]) => h("option", { value: `category=${k}` }, `Category: ${v}`)),
+    app.locations.map((l) => h("option", { value: `location=${l.id}` }, `Location: ${l.name}`)),
   );
+  // The SLA policies join the cuts once known.
+  void api<{ items: { id: number; name: string }[]; default: { name: string } }>("GET", "/api/v1/sla-policies")
+    .then((p) => {
+      cut.append(
+        h("option", { value: "policy=0" }, "SLA policy: default"),
+        ...p.items.map((x) => h("option", { value: `policy=${x.id}` }, `SLA policy: ${x.name}`)),
+      );
+    })
+    .catch(() => undefined);
   const weekday = h(
     "select",
     { name: "weekday", "aria-label": "Weekday" },
@@ -212,8 +224,44 @@ function view(k: Kpis, params: Record<string, string>): HTMLElement[] {
         }),
       ),
     ),
+    byPolicy(k),
     h("p", { class: "report-note" }, `${k.from} to ${k.to}, days in ${k.time_zone}. Service level: answered within ${k.service_level_seconds} s. Short abandons: under ${k.short_abandon_seconds} s.`),
   ];
+}
+
+// First responses within target, per SLA policy (the last a conversation was held to).
+function byPolicy(k: Kpis): HTMLElement {
+  const rows = k.sla_by_policy;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "policy-title" },
+    h("h2", { id: "policy-title" }, "Answered within target, by SLA policy"),
+    rows.length === 0
+      ? h("p", {}, "No conversations in this period.")
+      : h(
+          "table",
+          { class: "by-policy" },
+          h(
+            "thead",
+            {},
+            h("tr", {}, h("th", { scope: "col" }, "Policy"), h("th", { scope: "col" }, "Conversations"), h("th", { scope: "col" }, "Within target"), h("th", { scope: "col" }, "Attainment")),
+          ),
+          h(
+            "tbody",
+            {},
+            rows.map((p) =>
+              h(
+                "tr",
+                { "data-policy": String(p.policy_id), "data-attainment": p.attainment === null ? "" : String(p.attainment) },
+                h("th", { scope: "row" }, p.name),
+                h("td", {}, String(p.conversations)),
+                h("td", {}, `${p.met} of ${p.decided}`),
+                h("td", {}, formatMetric("sla_first_response_attainment", p.attainment)),
+              ),
+            ),
+          ),
+        ),
+  );
 }
 
 const WAIT_BINS = ["under 1 min", "1–5 min", "5–15 min", "15–60 min", "1–4 h", "4–24 h", "a day or more"];

@@ -32,6 +32,7 @@ export interface Conversation {
   queue: string;
   assignee_id: number | null;
   category: string;
+  location_id: number | null;
   tags: string[];
   last_message_at: string;
   awaiting_agent: boolean;
