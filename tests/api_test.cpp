@@ -184,6 +184,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/widget/chat/transcript", {true, {}, R"({"email":"me@example.org"})", true}},
       {"POST /api/v1/widget/chat/contact", {true, {}, R"({"phone":"3125550100"})", true}},
       {"POST /api/v1/widget/chat/leave", {true, {}, "", true}},
+      {"POST /api/v1/widget/chat/rating", {true, {}, R"({"score":5})", true}},
       {"GET /api/v1/me/presence", {false, staff, ""}},
       {"PUT /api/v1/me/presence", {false, staff, R"({"status":"busy"})"}},
       {"GET /api/v1/me/chats", {false, staff, ""}},
@@ -226,6 +227,7 @@ TEST_F(ApiTest, EveryRouteAnswersEveryRoleAsThePolicySays) {
       {"POST /api/v1/conversations/{id}/assign", {false, staff, R"({"queue":"billing"})"}},
       {"POST /api/v1/conversations/{id}/status", {false, staff, R"({"status":"pending"})"}},
       {"POST /api/v1/conversations/{id}/tags", {false, staff, R"({"tags":["x"]})"}},
+      {"POST /api/v1/conversations/{id}/survey", {false, leads, R"({"survey":"csat","score":5})"}},
       {"GET /api/v1/patients", {false, everyone, ""}},
       {"POST /api/v1/patients", {false, staff, R"({"name":"New Patient"})"}},
       {"GET /api/v1/patients/{id}", {false, everyone, ""}},
@@ -3503,6 +3505,50 @@ TEST_F(ChatTest, APatientSendsAPhotoOrAPdfAndNothingElse) {
                 .status,
             413);
   EXPECT_EQ(messages().size(), kept) << "nothing refused was stored";
+}
+
+TEST_F(ChatTest, APatientRatesAnAnsweredChatAndTheStarsAreTheCsatFigure) {
+  SetPresence(token_, R"({"status":"available"})");
+  Chat chat = StartChat(R"({"text":"Can I move my appointment?"})");
+  auto rate = [&](const std::string& body) {
+    return Patient(chat, "POST", "/api/v1/widget/chat/rating", body);
+  };
+  HttpResult early = rate(R"({"score":5})");
+  EXPECT_EQ(early.status, 409) << "nobody has answered yet: " << early.body;
+  ASSERT_EQ(Call("POST", "/api/v1/chats/" + std::to_string(chat.id) + "/accept").status, 200);
+  for (const char* bad : {R"({"score":0})", R"({"score":6})", R"({"score":"5"})", R"({})",
+                          R"({"score":4,"extra":1})", R"([5])"}) {
+    HttpResult r = rate(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+  EXPECT_EQ(
+      Checked(WidgetCall("POST", "/api/v1/widget/chat/rating?tenant=clinic", R"({"score":5})"))
+          .status,
+      401)
+      << "needs the chat's secret";
+  HttpResult five = rate(R"({"score":5})");
+  ASSERT_EQ(five.status, 200) << five.body;
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  auto csat = [&] {
+    EXPECT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+    const std::string day = FormatRfc3339(clock_.Now()).substr(0, 10);
+    return Json(Call("GET", "/api/v1/reports/kpis?from=" + day + "&to=" + day, {}, &lead))
+        .at("metrics")
+        .at("csat")
+        .as_object();
+  };
+  json::object first = csat();
+  EXPECT_EQ(first.at("value"), 1);
+  EXPECT_EQ(first.at("count"), 1);
+  // Thinking better of it: the latest rating counts, still one answer.
+  ASSERT_EQ(rate(R"({"score":2})").status, 200);
+  json::object second = csat();
+  EXPECT_EQ(second.at("value"), 0);
+  EXPECT_EQ(second.at("count"), 1);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(rate(R"({"score":3})").status, 200);
+  HttpResult sixth = rate(R"({"score":5})");
+  EXPECT_EQ(sixth.status, 409) << "five ratings are enough: " << sixth.body;
+  EXPECT_EQ(csat().at("value"), 0) << "the refused one changed nothing";
 }
 
 TEST_F(ChatTest, APatientGetsACopyOfTheChatByEmail) {

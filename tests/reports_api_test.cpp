@@ -882,5 +882,66 @@ TEST_F(ApiTest, FiguresCutByLocationAndFirstResponseAttainmentPerSlaPolicy) {
             0);
 }
 
+TEST_F(ApiTest, SurveyAnswersGiveCsatAndNps) {
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  std::string agent = MakeUser(tenant_, "nina@clinic.example", core::Role::kAgent);
+  const std::int64_t a = Inbound("+13125550111", "Thank you for the quick refill");
+  const std::int64_t b = Inbound("+13125550112", "The wait was long");
+  const std::int64_t c = Inbound("+13125550113", "Fine visit");
+  const std::int64_t d = Inbound("+13125550114", "Great nurses");
+  auto survey = [&](std::int64_t id, const std::string& body, const std::string* who = nullptr) {
+    return Call("POST", "/api/v1/conversations/" + std::to_string(id) + "/survey", body,
+                who ? who : &lead);
+  };
+  // CSAT: a 5, and b first a 4, then a 2 (the latest counts): one satisfied of two.
+  // NPS: 10, 6, 9 and 10: three promoters, one detractor, of four: 50.
+  for (const auto& [id, body] :
+       std::vector<std::pair<std::int64_t, std::string>>{{a, R"({"survey":"csat","score":5})"},
+                                                         {b, R"({"survey":"csat","score":4})"},
+                                                         {b, R"({"survey":"csat","score":2})"},
+                                                         {a, R"({"survey":"nps","score":10})"},
+                                                         {b, R"({"survey":"nps","score":6})"},
+                                                         {c, R"({"survey":"nps","score":9})"},
+                                                         {d, R"({"survey":"nps","score":10})"}}) {
+    HttpResult r = survey(id, body);
+    ASSERT_EQ(r.status, 200) << body << r.body;
+  }
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"survey":"ces","score":3})", "survey"},
+           {R"({"survey":"csat","score":6})", "score"},
+           {R"({"survey":"csat","score":0})", "score"},
+           {R"({"survey":"nps","score":11})", "score"},
+           {R"({"survey":"nps","score":"9"})", "score"},
+           {R"({"survey":"nps"})", "score"},
+           {R"({"survey":"nps","score":9,"who":"x"})", "who"}}) {
+    HttpResult r = survey(c, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(ErrorField(r), field) << body;
+  }
+  EXPECT_EQ(survey(c, R"({"survey":"csat","score":1})", &agent).status, 403)
+      << "agents do not score their own conversations";
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  EXPECT_EQ(survey(c, R"({"survey":"csat","score":1})", &other_admin).status, 404);
+  jobs::KpiRollupOptions rollup;
+  rollup.clock = &clock_;
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, rollup));
+  const std::string period = "from=2026-11-23&to=2026-11-23";
+  json::object m =
+      Json(Call("GET", "/api/v1/reports/kpis?" + period, {}, &lead)).at("metrics").as_object();
+  EXPECT_EQ(m.at("csat").at("value").as_double(), 0.5);
+  EXPECT_EQ(m.at("csat").at("count"), 2);
+  EXPECT_EQ(m.at("nps").at("value"), 50);
+  EXPECT_EQ(m.at("nps").at("count"), 4);
+  EXPECT_NE(std::string(m.at("nps").at("definition").as_string()).find("9 or 10"),
+            std::string::npos);
+  // Behind the CSAT figure: the two conversations with an answer.
+  HttpResult drill = Call("GET", "/api/v1/reports/kpis/csat/conversations?" + period, {}, &lead);
+  ASSERT_EQ(drill.status, 200) << drill.body;
+  const json::array rows = Json(drill).at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("id"), a);
+  EXPECT_EQ(rows[1].at("id"), b);
+}
+
 }  // namespace
 }  // namespace caredesk

@@ -313,6 +313,11 @@ const std::string& OpenApiDocument() {
       "description": "Before an agent took it: abandoned (chat_abandoned); the conversation stays open for a follow-up if the patient left a way to reach them, else it is resolved. After: ended (chat_ended).",
       "parameters": [{"name": "tenant", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "X-Chat-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
       "responses": {"200": {"description": "the chat", "content": {"application/json": {"schema": {"type": "object", "required": ["chat_id", "state"]}}}}, "401": {"$ref": "#/components/responses/Error"}}}},
+    "/api/v1/widget/chat/rating": {"post": {"summary": "The patient rates the chat, 1 to 5 stars (the CSAT figure)", "security": [],
+      "description": "Once an agent answered it; a later rating replaces the earlier one in the figures (at most 5 per chat, then 409).",
+      "parameters": [{"name": "tenant", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "X-Chat-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["score"], "additionalProperties": false, "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}}}}}},
+      "responses": {"200": {"description": "kept", "content": {"application/json": {"schema": {"type": "object", "required": ["score"], "properties": {"score": {"type": "integer"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
     "/api/v1/me/presence": {
       "get": {"summary": "The caller's chat status and capacity", "responses": {"200": {"description": "presence", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Presence"}}}}}},
       "put": {"summary": "Set the caller's chat status (available, busy, on_break, offline) and how many chats they take at once (1-10)", "description": "Also the console's heartbeat: an agent not seen within the practice's presence timeout counts as offline. Routes waiting chats at once.",
@@ -536,6 +541,11 @@ const std::string& OpenApiDocument() {
       "post": {"summary": "Change the status (closed is final)", "parameters": [{"$ref": "#/components/parameters/id"}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "additionalProperties": false, "properties": {"status": {"type": "string", "enum": ["open", "pending", "resolved", "closed"]}}}}}},
         "responses": {"200": {"description": "updated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/api/v1/conversations/{id}/survey": {
+      "post": {"summary": "Record a patient's survey answer about the conversation (supervisors, admins; a survey tool's token)", "description": "survey csat: how satisfied, 1 to 5 (4 and 5 count as satisfied); nps: how likely to recommend the practice, 0 to 10. The figures count the latest answer of each kind per conversation, on the day it began. Any status.", "parameters": [{"$ref": "#/components/parameters/id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["survey", "score"], "additionalProperties": false, "properties": {"survey": {"type": "string", "enum": ["csat", "nps"]}, "score": {"type": "integer", "minimum": 0, "maximum": 10}}}}}},
+        "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
     },
     "/api/v1/conversations/{id}/tags": {
       "post": {"summary": "Replace the tags", "parameters": [{"$ref": "#/components/parameters/id"}],

@@ -104,6 +104,17 @@ try {
   check(count("First while you were away") === 1 && count("Second while you were away") === 1 &&
         count("Hello, can I get a flu shot this week?") === 1,
         `after a drop and a reload every message shows exactly once (${texts.length} shown)`);
+
+  // ---- The agent ends the chat; the patient rates it, and the stars are the CSAT answer.
+  check((await api("POST", `/api/v1/chats/${offer.chat_id}/end`)).status === 200, "the agent ends the chat");
+  const rating = page.locator("caredesk-chat .rating");
+  await rating.waitFor();
+  check((await seriousViolations(page)).length === 0, "axe: no serious violation with the rating shown");
+  await page.locator("caredesk-chat .star[data-score='4']").click();
+  await page.locator("caredesk-chat [role=status]", { hasText: "Thank you for telling us." }).waitFor();
+  const rated = (await api("GET", `/api/v1/conversations/${offer.conversation_id}`)).json.events
+    .filter((e) => e.type === "survey_answered");
+  check(rated.length === 1 && (await rating.isHidden()), "the patient rates the ended chat once, 4 of 5, and the stars go away");
   check(pageErrors.length === 0, `no script errors on the page (${pageErrors.join("; ")})`);
   await context.close();
 

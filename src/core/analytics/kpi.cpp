@@ -225,6 +225,13 @@ ConversationFact FoldConversation(ConversationId id, const std::vector<Event>& e
       f.chat_answered = true;
     } else if (type == "chat_abandoned") {
       f.chat_abandoned = true;
+    } else if (type == "survey_answered") {
+      int score = -1;
+      const std::string_view text = DataOf(e, "score");
+      std::from_chars(text.data(), text.data() + text.size(), score);
+      const std::string_view survey = DataOf(e, "survey");
+      if (survey == "csat" && score >= 1 && score <= 5) f.csat = score;
+      if (survey == "nps" && score >= 0 && score <= 10) f.nps = score;
     }
   }
   BusinessCalendar::LocalSlot slot = calendar.Local(f.created_at);
@@ -257,6 +264,16 @@ CallFact FactOfCall(const Call& call, const BusinessCalendar& calendar,
 }
 
 void Tally::Add(const ConversationFact& f, std::int64_t sign) {
+  // Surveys count whoever began the conversation.
+  if (f.csat) {
+    csat_answers += sign;
+    if (*f.csat >= 4) csat_satisfied += sign;
+  }
+  if (f.nps) {
+    nps_answers += sign;
+    if (*f.nps >= 9) nps_promoters += sign;
+    if (*f.nps <= 6) nps_detractors += sign;
+  }
   if (f.staff_initiated) {
     outreach += sign;
     return;
@@ -340,6 +357,11 @@ void Tally::Merge(const Tally& o, std::int64_t sign) {
   answer_wait_sum += sign * o.answer_wait_sum;
   handle_sum += sign * o.handle_sum;
   for (int i = 0; i < kCategories; ++i) by_category[i] += sign * o.by_category[i];
+  csat_answers += sign * o.csat_answers;
+  csat_satisfied += sign * o.csat_satisfied;
+  nps_answers += sign * o.nps_answers;
+  nps_promoters += sign * o.nps_promoters;
+  nps_detractors += sign * o.nps_detractors;
 }
 
 bool Tally::empty() const { return *this == Tally{}; }
@@ -387,11 +409,14 @@ namespace {
 // The tally's numbers in a fixed order, for storage.
 template <class T, class F>
 void EachNumber(T& t, F&& f) {
-  for (auto* v : {&t.conversations, &t.outreach, &t.first_response_sum, &t.first_response_decided,
-                  &t.first_response_met, &t.next_response_sum, &t.resolution_sum, &t.reopened,
-                  &t.resolved_first, &t.live_chats_decided, &t.chats_answered, &t.calls_offered,
-                  &t.calls_answered, &t.calls_abandoned, &t.calls_short_abandoned,
-                  &t.calls_timed_out, &t.answer_wait_sum, &t.handle_sum}) {
+  for (auto* v : {&t.conversations,          &t.outreach,           &t.first_response_sum,
+                  &t.first_response_decided, &t.first_response_met, &t.next_response_sum,
+                  &t.resolution_sum,         &t.reopened,           &t.resolved_first,
+                  &t.live_chats_decided,     &t.chats_answered,     &t.calls_offered,
+                  &t.calls_answered,         &t.calls_abandoned,    &t.calls_short_abandoned,
+                  &t.calls_timed_out,        &t.answer_wait_sum,    &t.handle_sum,
+                  &t.csat_answers,           &t.csat_satisfied,     &t.nps_answers,
+                  &t.nps_promoters,          &t.nps_detractors}) {
     f(*v);
   }
   for (auto& v : t.by_category) f(v);
@@ -502,6 +527,8 @@ std::optional<bool> BehindMetric(std::string_view m, const Tally& t) {
   if (m == "calls_abandoned") return t.calls_abandoned > 0;
   if (m == "calls_short_abandoned") return t.calls_short_abandoned > 0;
   if (m == "calls_timed_out") return t.calls_timed_out > 0;
+  if (m == "csat") return t.csat_answers > 0;
+  if (m == "nps") return t.nps_answers > 0;
   if (starts("contacts_")) {
     auto c = ParseCategory(m.substr(9));
     if (!c) return std::nullopt;
@@ -594,10 +621,12 @@ constexpr std::string_view kDefAht =
     "Average handle time: mean of talk + hold + after-call work seconds of answered calls (hold "
     "and after-call work as the phone system reports them; Asterisk's queue_log has neither).";
 constexpr std::string_view kDefCsat =
-    "Customer satisfaction: share of survey answers of 4 or 5 out of 5. No surveys are sent yet.";
+    "Customer satisfaction (CSAT): answers of 4 or 5 out of 5 over all answers, one per "
+    "conversation (the patient's latest): the stars after a chat, or a survey tool's answers "
+    "posted to the API. Counted on the day the conversation began.";
 constexpr std::string_view kDefNps =
-    "Net promoter score: % of 9-10 answers minus % of 0-6 answers, -100 to 100. No surveys are "
-    "sent yet.";
+    "Net promoter score (NPS): % of answers 9 or 10 minus % of answers 0 to 6 to \"how likely "
+    "are you to recommend us\", from -100 to 100, one answer per conversation (the latest).";
 constexpr std::string_view kDefCategory =
     "Conversations patients began in the period about this category (what patients ask about).";
 
@@ -631,6 +660,7 @@ struct Counts {
   std::int64_t offered = 0, answered = 0, abandoned = 0, short_abandoned = 0, timed_out = 0;
   std::int64_t in_target = 0, wait_sum = 0, handle_sum = 0;
   std::array<std::int64_t, 8> by_category{};
+  std::int64_t csat_n = 0, csat_ok = 0, nps_n = 0, nps_pro = 0, nps_det = 0;
   std::optional<double> fr_p50, fr_p90, res_p50, res_p90;
 };
 
@@ -665,8 +695,10 @@ Metrics FromCounts(const Counts& c, std::int64_t backlog_open) {
   put("average_speed_of_answer_s", mean(c.wait_sum, c.answered), c.answered, kDefAsa);
   put("service_level", Ratio(c.in_target, c.offered), c.offered, kDefServiceLevel);
   put("average_handle_time_s", mean(c.handle_sum, c.answered), c.answered, kDefAht);
-  put("csat", std::nullopt, 0, kDefCsat);
-  put("nps", std::nullopt, 0, kDefNps);
+  put("csat", Ratio(c.csat_ok, c.csat_n), c.csat_n, kDefCsat);
+  std::optional<double> nps;
+  if (c.nps_n > 0) nps = 100.0 * static_cast<double>(c.nps_pro - c.nps_det) / c.nps_n;
+  put("nps", nps, c.nps_n, kDefNps);
   for (int i = 0; i < kCategories; ++i) {
     put("contacts_" + std::string(Name(static_cast<Category>(i))),
         static_cast<double>(c.by_category[i]), c.by_category[i], kDefCategory);
@@ -734,6 +766,11 @@ std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_
   c.wait_sum = t.answer_wait_sum;
   c.handle_sum = t.handle_sum;
   c.by_category = t.by_category;
+  c.csat_n = t.csat_answers;
+  c.csat_ok = t.csat_satisfied;
+  c.nps_n = t.nps_answers;
+  c.nps_pro = t.nps_promoters;
+  c.nps_det = t.nps_detractors;
   c.fr_p50 = AsDouble(t.first_response.Percentile(0.5));
   c.fr_p90 = AsDouble(t.first_response.Percentile(0.9));
   c.res_p50 = AsDouble(t.resolution.Percentile(0.5));
@@ -747,6 +784,15 @@ std::map<std::string, Metric, std::less<>> SummarizeFacts(
   Counts c;
   std::vector<std::int64_t> fr, res;
   for (const ConversationFact& f : conversations) {
+    if (f.csat) {
+      ++c.csat_n;
+      if (*f.csat >= 4) ++c.csat_ok;
+    }
+    if (f.nps) {
+      ++c.nps_n;
+      if (*f.nps >= 9) ++c.nps_pro;
+      if (*f.nps <= 6) ++c.nps_det;
+    }
     if (f.staff_initiated) continue;
     ++c.conversations;
     ++c.by_category[CategoryIndex(f.cell.category)];

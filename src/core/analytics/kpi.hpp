@@ -84,6 +84,8 @@ struct ConversationFact {
   // Live chat: started while someone could answer (the denominator), answered by an agent,
   // left by the patient unanswered.
   bool live_chat = false, chat_answered = false, chat_abandoned = false;
+  // The patient's latest survey answers about it: satisfaction 1 to 5, recommending 0 to 10.
+  std::optional<int> csat, nps;
   friend bool operator==(const ConversationFact&, const ConversationFact&) = default;
 };
 
@@ -129,6 +131,8 @@ struct Tally {
   std::int64_t answer_wait_sum = 0;
   std::int64_t handle_sum = 0;                // answered calls: talk + hold + after-call work
   std::array<std::int64_t, 8> by_category{};  // conversations per Category
+  std::int64_t csat_answers = 0, csat_satisfied = 0;  // satisfied: 4 or 5 of 5
+  std::int64_t nps_answers = 0, nps_promoters = 0, nps_detractors = 0;  // 9-10; 0-6
 
   void Add(const ConversationFact& f, std::int64_t sign = 1);
   void Add(const CallFact& f, const PhoneRules& rules, std::int64_t sign = 1);
@@ -167,7 +171,7 @@ class TallySum {
 
 // Whether the contact whose own tally is `t` is among those `metric` counts (its drill-down).
 // nullopt for a name that is not a metric, or one with no contacts behind it (backlog_open,
-// which is now rather than the period's; csat and nps, with no surveys yet).
+// which is now rather than the period's).
 std::optional<bool> BehindMetric(std::string_view metric, const Tally& t);
 
 // What one fact adds to its cell.

@@ -167,6 +167,45 @@ TEST(FoldConversationTest, TheLocationAndPolicyAreTheLatestSaid) {
   EXPECT_EQ(g.cell.policy, "7");
 }
 
+TEST(FoldConversationTest, SurveyAnswersAreTheLatestOfEachKind) {
+  Conversation c;
+  auto answer = [&](std::string_view survey, std::int64_t score, int at) {
+    auto d = RecordSurvey(c, survey, score, UserId{}, At(at));
+    EXPECT_TRUE(d) << survey << " " << score;
+    return d ? d->events.at(0) : Event{};
+  };
+  std::vector<Event> events{Ev("conversation_created", At(0), {}, {{"channel", "sms"}}),
+                            answer("csat", 4, 10), answer("nps", 6, 20), answer("csat", 2, 30)};
+  ConversationFact f = FoldConversation(ConversationId{8}, events, Chicago());
+  EXPECT_EQ(f.csat, 2);
+  EXPECT_EQ(f.nps, 6);
+  Tally t = TallyOf(f);
+  EXPECT_EQ(t.csat_answers, 1);
+  EXPECT_EQ(t.csat_satisfied, 0);
+  EXPECT_EQ(t.nps_detractors, 1);
+  EXPECT_EQ(DecodeTally(EncodeTally(t)).value(), t) << "stored and read back alike";
+  // Out of range or unknown: refused, naming the field.
+  EXPECT_EQ(RecordSurvey(c, "csat", 0, UserId{}, At(0)).error().field, "score");
+  EXPECT_EQ(RecordSurvey(c, "csat", 6, UserId{}, At(0)).error().field, "score");
+  EXPECT_EQ(RecordSurvey(c, "nps", 11, UserId{}, At(0)).error().field, "score");
+  EXPECT_EQ(RecordSurvey(c, "ces", 3, UserId{}, At(0)).error().field, "survey");
+  EXPECT_TRUE(RecordSurvey(c, "nps", 0, UserId{}, At(0)));
+  // CSAT: satisfied (4, 5) over answers; NPS: % promoters (9, 10) minus % detractors (0-6).
+  Tally sum;
+  for (auto [csat, nps] : {std::pair{5, 10}, std::pair{4, 9}, std::pair{3, 7}, std::pair{1, 0}}) {
+    ConversationFact g;
+    g.csat = csat;
+    g.nps = nps;
+    sum.Add(g);
+  }
+  auto m = Summarize(sum, 0, KpiSettings{});
+  EXPECT_EQ(m["csat"].value, 0.5);
+  EXPECT_EQ(m["csat"].count, 4);
+  EXPECT_EQ(m["nps"].value, 25.0);
+  EXPECT_EQ(BehindMetric("csat", sum), true);
+  EXPECT_EQ(BehindMetric("nps", Tally{}), false);
+}
+
 TEST(FactOfCallTest, APhoneAgentNameOfAStaffMemberCountsAsThem) {
   Call call;
   call.queue = "front-desk";
@@ -259,12 +298,12 @@ TEST(KpiTest, HandBuiltHistoryGivesTheKnownFigures) {
   EXPECT_EQ(m["average_speed_of_answer_s"].value, (10 + 20 + 50) / 3.0);
   EXPECT_EQ(m["service_level"].value, 2.0 / 6) << "answered within 20 s over offered";
   EXPECT_EQ(m["average_handle_time_s"].value, (290 + 100 + 300) / 3.0);
-  EXPECT_FALSE(m["csat"].value);
+  EXPECT_FALSE(m["csat"].value) << "no answers, no figure";
   EXPECT_FALSE(m["nps"].value);
   EXPECT_EQ(m["contacts_appointment"].value, 2);
   EXPECT_EQ(m["contacts_billing"].value, 1);
   for (std::string_view name : kMetricNames) {
-    bool drillable = name != "backlog_open" && name != "csat" && name != "nps";
+    bool drillable = name != "backlog_open";
     EXPECT_EQ(BehindMetric(name, Tally{}).has_value(), drillable) << name;
   }
   EXPECT_FALSE(BehindMetric("contacts_gossip", Tally{}));
@@ -334,8 +373,12 @@ History RandomHistory(std::mt19937& rng, const BusinessCalendar& cal) {
         if (pick(rng) < 40) r.location = LocationId{pick(rng) % 3};  // 0: none
         if (pick(rng) < 30) r.priority = pick(rng) < 50 ? Priority::kUrgent : Priority::kNormal;
         apply(Route(c, r, policies, UserId{2}, now, cal));
-      } else if (action < 88) {
+      } else if (action < 84) {
         apply(Result<Decision>(SlaTick(c, now, cal)));
+      } else if (action < 88) {
+        const bool csat = pick(rng) < 50;
+        apply(RecordSurvey(c, csat ? "csat" : "nps", pick(rng) % (csat ? 5 : 11) + (csat ? 1 : 0),
+                           UserId{}, now));
       } else if (live && action < 94) {
         events.push_back(Ev("chat_accepted", now, UserId{1}));
       } else if (live) {

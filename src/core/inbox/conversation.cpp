@@ -318,6 +318,21 @@ Result<Decision> Route(const Conversation& in, const Routing& r,
   return d;
 }
 
+Result<Decision> RecordSurvey(const Conversation& c, std::string_view survey, std::int64_t score,
+                              UserId actor, Timestamp now) {
+  if (survey != "csat" && survey != "nps") return Invalid("survey must be csat or nps", "survey");
+  const std::int64_t lo = survey == "csat" ? 1 : 0, hi = survey == "csat" ? 5 : 10;
+  if (score < lo || score > hi) {
+    return Invalid(survey == "csat" ? "a csat score is 1 to 5" : "an nps score is 0 to 10",
+                   "score");
+  }
+  Decision d{c, {}};
+  d.events.push_back(
+      MakeEvent(c, "survey_answered", now, actor,
+                {{"survey", std::string(survey)}, {"score", std::to_string(score)}}));
+  return d;
+}
+
 Result<Decision> SetTags(const Conversation& in, const std::vector<std::string>& tags, UserId actor,
                          Timestamp now) {
   if (tags.size() > 20) return Invalid("at most 20 tags", "tags");

@@ -156,6 +156,13 @@ Result<Decision> Route(const Conversation& c, const Routing& r,
                        const std::vector<SlaPolicy>& policies, UserId actor, Timestamp now,
                        const BusinessCalendar& cal);
 
+// The patient's answer to a survey about the conversation: "csat" (how satisfied, 1 to 5) or
+// "nps" (how likely to recommend the practice, 0 to 10). Any status: surveys come after the
+// matter is resolved. The figures count the latest answer of each kind. kInvalid with field
+// "survey" or "score" otherwise. `actor`: who posted it (0: the patient themselves).
+Result<Decision> RecordSurvey(const Conversation& c, std::string_view survey, std::int64_t score,
+                              UserId actor, Timestamp now);
+
 // Replaces the tags (each 1..40 chars of [a-z0-9_-:], at most 20, deduplicated). kInvalid
 // with field "tags" otherwise.
 Result<Decision> SetTags(const Conversation& c, const std::vector<std::string>& tags, UserId actor,

@@ -496,6 +496,31 @@ Result<Response> LeaveChat(Context& ctx) {
   return JsonResponse(200, ChatView(out));
 }
 
+// POST /api/v1/widget/chat/rating {"score": 1..5}: the patient's stars once an agent answered
+// the chat (the CSAT figure). A later rating replaces the earlier one in the figures; a
+// conversation takes at most 5.
+Result<Response> RateChat(Context& ctx) {
+  CD_TRY_ASSIGN(auto found, ChatOfRequest(ctx, nullptr));
+  const store::Tenant& tenant = found.first;
+  const store::Chat& chat = found.second;
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"score"}));
+  CD_TRY_ASSIGN(auto score, OptionalInt(body, "score"));
+  if (!score) return Invalid("field is required", "score");
+  CD_TRY(ctx.store.Write(tenant.id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(store::Chat fresh, tx.GetChat(chat.id));
+    if (!fresh.answered_at) return Conflict("nobody has answered this chat yet", "score");
+    CD_TRY_ASSIGN(auto events, tx.ListEvents(fresh.conversation));
+    if (std::count_if(events.begin(), events.end(),
+                      [](const core::Event& e) { return e.type == "survey_answered"; }) >= 5) {
+      return Conflict("this chat was rated 5 times already", "score");
+    }
+    CD_TRY_ASSIGN(core::Conversation c, tx.GetConversation(fresh.conversation));
+    CD_TRY_ASSIGN(core::Decision d, core::RecordSurvey(c, "csat", *score, UserId{0}, ctx.now));
+    return tx.AppendEvents(d.events);
+  }));
+  return JsonResponse(200, json::object{{"score", *score}});
+}
+
 // ---- The staff's side.
 
 namespace {

@@ -128,6 +128,7 @@ Result<Response> PostNote(Context& ctx);
 Result<Response> PostAssign(Context& ctx);
 Result<Response> PostStatus(Context& ctx);
 Result<Response> PostTags(Context& ctx);
+Result<Response> PostSurvey(Context& ctx);
 Result<Response> ListPatients(Context& ctx);  // handlers/patients.cpp
 Result<Response> CreatePatient(Context& ctx);
 Result<Response> GetPatient(Context& ctx);
@@ -193,6 +194,7 @@ Result<Response> PostChatTranscript(Context& ctx);
 Result<Response> PostChatSeen(Context& ctx);
 Result<Response> PostChatContact(Context& ctx);
 Result<Response> LeaveChat(Context& ctx);
+Result<Response> RateChat(Context& ctx);
 Result<Response> GetPresence(Context& ctx);  // the staff's side
 Result<Response> PutPresence(Context& ctx);
 Result<Response> ListMyChats(Context& ctx);

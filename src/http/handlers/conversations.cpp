@@ -714,6 +714,19 @@ Result<Response> PostStatus(Context& ctx) {
       });
 }
 
+// POST /conversations/{id}/survey {"survey": "csat"|"nps", "score"}: a survey tool's answer
+// from the patient (supervisors and admins, or their integration's token).
+Result<Response> PostSurvey(Context& ctx) {
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"survey", "score"}));
+  CD_TRY_ASSIGN(std::string survey, RequireString(body, "survey"));
+  CD_TRY_ASSIGN(auto score, OptionalInt(body, "score"));
+  if (!score) return Invalid("field is required", "score");
+  return Command(ctx, 200, "survey",
+                 [&](store::TenantTx&, const core::Conversation& c, const core::BusinessCalendar&) {
+                   return core::RecordSurvey(c, survey, *score, ctx.who.user, ctx.now);
+                 });
+}
+
 Result<Response> PostTags(Context& ctx) {
   CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"tags"}));
   CD_TRY_ASSIGN(auto tags, OptionalStringArray(body, "tags"));

@@ -42,6 +42,10 @@ export const strings = {
     transcriptSend: "Send me a copy",
     transcriptSent: "A copy is on its way to {to}.",
     transcriptFailed: "The copy could not be sent.",
+    rateQuestion: "How satisfied are you with this chat?",
+    rateStar: "{n} of 5",
+    rateThanks: "Thank you for telling us.",
+    rateFailed: "Your rating could not be saved.",
   },
   es: {
     launcher: "Chatee con nosotros",
@@ -83,6 +87,10 @@ export const strings = {
     transcriptSend: "Enviarme una copia",
     transcriptSent: "Le enviamos una copia a {to}.",
     transcriptFailed: "No se pudo enviar la copia.",
+    rateQuestion: "¿Qué tan satisfecho está con este chat?",
+    rateStar: "{n} de 5",
+    rateThanks: "Gracias por decírnoslo.",
+    rateFailed: "No se pudo guardar su valoración.",
   },
 } as const;
 

@@ -40,6 +40,9 @@ header select { padding: 2px 4px; border-radius: 4px; border: 1px solid #fff; ba
 button:disabled { opacity: .6; cursor: default; }
 .attach { padding: 4px 8px; border: 1px solid #6b7480; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; display: flex; align-items: center; }
 .footer { display: flex; gap: 16px; }
+.rating { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; padding: 8px 12px; border-top: 1px solid #e1e4e8; }
+.rating p { flex-basis: 100%; margin: 0 0 4px; }
+.star { min-width: 40px; min-height: 40px; font-size: 22px; border: 1px solid #6b7480; border-radius: 6px; background: #fff; color: #8a5a00; cursor: pointer; }
 .leave { margin: 0 12px 10px; align-self: flex-start; border: 0; background: transparent; color: #0b57d0;
   text-decoration: underline; cursor: pointer; padding: 2px 0; }
 `;

@@ -46,6 +46,7 @@ interface Saved {
   pending: Pending[];
   lang: Lang;
   contactLeft?: boolean;
+  rated?: number;  // the stars given once the chat ended
 }
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -118,6 +119,8 @@ export class CareDeskChat extends HTMLElement {
     attach: HTMLButtonElement;
     file: HTMLInputElement;
     copy: HTMLButtonElement;
+    rating: HTMLDivElement;
+    rateNote: HTMLParagraphElement;
     copyForm: HTMLFormElement;
     copyNote: HTMLElement;
   };
@@ -451,7 +454,18 @@ export class CareDeskChat extends HTMLElement {
     const copyNote = el("p", { class: "typing", role: "status" });
     const footer = el("div", { class: "footer" });
     footer.append(leave, copy);
-    panel.append(header, status, log, typing, contact, form, copyForm, copyNote, footer);
+    // After an answered chat: how satisfied the patient was, 1 to 5 (the practice's CSAT).
+    const rating = el("div", { class: "rating", role: "group", "aria-labelledby": "cd-rate" });
+    rating.hidden = true;
+    const rateQuestion = el("p", { id: "cd-rate" });
+    const stars = [1, 2, 3, 4, 5].map((n) => {
+      const star = el("button", { type: "button", class: "star", "data-score": String(n) }, "\u2605");
+      star.addEventListener("click", () => void this.rate(n));
+      return star;
+    });
+    rating.append(rateQuestion, ...stars);
+    const rateNote = el("p", { class: "typing", role: "status" });
+    panel.append(header, status, log, typing, contact, form, copyForm, copyNote, rating, rateNote, footer);
     this.root.append(style, panel, launcher);
 
     launcher.addEventListener("click", () => this.toggle(true));
@@ -498,8 +512,8 @@ export class CareDeskChat extends HTMLElement {
       e.preventDefault();
       void this.sendCopy(copyEmail.value);
     });
-    this.ui = { launcher, panel, title, close, langSelect, langLabel, status, log, typing, form, input, inputLabel, send, contact, leave, attach, file, copy, copyForm, copyNote };
-    this.labels = { contactTitle, phoneLabel, emailLabel, contactSend, copyLabel, copySend };
+    this.ui = { launcher, panel, title, close, langSelect, langLabel, status, log, typing, form, input, inputLabel, send, contact, leave, attach, file, copy, copyForm, copyNote, rating, rateNote };
+    this.labels = { contactTitle, phoneLabel, emailLabel, contactSend, copyLabel, copySend, rateQuestion, stars };
   }
   private labels!: {
     contactTitle: HTMLElement;
@@ -508,6 +522,8 @@ export class CareDeskChat extends HTMLElement {
     contactSend: HTMLElement;
     copyLabel: HTMLElement;
     copySend: HTMLElement;
+    rateQuestion: HTMLElement;
+    stars: HTMLButtonElement[];
   };
 
   // A photo or PDF into the chat: its bytes as the request body, under a client id so a retry
@@ -538,6 +554,20 @@ export class CareDeskChat extends HTMLElement {
     }
     this.uploads = this.uploads.filter((u) => u !== up);
     this.render();
+  }
+
+  private async rate(score: number): Promise<void> {
+    try {
+      await this.call("POST", "/api/v1/widget/chat/rating", { score });
+      if (this.saved) {
+        this.saved.rated = score;
+        this.save();
+      }
+      this.ui.rateNote.textContent = this.say("rateThanks");
+      this.render();
+    } catch {
+      this.ui.rateNote.textContent = this.say("rateFailed");
+    }
   }
 
   private async sendCopy(email: string): Promise<void> {
@@ -618,6 +648,9 @@ export class CareDeskChat extends HTMLElement {
     ui.status.textContent = this.statusText();
     ui.contact.hidden = this.view?.state !== "offline" || !!this.saved?.contactLeft;
     const ended = this.view?.state === "ended" || this.view?.state === "abandoned";
+    ui.rating.hidden = this.view?.state !== "ended" || !this.view?.agent || !this.saved || this.saved.rated !== undefined;
+    this.labels.rateQuestion.textContent = this.say("rateQuestion");
+    this.labels.stars.forEach((star, i) => star.setAttribute("aria-label", this.say("rateStar", { n: i + 1 })));
     ui.input.disabled = ended;
     ui.send.disabled = ended;
     ui.attach.disabled = ended;
