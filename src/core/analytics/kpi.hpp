@@ -131,7 +131,7 @@ struct Tally {
   std::int64_t answer_wait_sum = 0;
   std::int64_t handle_sum = 0;                // answered calls: talk + hold + after-call work
   std::array<std::int64_t, 8> by_category{};  // conversations per Category
-  std::int64_t csat_answers = 0, csat_satisfied = 0;  // satisfied: 4 or 5 of 5
+  std::int64_t csat_answers = 0, csat_satisfied = 0;                    // satisfied: 4 or 5 of 5
   std::int64_t nps_answers = 0, nps_promoters = 0, nps_detractors = 0;  // 9-10; 0-6
 
   void Add(const ConversationFact& f, std::int64_t sign = 1);
