@@ -22,7 +22,7 @@ export interface Kpis {
   service_level_seconds: number;
   short_abandon_seconds: number;
   distributions: Record<string, { under_s: number | null; count: number }[]>;
-  sla_by_policy: { policy_id: number; name: string; conversations: number; decided: number; met: number; attainment: number | null }[];
+  sla_by_policy: { policy_id: number; name: string; conversations: number; decided: number; met: number; attainment: number | null }[] | null;
 }
 export interface Daily {
   days: { day: string; metrics: Record<string, number | null> }[];
@@ -236,7 +236,9 @@ function byPolicy(k: Kpis): HTMLElement {
     "section",
     { class: "card", "aria-labelledby": "policy-title" },
     h("h2", { id: "policy-title" }, "Answered within target, by SLA policy"),
-    rows.length === 0
+    rows === null
+      ? h("p", {}, "Shown for the whole practice or one policy: choose “All contacts” or a policy to see it.")
+      : rows.length === 0
       ? h("p", {}, "No conversations in this period.")
       : h(
           "table",
