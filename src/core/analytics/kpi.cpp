@@ -487,11 +487,22 @@ Result<void> TallySum::Add(std::string_view text) {
     return Invalid("malformed tally");
   }
   numbers_.Merge(numbers);
-  for (int h = 0; h < 4; ++h) {
+  for (std::size_t h = 0; h < 4; ++h) {
     if (entries[h].empty()) continue;
-    auto& dense = buckets_[static_cast<std::size_t>(h)];
-    if (dense.empty()) dense.assign(DurationHistogram::kBuckets, 0);
-    for (const auto& [b, n] : entries[h]) dense[static_cast<std::size_t>(b)] += n;
+    auto& dense = buckets_[h];
+    auto& seen = seen_[h];
+    if (dense.empty()) {
+      dense.assign(DurationHistogram::kBuckets, 0);
+      seen.assign(DurationHistogram::kBuckets, false);
+    }
+    for (const auto& [b, n] : entries[h]) {
+      const auto i = static_cast<std::size_t>(b);
+      dense[i] += n;
+      if (!seen[i]) {
+        seen[i] = true;
+        touched_[h].push_back(b);
+      }
+    }
   }
   return {};
 }
@@ -499,13 +510,24 @@ Result<void> TallySum::Add(std::string_view text) {
 Tally TallySum::Total() const {
   Tally t = numbers_;
   DurationHistogram* out[] = {&t.first_response, &t.next_response, &t.resolution, &t.answer_wait};
-  for (int h = 0; h < 4; ++h) {
-    const auto& dense = buckets_[static_cast<std::size_t>(h)];
-    for (std::size_t b = 0; b < dense.size(); ++b) {
-      if (dense[b] != 0) out[h]->AddToBucket(static_cast<int>(b), dense[b]);
+  for (std::size_t h = 0; h < 4; ++h) {
+    for (int b : touched_[h]) {
+      const std::int64_t n = buckets_[h][static_cast<std::size_t>(b)];
+      if (n != 0) out[h]->AddToBucket(b, n);
     }
   }
   return t;
+}
+
+void TallySum::Reset() {
+  numbers_ = Tally{};
+  for (std::size_t h = 0; h < 4; ++h) {
+    for (int b : touched_[h]) {
+      buckets_[h][static_cast<std::size_t>(b)] = 0;
+      seen_[h][static_cast<std::size_t>(b)] = false;
+    }
+    touched_[h].clear();
+  }
 }
 
 std::optional<bool> BehindMetric(std::string_view m, const Tally& t) {

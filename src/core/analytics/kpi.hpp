@@ -163,10 +163,16 @@ class TallySum {
   // kInvalid when `text` is not a stored tally; then nothing of it was added.
   Result<void> Add(std::string_view text);
   Tally Total() const;
+  // Empty again, keeping the arrays: summing many small groups (a day at a time) in one.
+  void Reset();
 
  private:
   Tally numbers_;                                     // everything but the histograms
   std::array<std::vector<std::int64_t>, 4> buckets_;  // kBuckets long once used
+  // The buckets ever non-zero since the last Reset, once each: Total and Reset visit only
+  // these, not all kBuckets of each histogram.
+  std::array<std::vector<int>, 4> touched_;
+  std::array<std::vector<bool>, 4> seen_;
 };
 
 // Whether the contact whose own tally is `t` is among those `metric` counts (its drill-down).

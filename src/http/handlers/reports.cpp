@@ -399,8 +399,9 @@ Result<Response> GetKpiDaily(Context& ctx) {
                    [](const auto& a, const auto& b) { return a.cell.day < b.cell.day; });
   json::array days;
   auto next = rows.begin();
+  core::TallySum cells;  // one for every day: its arrays are large, a day's buckets few
   for (std::int32_t day = q.from_day; day <= q.to_day; ++day) {
-    core::TallySum cells;
+    cells.Reset();
     for (; next != rows.end() && next->cell.day == day; ++next) {
       if (request.weekday && next->cell.weekday() != *request.weekday) continue;
       if (!cells.Add(next->tally)) return Internal("a stored KPI cell is unreadable");
