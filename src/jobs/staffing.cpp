@@ -90,6 +90,18 @@ bool Working(core::AgentStatus s) {
 
 }  // namespace
 
+Result<std::map<std::string, std::vector<core::Interval>>> PhoneWorkingIntervals(
+    store::TenantTx& tx, Timestamp from, Timestamp until) {
+  CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(from - std::chrono::hours(24),
+                                                       until + std::chrono::milliseconds(1)));
+  std::vector<core::AgentEvent> agent_events;
+  agent_events.reserve(phone_events.size());
+  for (const store::PhoneEvent& e : phone_events) {
+    agent_events.push_back({e.agent, e.kind, e.at});
+  }
+  return core::PhoneAgentIntervals(agent_events, until);
+}
+
 Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCalendar& calendar,
                                      std::int32_t first_monday, int weeks,
                                      const core::PhoneRules& rules) {
@@ -126,15 +138,10 @@ Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCa
   for (const store::PresenceSpan& s : spans) {
     if (Working(s.status) && s.to > s.from) people[s.user].push_back({s.from, s.to});
   }
-  CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(from - std::chrono::hours(24), to));
-  std::vector<core::AgentEvent> agent_events;
-  agent_events.reserve(phone_events.size());
-  for (const store::PhoneEvent& e : phone_events) {
-    agent_events.push_back({e.agent, e.kind, e.at});
-  }
+  CD_TRY_ASSIGN(auto phone, PhoneWorkingIntervals(tx, from, to));
   CD_TRY_ASSIGN(core::PhoneAgentStaff staff, LoadPhoneAgentStaff(tx));
   std::map<std::string, std::vector<core::Interval>> on_phone;  // by person, or by name
-  for (auto& [name, intervals] : core::PhoneAgentIntervals(agent_events, to)) {
+  for (auto& [name, intervals] : phone) {
     if (std::none_of(intervals.begin(), intervals.end(),
                      [&](const core::Interval& i) { return i.to > from; })) {
       continue;  // read only to know who was logged in when the weeks began

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "core/calls/call.hpp"
@@ -23,9 +26,14 @@ namespace caredesk::jobs {
 // callback tasks as messages. Conversations staff began are not demand.
 //
 // Who was there: a console agent whose status was available or busy; a phone agent logged in to
-// a queue and not paused (their login is looked for up to a day before the weeks). Phone agents
-// are the phone system's names, not staff accounts, so each half-hour counts whichever of the
-// two was larger rather than their sum (most front desks answer both).
+// a queue and not paused (their login is looked for up to a day before the weeks). Each person
+// counts once, their phone names joining them; names of nobody's count on the phone side only.
+// Each phone agent name's working time (logged in, not paused) in [from, until], its events
+// read from a day before `from` to know who was already logged in; one still working at `until`
+// is counted to it.
+Result<std::map<std::string, std::vector<core::Interval>>> PhoneWorkingIntervals(
+    store::TenantTx& tx, Timestamp from, Timestamp until);
+
 Result<core::PlanInput> MeasureWeeks(store::TenantTx& tx, const core::BusinessCalendar& calendar,
                                      std::int32_t first_monday, int weeks,
                                      const core::PhoneRules& rules);

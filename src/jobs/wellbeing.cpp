@@ -4,6 +4,7 @@
 #include <map>
 
 #include "jobs/kpi_rollup.hpp"
+#include "jobs/staffing.hpp"
 
 namespace caredesk::jobs {
 
@@ -59,15 +60,11 @@ Result<std::vector<AgentWellbeing>> AssessTeam(store::TenantTx& tx,
   // from a day earlier, to know who was already logged in) and the calls they answered today.
   CD_TRY_ASSIGN(core::PhoneAgentStaff staff, LoadPhoneAgentStaff(tx));
   if (!staff.empty()) {
-    CD_TRY_ASSIGN(auto phone_events, tx.AgentPhoneEvents(now - std::chrono::hours(24 * 8),
-                                                         now + std::chrono::milliseconds(1)));
-    std::vector<core::AgentEvent> agent_events;
-    agent_events.reserve(phone_events.size());
-    for (const store::PhoneEvent& e : phone_events) {
-      if (staff.contains(e.agent)) agent_events.push_back({e.agent, e.kind, e.at});
-    }
-    for (auto& [name, intervals] : core::PhoneAgentIntervals(agent_events, now)) {
-      if (auto it = activity.find(staff.find(name)->second); it != activity.end()) {
+    CD_TRY_ASSIGN(auto phone, PhoneWorkingIntervals(tx, now - std::chrono::hours(24 * 7), now));
+    for (auto& [name, intervals] : phone) {
+      auto person = staff.find(name);
+      if (person == staff.end()) continue;
+      if (auto it = activity.find(person->second); it != activity.end()) {
         auto& mine = it->second.phone_working;
         mine.insert(mine.end(), intervals.begin(), intervals.end());
       }
