@@ -380,7 +380,9 @@ try {
 
   // ---- The practice manager's dashboard shows the API's figures.
   const today = new Date();
-  const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  // Today in the practice's time zone (the figures' days), not the machine's.
+  const zone = (await lead("GET", "/api/v1/reports/kpis?from=2026-01-01&to=2026-01-01")).json.time_zone;
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(today);
   const kpis = await until("the rollup to count the posted calls", async () => {
     const r = await lead("GET", `/api/v1/reports/kpis?from=${day}&to=${day}`);
     return r.status === 200 && r.json.metrics.calls_answered.value >= 1 ? r.json : null;
