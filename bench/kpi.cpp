@@ -6,14 +6,17 @@
 // that both give the same numbers, and prints the latency of each. Dashboard queries (no cut, one
 // cut, the heat map's hour and weekday) are timed apart from ad hoc ones with two cuts.
 //
-// kpi --work DIR [--events 10000000] [--queries 300] [--group-by 20] [--seed 1]
-// Prints one line per phase and a JSON summary last. Run by bench/kpi.sh.
+// kpi --work DIR [--events 10000000] [--queries 300] [--group-by 20] [--seed 1] [--reuse]
+// Prints one line per phase and a JSON summary last. Run by bench/kpi.sh. --reuse asks the
+// queries of a database an earlier run left in DIR, skipping the writing and the rollup (for
+// profiling a query; its figures are not the benchmark's).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,11 +42,13 @@ struct Options {
   int queries = 300;
   int group_by = 20;  // periods also computed by GROUP BY
   unsigned seed = 1;
+  bool reuse = false;  // query the database an earlier run left in `work`
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
   std::cerr << "kpi: " << problem
-            << "\nusage: kpi --work DIR [--events 10000000] [--queries 300] [--seed 1]\n";
+            << "\nusage: kpi --work DIR [--events 10000000] [--queries 300] [--group-by 20] "
+               "[--seed 1] [--reuse]\n";
   std::exit(2);
 }
 
@@ -121,80 +126,100 @@ struct Generator {
 };
 
 int Run(const Options& o) {
-  std::filesystem::remove_all(o.work);
-  std::filesystem::create_directories(o.work);
   const std::string db = o.work + "/caredesk.db";
+  if (!o.reuse) {
+    std::filesystem::remove_all(o.work);
+    std::filesystem::create_directories(o.work);
+  } else if (!std::filesystem::exists(db)) {
+    Usage("--reuse: no database in " + o.work);
+  }
   auto opened = store::OpenStore("sqlite:" + db, store::SqlStoreOptions{});
   if (!opened || !(*opened)->Migrate()) Usage("cannot open a store in " + o.work);
   store::Store& st = **opened;
-  store::Tenant t;
-  t.slug = "big";
-  t.name = "Big Practice";
-  t.time_zone = "America/Chicago";
-  auto tenant = st.CreateTenant(t);
-  if (!tenant) Usage("cannot create the tenant");
+  std::optional<store::Tenant> tenant;
+  if (o.reuse) {
+    auto found = st.FindTenantBySlug("big");
+    if (!found || !*found) Usage("--reuse: the database has no benchmark practice");
+    tenant = **found;
+  } else {
+    store::Tenant t;
+    t.slug = "big";
+    t.name = "Big Practice";
+    t.time_zone = "America/Chicago";
+    auto made = st.CreateTenant(t);
+    if (!made) Usage("cannot create the tenant");
+    tenant = *made;
+  }
   std::string token = security::NewSecret("cdk_");
   auto made = st.Write(tenant->id, [&](store::TenantTx& tx) -> Result<void> {
+    CD_TRY_ASSIGN(auto existing, tx.FindUserByEmail("manager@big.example"));
     store::User u;
-    u.email = "manager@big.example";
-    u.display_name = "Manager";
-    u.role = core::Role::kSupervisor;
-    CD_TRY_ASSIGN(u, tx.InsertUser(u, "not-for-sign-in"));
+    if (existing) {
+      u = *existing;
+    } else {
+      u.email = "manager@big.example";
+      u.display_name = "Manager";
+      u.role = core::Role::kSupervisor;
+      CD_TRY_ASSIGN(u, tx.InsertUser(u, "not-for-sign-in"));
+    }
     return tx.InsertApiToken(u.id, security::HashSecret(token), "bench", SystemClock().Now(),
                              std::nullopt);
   });
   if (!made) Usage("cannot create the user");
 
-  // ---- The event log: a year of conversations, written straight into the table.
   const Timestamp first_day = *ParseRfc3339("2025-12-01T06:00:00Z");
-  const std::int64_t span_ms = 365LL * 86400 * 1000;
   auto engine = store::sqlite::OpenSqlite(db);
   if (!engine) Usage("cannot open the database file");
-  auto conn = (*engine)->Connect();
-  if (!conn) Usage("cannot connect");
-  Generator gen(o.seed);
   long written = 0, conversations = 0;
-  const long per_conversation_guess = 9;
-  const long planned = std::max<long>(1, o.events / per_conversation_guess);
-  auto t0 = std::chrono::steady_clock::now();
-  (void)(*conn)->Begin();
-  while (written < o.events) {
-    ++conversations;
-    std::int64_t start =
-        ToEpochMillis(first_day) + span_ms * (conversations % planned) / planned + gen.Pick(30'000);
-    gen.Conversation(start);
-    for (const auto& [type, at, actor, data] : gen.events) {
-      auto r = (*conn)->Execute(
-          "INSERT INTO events (tenant_id, conversation_id, patient_id, type, at, actor_id, data) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-          {tenant->id.value, static_cast<std::int64_t>(conversations),
-           static_cast<std::int64_t>(1 + conversations % (planned / 3 + 1)), type, at, actor,
-           data});
-      if (!r) Usage("insert failed: " + r.error().message);
-      ++written;
+  double write_s = 0, rollup_s = 0;
+  if (!o.reuse) {
+    // ---- The event log: a year of conversations, written straight into the table.
+    const std::int64_t span_ms = 365LL * 86400 * 1000;
+    auto conn = (*engine)->Connect();
+    if (!conn) Usage("cannot connect");
+    Generator gen(o.seed);
+    const long per_conversation_guess = 9;
+    const long planned = std::max<long>(1, o.events / per_conversation_guess);
+    auto t0 = std::chrono::steady_clock::now();
+    (void)(*conn)->Begin();
+    while (written < o.events) {
+      ++conversations;
+      std::int64_t start = ToEpochMillis(first_day) +
+                           span_ms * (conversations % planned) / planned + gen.Pick(30'000);
+      gen.Conversation(start);
+      for (const auto& [type, at, actor, data] : gen.events) {
+        auto r = (*conn)->Execute(
+            "INSERT INTO events (tenant_id, conversation_id, patient_id, type, at, actor_id, "
+            "data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            {tenant->id.value, static_cast<std::int64_t>(conversations),
+             static_cast<std::int64_t>(1 + conversations % (planned / 3 + 1)), type, at, actor,
+             data});
+        if (!r) Usage("insert failed: " + r.error().message);
+        ++written;
+      }
+      if (conversations % 20000 == 0) {
+        (void)(*conn)->Commit();
+        (void)(*conn)->Begin();
+      }
     }
-    if (conversations % 20000 == 0) {
-      (void)(*conn)->Commit();
-      (void)(*conn)->Begin();
-    }
-  }
-  (void)(*conn)->Commit();
-  conn->reset();
-  double write_s = Ms(std::chrono::steady_clock::now() - t0) / 1000;
-  std::printf("events: %ld in %ld conversations, written in %.1f s\n", written, conversations,
-              write_s);
-  std::fflush(stdout);
+    (void)(*conn)->Commit();
+    conn->reset();
+    write_s = Ms(std::chrono::steady_clock::now() - t0) / 1000;
+    std::printf("events: %ld in %ld conversations, written in %.1f s\n", written, conversations,
+                write_s);
+    std::fflush(stdout);
 
-  // ---- The rollup catching up with all of it.
-  jobs::KpiRollupOptions rollup;
-  rollup.batch = 20000;
-  t0 = std::chrono::steady_clock::now();
-  auto folded = jobs::RollUpAll(st, tenant->id, rollup);
-  if (!folded) Usage("rollup failed: " + folded.error().message);
-  double rollup_s = Ms(std::chrono::steady_clock::now() - t0) / 1000;
-  std::printf("rollup: %d conversations folded in %.1f s (%.0f events/s)\n", *folded, rollup_s,
-              static_cast<double>(written) / rollup_s);
-  std::fflush(stdout);
+    // ---- The rollup catching up with all of it.
+    jobs::KpiRollupOptions rollup;
+    rollup.batch = 20000;
+    t0 = std::chrono::steady_clock::now();
+    auto folded = jobs::RollUpAll(st, tenant->id, rollup);
+    if (!folded) Usage("rollup failed: " + folded.error().message);
+    rollup_s = Ms(std::chrono::steady_clock::now() - t0) / 1000;
+    std::printf("rollup: %d conversations folded in %.1f s (%.0f events/s)\n", *folded, rollup_s,
+                static_cast<double>(written) / rollup_s);
+    std::fflush(stdout);
+  }
 
   // ---- Dashboard queries through the API handler, and the same figures by GROUP BY.
   SystemClock clock;
@@ -323,7 +348,7 @@ int Run(const Options& o) {
       {"conversations", conversations},
       {"write_s", write_s},
       {"rollup_s", rollup_s},
-      {"rollup_events_per_s", static_cast<double>(written) / rollup_s},
+      {"rollup_events_per_s", rollup_s > 0 ? static_cast<double>(written) / rollup_s : 0.0},
       {"endpoint_queries", endpoint_ms.size()},
       {"endpoint_p50_ms", Percentile(endpoint_ms, 0.5)},
       {"endpoint_p95_ms", Percentile(endpoint_ms, 0.95)},
@@ -369,6 +394,8 @@ int main(int argc, char** argv) {
       o.queries = std::stoi(next());
     } else if (a == "--group-by") {
       o.group_by = std::stoi(next());
+    } else if (a == "--reuse") {
+      o.reuse = true;
     } else if (a == "--seed") {
       o.seed = static_cast<unsigned>(std::stoul(next()));
     } else {
