@@ -91,24 +91,40 @@ void DurationHistogram::Merge(const DurationHistogram& other, std::int64_t sign)
   count_ += sign * other.count_;
 }
 
-std::optional<std::int64_t> DurationHistogram::Percentile(double p) const {
-  if (count_ <= 0) return std::nullopt;
-  std::int64_t rank = Rank(count_, static_cast<int>(std::lround(p * 100)));
+namespace {
+
+// A histogram's percentile and count at or under a bound, over its (bucket, values) entries in
+// bucket order: shared by DurationHistogram and TallySum's arrays.
+template <class Buckets>
+std::optional<std::int64_t> PercentileOf(const Buckets& buckets, std::int64_t count, double p) {
+  if (count <= 0) return std::nullopt;
+  std::int64_t rank = Rank(count, static_cast<int>(std::lround(p * 100)));
   std::int64_t seen = 0;
-  for (const auto& [b, n] : counts_) {
+  for (const auto& [b, n] : buckets) {
     seen += n;
-    if (seen >= rank) return ReportedValue(b);
+    if (seen >= rank) return DurationHistogram::ReportedValue(b);
   }
-  return ReportedValue(counts_.rbegin()->first);
+  return DurationHistogram::ReportedValue(std::prev(buckets.end())->first);
 }
 
-std::int64_t DurationHistogram::AtMost(std::int64_t seconds) const {
+template <class Buckets>
+std::int64_t AtMostOf(const Buckets& buckets, std::int64_t seconds) {
   std::int64_t n = 0;
-  for (const auto& [b, c] : counts_) {
-    if (ReportedValue(b) > seconds) break;
+  for (const auto& [b, c] : buckets) {
+    if (DurationHistogram::ReportedValue(b) > seconds) break;
     n += c;
   }
   return n;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> DurationHistogram::Percentile(double p) const {
+  return PercentileOf(counts_, count_, p);
+}
+
+std::int64_t DurationHistogram::AtMost(std::int64_t seconds) const {
+  return AtMostOf(counts_, seconds);
 }
 
 std::string DurationHistogram::Encode() const {
@@ -422,6 +438,9 @@ void EachNumber(T& t, F&& f) {
   for (auto& v : t.by_category) f(v);
 }
 
+// The four histograms of a stored tally, in their order there.
+constexpr std::size_t kFirstResponse = 0, kNextResponse = 1, kResolution = 2, kAnswerWait = 3;
+
 // Reads a stored tally (EncodeTally's form): its numbers into `numbers`, and each entry of its
 // four histograms (first response, next response, resolution, answer wait) to
 // `entry(histogram, bucket, count)`. False when malformed, having perhaps reported some entries:
@@ -481,9 +500,11 @@ Result<Tally> DecodeTally(std::string_view text) {
 Result<void> TallySum::Add(std::string_view text) {
   // Read whole first, so a malformed text adds nothing.
   Tally numbers;
-  std::vector<std::pair<int, std::int64_t>> entries[4];
-  if (!ParseTally(text, numbers,
-                  [&](int h, int b, std::int64_t n) { entries[h].emplace_back(b, n); })) {
+  auto& entries = pending_;
+  for (auto& e : entries) e.clear();
+  if (!ParseTally(text, numbers, [&](int h, int b, std::int64_t n) {
+        entries[static_cast<std::size_t>(h)].emplace_back(b, n);
+      })) {
     return Invalid("malformed tally");
   }
   numbers_.Merge(numbers);
@@ -517,6 +538,17 @@ Tally TallySum::Total() const {
     }
   }
   return t;
+}
+
+std::vector<std::pair<int, std::int64_t>> TallySum::Buckets(std::size_t histogram) const {
+  std::vector<std::pair<int, std::int64_t>> out;
+  out.reserve(touched_[histogram].size());
+  for (int b : touched_[histogram]) {
+    const std::int64_t n = buckets_[histogram][static_cast<std::size_t>(b)];
+    if (n != 0) out.emplace_back(b, n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void TallySum::Reset() {
@@ -763,17 +795,16 @@ const std::vector<std::string_view> kMetricNames = {"conversations",
                                                     "contacts_clinical_question",
                                                     "contacts_other"};
 
-std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_t backlog_open,
-                                                     const KpiSettings& settings) {
+namespace {
+
+// A tally's counts that are plain numbers (not its histograms' figures).
+Counts NumbersOf(const Tally& t) {
   Counts c;
   c.conversations = t.conversations;
-  c.fr_n = t.first_response.count();
   c.fr_sum = t.first_response_sum;
   c.fr_decided = t.first_response_decided;
   c.fr_met = t.first_response_met;
-  c.nr_n = t.next_response.count();
   c.nr_sum = t.next_response_sum;
-  c.res_n = t.resolution.count();
   c.res_sum = t.resolution_sum;
   c.reopened = t.reopened;
   c.resolved_first = t.resolved_first;
@@ -784,7 +815,6 @@ std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_
   c.abandoned = t.calls_abandoned;
   c.short_abandoned = t.calls_short_abandoned;
   c.timed_out = t.calls_timed_out;
-  c.in_target = t.answer_wait.AtMost(settings.service_level_seconds);
   c.wait_sum = t.answer_wait_sum;
   c.handle_sum = t.handle_sum;
   c.by_category = t.by_category;
@@ -793,10 +823,43 @@ std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_
   c.nps_n = t.nps_answers;
   c.nps_pro = t.nps_promoters;
   c.nps_det = t.nps_detractors;
+  return c;
+}
+
+}  // namespace
+
+std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_t backlog_open,
+                                                     const KpiSettings& settings) {
+  Counts c = NumbersOf(t);
+  c.fr_n = t.first_response.count();
+  c.nr_n = t.next_response.count();
+  c.res_n = t.resolution.count();
+  c.in_target = t.answer_wait.AtMost(settings.service_level_seconds);
   c.fr_p50 = AsDouble(t.first_response.Percentile(0.5));
   c.fr_p90 = AsDouble(t.first_response.Percentile(0.9));
   c.res_p50 = AsDouble(t.resolution.Percentile(0.5));
   c.res_p90 = AsDouble(t.resolution.Percentile(0.9));
+  return FromCounts(c, backlog_open);
+}
+
+std::map<std::string, Metric, std::less<>> Summarize(const TallySum& sum, std::int64_t backlog_open,
+                                                     const KpiSettings& settings) {
+  Counts c = NumbersOf(sum.numbers_);
+  auto count = [](const auto& buckets) {
+    std::int64_t n = 0;
+    for (const auto& [b, values] : buckets) n += values;
+    return n;
+  };
+  const auto first_response = sum.Buckets(kFirstResponse);
+  const auto resolution = sum.Buckets(kResolution);
+  c.fr_n = count(first_response);
+  c.nr_n = count(sum.Buckets(kNextResponse));
+  c.res_n = count(resolution);
+  c.in_target = AtMostOf(sum.Buckets(kAnswerWait), settings.service_level_seconds);
+  c.fr_p50 = AsDouble(PercentileOf(first_response, c.fr_n, 0.5));
+  c.fr_p90 = AsDouble(PercentileOf(first_response, c.fr_n, 0.9));
+  c.res_p50 = AsDouble(PercentileOf(resolution, c.res_n, 0.5));
+  c.res_p90 = AsDouble(PercentileOf(resolution, c.res_n, 0.9));
   return FromCounts(c, backlog_open);
 }
 

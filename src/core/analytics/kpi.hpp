@@ -156,6 +156,9 @@ Cell Project(Grain g, const Cell& cell);
 std::string EncodeTally(const Tally& t);
 Result<Tally> DecodeTally(std::string_view text);
 
+struct KpiSettings;
+struct Metric;
+
 // Sums stored tallies (EncodeTally's form) quickly: the histograms are counted in flat arrays
 // while summing, not in maps. For reading a period's cells; equal to decoding and merging each.
 class TallySum {
@@ -167,12 +170,19 @@ class TallySum {
   void Reset();
 
  private:
+  friend std::map<std::string, Metric, std::less<>> Summarize(const TallySum&, std::int64_t,
+                                                              const KpiSettings&);
+  // One histogram's non-zero buckets in bucket order, as (bucket, values).
+  std::vector<std::pair<int, std::int64_t>> Buckets(std::size_t histogram) const;
+
   Tally numbers_;                                     // everything but the histograms
   std::array<std::vector<std::int64_t>, 4> buckets_;  // kBuckets long once used
   // The buckets ever non-zero since the last Reset, once each: Total and Reset visit only
   // these, not all kBuckets of each histogram.
   std::array<std::vector<int>, 4> touched_;
   std::array<std::vector<bool>, 4> seen_;
+  // Add's scratch: a text's histogram entries, read whole before any is added.
+  std::array<std::vector<std::pair<int, std::int64_t>>, 4> pending_;
 };
 
 // Whether the contact whose own tally is `t` is among those `metric` counts (its drill-down).
@@ -200,6 +210,10 @@ struct Metric {
 // Every metric by its stable snake_case name (see kMetricNames). `backlog_open` is the count of
 // conversations open or pending now, which the caller knows (it is not a sum over the period).
 std::map<std::string, Metric, std::less<>> Summarize(const Tally& t, std::int64_t backlog_open,
+                                                     const KpiSettings& settings);
+// The same as Summarize(sum.Total(), ...), read straight from the sum's arrays: a year's series
+// summarizes every day, and building each day's histograms as maps first was most of its time.
+std::map<std::string, Metric, std::less<>> Summarize(const TallySum& sum, std::int64_t backlog_open,
                                                      const KpiSettings& settings);
 extern const std::vector<std::string_view> kMetricNames;
 

@@ -62,6 +62,12 @@ TEST(TallyCodingTest, MalformedStorageIsRefused) {
   Tally t;
   t.conversations = 3;
   t.first_response.Add(30);
+  t.first_response.Add(45);
+  t.first_response.Add(7200);
+  t.resolution.Add(86400);
+  t.calls_offered = 2;
+  t.answer_wait.Add(15);
+  t.answer_wait.Add(25);
   auto back = DecodeTally(EncodeTally(t));
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, t);
@@ -77,6 +83,17 @@ TEST(TallyCodingTest, MalformedStorageIsRefused) {
     EXPECT_FALSE(sum.Add(bad)) << bad;
   }
   EXPECT_EQ(sum.Total(), t) << "a refused text adds nothing";
+  // Percentiles and the service level straight from the arrays equal the histograms' own.
+  KpiSettings settings;
+  const auto from_sum = Summarize(sum, 0, settings), from_tally = Summarize(t, 0, settings);
+  for (const auto& [name, metric] : from_tally) {
+    EXPECT_EQ(from_sum.at(name).value, metric.value) << name;
+    EXPECT_EQ(from_sum.at(name).count, metric.count) << name;
+  }
+  EXPECT_EQ(from_sum.at("first_response_time_p50_s").value, 45.0);
+  EXPECT_EQ(from_sum.at("service_level").value, 0.5);
+  sum.Reset();
+  EXPECT_EQ(Summarize(sum, 0, settings).at("first_response_time_p50_s").value, std::nullopt);
 }
 
 TEST(FoldConversationTest, HumanRepliesOnlyAndEachWaitOnce) {
@@ -540,6 +557,15 @@ TEST(KpiPropertyTest, CellsKeptEventByEventEqualAPlainRecomputationForAnyCut) {
       }
       ASSERT_EQ(fast.Total(), everything) << Name(g);
       ASSERT_EQ(reused.Total(), everything) << Name(g);
+      // Summarizing the sum's arrays directly gives what summarizing its total does.
+      const auto want = Summarize(everything, 3, settings);
+      for (const TallySum* s : {&fast, &reused}) {
+        const auto got = Summarize(*s, 3, settings);
+        for (const auto& [name, metric] : want) {
+          ASSERT_EQ(got.at(name).value, metric.value) << name << " " << Name(g);
+          ASSERT_EQ(got.at(name).count, metric.count) << name << " " << Name(g);
+        }
+      }
     }
     // Taking every fact out again leaves nothing behind.
     for (const auto& [id, f] : facts) cells[f.cell].Add(f, -1);

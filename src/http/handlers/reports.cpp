@@ -407,7 +407,7 @@ Result<Response> GetKpiDaily(Context& ctx) {
       if (!cells.Add(next->tally)) return Internal("a stored KPI cell is unreadable");
     }
     json::object metrics;
-    for (const auto& [name, metric] : core::Summarize(cells.Total(), 0, settings)) {
+    for (const auto& [name, metric] : core::Summarize(cells, 0, settings)) {
       if (name != "backlog_open") metrics[name] = Number(metric.value);
     }
     days.push_back(json::object{{"day", DayText(day)}, {"metrics", std::move(metrics)}});
