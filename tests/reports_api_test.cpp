@@ -273,6 +273,33 @@ TEST_F(ApiTest, KpisOfAHandBuiltDayAreTheKnownFigures) {
                           .as_object();
   EXPECT_EQ(nine.at("conversations").at("value"), 4);
   EXPECT_EQ(nine.at("calls_answered").at("value"), 1);
+  // A cut and the hour (a grain of their own): the hours add up to the cut alone, and the same
+  // with a third cut (the fine cells) agrees.
+  std::int64_t sms_by_hour = 0;
+  for (int hour = 0; hour < 24; ++hour) {
+    sms_by_hour += Json(Call("GET",
+                             "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-23&channel=sms&"
+                             "hour=" +
+                                 std::to_string(hour),
+                             {}, &lead))
+                       .at("metrics")
+                       .at("conversations")
+                       .at("value")
+                       .as_int64();
+  }
+  EXPECT_EQ(sms_by_hour, 2);
+  json::object sms_nine_daily = Json(Call("GET",
+                                          "/api/v1/reports/kpis/daily?from=2026-11-23&to=2026-11-"
+                                          "23&channel=sms&hour=9",
+                                          {}, &lead));
+  json::object sms_nine_front_desk = Json(Call("GET",
+                                               "/api/v1/reports/kpis?from=2026-11-23&to=2026-11-"
+                                               "23&channel=sms&hour=9&queue=front-desk",
+                                               {}, &lead))
+                                         .at("metrics")
+                                         .as_object();
+  EXPECT_EQ(sms_nine_daily.at("days").at(0).at("metrics").at("first_response_time_mean_s"), 300);
+  EXPECT_EQ(sms_nine_front_desk.at("first_response_time_mean_s").at("value"), 300);
   json::object sunday =
       Json(Call("GET", "/api/v1/reports/kpis?from=2026-11-22&to=2026-11-28&weekday=0", {}, &lead))
           .at("metrics")

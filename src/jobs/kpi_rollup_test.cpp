@@ -152,13 +152,18 @@ class KpiRollupTest : public testing::PracticeTest {
       q.grain = g;
       q.from_day = today - 30;
       q.to_day = today + 30;
-      if (g == Grain::kChannel) q.channel = "sms";
-      if (g == Grain::kQueue) q.queue = "front-desk";
-      if (g == Grain::kAgent) q.agent = "1";
-      if (g == Grain::kCategory) q.category = "billing";
-      if (g == Grain::kLocation) q.location = "1";
-      if (g == Grain::kPolicy) q.policy = "5";
-      if (g == Grain::kHour) q.hour = calendar_.Local(now_).hour;
+      bool hourly = g == Grain::kHour;
+      auto cut = [&](Grain c) {
+        if (g == core::WithHour(c)) hourly = true;
+        return g == c || g == core::WithHour(c);
+      };
+      if (cut(Grain::kChannel)) q.channel = "sms";
+      if (cut(Grain::kQueue)) q.queue = "front-desk";
+      if (cut(Grain::kAgent)) q.agent = "1";
+      if (cut(Grain::kCategory)) q.category = "billing";
+      if (cut(Grain::kLocation)) q.location = "1";
+      if (cut(Grain::kPolicy)) q.policy = "5";
+      if (hourly) q.hour = calendar_.Local(now_).hour;
       ExpectSameFigures(q, std::nullopt, when + " at grain " + std::string(core::Name(g)));
     }
     store::KpiCellQuery week;

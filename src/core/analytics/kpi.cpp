@@ -400,23 +400,57 @@ std::string_view Name(Grain g) {
       return "location";
     case Grain::kPolicy:
       return "policy";
+    case Grain::kChannelHour:
+      return "channel_hour";
+    case Grain::kQueueHour:
+      return "queue_hour";
+    case Grain::kAgentHour:
+      return "agent_hour";
+    case Grain::kCategoryHour:
+      return "category_hour";
+    case Grain::kLocationHour:
+      return "location_hour";
+    case Grain::kPolicyHour:
+      return "policy_hour";
     case Grain::kFine:
       return "fine";
   }
   return "fine";
 }
 
+namespace {
+
+// The pairs of a cut's grain and its grain with the hour.
+constexpr std::pair<Grain, Grain> kHourly[] = {
+    {Grain::kChannel, Grain::kChannelHour},   {Grain::kQueue, Grain::kQueueHour},
+    {Grain::kAgent, Grain::kAgentHour},       {Grain::kCategory, Grain::kCategoryHour},
+    {Grain::kLocation, Grain::kLocationHour}, {Grain::kPolicy, Grain::kPolicyHour}};
+
+}  // namespace
+
+Grain WithHour(Grain cut) {
+  for (const auto& [alone, hourly] : kHourly) {
+    if (alone == cut) return hourly;
+  }
+  return cut;
+}
+
 Cell Project(Grain g, const Cell& cell) {
   if (g == Grain::kFine) return cell;
   Cell out;
   out.day = cell.day;
-  out.hour = g == Grain::kHour ? cell.hour : -1;
-  if (g == Grain::kChannel) out.channel = cell.channel;
-  if (g == Grain::kQueue) out.queue = cell.queue;
-  if (g == Grain::kAgent) out.agent = cell.agent;
-  if (g == Grain::kCategory) out.category = cell.category;
-  if (g == Grain::kLocation) out.location = cell.location;
-  if (g == Grain::kPolicy) out.policy = cell.policy;
+  out.hour = -1;
+  Grain cut = g;
+  for (const auto& [alone, hourly] : kHourly) {
+    if (hourly == g) cut = alone;
+  }
+  if (g == Grain::kHour || cut != g) out.hour = cell.hour;
+  if (cut == Grain::kChannel) out.channel = cell.channel;
+  if (cut == Grain::kQueue) out.queue = cell.queue;
+  if (cut == Grain::kAgent) out.agent = cell.agent;
+  if (cut == Grain::kCategory) out.category = cell.category;
+  if (cut == Grain::kLocation) out.location = cell.location;
+  if (cut == Grain::kPolicy) out.policy = cell.policy;
   return out;
 }
 

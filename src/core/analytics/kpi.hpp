@@ -141,14 +141,35 @@ struct Tally {
   friend bool operator==(const Tally&, const Tally&) = default;
 };
 
-// Tallies are kept at several grains, so that a period with no cut or one cut sums a row per
+// Tallies are kept at several grains, so that every query the console can ask sums a row per
 // day (or per day and value) rather than every fine cell: kDay (all cuts merged), kHour (day and
-// hour), one per cut (day and that cut), and kFine (every cut).
-enum class Grain { kDay, kHour, kChannel, kQueue, kAgent, kCategory, kLocation, kPolicy, kFine };
-inline constexpr Grain kGrains[] = {Grain::kDay,      Grain::kHour,   Grain::kChannel,
-                                    Grain::kQueue,    Grain::kAgent,  Grain::kCategory,
-                                    Grain::kLocation, Grain::kPolicy, Grain::kFine};
+// hour), one per cut (day and that cut), one per cut with the hour (day, hour and that cut: the
+// console's cut menu with its hour menu), and kFine (every cut).
+enum class Grain {
+  kDay,
+  kHour,
+  kChannel,
+  kQueue,
+  kAgent,
+  kCategory,
+  kLocation,
+  kPolicy,
+  kChannelHour,
+  kQueueHour,
+  kAgentHour,
+  kCategoryHour,
+  kLocationHour,
+  kPolicyHour,
+  kFine
+};
+inline constexpr Grain kGrains[] = {Grain::kDay,          Grain::kHour,       Grain::kChannel,
+                                    Grain::kQueue,        Grain::kAgent,      Grain::kCategory,
+                                    Grain::kLocation,     Grain::kPolicy,     Grain::kChannelHour,
+                                    Grain::kQueueHour,    Grain::kAgentHour,  Grain::kCategoryHour,
+                                    Grain::kLocationHour, Grain::kPolicyHour, Grain::kFine};
 std::string_view Name(Grain g);
+// The grain of one cut (kChannel .. kPolicy), or of it and the hour (kChannelHour ..).
+Grain WithHour(Grain cut);
 // `cell` with what the grain merges blanked: "" for the cuts, -1 for the hour.
 Cell Project(Grain g, const Cell& cell);
 

@@ -89,17 +89,21 @@ Result<KpiRequest> ParseKpiRequest(const Context& ctx) {
   if (r.to_text.empty()) return Invalid("to is required (YYYY-MM-DD)", "to");
   if (q.to_day < q.from_day) return Invalid("to must not be before from", "to");
   if (q.to_day - q.from_day >= kMaxDays) return Invalid("at most three years at once", "to");
-  // No cut or one: the grain that keeps a row per day (and value); several: the fine cells.
+  // No cut, one, or one and the hour (what the console asks): the grain that keeps a row per
+  // day (and value, and hour); other combinations read the fine cells.
   using core::Grain;
+  const Grain cut = q.channel    ? Grain::kChannel
+                    : q.queue    ? Grain::kQueue
+                    : q.agent    ? Grain::kAgent
+                    : q.category ? Grain::kCategory
+                    : q.location ? Grain::kLocation
+                    : q.policy   ? Grain::kPolicy
+                                 : Grain::kHour;
   q.grain = Grain::kDay;
   if (cuts == 1) {
-    q.grain = q.channel    ? Grain::kChannel
-              : q.queue    ? Grain::kQueue
-              : q.agent    ? Grain::kAgent
-              : q.category ? Grain::kCategory
-              : q.location ? Grain::kLocation
-              : q.policy   ? Grain::kPolicy
-                           : Grain::kHour;
+    q.grain = cut;
+  } else if (cuts == 2 && q.hour) {
+    q.grain = core::WithHour(cut);
   } else if (cuts > 1) {
     q.grain = Grain::kFine;
   }
