@@ -4,7 +4,8 @@
 // handler (in process) for random periods and cuts, and computes the same first-response and
 // resolution figures with a plain SQL GROUP BY over the raw events for the same periods. Checks
 // that both give the same numbers, and prints the latency of each. Dashboard queries (no cut, one
-// cut, the heat map's hour and weekday) are timed apart from ad hoc ones with two cuts.
+// cut, the heat map's hour and weekday, a cut and an hour) are timed apart from ad hoc ones with
+// two cuts.
 //
 // kpi --work DIR [--events 10000000] [--queries 300] [--group-by 20] [--seed 1] [--reuse]
 // Prints one line per phase and a JSON summary last. Run by bench/kpi.sh. --reuse asks the
@@ -261,9 +262,10 @@ int Run(const Options& o) {
     std::int32_t from = day0 + pick(365 - span + 1);
     std::int32_t to = from + span - 1;
     std::string target = "/api/v1/reports/kpis?from=" + date_of(from) + "&to=" + date_of(to);
-    // What the dashboard asks (a period, with no cut or one, the heat map's hour and weekday),
-    // and, apart, ad hoc questions with two cuts, which read the fine cells.
-    int shape = pick(10);
+    // What the dashboard asks (a period, with no cut or one, the heat map's hour and weekday,
+    // the console's cut menu with its hour menu), and, apart, ad hoc questions with two cuts,
+    // which read the fine cells.
+    int shape = pick(11);
     bool uncut = shape < 3;
     bool ad_hoc = shape == 9;
     if (shape == 3) target += std::string("&channel=") + channels[pick(4)];
@@ -274,6 +276,11 @@ int Run(const Options& o) {
       target += "&hour=" + std::to_string(8 + pick(9)) + "&weekday=" + std::to_string(1 + pick(5));
     }
     if (shape == 8) target += "&weekday=" + std::to_string(pick(7));
+    if (shape == 10) {
+      target += (pick(2) ? std::string("&channel=") + channels[pick(4)]
+                         : "&agent=" + std::to_string(1 + pick(12))) +
+                "&hour=" + std::to_string(8 + pick(9));
+    }
     if (shape == 9) {
       target +=
           std::string("&channel=") + channels[pick(4)] + "&agent=" + std::to_string(1 + pick(12));
