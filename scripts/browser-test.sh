@@ -35,6 +35,7 @@ done
   --data "$data" >/dev/null 2>&1
 token=$("$BIN" token create --tenant web --user ana@web.example --data "$data" 2>/dev/null)
 lead_token=$("$BIN" token create --tenant web --user sam@web.example --data "$data" 2>/dev/null)
+admin_token=$("$BIN" token create --tenant web --user ida@web.example --data "$data" 2>/dev/null)
 # The address the SMS provider signs its webhooks for (as behind a practice's proxy).
 public_url=https://desk.web.example
 
@@ -43,13 +44,18 @@ PIDS+=($!)
 port=$(server_port "$WORK/server.out" "$WORK/server.log" browser-test)
 url="http://127.0.0.1:$port"
 
-# The practice's own website: another origin (localhost, another port), plain node.
+# The practice's own website: another origin (localhost, another port), plain node. A page
+# asked for with ?location=N is that location's page: its script tag says data-location="N".
 sed "s#__CAREDESK_URL__#$url#" web/tests/host.html >"$WORK/host.html"
 node -e '
   const http = require("http"), fs = require("fs");
-  const page = fs.readFileSync(process.argv[1]);
+  const page = fs.readFileSync(process.argv[1], "utf8");
   const server = http.createServer((req, res) => {
-    res.writeHead(200, {"Content-Type": "text/html; charset=utf-8"}); res.end(page);
+    const place = new URL(req.url, "http://host").searchParams.get("location");
+    const html = /^[0-9]+$/.test(place ?? "")
+      ? page.replace("data-tenant=\"web\"", `data-tenant="web" data-location="${place}"`)
+      : page;
+    res.writeHead(200, {"Content-Type": "text/html; charset=utf-8"}); res.end(html);
   }).listen(0, "127.0.0.1", () => console.log(server.address().port));
 ' "$WORK/host.html" >"$WORK/host.out" &
 PIDS+=($!)
@@ -64,7 +70,7 @@ done
 mkdir -p build/browser-shots
 cd web
 export CAREDESK_URL="$url" HOST_URL="http://localhost:$host_port/" STAFF_TOKEN="$token" \
-  LEAD_TOKEN="$lead_token" PASSWORD="a long enough password" PUBLIC_URL="$public_url" \
+  LEAD_TOKEN="$lead_token" ADMIN_TOKEN="$admin_token" PASSWORD="a long enough password" PUBLIC_URL="$public_url" \
   SHOTS="$PWD/../build/browser-shots"
 node tests/browser.mjs
 node tests/console.mjs

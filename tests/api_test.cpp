@@ -3551,6 +3551,49 @@ TEST_F(ChatTest, APatientRatesAnAnsweredChatAndTheStarsAreTheCsatFigure) {
   EXPECT_EQ(csat().at("value"), 0) << "the refused one changed nothing";
 }
 
+TEST_F(ChatTest, AChatFromALocationsPageCountsUnderThatLocation) {
+  std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
+  HttpResult north = Call("POST", "/api/v1/locations", R"({"name":"Northside"})", &admin);
+  ASSERT_EQ(north.status, 201) << north.body;
+  const std::string location = std::to_string(Json(north).at("id").as_int64());
+  std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
+  const std::string theirs =
+      std::to_string(Json(Call("POST", "/api/v1/locations", R"({"name":"Theirs"})", &other_admin))
+                         .at("id")
+                         .as_int64());
+  Chat chat =
+      StartChat(R"({"text":"Is the north office open Saturday?","location":)" + location + "}");
+  ASSERT_NE(chat.conversation, 0);
+  EXPECT_EQ(
+      std::to_string(Json(Call("GET", "/api/v1/conversations/" + std::to_string(chat.conversation)))
+                         .at("location_id")
+                         .as_int64()),
+      location);
+  Chat plain = StartChat();  // a page that names no location
+  EXPECT_TRUE(Json(Call("GET", "/api/v1/conversations/" + std::to_string(plain.conversation)))
+                  .at("location_id")
+                  .is_null());
+  // Another practice's location, none, or not a number: refused, and no chat begins.
+  for (const std::string& bad :
+       {R"({"text":"hi","location":)" + theirs + "}", std::string(R"({"text":"hi","location":0})"),
+        std::string(R"({"text":"hi","location":"north"})")}) {
+    HttpResult r = Checked(WidgetCall("POST", "/api/v1/widget/chats?tenant=clinic", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ErrorField(r), "location") << bad;
+  }
+  std::string lead = MakeUser(tenant_, "manager@clinic.example", core::Role::kSupervisor);
+  ASSERT_TRUE(jobs::RollUpAll(*store_, tenant_, {}));
+  const std::string day = FormatRfc3339(clock_.Now()).substr(0, 10);
+  auto conversations = [&](const std::string& cut) {
+    return Json(Call("GET", "/api/v1/reports/kpis?from=" + day + "&to=" + day + cut, {}, &lead))
+        .at("metrics")
+        .at("conversations")
+        .at("value");
+  };
+  EXPECT_EQ(conversations(""), 2) << "the refused ones began nothing";
+  EXPECT_EQ(conversations("&location=" + location), 1);
+}
+
 TEST_F(ChatTest, APatientGetsACopyOfTheChatByEmail) {
   SetPresence(token_, R"({"status":"available"})");
   Chat chat = StartChat(R"({"text":"Is the clinic open on Saturday?"})");

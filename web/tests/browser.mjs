@@ -4,6 +4,7 @@
 //   CAREDESK_URL   the server (http://127.0.0.1:PORT)
 //   HOST_URL       the practice's page that loads /widget.js
 //   STAFF_TOKEN    an agent's API token in tenant "web" (business hours: always)
+//   ADMIN_TOKEN    an admin's, for the practice's settings (its locations)
 //   SHOTS          where screenshots go
 // The agent's side is driven through the API here; console.mjs has the agent in the console.
 // Exit status 0 when every check passes.
@@ -11,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { apiAs, check, fail, failures, launchOptions, seriousViolations as violationsIn, until } from "./lib.mjs";
 
-const { CAREDESK_URL, HOST_URL, STAFF_TOKEN, SHOTS = "test-results" } = process.env;
+const { CAREDESK_URL, HOST_URL, STAFF_TOKEN, ADMIN_TOKEN, SHOTS = "test-results" } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const api = apiAs(CAREDESK_URL, STAFF_TOKEN);
 // The widget only: the host page's own problems are the practice's.
@@ -145,6 +146,28 @@ try {
     (await page2.locator("caredesk-chat .launcher").textContent()) === "Chat with us");
   check(true, "the language can be switched");
   await spanish.close();
+
+  // ---- (d) The chat window on one location's page (data-location on the script tag): its
+  // chats count under that location.
+  const admin = apiAs(CAREDESK_URL, ADMIN_TOKEN);
+  const placed = await admin("POST", "/api/v1/locations", { name: "Northside" });
+  check(placed.status === 201, "the admin adds a location");
+  const north = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 760 } });
+  const page3 = await north.newPage();
+  await page3.goto(`${HOST_URL}?location=${placed.json.id}`); // the host page's tag says so
+  check(
+    (await page3.locator("script[data-location]").getAttribute("data-location")) === String(placed.json.id),
+    "the location's page names it on the script tag",
+  );
+  await page3.locator("caredesk-chat .launcher").click();
+  await page3.locator("caredesk-chat textarea").fill("Is the north office open on Saturday?");
+  await page3.locator("caredesk-chat .send").click();
+  const there = await until("a chat for Northside in the inbox", async () => {
+    const list = await api("GET", "/api/v1/conversations?channel=chat&limit=50");
+    return list.json.items.find((c) => c.location_id === placed.json.id);
+  });
+  check(!!there, "a chat from the location's page is that location's");
+  await north.close();
 } catch (e) {
   fail(e);
 } finally {

@@ -175,8 +175,8 @@ Result<Response> GetWidgetStatus(Context& ctx) {
 
 Result<Response> StartChat(Context& ctx) {
   CD_TRY_ASSIGN(store::Tenant tenant, TenantOfWidget(ctx));
-  CD_TRY_ASSIGN(json::object body,
-                ParseObject(ctx.request.body, {"text", "language", "name", "phone", "email"}));
+  CD_TRY_ASSIGN(json::object body, ParseObject(ctx.request.body, {"text", "language", "name",
+                                                                  "phone", "email", "location"}));
   CD_TRY_ASSIGN(std::string text, RequireString(body, "text"));
   if (Trim(text).empty()) return Invalid("text must not be empty", "text");
   CD_TRY(core::ValidateMessageText(text));
@@ -184,9 +184,20 @@ Result<Response> StartChat(Context& ctx) {
   CD_TRY_ASSIGN(auto name, OptionalString(body, "name"));
   CD_TRY_ASSIGN(auto phone, OptionalString(body, "phone"));
   CD_TRY_ASSIGN(auto email, OptionalString(body, "email"));
+  CD_TRY_ASSIGN(auto location, OptionalInt(body, "location"));
   CD_TRY_ASSIGN(jobs::ChatSettings settings,
                 store::ReadValue<jobs::ChatSettings>(ctx.store, tenant.id, jobs::LoadChatSettings));
   if (!settings.enabled) return ProtocolError(409, "chat_disabled", "chat is turned off");
+  if (location) {
+    // The page the chat window sits on names the practice's location (data-location).
+    CD_TRY_ASSIGN(auto locations,
+                  store::ReadValue<std::vector<store::Location>>(
+                      ctx.store, tenant.id, [](store::TenantTx& tx) { return tx.Locations(); }));
+    if (std::none_of(locations.begin(), locations.end(),
+                     [&](const store::Location& l) { return l.id.value == *location; })) {
+      return Invalid("no such location in this practice", "location");
+    }
+  }
 
   Inbound in;
   in.channel = core::Channel::kChat;
@@ -196,6 +207,7 @@ Result<Response> StartChat(Context& ctx) {
   in.from_kind = Inbound::FromKind::kVisitor;
   in.text = text;
   in.queue = settings.queue;
+  if (location) in.location = LocationId{*location};
   core::Patient details;
   details.language = PickLanguage(settings, language);
   if (name) details.name = std::string(Trim(*name).substr(0, 200));

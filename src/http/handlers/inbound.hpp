@@ -25,6 +25,9 @@ struct Inbound {
   std::string queue = "front-desk";
   // Opens a new conversation at this priority; raises (never lowers) an existing one's.
   std::optional<core::Priority> priority;
+  // A new conversation is for this location of the practice (already checked to be one of
+  // its own); an existing one keeps its own.
+  std::optional<LocationId> location;
   std::vector<std::pair<std::string, std::string>> metadata;  // valid per ValidateMessageMetadata
   // The conversation the channel says this answers (an email's In-Reply-To). Used only when it
   // is the sender's own and still takes messages; otherwise the sender's latest one is.

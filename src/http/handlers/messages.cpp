@@ -145,6 +145,16 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
       core::SlaPolicy policy = core::SelectPolicy(policies, in.queue, in.channel, priority);
       core::Decision opened =
           core::OpenConversation(patient_id, in.channel, in.queue, priority, policy, ctx.now, cal);
+      if (in.location) {
+        // Where the patient wrote from (the chat window on a location's page) says which
+        // location the matter is for, as staff would set it.
+        core::Routing place;
+        place.location = in.location;
+        CD_TRY_ASSIGN(core::Decision placed,
+                      core::Route(opened.conversation, place, policies, UserId{0}, ctx.now, cal));
+        opened.conversation = std::move(placed.conversation);
+        opened.events.insert(opened.events.end(), placed.events.begin(), placed.events.end());
+      }
       CD_TRY_ASSIGN(core::Decision d, core::ReceiveInbound(opened.conversation, ctx.now, cal));
       CD_TRY_ASSIGN(d.conversation, tx.InsertConversation(d.conversation, cal, ctx.now));
       conversation = std::move(d.conversation);

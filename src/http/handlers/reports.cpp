@@ -208,7 +208,7 @@ Result<Response> GetKpiConversations(Context& ctx) {
   if (!core::BehindMetric(metric, core::Tally{})) {
     return MakeError(ErrorKind::kNotFound,
                      "no such metric, or none with conversations behind it (backlog_open is "
-                     "the inbox now; csat and nps have no surveys yet)");
+                     "the inbox now, not a period's)");
   }
   int limit = kDrillDefault;
   bool csv_asked = false;

@@ -1,5 +1,6 @@
 // The patients' chat widget. One tag on a practice's website,
 //   <script src="https://HOST/widget.js" data-tenant="SLUG" async></script>
+// (with data-location="ID" on a location's own page, so its chats count under that location)
 // adds <caredesk-chat>: a launcher and a chat panel inside a Shadow DOM, so the page's CSS cannot
 // reach it and its CSS cannot reach the page. It says honestly whether someone is there, keeps
 // the chat across reloads (the chat's secret in localStorage), receives the practice's messages
@@ -89,6 +90,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 export class CareDeskChat extends HTMLElement {
   private base = "";
   private tenant = "";
+  private location: number | undefined; // the practice location whose page this is
   private language: Lang = "en";
   private status: Status | null = null;
   private saved: Saved | null = null;
@@ -136,6 +138,8 @@ export class CareDeskChat extends HTMLElement {
     if (this.ui) return;
     this.base = this.getAttribute("data-base") ?? "";
     this.tenant = this.getAttribute("data-tenant") ?? "";
+    const place = Number(this.getAttribute("data-location"));
+    if (Number.isInteger(place) && place > 0) this.location = place;
     this.build();
     this.saved = this.load();
     this.language = this.saved?.lang ?? pickLanguage(["en", "es"], navigator.languages ?? []);
@@ -317,7 +321,7 @@ export class CareDeskChat extends HTMLElement {
           message_id: number;
           position: number;
           availability: { expected_wait_seconds: number };
-        }>("POST", "/api/v1/widget/chats", { text, language: this.language });
+        }>("POST", "/api/v1/widget/chats", { text, language: this.language, location: this.location });
         this.saved = { token: started.token, lastId: 0, pending: [], lang: this.language };
         this.save();
         this.view = {
@@ -688,6 +692,7 @@ if (script?.dataset.tenant && !document.querySelector("caredesk-chat")) {
   const chat = document.createElement("caredesk-chat");
   chat.setAttribute("data-tenant", script.dataset.tenant);
   chat.setAttribute("data-base", new URL(script.src, location.href).origin);
+  if (script.dataset.location) chat.setAttribute("data-location", script.dataset.location);
   const mount = () => document.body.appendChild(chat);
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
