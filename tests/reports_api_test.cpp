@@ -885,6 +885,22 @@ TEST_F(ApiTest, FiguresCutByLocationAndFirstResponseAttainmentPerSlaPolicy) {
       << "per policy is for the whole practice, or one policy, not under other cuts";
   EXPECT_EQ(held.at("sla_by_policy").as_array().size(), 1u);
   EXPECT_EQ(held.at("sla_by_policy").at(0).at("policy_id"), email_policy);
+  // Per policy for one hour of the day too (the policy and hour grain): the hours add up.
+  std::int64_t decided = 0, met = 0, hours_with_emails = 0;
+  for (int hour = 0; hour < 24; ++hour) {
+    json::object at_hour = Json(
+        Call("GET", "/api/v1/reports/kpis?" + period + "&hour=" + std::to_string(hour), {}, &lead));
+    ASSERT_TRUE(at_hour.at("sla_by_policy").is_array()) << hour;
+    for (const auto& p : at_hour.at("sla_by_policy").as_array()) {
+      if (p.at("policy_id") != email_policy) continue;
+      decided += p.at("decided").as_int64();
+      met += p.at("met").as_int64();
+      ++hours_with_emails;
+    }
+  }
+  EXPECT_EQ(decided, 2);
+  EXPECT_EQ(met, 1);
+  EXPECT_GE(hours_with_emails, 1);
   HttpResult drill = Call(
       "GET", "/api/v1/reports/kpis/conversations/conversations?" + period + "&location=" + location,
       {}, &lead);
