@@ -59,6 +59,9 @@ Result<int> QueryInt(std::string_view value, int lo, int hi, const char* field);
 Result<double> QueryNumber(std::string_view value, double lo, double hi, const char* field);
 // A local day (days since 1970-01-01) as YYYY-MM-DD.
 std::string DayText(std::int32_t day);
+// kInvalid naming `field` unless `id` is one of the practice's own locations
+// (handlers/settings.cpp).
+Result<void> RequireOwnLocation(store::TenantTx& tx, LocationId id, const char* field);
 
 // A new browser session for `user` of `tenant`, opened in one transaction with `first` (which
 // checks and uses a second factor, and names how the user signed in for the audit log): the

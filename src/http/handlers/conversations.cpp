@@ -679,27 +679,22 @@ Result<Response> PostAssign(Context& ctx) {
       !routing.location) {
     return Invalid("give at least one of assignee_id, queue, priority, category, location_id");
   }
-  return Command(
-      ctx, 200, "assign",
-      [&](store::TenantTx& tx, const core::Conversation& c,
-          const core::BusinessCalendar& cal) -> Result<core::Decision> {
-        if (routing.assignee && *routing.assignee) {
-          auto user = tx.GetUser(*routing.assignee);
-          if (!user && user.error().kind != ErrorKind::kNotFound) return user.error();
-          if (!user || !user->active) {
-            return Invalid("no such active user in this practice", "assignee_id");
-          }
-        }
-        if (routing.location && *routing.location) {
-          CD_TRY_ASSIGN(auto locations, tx.Locations());
-          if (std::none_of(locations.begin(), locations.end(),
-                           [&](const store::Location& l) { return l.id == *routing.location; })) {
-            return Invalid("no such location in this practice", "location_id");
-          }
-        }
-        CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
-        return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
-      });
+  return Command(ctx, 200, "assign",
+                 [&](store::TenantTx& tx, const core::Conversation& c,
+                     const core::BusinessCalendar& cal) -> Result<core::Decision> {
+                   if (routing.assignee && *routing.assignee) {
+                     auto user = tx.GetUser(*routing.assignee);
+                     if (!user && user.error().kind != ErrorKind::kNotFound) return user.error();
+                     if (!user || !user->active) {
+                       return Invalid("no such active user in this practice", "assignee_id");
+                     }
+                   }
+                   if (routing.location && *routing.location) {
+                     CD_TRY(RequireOwnLocation(tx, *routing.location, "location_id"));
+                   }
+                   CD_TRY_ASSIGN(auto policies, tx.SlaPolicies());
+                   return core::Route(c, routing, policies, ctx.who.user, ctx.now, cal);
+                 });
 }
 
 Result<Response> PostStatus(Context& ctx) {

@@ -25,8 +25,8 @@ struct Inbound {
   std::string queue = "front-desk";
   // Opens a new conversation at this priority; raises (never lowers) an existing one's.
   std::optional<core::Priority> priority;
-  // A new conversation is for this location of the practice (already checked to be one of
-  // its own); an existing one keeps its own.
+  // A new conversation is for this location (kInvalid naming "location" unless it is one of
+  // the practice's own); an existing one keeps its own.
   std::optional<LocationId> location;
   std::vector<std::pair<std::string, std::string>> metadata;  // valid per ValidateMessageMetadata
   // The conversation the channel says this answers (an email's In-Reply-To). Used only when it

@@ -108,6 +108,7 @@ Result<StoredInbound> StoreInbound(Context& ctx, TenantId tenant, const Inbound&
         return {};
       }
     }
+    if (in.location) CD_TRY(RequireOwnLocation(tx, *in.location, "location"));
     std::vector<core::Event> events;
     CD_TRY_ASSIGN(PatientId patient_id, FindOrCreatePatient(tx, in, ctx.now, events));
     CD_TRY(tx.LockKey("patient:" + std::to_string(patient_id.value)));

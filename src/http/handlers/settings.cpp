@@ -494,4 +494,13 @@ Result<Response> PutReportSettings(Context& ctx) {
   return JsonResponse(200, json::parse(text));
 }
 
+Result<void> RequireOwnLocation(store::TenantTx& tx, LocationId id, const char* field) {
+  CD_TRY_ASSIGN(auto locations, tx.Locations());
+  if (std::none_of(locations.begin(), locations.end(),
+                   [&](const store::Location& l) { return l.id == id; })) {
+    return Invalid("no such location in this practice", field);
+  }
+  return {};
+}
+
 }  // namespace caredesk::http
