@@ -152,6 +152,13 @@ class ApiTest : public ::testing::Test {
     return token;
   }
 
+  // A location named `name` added through the API with an admin's `token`: its id, as text.
+  std::string MakeLocation(const std::string& token, const std::string& name) {
+    HttpResult r = Call("POST", "/api/v1/locations", R"({"name":")" + name + R"("})", &token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? std::to_string(Json(r).at("id").as_int64()) : std::string("0");
+  }
+
   HttpResult Call(std::string method, std::string target, std::string body = {},
                   const std::string* token = nullptr,
                   std::vector<std::pair<std::string, std::string>> headers = {}) {

@@ -3553,14 +3553,9 @@ TEST_F(ChatTest, APatientRatesAnAnsweredChatAndTheStarsAreTheCsatFigure) {
 
 TEST_F(ChatTest, AChatFromALocationsPageCountsUnderThatLocation) {
   std::string admin = MakeUser(tenant_, "boss@clinic.example", core::Role::kAdmin);
-  HttpResult north = Call("POST", "/api/v1/locations", R"({"name":"Northside"})", &admin);
-  ASSERT_EQ(north.status, 201) << north.body;
-  const std::string location = std::to_string(Json(north).at("id").as_int64());
+  const std::string location = MakeLocation(admin, "Northside");
   std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
-  const std::string theirs =
-      std::to_string(Json(Call("POST", "/api/v1/locations", R"({"name":"Theirs"})", &other_admin))
-                         .at("id")
-                         .as_int64());
+  const std::string theirs = MakeLocation(other_admin, "Theirs");
   Chat chat =
       StartChat(R"({"text":"Is the north office open Saturday?","location":)" + location + "}");
   ASSERT_NE(chat.conversation, 0);

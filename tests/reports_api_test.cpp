@@ -815,14 +815,9 @@ TEST_F(ApiTest, FiguresCutByLocationAndFirstResponseAttainmentPerSlaPolicy) {
                            &lead);
   ASSERT_EQ(policy.status, 201) << policy.body;
   const std::int64_t email_policy = Json(policy).at("id").as_int64();
-  HttpResult north = Call("POST", "/api/v1/locations", R"({"name":"Northside"})", &admin);
-  ASSERT_EQ(north.status, 201) << north.body;
-  const std::string location = std::to_string(Json(north).at("id").as_int64());
+  const std::string location = MakeLocation(admin, "Northside");
   std::string other_admin = MakeUser(other_tenant_, "boss2@other.example", core::Role::kAdmin);
-  const std::string theirs =
-      std::to_string(Json(Call("POST", "/api/v1/locations", R"({"name":"Theirs"})", &other_admin))
-                         .at("id")
-                         .as_int64());
+  const std::string theirs = MakeLocation(other_admin, "Theirs");
 
   // Two emails under the hour's policy: one answered in 10 minutes, one in 90; a text under
   // the default policy, for Northside.
